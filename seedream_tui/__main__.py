@@ -1,0 +1,3 @@
+from seedream_tui.cli import main
+
+raise SystemExit(main())

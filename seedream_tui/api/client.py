@@ -1,0 +1,235 @@
+"""The RunComfy Model API client: submit, status, result, cancel, model detail.
+
+One shared ``httpx.AsyncClient``; the token is added per request for the API origin
+only. Idempotent calls (GETs, cancel) retry with exponential backoff and jitter,
+honouring ``Retry-After``; submit never retries by itself (no idempotency key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from seedream_tui.api.errors import (
+    ApiError,
+    ApiTimeoutError,
+    NetworkError,
+    ProtocolError,
+    SubmitOutcomeUnknown,
+)
+from seedream_tui.api.http import DEFAULT_TIMEOUT, RetryPolicy, make_http_client, parse_retry_after
+from seedream_tui.api.parse import error_from_answer, parse_cancel, parse_state
+from seedream_tui.api.types import CancelResult, RequestState, SubmitResult
+
+#: API answers are small JSON; anything bigger is refused rather than buffered
+MAX_API_BODY = 4 * 1024 * 1024
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class RunComfyClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        *,
+        http: httpx.AsyncClient | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._origin = _origin(self.base_url)
+        self._token = token
+        self._own_http = http is None
+        self.http = http or make_http_client(timeout=DEFAULT_TIMEOUT)
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    # ----------------------------------------------------------------- token
+    def set_token(self, token: str | None) -> None:
+        self._token = token
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self._token)
+
+    def __repr__(self) -> str:  # never show the token
+        return f"RunComfyClient(base_url={self.base_url!r}, token={'set' if self._token else 'unset'})"
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self.http.aclose()
+
+    # ------------------------------------------------------------ endpoints
+    async def submit(self, model_id: str, inputs: dict[str, Any]) -> SubmitResult:
+        """POST the input; never retried here. A lost answer raises SubmitOutcomeUnknown."""
+        try:
+            body = await self._call("POST", self.model_url(model_id), json_body=inputs, idempotent=False)
+        except ProtocolError:
+            # a 2xx (or odd status) we could not read: the job may exist
+            raise _unknown() from None
+        if not isinstance(body, dict) or not isinstance(body.get("request_id"), str) or not body["request_id"]:
+            raise SubmitOutcomeUnknown(
+                "RunComfy accepted the submit but its answer had no request id: check the RunComfy dashboard."
+            )
+
+        def url(key: str) -> str | None:
+            value = body.get(key)
+            return value if isinstance(value, str) else None
+
+        return SubmitResult(body["request_id"], url("status_url"), url("result_url"), url("cancel_url"), raw=body)
+
+    async def status(self, request_id: str, *, retry: RetryPolicy | None = None) -> RequestState:
+        body = await self._call("GET", self.request_url(request_id, "status"), retry=retry)
+        return parse_state(body, request_id)
+
+    async def result(
+        self, request_id: str, *, include_cost: bool = False, retry: RetryPolicy | None = None
+    ) -> RequestState:
+        """The outputs once done; before that the current state, so it is safe to poll."""
+        params = {"include_cost": "true"} if include_cost else None
+        body = await self._call("GET", self.request_url(request_id, "result"), params=params, retry=retry)
+        return parse_state(body, request_id)
+
+    async def cancel(self, request_id: str, *, retry: RetryPolicy | None = None) -> CancelResult:
+        body = await self._call("POST", self.request_url(request_id, "cancel"), retry=retry)
+        return parse_cancel(body, request_id)
+
+    async def model_detail(self, model_id: str) -> dict[str, Any]:
+        body = await self._call("GET", self.model_url(model_id))
+        if not isinstance(body, dict):
+            raise ProtocolError("RunComfy's model detail was not a JSON object.")
+        return body
+
+    # ---------------------------------------------------------------- urls
+    def model_url(self, model_id: str) -> str:
+        segments = [quote(s, safe="") for s in model_id.strip("/").split("/") if s]
+        return f"{self.base_url}/v1/models/" + "/".join(segments)
+
+    def request_url(self, request_id: str, action: str) -> str:
+        return f"{self.base_url}/v1/requests/{quote(request_id, safe='')}/{action}"
+
+    # ------------------------------------------------------------ plumbing
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, str] | None = None,
+        idempotent: bool = True,
+        retry: RetryPolicy | None = None,
+    ) -> Any:
+        policy = retry or self.retry
+        attempts = policy.attempts if idempotent else 1
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._once(method, url, json_body=json_body, params=params, idempotent=idempotent)
+            except ApiError as exc:
+                if not exc.retryable or attempt >= attempts:
+                    raise
+                await self._sleep(policy.delay(attempt, getattr(exc, "retry_after", None), self._rng))
+
+    async def _once(
+        self, method: str, url: str, *, json_body: Any, params: dict[str, str] | None, idempotent: bool
+    ) -> Any:
+        if _origin(url) != self._origin:  # the token only ever goes to the API origin
+            raise ProtocolError("Refusing to send the API token to a host other than the API's own.")
+        headers = {"Accept": "application/json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        content: bytes | None = None
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
+            content = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+        request = self.http.build_request(method, url, headers=headers, params=params, content=content)
+        try:
+            response = await self.http.send(request, stream=True)
+            try:
+                raw = await _read_capped(response)
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException as exc:
+            # connect/pool time-outs mean nothing was sent; read/write ones may have reached the server
+            if not idempotent and isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
+                raise _unknown() from None
+            raise ApiTimeoutError("RunComfy did not answer in time; check your connection.") from None
+        except (httpx.ConnectError, httpx.PoolTimeout):
+            raise NetworkError(
+                f"Cannot reach RunComfy at {self.base_url}: the network or the service is unreachable."
+            ) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            if not idempotent and not isinstance(exc, httpx.WriteError):
+                raise _unknown() from None
+            raise NetworkError("The connection to RunComfy dropped before it answered.") from None
+        except httpx.HTTPError as exc:
+            if not idempotent:
+                raise _unknown() from None
+            raise NetworkError(f"Talking to RunComfy failed: {type(exc).__name__}.") from None
+        return self._interpret(response, raw)
+
+    def _interpret(self, response: httpx.Response, raw: bytes) -> Any:
+        text = raw.decode("utf-8", errors="replace")
+        try:
+            body: Any = json.loads(text) if text.strip() else None
+        except ValueError:
+            body = None
+        code = response.status_code
+        if 200 <= code < 300:
+            if isinstance(body, dict) and body.get("error_code") not in (None, 0, "0", ""):
+                return_code = _status_for_error_code(body.get("error_code"))
+                raise error_from_answer(return_code, body)
+            if body is None:
+                what = "empty" if not text.strip() else "not JSON"
+                raise ProtocolError(f"RunComfy's answer was {what}; it may be having trouble.")
+            return body
+        if 300 <= code < 400:
+            raise ProtocolError(f"RunComfy answered with a redirect (HTTP {code}), which this app does not follow.")
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        raise error_from_answer(code, body, text=text, retry_after=retry_after)
+
+
+def _unknown() -> SubmitOutcomeUnknown:
+    return SubmitOutcomeUnknown(
+        "The submit was sent but RunComfy's answer was lost: the job may exist. "
+        "Check the RunComfy dashboard before submitting again."
+    )
+
+
+def _status_for_error_code(code: Any) -> int:
+    try:
+        value = int(code)
+    except (TypeError, ValueError):
+        return 400
+    head = value // 1000
+    return head if 400 <= head < 600 else 400
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return (parts.scheme, (parts.hostname or "").lower(), port)
+
+
+async def _read_capped(response: httpx.Response, limit: int = MAX_API_BODY) -> bytes:
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ProtocolError("RunComfy's answer was far larger than expected; it was not read.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise ProtocolError("RunComfy's answer was far larger than expected; it was not read.")
+        chunks.append(chunk)
+    return b"".join(chunks)

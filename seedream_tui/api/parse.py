@@ -1,0 +1,208 @@
+"""Reading RunComfy answers liberally: error bodies of any shape, states, outputs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from seedream_tui.api.errors import (
+    ApiError,
+    AuthError,
+    BadModelError,
+    BalanceError,
+    FieldError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    ServerError,
+)
+from seedream_tui.api.types import CancelResult, RemoteStatus, RequestState, normalize_status
+
+_MAX_MESSAGE = 500
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def error_text(value: Any) -> str | None:
+    """A readable sentence from an error value of unknown shape (string, object, list)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _short(value) or None
+    if isinstance(value, dict):
+        for key in ("error_message", "message", "msg", "error", "detail", "reason"):
+            if key in value and value[key] not in (None, "", [], {}):
+                return error_text(value[key])
+        return _short(json.dumps(value, ensure_ascii=False))
+    if isinstance(value, list):
+        parts = [t for t in (error_text(v) for v in value) if t]
+        return _short("; ".join(parts)) or None
+    return _short(str(value))
+
+
+def field_errors(detail: Any) -> list[FieldError]:
+    """Field errors from a FastAPI/pydantic-style ``detail`` list (``loc`` + ``msg``), if any."""
+    out: list[FieldError] = []
+    if isinstance(detail, dict):
+        detail = [detail]
+    if not isinstance(detail, list):
+        return out
+    for item in detail:
+        if isinstance(item, dict):
+            loc = item.get("loc") or item.get("field") or item.get("path")
+            if isinstance(loc, list | tuple):
+                names = [str(p) for p in loc if p not in ("body", "input", "query")]
+                name = ".".join(names) or None
+            else:
+                name = str(loc) if loc else None
+            msg = error_text(item.get("msg") or item.get("message") or item.get("error")) or "is invalid"
+            out.append(FieldError(name, msg))
+        elif isinstance(item, str):
+            out.append(FieldError(None, _short(item)))
+    return out
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def error_from_answer(
+    status_code: int, body: Any, *, text: str = "", retry_after: float | None = None, what: str = "RunComfy"
+) -> ApiError:
+    """Map an HTTP status and body (JSON or not) to a typed error with a user sentence."""
+    code = _int_or_none(body.get("error_code")) if isinstance(body, dict) else None
+    server_msg = error_text(body) if isinstance(body, dict | list) else None
+    if server_msg is None and text and not text.lstrip().startswith("<"):
+        server_msg = _short(text)
+    detail = body.get("detail") if isinstance(body, dict) else None
+    kw: dict[str, Any] = {"status_code": status_code, "error_code": code, "detail": detail}
+
+    def said(prefix: str) -> str:
+        return f"{prefix} ({server_msg})" if server_msg else prefix
+
+    if code == 400004 or status_code == 401:
+        return AuthError(
+            said("RunComfy refused the API token: it is missing, expired or revoked, or the account is inactive."), **kw
+        )
+    if code == 403001 or status_code == 403:
+        return ForbiddenError(said("That request belongs to another RunComfy account."), **kw)
+    if code == 400002 or status_code == 402:
+        return BalanceError(said("Your RunComfy balance is used up: top it up to run more jobs."), **kw)
+    if code == 404001 or status_code == 404:
+        return NotFoundError(said("RunComfy no longer knows this request: it is unknown, deleted or expired."), **kw)
+    if code == 400001:
+        return BadModelError(said("RunComfy does not know this model id."), **kw)
+    if status_code == 429:
+        wait = f" Retrying in {retry_after:.0f} s." if retry_after else ""
+        return RateLimitedError(said("RunComfy is rate limiting requests.") + wait, retry_after=retry_after, **kw)
+    if status_code >= 500:
+        return ServerError(said(f"{what} had a server error (HTTP {status_code})."), **kw)
+    if status_code in (400, 422):
+        fields = field_errors(detail)
+        if fields:
+            listed = "; ".join(str(f) for f in fields)
+            return InvalidInputError(f"RunComfy refused the input: {listed}", fields=fields, **kw)
+        return InvalidInputError(said("RunComfy refused the request as invalid."), **kw)
+    if code is not None:
+        return ApiError(said(f"RunComfy answered with error {code}."), **kw)
+    return ProtocolError(said(f"RunComfy answered HTTP {status_code}, which this app does not understand."), **kw)
+
+
+def flatten_outputs(output: Any) -> tuple[str, ...]:
+    """Output URLs in order from ``{"image"}``, ``{"images": [...]}``, ``video(s)``, a list, or a string."""
+    urls: list[str] = []
+
+    def add(value: Any) -> None:
+        if isinstance(value, str) and value.strip():
+            urls.append(value.strip())
+        elif isinstance(value, dict):
+            for key in ("url", "uri", "image", "video"):
+                if isinstance(value.get(key), str):
+                    urls.append(value[key].strip())
+                    return
+        elif isinstance(value, list):
+            for item in value:
+                add(item)
+
+    if isinstance(output, dict):
+        for key in ("image", "images", "video", "videos"):
+            add(output.get(key))
+        if not urls:
+            for value in output.values():
+                add(value)
+    else:
+        add(output)
+    return tuple(dict.fromkeys(urls))
+
+
+def _cost(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    if isinstance(value, dict):
+        for key in ("total", "amount", "cost", "usd"):
+            if key in value:
+                return _cost(value[key])
+    return None
+
+
+def parse_state(body: Any, request_id: str) -> RequestState:
+    """A status or result answer. Liberal: unknown fields are kept, a missing status with outputs means done."""
+    if not isinstance(body, dict):
+        raise ProtocolError("RunComfy's answer about the request was not a JSON object.")
+    raw_status = body.get("status")
+    if raw_status is None:
+        if body.get("output") or body.get("outputs"):
+            status = RemoteStatus.COMPLETED
+        else:
+            raise ProtocolError("RunComfy's answer about the request has no status.")
+    else:
+        status = normalize_status(raw_status)
+    outputs = flatten_outputs(body.get("output", body.get("outputs")))
+    error = error_text(body.get("error")) if status is RemoteStatus.FAILED else None
+    if status is RemoteStatus.FAILED and not error:
+        error = "RunComfy reports the job failed without saying why."
+    rid = body.get("request_id")
+    return RequestState(
+        request_id=rid if isinstance(rid, str) and rid else request_id,
+        status=status,
+        raw_status=raw_status if isinstance(raw_status, str) else None,
+        queue_position=_int_or_none(body.get("queue_position")) if status is RemoteStatus.IN_QUEUE else None,
+        outputs=outputs,
+        error=error,
+        created_at=body.get("created_at") if isinstance(body.get("created_at"), str) else None,
+        finished_at=body.get("finished_at") if isinstance(body.get("finished_at"), str) else None,
+        cost=_cost(body.get("cost")),
+        raw=body,
+    )
+
+
+def parse_cancel(body: Any, request_id: str) -> CancelResult:
+    if not isinstance(body, dict):
+        raise ProtocolError("RunComfy's answer to cancel was not a JSON object.")
+    status = normalize_status(body.get("status"))
+    outcome = body.get("outcome") if isinstance(body.get("outcome"), str) else None
+    if outcome is not None:
+        cancelled = outcome.lower() in ("cancelled", "canceled")
+    else:
+        cancelled = status is RemoteStatus.CANCELLED
+    return CancelResult(request_id, cancelled, status, outcome, raw=body)

@@ -1,0 +1,212 @@
+"""Configuration: settings file, base URL and the API token.
+
+Precedence (highest first): command-line flags, environment, settings file, defaults.
+The token comes from ``RUNCOMFY_API_TOKEN`` or ``RUNCOMFY_TOKEN`` or the token file
+(mode 0600). It is never printed, logged, or stored anywhere else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import tempfile
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import tomli_w
+
+from seedream_tui import DEFAULT_MODEL_ID
+from seedream_tui.paths import Paths
+
+DEFAULT_BASE_URL = "https://model-api.runcomfy.net"
+TOKEN_ENVS = ("RUNCOMFY_API_TOKEN", "RUNCOMFY_TOKEN")
+BASE_URL_ENV = "RUNCOMFY_BASE_URL"
+IMAGE_MODES = ("auto", "tgp", "sixel", "halfcell", "unicode", "off")
+#: the token the bundled fake server accepts in --demo (not a secret)
+DEMO_TOKEN = "demo-token"
+
+
+class ConfigError(Exception):
+    """A configuration problem; ``str()`` is a sentence for the user."""
+
+
+@dataclass
+class Settings:
+    base_url: str | None = None
+    image_mode: str = "auto"
+    theme: str = "textual-dark"
+    notify_bell: bool = True
+    default_model: str = DEFAULT_MODEL_ID
+    defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """Return the URL without a trailing slash, or raise ConfigError saying why it is refused."""
+    text = url.strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"The base URL {text!r} is not a valid http(s) URL.")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ConfigError(
+            f"The base URL {text!r} uses plain http: only https is allowed, except for loopback hosts "
+            "(localhost, 127.0.0.1, ::1)."
+        )
+    if parts.username or parts.password:
+        raise ConfigError("The base URL must not contain a user name or password.")
+    if parts.query or parts.fragment:
+        raise ConfigError("The base URL must not contain a query or fragment.")
+    return text.rstrip("/")
+
+
+def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
+    """Read settings.toml. Never raises: problems come back as sentences and defaults are used."""
+    settings = Settings()
+    warnings: list[str] = []
+    file = paths.settings_file
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        return settings, warnings
+    except OSError as exc:
+        return settings, [f"Could not read the settings file {file}: {exc.strerror or exc}. Using defaults."]
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return settings, [f"The settings file {file} is not valid TOML ({exc}); using defaults. It was left as it is."]
+
+    def take(name: str, kind: type, check: Any = None) -> None:
+        if name not in data:
+            return
+        value = data[name]
+        if not isinstance(value, kind) or (check is not None and not check(value)):
+            warnings.append(f"Settings: {name} = {value!r} is not valid; using {getattr(settings, name)!r}.")
+            return
+        setattr(settings, name, value)
+
+    take("image_mode", str, lambda v: v in IMAGE_MODES)
+    take("theme", str, lambda v: bool(v.strip()))
+    take("notify_bell", bool)
+    take("default_model", str, lambda v: bool(v.strip()))
+    if "base_url" in data:
+        value = data["base_url"]
+        try:
+            settings.base_url = check_base_url(value) if isinstance(value, str) else None
+            if not isinstance(value, str):
+                raise ConfigError(f"Settings: base_url = {value!r} is not a URL.")
+        except ConfigError as exc:
+            warnings.append(f"{exc} (settings file) Using the default.")
+            settings.base_url = None
+    defaults = data.get("defaults", {})
+    if isinstance(defaults, dict) and all(isinstance(v, dict) for v in defaults.values()):
+        settings.defaults = {str(k): dict(v) for k, v in defaults.items()}
+    else:
+        warnings.append("Settings: [defaults] must be a table of tables, one per model id; ignored.")
+    known = set(asdict(Settings()))
+    for key in data:
+        if key not in known:
+            warnings.append(f"Settings: unknown setting {key!r} ignored.")
+    return settings, warnings
+
+
+def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def save_settings(paths: Paths, settings: Settings) -> None:
+    data = {k: v for k, v in asdict(settings).items() if v is not None}
+    _atomic_write(paths.settings_file, tomli_w.dumps(data).encode("utf-8"))
+
+
+def check_token(token: str) -> str:
+    value = token.strip()
+    if not value:
+        raise ConfigError("The API token is empty.")
+    if any(ch.isspace() for ch in value) or not value.isprintable():
+        raise ConfigError("The API token must not contain spaces or control characters.")
+    return value
+
+
+def save_token(paths: Paths, token: str) -> None:
+    """Write the token file with mode 0600 (created so; never world-readable even briefly)."""
+    _atomic_write(paths.token_file, check_token(token).encode("utf-8"), mode=0o600)
+
+
+def read_token_file(paths: Paths) -> str | None:
+    try:
+        text = paths.token_file.read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text or None
+
+
+def mask_token(token: str | None) -> str:
+    if not token:
+        return "(not set)"
+    if len(token) <= 8:
+        return "•" * 6
+    return f"{token[:3]}…{token[-4:]}"
+
+
+@dataclass
+class AppConfig:
+    paths: Paths
+    settings: Settings
+    base_url: str
+    token: str | None
+    demo: bool = False
+    token_source: str = "none"
+    warnings: list[str] = field(default_factory=list)
+
+
+def resolve_config(
+    *, demo: bool = False, base_url: str | None = None, env: dict[str, str] | None = None
+) -> AppConfig:
+    """Build the run's configuration. Raises ConfigError for a refused base URL.
+
+    In demo mode the base URL is filled in later by whoever starts the fake server.
+    """
+    env = dict(os.environ) if env is None else env
+    paths = Paths.default(demo=demo)
+    settings, warnings = load_settings(paths)
+    token: str | None = None
+    source = "none"
+    if demo:
+        token, source = DEMO_TOKEN, "demo"
+    else:
+        for name in TOKEN_ENVS:
+            if env.get(name, "").strip():
+                token, source = env[name].strip(), f"environment ({name})"
+                break
+        else:
+            token = read_token_file(paths)
+            source = "token file" if token else "none"
+    url = base_url or env.get(BASE_URL_ENV) or settings.base_url or DEFAULT_BASE_URL
+    url = "" if demo and not base_url else check_base_url(url)
+    return AppConfig(paths, settings, url, token, demo=demo, token_source=source, warnings=warnings)

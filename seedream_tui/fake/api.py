@@ -1,0 +1,292 @@
+"""HTTP handlers of the fake API origin: the RunComfy endpoints (with faults) and the ``/_fake`` controls.
+
+Every ``/v1`` answer first passes :meth:`ApiRoutes._gate`, which applies latency, the bad-token switch, auth,
+429s, 5xx and dropped connections in that order, so a test that turns one knob to 1.0 sees exactly that fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from seedream_tui.fake.faults import styled_status
+from seedream_tui.fake.queue import TERMINAL, FakeJob
+
+if TYPE_CHECKING:
+    from seedream_tui.fake.server import FakeServer
+
+#: what one image costs on the fake bill (``?include_cost=true``)
+COST_PER_IMAGE = 0.03
+
+_HTML_5XX = "<html><head><title>{code}</title></head><body><h1>{code} {reason}</h1><hr>nginx</body></html>"
+_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+
+
+class _Dropped(Exception):
+    """The gate decided to close the connection without an answer."""
+
+
+def drop_connection(request: web.Request) -> web.Response:
+    """Close the socket so the client gets no answer; aiohttp then fails to write and gives up quietly."""
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response(status=204)
+
+
+class ApiRoutes:
+    def __init__(self, server: FakeServer) -> None:
+        self.s = server
+
+    def add_to(self, app: web.Application) -> None:
+        app.router.add_post("/v1/models/{model_id:.+}", self.submit)
+        app.router.add_get("/v1/models/{model_id:.+}", self.model_detail)
+        app.router.add_get("/v1/requests/{request_id}/status", self.status)
+        app.router.add_get("/v1/requests/{request_id}/result", self.result)
+        app.router.add_post("/v1/requests/{request_id}/cancel", self.cancel)
+        app.router.add_get("/_fake/config", self.get_config)
+        app.router.add_post("/_fake/config", self.post_config)
+        app.router.add_get("/_fake/jobs", self.get_jobs)
+        app.router.add_get("/_fake/cdn-log", self.get_cdn_log)
+        app.router.add_get("/_fake/faults", self.get_faults)
+        app.router.add_post("/_fake/expire/{request_id}", self.post_expire)
+
+    # ----- answers -------------------------------------------------------------------------------------
+
+    def error(self, status: int, code: int | None, message: str, detail: Any = None) -> web.Response:
+        """An API error; with ``errors_in_200`` one that carries an ``error_code`` comes as HTTP 200."""
+        body: dict[str, Any] = {"error_code": code, "error_message": message}
+        if detail is not None:
+            body["detail"] = detail
+        if code is None:
+            body.pop("error_code")
+        elif self.s.config.errors_in_200:
+            self.s.count_fault("errors_in_200")
+            status = 200
+        return web.json_response(body, status=status)
+
+    def _status_word(self, status: str) -> str:
+        word = styled_status(status, self.s.config.status_style)
+        if word != status:
+            self.s.count_fault("status_style")
+        return word
+
+    def _urls(self, request_id: str) -> dict[str, str]:
+        base = f"{self.s.base_url}/v1/requests/{request_id}"
+        return {"status_url": f"{base}/status", "result_url": f"{base}/result", "cancel_url": f"{base}/cancel"}
+
+    def _state_body(self, job: FakeJob) -> dict[str, Any]:
+        body: dict[str, Any] = {"request_id": job.request_id, "status": self._status_word(job.status)}
+        if job.status == "in_queue":
+            body["queue_position"] = self.s.board.queue_position(job.request_id)
+        urls = self._urls(job.request_id)
+        body["status_url"], body["result_url"] = urls["status_url"], urls["result_url"]
+        return body
+
+    # ----- the gate ------------------------------------------------------------------------------------
+
+    def _authorized(self, request: web.Request) -> bool:
+        scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return False
+        tokens = self.s.config.tokens
+        return tokens is None or token in tokens
+
+    async def _gate(self, request: web.Request, *, submit: bool = False) -> web.Response | None:
+        """Record the call and apply the fault knobs; an answer here replaces the endpoint's own."""
+        self.s.api_requests.append(
+            {"method": request.method, "path": request.path_qs, "headers": _headers(request)}
+        )
+        cfg, dice = self.s.config, self.s.dice
+        if cfg.latency > 0:
+            self.s.count_fault("latency")
+            await asyncio.sleep(cfg.latency)  # simulated network latency, not synchronisation
+        if dice.hit(cfg.latency_spike_rate):
+            self.s.count_fault("latency_spike")
+            await asyncio.sleep(cfg.latency_spike)
+        if cfg.bad_token:
+            self.s.count_fault("bad_token")
+            return self.error(401, 400004, "The API token is invalid, expired or revoked.")
+        if not self._authorized(request):
+            return self.error(401, 400004, "A valid API token is required (Authorization: Bearer <token>).")
+        if dice.hit(cfg.rate_429):
+            self.s.count_fault("rate_429")
+            return web.json_response(
+                {"error_message": "Too many requests: slow down."},
+                status=429,
+                headers={"Retry-After": f"{cfg.retry_after:g}"},
+            )
+        if dice.hit(cfg.error_5xx_rate):
+            self.s.count_fault("error_5xx")
+            return self._server_error()
+        if not submit and dice.hit(cfg.drop_rate):
+            self.s.count_fault("drop")
+            raise _Dropped
+        return None
+
+    def _server_error(self) -> web.Response:
+        code = self.s.dice.choice([500, 502, 503])
+        kind = self.s.dice.choice(["html", "json", "empty"])
+        if kind == "html":
+            html = _HTML_5XX.format(code=code, reason=_REASONS[code])
+            return web.Response(status=code, text=html, content_type="text/html")
+        if kind == "json":
+            return web.json_response(
+                {"error_code": 500000 + code, "error_message": f"Upstream failure ({_REASONS[code]})."},
+                status=code,
+            )
+        return web.Response(status=code)
+
+    def _find(self, request: web.Request) -> FakeJob | web.Response:
+        request_id = request.match_info["request_id"]
+        job = self.s.board.jobs.get(request_id)
+        if job is None:
+            return self.error(404, 404001, f"Request {request_id} was not found.")
+        expire_after = self.s.config.expire_after
+        aged = expire_after is not None and time.monotonic() - job.created_monotonic > expire_after
+        if job.expired or aged:
+            self.s.count_fault("expired")
+            return self.error(404, 404001, f"Request {request_id} has expired or was deleted.")
+        return job
+
+    # ----- RunComfy endpoints --------------------------------------------------------------------------
+
+    async def submit(self, request: web.Request) -> web.Response:
+        refused = await self._gate(request, submit=True)  # submit decides on drops itself, below
+        if refused is not None:
+            return refused
+        model = self.s.models.get(request.match_info["model_id"])
+        if model is None:
+            return self.error(400, 400001, f"Unknown model id: {request.match_info['model_id']}.")
+        try:
+            values = json.loads(await request.read() or b"null")
+        except ValueError:
+            return self.error(400, None, "The request body is not valid JSON.")
+        if not isinstance(values, dict):
+            return self.error(400, None, "The request body must be a JSON object of model inputs.")
+        errors = self.s.validator.errors(model.model_id, values)
+        if errors:
+            detail = [
+                {"loc": ["body", name] if name else ["body"], "msg": msg, "type": "value_error"}
+                for name, msg in errors.items()
+            ]
+            summary = "; ".join(f"{name}: {msg}" if name else msg for name, msg in errors.items())
+            return web.json_response({"error_message": f"Invalid input: {summary}", "detail": detail}, status=422)
+
+        dice = self.s.dice
+        dropped = dice.hit(self.s.config.drop_rate)
+        if dropped:
+            self.s.count_fault("drop")
+            if not dice.hit(0.5):
+                return drop_connection(request)  # lost before the job was created
+        job = FakeJob(
+            request_id=dice.request_id(),
+            model_id=model.model_id,
+            input=values,
+            effective_input=model.with_defaults(values),
+            answer_dropped=dropped,
+        )
+        self.s.board.add(job)
+        if dropped:
+            return drop_connection(request)  # the job exists but the client never hears of it
+        return web.json_response({"request_id": job.request_id, **self._urls(job.request_id)})
+
+    async def model_detail(self, request: web.Request) -> web.Response:
+        try:
+            refused = await self._gate(request)
+        except _Dropped:
+            return drop_connection(request)
+        if refused is not None:
+            return refused
+        model = self.s.models.get(request.match_info["model_id"])
+        if model is None:
+            return self.error(400, 400001, f"Unknown model id: {request.match_info['model_id']}.")
+        return web.json_response(model.detail())
+
+    async def status(self, request: web.Request) -> web.Response:
+        try:
+            refused = await self._gate(request)
+        except _Dropped:
+            return drop_connection(request)
+        if refused is not None:
+            return refused
+        job = self._find(request)
+        if isinstance(job, web.Response):
+            return job
+        return web.json_response(self._state_body(job))
+
+    async def result(self, request: web.Request) -> web.Response:
+        try:
+            refused = await self._gate(request)
+        except _Dropped:
+            return drop_connection(request)
+        if refused is not None:
+            return refused
+        job = self._find(request)
+        if isinstance(job, web.Response):
+            return job
+        if job.status not in TERMINAL:
+            return web.json_response(self._state_body(job))
+        body: dict[str, Any] = {"request_id": job.request_id, "status": self._status_word(job.status)}
+        if job.status == "completed":
+            body["output"] = {"images": list(job.outputs)} if job.multi else {"image": job.outputs[0]}
+        elif job.status == "failed":
+            body["error"] = job.error
+        body["created_at"], body["finished_at"] = job.created_at, job.finished_at
+        if request.query.get("include_cost", "").lower() in ("true", "1", "yes"):
+            body["cost"] = round(COST_PER_IMAGE * len(job.outputs), 4)
+        return web.json_response(body)
+
+    async def cancel(self, request: web.Request) -> web.Response:
+        try:
+            refused = await self._gate(request)
+        except _Dropped:
+            return drop_connection(request)
+        if refused is not None:
+            return refused
+        job = self._find(request)
+        if isinstance(job, web.Response):
+            return job
+        outcome = "cancelled" if self.s.board.cancel(job.request_id) else "not_cancellable"
+        return web.json_response(
+            {"request_id": job.request_id, "status": self._status_word(job.status), "outcome": outcome}
+        )
+
+    # ----- control endpoints (no auth, no faults) -----------------------------------------------------
+
+    async def get_config(self, request: web.Request) -> web.Response:
+        return web.json_response(self.s.config.public_dict())
+
+    async def post_config(self, request: web.Request) -> web.Response:
+        try:
+            changes = json.loads(await request.read() or b"{}")
+            if not isinstance(changes, dict):
+                raise ValueError("Send a JSON object of knobs to change.")
+            self.s.set_config(**changes)
+        except ValueError as exc:
+            return web.json_response({"error_message": str(exc)}, status=400)
+        return web.json_response(self.s.config.public_dict())
+
+    async def get_jobs(self, request: web.Request) -> web.Response:
+        return web.json_response(self.s.jobs_snapshot())
+
+    async def get_cdn_log(self, request: web.Request) -> web.Response:
+        return web.json_response(self.s.cdn_requests)
+
+    async def get_faults(self, request: web.Request) -> web.Response:
+        return web.json_response(self.s.faults_injected)
+
+    async def post_expire(self, request: web.Request) -> web.Response:
+        request_id = request.match_info["request_id"]
+        if not self.s.expire(request_id):
+            return web.json_response({"error_message": f"Request {request_id} was not found."}, status=404)
+        return web.json_response({"request_id": request_id, "expired": True})
+
+
+def _headers(request: web.Request) -> dict[str, str]:
+    """Request headers with lower-cased names, so tests can look for ``authorization`` whatever the case."""
+    return {name.lower(): value for name, value in request.headers.items()}

@@ -1,0 +1,64 @@
+"""The second origin: a storage CDN that serves the generated files, as RunComfy's output URLs do.
+
+It is a separate host:port on purpose: the client must never send the API token there, and every request's
+headers are kept in ``cdn_requests`` so tests can prove it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from seedream_tui.fake.images import CONTENT_TYPES
+
+if TYPE_CHECKING:
+    from seedream_tui.fake.server import FakeServer
+
+_NAME = re.compile(r"^\d{1,3}\.(png|jpeg|jpg|webp)$")
+
+
+class CdnRoutes:
+    def __init__(self, server: FakeServer) -> None:
+        self.s = server
+
+    def add_to(self, app: web.Application) -> None:
+        app.router.add_get("/files/{request_id}/{name}", self.file)
+
+    async def file(self, request: web.Request) -> web.StreamResponse:
+        self.s.cdn_requests.append(
+            {
+                "method": request.method,
+                "path": request.path_qs,
+                "headers": {name.lower(): value for name, value in request.headers.items()},
+            }
+        )
+        request_id, name = request.match_info["request_id"], request.match_info["name"]
+        match = _NAME.match(name)
+        job = self.s.board.jobs.get(request_id)
+        path = self.s.files_dir / request_id / name if self.s.files_dir else None
+        if match is None or job is None or path is None or path not in job.files:
+            return web.Response(status=404, text="Not found.")
+        try:
+            data = await asyncio.to_thread(Path.read_bytes, path)
+        except OSError:
+            return web.Response(status=404, text="Not found.")
+        content_type = CONTENT_TYPES[match.group(1)]
+        if request.method == "GET" and self.s.dice.hit(self.s.config.truncate_rate):
+            self.s.count_fault("truncate")
+            return await _truncated(request, data, content_type)
+        return web.Response(body=data, content_type=content_type)
+
+
+async def _truncated(request: web.Request, data: bytes, content_type: str) -> web.StreamResponse:
+    """Promise the whole file in Content-Length, send half of it, then hang up."""
+    response = web.StreamResponse(headers={"Content-Type": content_type})
+    response.content_length = len(data)
+    await response.prepare(request)
+    await response.write(data[: max(1, len(data) // 2)])
+    if request.transport is not None:
+        request.transport.close()  # close() flushes what was written, then disconnects
+    return response

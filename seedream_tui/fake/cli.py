@@ -1,0 +1,126 @@
+"""``seedream-tui fake-server``: run the fake RunComfy API + CDN in the foreground until Ctrl-C.
+
+For demos and for poking at the client by hand; every fault knob of :class:`FakeConfig` is a flag, and the
+knobs can still be changed while it runs with ``POST /_fake/config``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+from seedream_tui.fake.faults import STATUS_STYLES, FakeConfig
+
+DEMO_TOKEN = "demo"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seedream-tui fake-server",
+        description="Run a fake RunComfy Model API (and its storage CDN) on this machine.",
+    )
+    add = parser.add_argument
+    add("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    add("--port", type=int, default=8787, help="API port; 0 lets the system pick (default: 8787)")
+    add("--cdn-port", type=int, default=0, help="CDN port; 0 lets the system pick (default: 0)")
+    add("--workers", type=int, default=2, help="jobs running at the same time")
+    add("--min-duration", type=float, default=3.0, help="shortest job, in seconds")
+    add("--max-duration", type=float, default=8.0, help="longest job, in seconds")
+    add("--image-scale", type=float, default=1.0, help="scale factor on image sizes")
+    add("--seed", type=int, default=None, help="random seed, for reproducible runs")
+    add("--token", action="append", dest="tokens", metavar="T", help="accept only this token (repeatable)")
+    faults = parser.add_argument_group("faults (all off by default)")
+    fadd = faults.add_argument
+    fadd("--latency", type=float, default=0.0, help="seconds added to every API answer")
+    fadd("--latency-spike-rate", type=float, default=0.0, help="probability of an extra delay")
+    fadd("--latency-spike", type=float, default=1.0, help="length of that extra delay, in seconds")
+    fadd("--error-5xx-rate", type=float, default=0.0, help="probability of a 500/502/503 answer")
+    fadd("--rate-429", type=float, default=0.0, help="probability of a 429 answer")
+    fadd("--retry-after", type=float, default=1.0, help="Retry-After of the 429 answers, in seconds")
+    fadd("--drop-rate", type=float, default=0.0, help="probability of closing the connection unanswered")
+    fadd("--fail-rate", type=float, default=0.0, help="probability that a job fails")
+    fadd("--truncate-rate", type=float, default=0.0, help="probability that a CDN download is cut short")
+    fadd("--expire-after", type=float, default=None, help="requests older than this many seconds are gone")
+    fadd("--bad-token", action="store_true", help="refuse every token")
+    fadd("--status-style", choices=STATUS_STYLES, default="canonical", help="words used for job states")
+    fadd("--errors-in-200", action="store_true", help="send errors as HTTP 200 with an error_code body")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> FakeConfig:
+    """The :class:`FakeConfig` the parsed flags describe; raises ``ValueError`` with a sentence."""
+    return FakeConfig(
+        workers=args.workers,
+        min_duration=args.min_duration,
+        max_duration=args.max_duration,
+        image_scale=args.image_scale,
+        seed=args.seed,
+        tokens=set(args.tokens) if args.tokens else None,
+        latency=args.latency,
+        latency_spike_rate=args.latency_spike_rate,
+        latency_spike=args.latency_spike,
+        error_5xx_rate=args.error_5xx_rate,
+        rate_429=args.rate_429,
+        retry_after=args.retry_after,
+        drop_rate=args.drop_rate,
+        fail_rate=args.fail_rate,
+        truncate_rate=args.truncate_rate,
+        expire_after=args.expire_after,
+        bad_token=args.bad_token,
+        status_style=args.status_style,
+        errors_in_200=args.errors_in_200,
+    )
+
+
+async def _serve(config: FakeConfig, host: str, port: int, cdn_port: int) -> None:
+    from seedream_tui.fake.server import FakeServer
+
+    server = FakeServer(config, host=host, port=port, cdn_port=cdn_port)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
+            pass
+    try:
+        if config.tokens is None:
+            hint = f"any non-empty token works, e.g. '{DEMO_TOKEN}'"
+        else:
+            hint = f"use one of the {len(config.tokens)} token(s) given with --token"
+        print(f"Fake RunComfy API: {server.base_url}", flush=True)
+        print(f"Fake storage CDN:  {server.cdn_url}", flush=True)
+        print(f"Token: {hint}", flush=True)
+        print("Point the app at the API URL; Ctrl-C stops the server.", flush=True)
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["fake-server"]:
+        args_list = args_list[1:]
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        asyncio.run(_serve(config, args.host, args.port, args.cdn_port))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"The fake server could not start: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print("Fake server stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

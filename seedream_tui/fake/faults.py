@@ -1,0 +1,154 @@
+"""The fake server's knobs, and the dice that decide which fault an answer gets.
+
+Kept apart from the HTTP code so the knobs can be checked, changed at run time (control endpoint, CLI,
+``FakeServerThread.set_config``) and reasoned about without a server running.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from dataclasses import dataclass
+from typing import Any
+
+STATUS_STYLES = ("canonical", "synonyms")
+
+#: knobs that are probabilities in [0, 1]
+_RATES = ("latency_spike_rate", "error_5xx_rate", "rate_429", "drop_rate", "fail_rate", "truncate_rate")
+#: knobs that are non-negative seconds / factors
+_NON_NEGATIVE = ("min_duration", "max_duration", "image_scale", "latency", "latency_spike", "retry_after")
+_BOOLS = ("bad_token", "errors_in_200")
+
+#: how ``status_style="synonyms"`` words each canonical status (what other backends say)
+SYNONYMS = {
+    "in_queue": "pending",
+    "in_progress": "starting",
+    "completed": "succeeded",
+    "cancelled": "canceled",
+    "failed": "failed",
+}
+
+
+@dataclass
+class FakeConfig:
+    """Every knob of the fake server; all faults default off so a plain server behaves like the real API."""
+
+    workers: int = 2  # parallel jobs "running"
+    min_duration: float = 3.0  # seconds a job runs (uniform in [min, max])
+    max_duration: float = 8.0
+    image_scale: float = 1.0  # scale factor on generated image sizes (tests use 0.02)
+    seed: int | None = None  # RNG seed for reproducible faults/durations
+    tokens: set[str] | None = None  # accepted bearer tokens; None = any non-empty token
+    # fault knobs (all default off):
+    latency: float = 0.0  # seconds added to every API answer
+    latency_spike_rate: float = 0.0  # probability of an extra spike
+    latency_spike: float = 1.0  # spike length (s)
+    error_5xx_rate: float = 0.0  # answer 500/502/503 (JSON, HTML or empty body) instead
+    rate_429: float = 0.0  # answer 429 with Retry-After header
+    retry_after: float = 1.0
+    drop_rate: float = 0.0  # close the connection without an answer
+    fail_rate: float = 0.0  # jobs end "failed" with an error
+    truncate_rate: float = 0.0  # CDN sends a partial body (Content-Length larger than sent) then closes
+    expire_after: float | None = None  # requests older than this answer 404 error_code 404001
+    bad_token: bool = False  # every API call answers 401 error_code 400004
+    status_style: str = "canonical"  # "synonyms": say "succeeded"/"canceled"/"pending"/"starting" instead
+    errors_in_200: bool = False  # errors come as HTTP 200 with an error_code body
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` with a sentence when a knob has an impossible value."""
+        if not isinstance(self.workers, int) or self.workers < 1:
+            raise ValueError("workers must be a whole number of at least 1.")
+        for name in _NON_NEGATIVE:
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative.")
+        if self.max_duration < self.min_duration:
+            raise ValueError("max_duration must not be smaller than min_duration.")
+        for name in _RATES:
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} is a probability and must be between 0 and 1.")
+        if self.expire_after is not None and self.expire_after < 0:
+            raise ValueError("expire_after must not be negative.")
+        if self.status_style not in STATUS_STYLES:
+            raise ValueError(f"status_style must be one of {', '.join(STATUS_STYLES)}.")
+
+    def updated(self, changes: dict[str, Any]) -> FakeConfig:
+        """A copy with ``changes`` applied and checked; JSON types are coerced (lists of tokens, ints as floats)."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise ValueError(f"Unknown knob(s): {', '.join(unknown)}.")
+        current = {name: getattr(self, name) for name in names}
+        for name, value in changes.items():
+            current[name] = _coerce(name, value)
+        return FakeConfig(**current)
+
+    def public_dict(self) -> dict[str, Any]:
+        """The knobs as JSON; accepted tokens are counted, never shown."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["tokens"] = None if self.tokens is None else len(self.tokens)
+        return out
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name == "tokens":
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return {value}
+        if isinstance(value, list | tuple | set | frozenset) and all(isinstance(t, str) for t in value):
+            return set(value)
+        raise ValueError("tokens must be a list of strings or null.")
+    if name in _BOOLS:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false.")
+        return value
+    if name in ("workers", "seed"):
+        if value is None and name == "seed":
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{name} must be a whole number.")
+        return value
+    if name == "status_style":
+        if not isinstance(value, str):
+            raise ValueError("status_style must be a string.")
+        return value
+    if name == "expire_after" and value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number.")
+    return float(value)
+
+
+class FaultDice:
+    """Seeded random decisions; one instance per server so a seed reproduces a whole session."""
+
+    def __init__(self, seed: int | None) -> None:
+        self.rng = random.Random(seed)
+
+    def hit(self, rate: float) -> bool:
+        """True with probability ``rate``; exact at 0 and 1 (tests rely on rate 1.0 always firing)."""
+        if rate <= 0.0:
+            return False
+        if rate >= 1.0:
+            return True
+        return self.rng.random() < rate
+
+    def duration(self, config: FakeConfig) -> float:
+        return self.rng.uniform(config.min_duration, config.max_duration)
+
+    def choice(self, options: list[Any] | tuple[Any, ...]) -> Any:
+        return self.rng.choice(options)
+
+    def request_id(self) -> str:
+        """A UUID4-shaped id drawn from the seeded RNG, so a seeded run gives the same ids."""
+        import uuid
+
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+
+def styled_status(status: str, style: str) -> str:
+    """The status word as this server's ``status_style`` says it."""
+    return SYNONYMS.get(status, status) if style == "synonyms" else status

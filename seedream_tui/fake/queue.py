@@ -1,0 +1,163 @@
+"""The fake server's job record and its queue: ``in_queue`` -> ``in_progress`` -> a terminal state.
+
+Queued jobs cost nothing but a dict entry: only running jobs own an asyncio task (at most ``workers`` of
+them), and a finishing job pulls the next one in. So a thousand queued jobs stay cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from seedream_tui.fake.faults import FakeConfig, FaultDice
+
+TERMINAL = ("completed", "failed", "cancelled")
+
+_FAILURES = (
+    ("The model could not generate an image for this prompt.", "GENERATION_FAILED"),
+    ("The content was flagged by the safety filter.", "CONTENT_POLICY"),
+    ("The worker ran out of GPU memory.", "OUT_OF_MEMORY"),
+)
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class FakeJob:
+    request_id: str
+    model_id: str
+    #: what the client sent
+    input: dict[str, Any]
+    #: what the model works with: schema defaults filled in
+    effective_input: dict[str, Any]
+    status: str = "in_queue"
+    created_at: str = field(default_factory=iso_now)
+    created_monotonic: float = field(default_factory=time.monotonic)
+    started_at: str | None = None
+    finished_at: str | None = None
+    outputs: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    error: Any = None
+    #: forced by ``POST /_fake/expire/{id}``
+    expired: bool = False
+    #: the submit answer was dropped after the job was created (the client never learnt its id)
+    answer_dropped: bool = False
+    #: the output is a list (``images``) rather than one ``image``
+    multi: bool = False
+
+    def record(self, queue_position: int | None) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "status": self.status,
+            "model_id": self.model_id,
+            "input": copy.deepcopy(self.input),
+            "outputs": list(self.outputs),
+            "error": copy.deepcopy(self.error),
+            "queue_position": queue_position,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "expired": self.expired,
+            "answer_dropped": self.answer_dropped,
+        }
+
+
+#: turns a job that finished its "work" into files; raises to make the job fail
+Producer = Callable[[FakeJob], Awaitable[None]]
+
+
+class JobBoard:
+    """All jobs of one server, the waiting line, and the running slots."""
+
+    def __init__(
+        self,
+        config: Callable[[], FakeConfig],
+        dice: FaultDice,
+        produce: Producer,
+        count_fault: Callable[[str], None],
+    ) -> None:
+        self._config = config
+        self._dice = dice
+        self._produce = produce
+        self._count_fault = count_fault
+        self.jobs: dict[str, FakeJob] = {}
+        self._waiting: OrderedDict[str, FakeJob] = OrderedDict()
+        self._running: dict[str, asyncio.Task[None]] = {}
+
+    def add(self, job: FakeJob) -> None:
+        self.jobs[job.request_id] = job
+        self._waiting[job.request_id] = job
+        self.pump()
+
+    def queue_position(self, request_id: str) -> int | None:
+        """1-based place in the waiting line, or None when the job is not waiting."""
+        if request_id not in self._waiting:
+            return None
+        for position, key in enumerate(self._waiting, start=1):
+            if key == request_id:
+                return position
+        return None  # pragma: no cover - unreachable
+
+    def cancel(self, request_id: str) -> bool:
+        """Cancel a waiting job; False when it already runs or has finished (the API's rule)."""
+        job = self._waiting.pop(request_id, None)
+        if job is None:
+            return False
+        job.status = "cancelled"
+        job.finished_at = iso_now()
+        return True
+
+    def pump(self) -> None:
+        """Start waiting jobs while a slot is free (also after ``workers`` grows at run time)."""
+        while self._waiting and len(self._running) < self._config().workers:
+            _, job = self._waiting.popitem(last=False)
+            job.status = "in_progress"
+            job.started_at = iso_now()
+            self._running[job.request_id] = asyncio.get_running_loop().create_task(
+                self._run(job), name=f"fake-job-{job.request_id}"
+            )
+
+    async def _run(self, job: FakeJob) -> None:
+        try:
+            await asyncio.sleep(self._dice.duration(self._config()))  # the simulated generation time
+            if self._dice.hit(self._config().fail_rate):
+                self._count_fault("fail")
+                message, code = self._dice.choice(_FAILURES)
+                job.error = self._dice.choice([{"message": message, "code": code}, message])
+                job.status = "failed"
+            else:
+                await self._produce(job)
+                job.status = "completed"
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a broken producer must not leave the job running for ever
+            job.error = {"message": f"The fake server could not produce the output: {exc}", "code": "INTERNAL"}
+            job.status = "failed"
+        finally:
+            if job.finished_at is None:
+                job.finished_at = iso_now()
+            self._running.pop(job.request_id, None)
+            if not asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                self.pump()
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        positions = {rid: place for place, rid in enumerate(self._waiting, start=1)}
+        return {rid: job.record(positions.get(rid)) for rid, job in self.jobs.items()}
+
+    async def close(self) -> None:
+        """Stop the running jobs (server shutdown)."""
+        self._waiting.clear()
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._running.clear()

@@ -1,0 +1,279 @@
+"""A fake RunComfy Model API on loopback: an API origin plus a second origin that plays the storage CDN.
+
+It is the test double of the protocol client and the backend of ``--demo``. :class:`FakeServer` runs on the
+current asyncio loop; :class:`FakeServerThread` runs the same server on its own loop in a daemon thread, so it
+works next to any other loop (Textual's, pytest's) and from synchronous code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import copy
+import hashlib
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from seedream_tui.fake.api import ApiRoutes
+from seedream_tui.fake.catalog import FakeModel, Validator, load_models
+from seedream_tui.fake.cdn import CdnRoutes
+from seedream_tui.fake.faults import FakeConfig, FaultDice
+from seedream_tui.fake.images import output_format, render_image, requested_size, scaled_size
+from seedream_tui.fake.queue import FakeJob, JobBoard
+
+__all__ = ["FakeConfig", "FakeServer", "FakeServerThread", "FAULT_KINDS"]
+
+#: every key of ``faults_injected`` (all present from the start, at 0)
+FAULT_KINDS = (
+    "latency",
+    "latency_spike",
+    "bad_token",
+    "rate_429",
+    "error_5xx",
+    "drop",
+    "fail",
+    "truncate",
+    "expired",
+    "errors_in_200",
+    "status_style",
+)
+
+T = TypeVar("T")
+
+
+class FakeServer:
+    """The fake API and CDN on the running loop; ``start()`` binds both ports (0 = the OS picks)."""
+
+    def __init__(
+        self,
+        config: FakeConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        cdn_port: int = 0,
+    ) -> None:
+        self.config = config if config is not None else FakeConfig()
+        self.host, self.port, self.cdn_port = host, port, cdn_port
+        self.base_url = ""
+        self.cdn_url = ""
+        self.api_requests: list[dict[str, Any]] = []
+        self.cdn_requests: list[dict[str, Any]] = []
+        self.faults_injected: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
+        self.models: dict[str, FakeModel] = load_models()
+        self.validator = Validator(self.models)
+        self.dice = FaultDice(self.config.seed)
+        self.board = JobBoard(lambda: self.config, self.dice, self._produce, self.count_fault)
+        self.files_dir: Path | None = None
+        self._runners: list[web.AppRunner] = []
+
+    # ----- lifecycle -----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.files_dir = Path(tempfile.mkdtemp(prefix="seedream-fake-"))
+        try:
+            api_app = web.Application()
+            ApiRoutes(self).add_to(api_app)
+            cdn_app = web.Application()
+            CdnRoutes(self).add_to(cdn_app)
+            api_port = await self._serve(api_app, self.port)
+            cdn_port = await self._serve(cdn_app, self.cdn_port)
+        except BaseException:
+            await self.stop()
+            raise
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.base_url = f"http://{host}:{api_port}"
+        self.cdn_url = f"http://{host}:{cdn_port}"
+
+    async def _serve(self, app: web.Application, port: int) -> int:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        self._runners.append(runner)
+        site = web.TCPSite(runner, self.host, port)
+        await site.start()
+        return int(runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        await self.board.close()
+        for runner in reversed(self._runners):
+            await runner.cleanup()
+        self._runners.clear()
+        if self.files_dir is not None:
+            await asyncio.to_thread(shutil.rmtree, self.files_dir, True)
+            self.files_dir = None
+
+    async def __aenter__(self) -> FakeServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ----- state -----------------------------------------------------------------------------------------
+
+    def count_fault(self, kind: str) -> None:
+        self.faults_injected[kind] = self.faults_injected.get(kind, 0) + 1
+
+    def set_config(self, **changes: Any) -> None:
+        """Change knobs in place (checked first: a bad value changes nothing and raises ``ValueError``)."""
+        checked = self.config.updated(changes)
+        for name in changes:
+            setattr(self.config, name, getattr(checked, name))
+        if "seed" in changes and checked.seed is not None:
+            self.dice.rng.seed(checked.seed)
+        if self._runners:
+            self.board.pump()  # more workers may start waiting jobs now
+
+    def expire(self, request_id: str) -> bool:
+        """From now on this request answers 404 error_code 404001; False when the id is unknown."""
+        job = self.board.jobs.get(request_id)
+        if job is None:
+            return False
+        job.expired = True
+        return True
+
+    def jobs_snapshot(self) -> dict[str, dict[str, Any]]:
+        """The server's own record: request_id -> status, model_id, input, outputs, error, queue_position..."""
+        return self.board.snapshot()
+
+    # ----- output ----------------------------------------------------------------------------------------
+
+    async def _produce(self, job: FakeJob) -> None:
+        """Draw the job's images into the temp dir (in a thread) and give them CDN URLs."""
+        assert self.files_dir is not None, "the server is not running"
+        values = job.effective_input
+        size = scaled_size(requested_size(values), self.config.image_scale)
+        fmt = output_format(values)
+        multi = values.get("sequential_image_generation") == "auto"
+        count = 1
+        if multi:
+            digest = int.from_bytes(hashlib.sha256(job.request_id.encode()).digest()[:4], "big")
+            max_images = values.get("max_images")
+            limit = max_images if isinstance(max_images, int) and max_images > 0 else 15
+            count = max(1, min(limit, 2 + digest % 3))
+        prompt = str(values.get("prompt") or "")
+        folder = self.files_dir / job.request_id
+        paths = [folder / f"{index}.{fmt}" for index in range(count)]
+
+        def draw_all() -> None:
+            for index, path in enumerate(paths):
+                label = f"{index + 1}/{count}" if count > 1 else ""
+                render_image(path, key=f"{job.request_id}/{index}", size=size, fmt=fmt, prompt=prompt, label=label)
+
+        await asyncio.to_thread(draw_all)
+        job.files = paths
+        job.outputs = [f"{self.cdn_url}/files/{job.request_id}/{path.name}" for path in paths]
+        job.multi = multi
+
+
+class FakeServerThread:
+    """A :class:`FakeServer` on its own event loop in a daemon thread; every accessor is thread-safe."""
+
+    def __init__(self, config: FakeConfig | None = None, **server_kwargs: Any) -> None:
+        self.server = FakeServer(config, **server_kwargs)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    @property
+    def cdn_url(self) -> str:
+        return self.server.cdn_url
+
+    @property
+    def config(self) -> FakeConfig:
+        return self.server.config
+
+    def start(self) -> FakeServerThread:
+        if self._thread is not None:
+            return self
+        self._thread = threading.Thread(target=self._main, name="fake-runcomfy", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout=30):
+            raise RuntimeError("The fake server did not start within 30 seconds.")
+        if self._error is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+            raise self._error
+        return self
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._loop = loop
+        try:
+            try:
+                loop.run_until_complete(self.server.start())
+            except BaseException as exc:
+                self._error = exc
+                return
+            finally:
+                self._ready.set()
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    def stop(self) -> None:
+        """Stop the server, remove its files and end the thread; safe to call twice."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not thread.is_alive():
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self.server.stop(), loop).result(timeout=30)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=30)
+            self._thread = None
+
+    def __enter__(self) -> FakeServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the server's loop (where all state changes happen) and return its result."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not thread.is_alive() or threading.get_ident() == thread.ident:
+            return fn()
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                future.set_result(fn())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        return future.result(timeout=30)
+
+    def set_config(self, **changes: Any) -> None:
+        self._call(lambda: self.server.set_config(**changes))
+
+    def expire(self, request_id: str) -> bool:
+        return self._call(lambda: self.server.expire(request_id))
+
+    def jobs_snapshot(self) -> dict[str, dict[str, Any]]:
+        return self._call(self.server.jobs_snapshot)
+
+    @property
+    def cdn_requests(self) -> list[dict[str, Any]]:
+        return self._call(lambda: copy.deepcopy(self.server.cdn_requests))
+
+    @property
+    def api_requests(self) -> list[dict[str, Any]]:
+        return self._call(lambda: copy.deepcopy(self.server.api_requests))
+
+    @property
+    def faults_injected(self) -> dict[str, int]:
+        return self._call(lambda: dict(self.server.faults_injected))

@@ -1,0 +1,350 @@
+"""The polling engine: one per app, for every live job.
+
+Data flows one way: submit -> persist -> poll -> persist each change -> notify.
+Each live job has a small asyncio task that polls ``/result`` (it answers the state
+until done, so completion costs no extra round trip) at an adaptive interval; a
+semaphore caps requests in flight. Network trouble pauses a job's polling with
+backoff, never fails it. A job is only polled by the instance holding its lease in
+the history, so two app instances never poll one job twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from seedream_tui.api.client import RunComfyClient
+from seedream_tui.api.errors import (
+    ApiError,
+    AuthError,
+    DownloadError,
+    NetworkError,
+    NotFoundError,
+    RateLimitedError,
+    SubmitOutcomeUnknown,
+)
+from seedream_tui.api.http import NO_RETRY
+from seedream_tui.api.types import RemoteStatus, RequestState
+from seedream_tui.jobs.downloads import Downloader
+from seedream_tui.jobs.model import Job, JobStatus, OutputFile
+from seedream_tui.jobs.store import AsyncHistory
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Job], None]
+
+UNKNOWN_SUBMIT = "The app stopped or lost the connection while submitting: check the RunComfy dashboard."
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """How often to ask. Targets: a finished job is noticed within ~1 s; long queues cost little."""
+
+    first: float = 0.5  # first poll after submit
+    running: float = 1.0  # per running job
+    queued_near: float = 1.5  # queued at position <= near_positions
+    near_positions: int = 10
+    queued_far: float = 5.0  # queued further back
+    unknown: float = 2.0
+    jitter: float = 0.1  # +-10 %
+    backoff_base: float = 1.0  # on network trouble
+    backoff_cap: float = 30.0
+    lease: float = 30.0  # polling lease held in history
+    download_attempts: int = 4
+
+    def interval(self, job: Job, rng: random.Random) -> float:
+        if job.status is JobStatus.RUNNING:
+            base = self.running
+        elif job.status is JobStatus.QUEUED:
+            pos = job.queue_position or 0
+            base = self.queued_near if pos <= self.near_positions else self.queued_far
+        else:
+            base = self.unknown
+        return base * rng.uniform(1 - self.jitter, 1 + self.jitter)
+
+    def backoff(self, failures: int, rng: random.Random, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.backoff_cap * 4) * rng.uniform(1.0, 1 + self.jitter)
+        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** max(0, failures - 1))
+        return rng.uniform(ceiling / 2, ceiling)
+
+
+class JobEngine:
+    def __init__(
+        self,
+        client: RunComfyClient,
+        history: AsyncHistory,
+        downloader: Downloader,
+        *,
+        policy: PollPolicy | None = None,
+        max_in_flight: int = 8,
+        owner: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.client = client
+        self.history = history
+        self.downloader = downloader
+        self.policy = policy or PollPolicy()
+        self.owner = owner or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._rng = rng or random.Random()
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._listeners: list[Listener] = []
+        self._running = False
+        #: requests sent by pollers (for benchmarks)
+        self.poll_requests = 0
+
+    # --------------------------------------------------------------- events
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _emit(self, job: Job) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(job)
+            except Exception:  # a broken listener must not stop polling
+                log.exception("job listener failed")
+
+    async def _save(self, job_id: int, **changes: Any) -> Job:
+        job = await self.history.update_job(job_id, **changes)
+        self._emit(job)
+        return job
+
+    # ------------------------------------------------------------ lifecycle
+    async def start(self) -> list[Job]:
+        """Resume every non-terminal job in history. Returns them."""
+        self._running = True
+        live = await self.history.live_jobs()
+        for job in live:
+            if job.status is JobStatus.SUBMITTING:
+                # the submit was cut between send and answer: never resubmit blindly
+                if job.request_id is None:
+                    if await self.history.try_claim(job.id, self.owner, self.policy.lease):
+                        await self._save(job.id, status=JobStatus.UNKNOWN, error=UNKNOWN_SUBMIT, finished_at=time.time())
+                    continue
+                job = await self._save(job.id, status=JobStatus.QUEUED)
+            self._track(job)
+        return live
+
+    async def stop(self) -> None:
+        """Stop polling; live jobs stay live in history for the next start."""
+        self._running = False
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        with contextlib.suppress(Exception):
+            await self.history.release_claims(self.owner)
+
+    @property
+    def live_count(self) -> int:
+        return len(self._tasks)
+
+    def _track(self, job: Job) -> None:
+        if not self._running or job.id in self._tasks:
+            return
+        task = asyncio.create_task(self._follow(job), name=f"poll-job-{job.id}")
+        self._tasks[job.id] = task
+        task.add_done_callback(lambda _t: self._forget(job.id, _t))
+
+    def forget(self, job_id: int) -> None:
+        """Stop polling one job (it is being deleted)."""
+        task = self._tasks.pop(job_id, None)
+        if task is not None:
+            task.cancel()
+
+    def _forget(self, job_id: int, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(job_id) is task:
+            del self._tasks[job_id]
+
+    # ---------------------------------------------------------------- submit
+    async def submit(self, model_id: str, inputs: dict[str, Any]) -> Job:
+        """Write the row, send the submit, record the request id, start polling.
+
+        Raises the ApiError after recording it on the job (failed, or unknown when the
+        answer was lost). Only a submit that surely never arrived (connection refused,
+        429) is sent again, a few times.
+        """
+        job = await self.history.create_job(model_id, inputs, base_url=self.client.base_url)
+        await self.history.try_claim(job.id, self.owner, self.policy.lease)
+        self._emit(job)
+        failures = 0
+        while True:
+            try:
+                answer = await self.client.submit(model_id, inputs)
+                break
+            except SubmitOutcomeUnknown as exc:
+                await self._save(job.id, status=JobStatus.UNKNOWN, error=str(exc), finished_at=time.time())
+                raise
+            except (RateLimitedError, NetworkError) as exc:
+                failures += 1
+                if failures >= 3:
+                    await self._save(job.id, status=JobStatus.FAILED, error=f"Not sent: {exc}", finished_at=time.time())
+                    raise
+                await asyncio.sleep(self.policy.backoff(failures, self._rng, getattr(exc, "retry_after", None)))
+            except ApiError as exc:
+                await self._save(job.id, status=JobStatus.FAILED, error=f"Not accepted: {exc}", finished_at=time.time())
+                raise
+        now = time.time()
+        job = await self._save(job.id, request_id=answer.request_id, status=JobStatus.QUEUED, submitted_at=now)
+        self._track(job)
+        return job
+
+    # ---------------------------------------------------------------- cancel
+    async def cancel(self, job_id: int) -> str:
+        job = await self.history.get(job_id)
+        if job is None:
+            return "That job is no longer in the history."
+        if job.status.terminal:
+            return f"The job is already {job.status.label}."
+        if job.request_id is None:
+            return "The job is still being submitted; try again in a moment."
+        if job.status in (JobStatus.RUNNING, JobStatus.DOWNLOADING):
+            return "The job is already running; RunComfy cannot cancel a running job."
+        try:
+            result = await self.client.cancel(job.request_id)
+        except NotFoundError:
+            await self._save(job.id, status=JobStatus.EXPIRED, error="RunComfy no longer knows this request.")
+            return "RunComfy no longer knows this request; it is marked expired."
+        except ApiError as exc:
+            return f"Could not cancel: {exc}"
+        if result.cancelled:
+            await self._save(job.id, status=JobStatus.CANCELLED, queue_position=None, finished_at=time.time())
+            task = self._tasks.get(job.id)
+            if task is not None:
+                task.cancel()
+            return "Cancelled."
+        if result.status is RemoteStatus.IN_PROGRESS:
+            await self._save(job.id, status=JobStatus.RUNNING, queue_position=None)
+        return "The job has already started; RunComfy cannot cancel a running job."
+
+    # ---------------------------------------------------------------- polling
+    async def _follow(self, job: Job) -> None:
+        failures = 0
+        delay = self.policy.first if job.status is JobStatus.QUEUED else 0.0
+        while self._running:
+            if delay:
+                await asyncio.sleep(delay)
+            if not await self.history.try_claim(job.id, self.owner, self.policy.lease):
+                # another instance polls it; follow its progress through the history
+                fresh = await self.history.get(job.id)
+                if fresh is None or fresh.status.terminal:
+                    if fresh is not None and fresh != job:
+                        self._emit(fresh)
+                    return
+                if fresh != job:
+                    self._emit(fresh)
+                job, delay = fresh, self.policy.lease / 3
+                continue
+            current = await self.history.get(job.id)
+            if current is None or current.status.terminal:
+                return  # deleted or finished meanwhile (e.g. cancelled)
+            job = current
+            try:
+                if job.status is JobStatus.DOWNLOADING:
+                    job = await self._download_all(job)
+                else:
+                    async with self._slots:
+                        self.poll_requests += 1
+                        state = await self.client.result(job.request_id or "", include_cost=True, retry=NO_RETRY)
+                    job = await self._apply(job, state)
+                failures = 0
+            except NotFoundError:
+                await self._save(job.id, status=JobStatus.EXPIRED, queue_position=None, finished_at=time.time(),
+                                 error="RunComfy no longer knows this request: it expired or was deleted.")
+                return
+            except AuthError as exc:
+                failures += 1
+                job = await self._note_trouble(job, str(exc))
+                delay = max(30.0, self.policy.backoff(failures, self._rng))
+                continue
+            except (ApiError, DownloadError) as exc:
+                failures += 1
+                job = await self._note_trouble(job, str(exc))
+                delay = self.policy.backoff(failures, self._rng, getattr(exc, "retry_after", None))
+                continue
+            if job.status.terminal:
+                return
+            delay = self.policy.interval(job, self._rng)
+
+    async def _note_trouble(self, job: Job, message: str) -> Job:
+        """Keep the job live, with the trouble shown, while polling backs off."""
+        text = f"Waiting: {message}"
+        if job.error == text:
+            return job
+        return await self._save(job.id, error=text)
+
+    async def _apply(self, job: Job, state: RequestState) -> Job:
+        changes: dict[str, Any] = {}
+        if job.error and job.error.startswith("Waiting: "):
+            changes["error"] = None
+        status = state.status
+        if status is RemoteStatus.IN_QUEUE or status is RemoteStatus.WAITING:
+            if job.status is not JobStatus.QUEUED:
+                changes["status"] = JobStatus.QUEUED
+            if state.queue_position != job.queue_position:
+                changes["queue_position"] = state.queue_position
+        elif status is RemoteStatus.IN_PROGRESS:
+            if job.status is not JobStatus.RUNNING:
+                changes.update(status=JobStatus.RUNNING, queue_position=None, started_at=job.started_at or time.time())
+        elif status is RemoteStatus.FAILED:
+            changes.update(status=JobStatus.FAILED, error=state.error, queue_position=None, finished_at=time.time())
+        elif status is RemoteStatus.CANCELLED:
+            changes.update(status=JobStatus.CANCELLED, queue_position=None, finished_at=time.time())
+        elif status is RemoteStatus.COMPLETED:
+            if not state.outputs:
+                changes.update(status=JobStatus.FAILED, finished_at=time.time(),
+                               error="RunComfy reports the job completed but returned no output files.")
+            else:
+                outputs = [OutputFile(i, url) for i, url in enumerate(state.outputs)]
+                job = await self.history.set_outputs(job.id, outputs)
+                changes.update(status=JobStatus.DOWNLOADING, queue_position=None, cost=state.cost,
+                               started_at=job.started_at or time.time())
+        if changes:
+            job = await self._save(job.id, **changes)
+        if job.status is JobStatus.DOWNLOADING:
+            job = await self._download_all(job)
+        return job
+
+    async def _download_all(self, job: Job) -> Job:
+        provenance = {"prompt": job.prompt, "model_id": job.model_id, "inputs": job.inputs,
+                      "request_id": job.request_id}
+        for output in job.outputs:
+            if await asyncio.to_thread(_exists, output.path):
+                continue
+            attempt = 0
+            while True:
+                attempt += 1
+                try:
+                    saved = await self.downloader.fetch(
+                        output.url, request_id=job.request_id or str(job.id), index=output.index,
+                        provenance=provenance, when=job.created_at,
+                    )
+                    break
+                except DownloadError:
+                    if attempt >= self.policy.download_attempts:
+                        raise
+                    await asyncio.sleep(self.policy.backoff(attempt, self._rng))
+            job = await self.history.update_output(job.id, saved)
+        return await self._save(job.id, status=JobStatus.COMPLETED, error=None, finished_at=time.time())
+
+
+def _exists(path: str | None) -> bool:
+    return bool(path) and os.path.exists(path or "")

@@ -1,0 +1,88 @@
+"""The job record shared by the store, the engine, the CLI and the TUI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+
+class JobStatus(StrEnum):
+    #: row written, submit not yet answered
+    SUBMITTING = "submitting"
+    QUEUED = "queued"
+    RUNNING = "running"
+    #: server says completed; outputs being downloaded
+    DOWNLOADING = "downloading"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    #: the server no longer knows the request (404001)
+    EXPIRED = "expired"
+    #: submit was sent but its answer never came: check the RunComfy dashboard
+    UNKNOWN = "unknown"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+TERMINAL = frozenset(
+    {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.EXPIRED, JobStatus.UNKNOWN}
+)
+
+_LABELS = {
+    JobStatus.SUBMITTING: "submitting",
+    JobStatus.QUEUED: "queued",
+    JobStatus.RUNNING: "running",
+    JobStatus.DOWNLOADING: "downloading",
+    JobStatus.COMPLETED: "done",
+    JobStatus.FAILED: "failed",
+    JobStatus.CANCELLED: "cancelled",
+    JobStatus.EXPIRED: "expired",
+    JobStatus.UNKNOWN: "unknown — check the RunComfy dashboard",
+}
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    index: int
+    url: str
+    path: str | None = None  # local file once downloaded
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None  # "png", "jpeg", ...
+    size: int | None = None  # bytes
+    thumb_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int  # local id (history row)
+    model_id: str
+    inputs: dict[str, Any]
+    status: JobStatus
+    created_at: float  # unix seconds, local clock
+    updated_at: float
+    request_id: str | None = None
+    queue_position: int | None = None
+    submitted_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+    cost: float | None = None
+    outputs: tuple[OutputFile, ...] = field(default=())
+    #: the base URL the job was submitted to (a job is always polled where it was made)
+    base_url: str | None = None
+
+    @property
+    def prompt(self) -> str:
+        value = self.inputs.get("prompt", "")
+        return value if isinstance(value, str) else str(value)
+
+    def evolve(self, **changes: Any) -> Job:
+        return replace(self, **changes)

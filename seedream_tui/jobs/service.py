@@ -1,0 +1,170 @@
+"""``Core``: the job core wired together, driven by both the TUI and the CLI.
+
+It owns the one shared ``httpx.AsyncClient``, the history, the protocol client, the
+downloader and the polling engine, and in demo mode the fake server (in a thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from seedream_tui.api.client import RunComfyClient
+from seedream_tui.api.errors import FieldError, InvalidInputError
+from seedream_tui.api.http import make_http_client
+from seedream_tui.config import AppConfig, save_token
+from seedream_tui.jobs.downloads import Downloader
+from seedream_tui.jobs.engine import JobEngine, PollPolicy
+from seedream_tui.jobs.model import Job
+from seedream_tui.jobs.store import AsyncHistory
+from seedream_tui.schema import ModelRegistry, ModelSpec, validate_input
+
+
+def demo_fake_config() -> Any:
+    """Settings of the fake server behind ``--demo``: a visible queue, real-size images."""
+    from seedream_tui.fake.server import FakeConfig
+
+    return FakeConfig(workers=2, min_duration=2.0, max_duration=6.0, image_scale=1.0)
+
+
+class Core:
+    def __init__(
+        self,
+        config: AppConfig,
+        *,
+        registry: ModelRegistry,
+        history: AsyncHistory,
+        client: RunComfyClient,
+        engine: JobEngine,
+        fake: Any = None,
+    ) -> None:
+        self.config = config
+        self.paths = config.paths
+        self.demo = config.demo
+        self.registry = registry
+        self.history = history
+        self.client = client
+        self.engine = engine
+        self._fake = fake
+        self._closed = False
+
+    @classmethod
+    async def open(
+        cls, config: AppConfig, *, policy: PollPolicy | None = None, max_in_flight: int = 8, fake_config: Any = None
+    ) -> Core:
+        """Open everything. In demo mode with no base URL, start the bundled fake server first."""
+        fake = None
+        if config.demo and not config.base_url:
+            from seedream_tui.fake.server import FakeServerThread
+
+            fake = FakeServerThread(fake_config or demo_fake_config())
+            await asyncio.to_thread(fake.start)
+            config.base_url = fake.base_url
+        try:
+            registry = await asyncio.to_thread(ModelRegistry, config.paths.user_models_dir)
+            history = await AsyncHistory.open(config.paths.history_db)
+        except BaseException:
+            if fake is not None:
+                await asyncio.to_thread(fake.stop)
+            raise
+        http = make_http_client()
+        client = RunComfyClient(config.base_url, config.token, http=http)
+        downloader = Downloader(http, config.paths.images_dir, config.paths.thumbs_dir)
+        engine = JobEngine(client, history, downloader, policy=policy, max_in_flight=max_in_flight)
+        return cls(config, registry=registry, history=history, client=client, engine=engine, fake=fake)
+
+    # ------------------------------------------------------------------ jobs
+    async def start(self) -> list[Job]:
+        """Resume polling every non-terminal job in history."""
+        return await self.engine.start()
+
+    def subscribe(self, callback: Callable[[Job], None]) -> Callable[[], None]:
+        return self.engine.subscribe(callback)
+
+    def validate(self, spec: ModelSpec, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The cleaned input, or InvalidInputError naming every bad field."""
+        result = validate_input(spec, inputs)
+        if not result.ok:
+            fields = [FieldError(name or None, message) for name, message in result.errors.items()]
+            listed = "; ".join(f"{f.message}" for f in fields)
+            raise InvalidInputError(f"The input is not valid: {listed}", fields=fields)
+        return result.cleaned
+
+    async def submit(self, spec: ModelSpec, inputs: dict[str, Any]) -> Job:
+        cleaned = self.validate(spec, inputs)
+        return await self.engine.submit(spec.model_id, cleaned)
+
+    async def cancel(self, job_id: int) -> str:
+        return await self.engine.cancel(job_id)
+
+    async def rerun(self, job_id: int) -> Job:
+        job = await self.history.get(job_id)
+        if job is None:
+            raise LookupError("That job is no longer in the history.")
+        try:
+            spec = self.registry.get(job.model_id)
+        except KeyError:
+            return await self.engine.submit(job.model_id, dict(job.inputs))
+        return await self.submit(spec, dict(job.inputs))
+
+    async def export(self, job_ids: Sequence[int], dest: Path) -> list[Path]:
+        """Copy the jobs' image files into ``dest``. Raises OSError/LookupError with a sentence."""
+        files: list[Path] = []
+        for job_id in job_ids:
+            job = await self.history.get(job_id)
+            if job is None:
+                raise LookupError(f"Job {job_id} is no longer in the history.")
+            files.extend(Path(o.path) for o in job.outputs if o.path)
+        if not files:
+            raise LookupError("Those jobs have no downloaded images to export.")
+        return await asyncio.to_thread(_copy_files, files, dest)
+
+    async def delete(self, job_id: int) -> None:
+        """Remove the job from history and its files from disk."""
+        self.engine.forget(job_id)
+        job = await self.history.delete_job(job_id)
+        if job is None:
+            return
+        paths = [p for o in job.outputs for p in (o.path, o.thumb_path) if p]
+        await asyncio.to_thread(_remove_files, paths)
+
+    def set_token(self, token: str) -> None:
+        save_token(self.paths, token)
+        self.config.token = token.strip()
+        self.config.token_source = "token file"
+        self.client.set_token(self.config.token)
+
+    async def close(self) -> None:
+        """Stop polling (live jobs stay in history for the next start) and release everything."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.engine.stop()
+        with contextlib.suppress(Exception):
+            await self.client.http.aclose()
+        await self.history.close()
+        if self._fake is not None:
+            await asyncio.to_thread(self._fake.stop)
+
+
+def _copy_files(files: list[Path], dest: Path) -> list[Path]:
+    dest = dest.expanduser()
+    dest.mkdir(parents=True, exist_ok=True)
+    out = []
+    for src in files:
+        if not src.exists():
+            raise FileNotFoundError(f"The image {src} is missing from disk.")
+        target = dest / src.name
+        shutil.copy2(src, target)
+        out.append(target)
+    return out
+
+
+def _remove_files(paths: list[str]) -> None:
+    for p in paths:
+        with contextlib.suppress(OSError):
+            Path(p).unlink(missing_ok=True)

@@ -1,0 +1,186 @@
+"""Turning the history's filters into SQL, and rows back into :class:`Job`.
+
+Search text comes straight from a search box, keystroke by keystroke, so it is
+never passed to FTS5 as query syntax: every word becomes a quoted FTS5 string
+(``AND``, ``-``, ``*``, ``(`` and quotes lose their meaning) and the last word is a
+prefix query so ``"red fo"`` already finds "a red fox". Words containing CJK text
+are matched as substrings against the trigram index instead, because ``unicode61``
+sees a whole Chinese sentence as one token.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Job, JobStatus, OutputFile
+from .store_schema import CJK_CLASS, CJK_GLOB
+
+_CJK_RE = re.compile(f"[{CJK_CLASS}]")
+
+#: Job fields stored in a column of the same name (everything but id, inputs and outputs)
+PLAIN_FIELDS = (
+    "model_id",
+    "status",
+    "created_at",
+    "updated_at",
+    "request_id",
+    "queue_position",
+    "submitted_at",
+    "started_at",
+    "finished_at",
+    "error",
+    "cost",
+    "base_url",
+)
+JOB_COLUMNS = "jobs.id, jobs.inputs, " + ", ".join(f"jobs.{name}" for name in PLAIN_FIELDS)
+OUTPUT_COLUMNS = "job_id, idx, url, path, width, height, format, size, thumb_path"
+
+
+def dump_inputs(inputs: dict[str, Any]) -> str:
+    return json.dumps(inputs, ensure_ascii=False, separators=(",", ":"))
+
+
+def prompt_of(inputs: dict[str, Any]) -> str:
+    value = inputs.get("prompt", "")
+    return value if isinstance(value, str) else str(value)
+
+
+def job_from_row(row: Sequence[Any], outputs: Sequence[OutputFile] = ()) -> Job:
+    values = dict(zip(PLAIN_FIELDS, row[2:], strict=True))
+    values["status"] = JobStatus(values["status"])
+    return Job(id=row[0], inputs=json.loads(row[1]), outputs=tuple(outputs), **values)
+
+
+def output_from_row(row: Sequence[Any]) -> OutputFile:
+    _job_id, index, url, path, width, height, fmt, size, thumb = row
+    return OutputFile(index, url, path, width, height, fmt, size, thumb)
+
+
+def output_params(job_id: int, output: OutputFile) -> tuple[Any, ...]:
+    return (
+        job_id,
+        output.index,
+        output.url,
+        output.path,
+        output.width,
+        output.height,
+        output.format,
+        output.size,
+        output.thumb_path,
+    )
+
+
+@dataclass
+class SearchTerms:
+    """A user's search text split into an FTS5 word query and CJK substrings."""
+
+    fts: str | None = None
+    substrings: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.fts is None and not self.substrings
+
+
+def parse_search(text: str | None) -> SearchTerms:
+    """Split search-box text into safe terms; punctuation-only text means no filter."""
+    terms = SearchTerms()
+    if not text:
+        return terms
+    words = text.split()
+    quoted: list[str] = []
+    for position, word in enumerate(words):
+        if _CJK_RE.search(word):
+            terms.substrings.append(word)
+        elif any(ch.isalnum() for ch in word):
+            phrase = '"' + word.replace('"', '""') + '"'
+            is_last = position == len(words) - 1 and not text[-1].isspace()
+            quoted.append(phrase + "*" if is_last else phrase)
+    if quoted:
+        terms.fts = " ".join(quoted)
+    return terms
+
+
+def substring_clause(word: str) -> tuple[str, str]:
+    """SQL and LIKE pattern matching prompts that contain ``word`` (a CJK term).
+
+    The trigram index serves plain LIKE patterns of 3+ characters. Shorter words (most
+    Chinese words are two characters; SQLite 3.40 even returns no rows for them) and
+    words with LIKE wildcards are checked by SQLite itself, only over the CJK rows
+    thanks to the partial index ``jobs_cjk_rows``.
+    """
+    if len(word) >= 3 and not any(ch in word for ch in "%_\\"):
+        return "jobs.id IN (SELECT rowid FROM jobs_cjk WHERE prompt LIKE ?)", f"%{word}%"
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"(jobs.prompt GLOB '{CJK_GLOB}' AND jobs.prompt LIKE ? ESCAPE '\\')", f"%{escaped}%"
+
+
+@dataclass
+class Filters:
+    """The WHERE clause shared by list_jobs and count_jobs."""
+
+    search: str | None = None
+    statuses: Collection[JobStatus] | None = None
+    model_id: str | None = None
+    since: float | None = None
+    until: float | None = None
+
+    def where(self) -> tuple[list[str], list[Any], SearchTerms]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        terms = parse_search(self.search)
+        if terms.fts is not None:
+            clauses.append("jobs.id IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?)")
+            params.append(terms.fts)
+        for word in terms.substrings:
+            clause, pattern = substring_clause(word)
+            clauses.append(clause)
+            params.append(pattern)
+        if self.statuses is not None:
+            values = sorted({JobStatus(s).value for s in self.statuses})
+            if not values:
+                clauses.append("0")
+            else:
+                clauses.append(f"jobs.status IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        if self.model_id is not None:
+            clauses.append("jobs.model_id = ?")
+            params.append(self.model_id)
+        if self.since is not None:
+            clauses.append("jobs.created_at >= ?")
+            params.append(self.since)
+        if self.until is not None:
+            clauses.append("jobs.created_at < ?")
+            params.append(self.until)
+        return clauses, params, terms
+
+    @property
+    def only_counters(self) -> bool:
+        """True when the per-(model, status) counters answer the count without a scan."""
+        return not self.search_terms_present and self.since is None and self.until is None
+
+    @property
+    def search_terms_present(self) -> bool:
+        return not parse_search(self.search).empty
+
+
+def count_from_counters(conn: sqlite3.Connection, filters: Filters) -> int:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.statuses is not None:
+        values = sorted({JobStatus(s).value for s in filters.statuses})
+        if not values:
+            return 0
+        clauses.append(f"status IN ({', '.join('?' * len(values))})")
+        params.extend(values)
+    if filters.model_id is not None:
+        clauses.append("model_id = ?")
+        params.append(filters.model_id)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    row = conn.execute(f"SELECT COALESCE(SUM(n), 0) FROM job_counts{where}", params).fetchone()
+    return int(row[0])

@@ -1,0 +1,237 @@
+"""Opening the history database and migrating its schema.
+
+The history is the only record of jobs a user has paid for, so this module is
+careful about one thing above all: it never deletes, truncates or "repairs" a file
+it does not understand. A newer schema, a foreign SQLite file or a corrupted file
+all become a :class:`HistoryError` whose text names the file, and the file is left
+exactly as it was.
+
+Schema versions live in ``PRAGMA user_version``. ``MIGRATIONS[n]`` upgrades a
+database from version ``n`` to ``n + 1``; each runs inside one ``BEGIN IMMEDIATE``
+transaction together with the version bump, so a crash mid-migration leaves the
+old version intact. Adding schema v2 means appending one function.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+#: how long a writer waits for another app instance holding the write lock
+BUSY_TIMEOUT_MS = 5000
+
+#: statuses of jobs that still need polling/downloading (kept in sync with model.TERMINAL)
+LIVE_STATUSES = ("submitting", "queued", "running", "downloading")
+
+#: Scripts whose words are not separated by spaces. ``unicode61`` would index a whole
+#: Chinese sentence as one token, so prompts containing them also go to a trigram
+#: index searched by substring. The Python regex and the SQL GLOB class must agree.
+CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
+CJK_GLOB = f"*[{CJK_CLASS}]*"
+
+
+class HistoryError(Exception):
+    """A problem with the history database; ``str()`` is a sentence for the user."""
+
+
+class JobNotFoundError(HistoryError):
+    """The job id is not (or no longer) in the history, e.g. the user deleted it."""
+
+
+_LIVE_SQL = ", ".join(f"'{s}'" for s in LIVE_STATUSES)
+
+
+def _migrate_v1(conn: sqlite3.Connection) -> None:
+    """The first schema: jobs, outputs, per-(model, status) counters and two FTS indexes."""
+    run_script(
+        conn,
+        f"""
+        CREATE TABLE jobs (
+            id               INTEGER PRIMARY KEY,
+            request_id       TEXT UNIQUE,
+            model_id         TEXT NOT NULL,
+            inputs           TEXT NOT NULL,
+            prompt           TEXT NOT NULL DEFAULT '',
+            status           TEXT NOT NULL,
+            queue_position   INTEGER,
+            created_at       REAL NOT NULL,
+            updated_at       REAL NOT NULL,
+            submitted_at     REAL,
+            started_at       REAL,
+            finished_at      REAL,
+            error            TEXT,
+            cost             REAL,
+            base_url         TEXT,
+            poll_owner       TEXT,
+            poll_lease_until REAL
+        );
+        CREATE TABLE outputs (
+            job_id     INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            idx        INTEGER NOT NULL,
+            url        TEXT NOT NULL,
+            path       TEXT,
+            width      INTEGER,
+            height     INTEGER,
+            format     TEXT,
+            size       INTEGER,
+            thumb_path TEXT,
+            PRIMARY KEY (job_id, idx)
+        ) WITHOUT ROWID;
+        -- newest-first listing is the rowid (id) itself; these serve the filters
+        CREATE INDEX jobs_status_id ON jobs(status, id);
+        CREATE INDEX jobs_model_id ON jobs(model_id, id);
+        CREATE INDEX jobs_model_status_id ON jobs(model_id, status, id);
+        CREATE INDEX jobs_created ON jobs(created_at);
+        CREATE INDEX jobs_live ON jobs(id) WHERE status IN ({_LIVE_SQL});
+        -- the CJK rows, for substring terms too short for the trigram index
+        CREATE INDEX jobs_cjk_rows ON jobs(id) WHERE prompt GLOB '{CJK_GLOB}';
+
+        -- O(1) counts for the filter bar: one row per (model, status)
+        CREATE TABLE job_counts (
+            model_id TEXT NOT NULL,
+            status   TEXT NOT NULL,
+            n        INTEGER NOT NULL,
+            PRIMARY KEY (model_id, status)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER jobs_count_ins AFTER INSERT ON jobs BEGIN
+            INSERT INTO job_counts(model_id, status, n) VALUES (new.model_id, new.status, 1)
+                ON CONFLICT(model_id, status) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER jobs_count_del AFTER DELETE ON jobs BEGIN
+            UPDATE job_counts SET n = n - 1 WHERE model_id = old.model_id AND status = old.status;
+        END;
+        CREATE TRIGGER jobs_count_upd AFTER UPDATE OF status, model_id ON jobs
+            WHEN old.status IS NOT new.status OR old.model_id IS NOT new.model_id BEGIN
+            UPDATE job_counts SET n = n - 1 WHERE model_id = old.model_id AND status = old.status;
+            INSERT INTO job_counts(model_id, status, n) VALUES (new.model_id, new.status, 1)
+                ON CONFLICT(model_id, status) DO UPDATE SET n = n + 1;
+        END;
+
+        -- word search (external content: the text lives once, in jobs.prompt)
+        CREATE VIRTUAL TABLE jobs_fts USING fts5(
+            prompt, content='jobs', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER jobs_fts_ins AFTER INSERT ON jobs BEGIN
+            INSERT INTO jobs_fts(rowid, prompt) VALUES (new.id, new.prompt);
+        END;
+        CREATE TRIGGER jobs_fts_del AFTER DELETE ON jobs BEGIN
+            INSERT INTO jobs_fts(jobs_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt);
+        END;
+        CREATE TRIGGER jobs_fts_upd AFTER UPDATE OF prompt ON jobs BEGIN
+            INSERT INTO jobs_fts(jobs_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt);
+            INSERT INTO jobs_fts(rowid, prompt) VALUES (new.id, new.prompt);
+        END;
+
+        -- substring search for CJK prompts only (trigram indexes are large)
+        CREATE VIRTUAL TABLE jobs_cjk USING fts5(
+            prompt, content='jobs', content_rowid='id', tokenize='trigram'
+        );
+        CREATE TRIGGER jobs_cjk_ins AFTER INSERT ON jobs WHEN new.prompt GLOB '{CJK_GLOB}' BEGIN
+            INSERT INTO jobs_cjk(rowid, prompt) VALUES (new.id, new.prompt);
+        END;
+        CREATE TRIGGER jobs_cjk_del AFTER DELETE ON jobs WHEN old.prompt GLOB '{CJK_GLOB}' BEGIN
+            INSERT INTO jobs_cjk(jobs_cjk, rowid, prompt) VALUES ('delete', old.id, old.prompt);
+        END;
+        CREATE TRIGGER jobs_cjk_upd_del AFTER UPDATE OF prompt ON jobs
+            WHEN old.prompt GLOB '{CJK_GLOB}' BEGIN
+            INSERT INTO jobs_cjk(jobs_cjk, rowid, prompt) VALUES ('delete', old.id, old.prompt);
+        END;
+        CREATE TRIGGER jobs_cjk_upd_ins AFTER UPDATE OF prompt ON jobs
+            WHEN new.prompt GLOB '{CJK_GLOB}' BEGIN
+            INSERT INTO jobs_cjk(rowid, prompt) VALUES (new.id, new.prompt);
+        END;
+        """,
+    )
+
+
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run statements one by one: ``executescript`` would COMMIT our open transaction first."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            conn.execute(pending)
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {pending.strip()[:60]}")
+
+
+#: ``MIGRATIONS[n]`` takes a database from user_version n to n + 1.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_OUR_TABLES = {"jobs", "outputs", "job_counts"}
+
+
+def unreadable(path: Path, exc: BaseException) -> HistoryError:
+    """The sentence for a file SQLite cannot use; the file itself is left untouched."""
+    return HistoryError(
+        f"The job history at {path} cannot be read ({exc}). It may be damaged or not a "
+        "seedream-tui history; it was left untouched — move it aside to start a new history."
+    )
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) and migrate the history at ``path``.
+
+    Reads the header before writing anything, so a file that is not a database (or
+    is from a newer app) fails here without a single byte changed.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HistoryError(f"Cannot create the folder for the job history at {path}: {exc}.") from exc
+    try:
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
+    except sqlite3.Error as exc:
+        raise unreadable(path, exc) from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]  # first read of the header
+        _refuse_unknown(conn, path, version)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if version < SCHEMA_VERSION:
+            _migrate(conn, path)
+    except HistoryError:
+        conn.close()
+        raise
+    except sqlite3.Error as exc:
+        conn.close()
+        raise unreadable(path, exc) from exc
+    return conn
+
+
+def _refuse_unknown(conn: sqlite3.Connection, path: Path, version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise HistoryError(
+            f"The job history at {path} was made by a newer seedream-tui (schema version "
+            f"{version}, this one knows up to {SCHEMA_VERSION}). Upgrade seedream-tui to open it."
+        )
+    if version == 0:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and not tables & _OUR_TABLES:
+            raise HistoryError(
+                f"The file at {path} is an SQLite database of another program, not a seedream-tui "
+                "job history; it was left untouched."
+            )
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Apply the missing migrations, each in its own transaction with its version bump."""
+    while True:
+        conn.execute("BEGIN IMMEDIATE")  # another instance may be migrating the same file
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version >= SCHEMA_VERSION:
+                conn.execute("COMMIT")
+                return
+            MIGRATIONS[version](conn)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise

@@ -1,0 +1,97 @@
+"""Choosing how images are drawn in the terminal.
+
+textual-image decides its render mode when it is first imported, by querying the terminal; once Textual runs,
+those queries no longer work. So the mode is settled here, once, before the app starts: :func:`configure`
+imports textual-image and remembers the widget class to use, and :func:`image_widget_class` hands it out.
+``off`` means no image widget at all (the preview shows a text placeholder).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from textual.widget import Widget
+
+MODES = ("auto", "tgp", "sixel", "halfcell", "unicode", "off")
+
+_widget_class: type[Widget] | None = None
+_mode: str = "off"
+
+
+def resolve_mode(requested: str | None, setting: str | None, env: Mapping[str, str] | None = None) -> str:
+    """The mode to use: ``--image-mode`` beats the setting beats ``auto``.
+
+    ``auto`` becomes ``halfcell`` inside tmux or over SSH (graphics protocols rarely survive either and sixel
+    over a slow link is painful); elsewhere it stays ``auto`` and textual-image's own detection decides.
+    """
+    env = os.environ if env is None else env
+    for choice in (requested, setting):
+        if choice and choice != "auto":
+            if choice not in MODES:
+                raise ValueError(f"Unknown image mode {choice!r}: use one of {', '.join(MODES)}.")
+            return choice
+    if env.get("TMUX") or env.get("SSH_CONNECTION") or env.get("SSH_TTY"):
+        return "halfcell"
+    return "auto"
+
+
+class _NotATty:
+    """Stands in for ``sys.__stdout__`` while textual-image is imported, so it skips its terminal queries."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+@contextmanager
+def _no_terminal_queries() -> Iterator[None]:
+    real = sys.__stdout__
+    sys.__stdout__ = _NotATty(real)  # type: ignore[misc,assignment]
+    try:
+        import textual_image.renderable  # noqa: F401  (runs the detection with no tty: no queries)
+    finally:
+        sys.__stdout__ = real  # type: ignore[misc]
+    yield
+
+
+def configure(mode: str) -> str:
+    """Import textual-image for ``mode`` (a resolved mode) and remember the widget class. Returns the mode used.
+
+    A forced mode skips textual-image's terminal queries (they cost time and, in tmux, can eat a keystroke).
+    """
+    global _widget_class, _mode
+    if mode == "off":
+        _widget_class, _mode = None, "off"
+        return _mode
+    if mode == "auto":
+        from textual_image import widget as tiw
+    else:
+        with _no_terminal_queries():
+            from textual_image import widget as tiw
+    classes: dict[str, Any] = {
+        "auto": tiw.Image,
+        "tgp": tiw.TGPImage,
+        "sixel": tiw.SixelImage,
+        "halfcell": tiw.HalfcellImage,
+        "unicode": tiw.UnicodeImage,
+    }
+    _widget_class, _mode = classes[mode], mode
+    return _mode
+
+
+def image_widget_class() -> type[Widget] | None:
+    """The image widget class chosen by :func:`configure`, or None when images are off (or not configured)."""
+    return _widget_class
+
+
+def current_mode() -> str:
+    return _mode

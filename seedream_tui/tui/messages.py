@@ -1,0 +1,36 @@
+"""Messages shared by the app, its screens and widgets.
+
+Kept in one small module so screens written by different people agree on the names.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from seedream_tui.jobs.model import Job
+
+
+class JobChanged(Message):
+    """A job changed in the core (status, queue position, outputs...).
+
+    Posted by the app for every core callback. Only the newest state of a job matters, so a pending
+    message for the same job id is replaced (coalescing high-rate polling updates).
+    """
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, JobChanged) and message.job.id == self.job.id
+
+
+class LoadIntoEditor(Message):
+    """Ask the main screen to load this job's model and inputs into the prompt editor and options panel.
+
+    Screens may post it (it bubbles to the app) or dismiss with a `LoadIntoEditor` as their result.
+    """
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job

@@ -1,0 +1,488 @@
+"""Every past job, newest first, searchable, in pages.
+
+The history can hold 100,000 jobs, so the table never holds them all: it loads one
+page (keyset paging on the job id) and asks for the next one as the cursor or the
+scroll position nears the end. A change of search text or filter starts a new query
+(the only time the table is cleared); job changes from the core update cells in place.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Select, Static
+
+from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.tui.screens.confirm import ConfirmScreen, PromptScreen
+from seedream_tui.tui.screens.detail import (
+    JobDetailScreen,
+    JobPreview,
+    error_sentence,
+    fmt_short_time,
+    short_model,
+    status_text,
+)
+
+PAGE_SIZE = 100
+#: load the next page when the cursor is this many rows from the end
+PREFETCH_ROWS = 30
+SEARCH_DEBOUNCE = 0.2
+ALL = "*"
+DATE_CHOICES = [("any time", ALL), ("today", "today"), ("last 7 days", "7"), ("last 30 days", "30")]
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """What the user asked to see; equal queries never reload the table."""
+
+    search: str = ""
+    status: str = ALL
+    model_id: str = ALL
+    date: str = ALL
+
+    @property
+    def active(self) -> bool:
+        return self != HistoryQuery()
+
+    def since(self, now: float | None = None) -> float | None:
+        if self.date == ALL:
+            return None
+        now = time.time() if now is None else now
+        midnight = time.mktime(time.localtime(now)[:3] + (0, 0, 0, 0, 0, -1))
+        return midnight if self.date == "today" else midnight - (int(self.date) - 1) * 86400
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``history.list_jobs`` / ``count_jobs`` (only the filters in use)."""
+        out: dict[str, Any] = {}
+        if self.search.strip():
+            out["search"] = self.search.strip()
+        if self.status != ALL:
+            out["statuses"] = [JobStatus(self.status)]
+        if self.model_id != ALL:
+            out["model_id"] = self.model_id
+        since = self.since()
+        if since is not None:
+            out["since"] = since
+        return out
+
+    def matches(self, job: Job) -> bool:
+        """Whether a job that just appeared belongs in the current view (search can't be checked here)."""
+        if self.search.strip():
+            return False
+        if self.status != ALL and job.status.value != self.status:
+            return False
+        if self.model_id != ALL and job.model_id != self.model_id:
+            return False
+        since = self.since()
+        return since is None or job.created_at >= since
+
+
+def _prompt_cell(job: Job) -> str:
+    return " ".join(job.prompt.split())[:200]
+
+
+class HistoryScreen(Screen[None]):
+    """Browse, search and act on past jobs."""
+
+    DEFAULT_CSS = """
+    HistoryScreen #history-filters { height: 3; }
+    HistoryScreen #history-search { width: 1fr; }
+    HistoryScreen #history-status { width: 18; }
+    HistoryScreen #history-model { width: 24; }
+    HistoryScreen #history-date { width: 18; }
+    HistoryScreen #history-body { height: 1fr; }
+    HistoryScreen #history-list { width: 1fr; height: 1fr; }
+    HistoryScreen #history-table { height: 1fr; }
+    HistoryScreen #history-empty { display: none; height: 1fr; content-align: center middle; color: $text-muted; }
+    HistoryScreen.-empty #history-empty { display: block; }
+    HistoryScreen.-empty #history-table { display: none; }
+    HistoryScreen #history-count { height: 1; padding: 0 1; color: $text-muted; background: $boost; }
+    HistoryScreen JobPreview { width: 64; border-left: vkey $primary-darken-2; }
+    HistoryScreen.-narrow #history-body { layout: vertical; }
+    HistoryScreen.-narrow JobPreview { width: 1fr; height: 7; border-left: none; border-top: hkey $primary-darken-2; }
+    HistoryScreen.-narrow #history-status { width: 14; }
+    HistoryScreen.-narrow #history-model { width: 18; }
+    HistoryScreen.-narrow #history-date { width: 15; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("slash", "focus_search", "Search"),
+        Binding("l", "load", "Load"),
+        Binding("r", "rerun", "Re-run"),
+        Binding("e", "export", "Export"),
+        Binding("d", "delete", "Delete"),
+        Binding("delete", "delete", "Delete", show=False),
+        Binding("c", "copy_path", "Copy path"),
+        Binding("u", "copy_url", "Copy URL"),
+    ]
+
+    def __init__(self, core: Any) -> None:
+        super().__init__()
+        self.core = core
+        self.query_state = HistoryQuery()
+        self._jobs: dict[int, Job] = {}
+        self._generation = 0
+        self._loading: int | None = None
+        self._exhausted = False
+        self._oldest_id: int | None = None
+        self._search_timer: Timer | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # ---------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="history-filters"):
+            yield Input(placeholder="Search prompts…  (/)", id="history-search")
+            yield Select(
+                [("any status", ALL)] + [(s.label.split(" ")[0], s.value) for s in JobStatus],
+                value=ALL,
+                allow_blank=False,
+                id="history-status",
+            )
+            yield Select([("any model", ALL)], value=ALL, allow_blank=False, id="history-model")
+            yield Select(DATE_CHOICES, value=ALL, allow_blank=False, id="history-date")
+        with Horizontal(id="history-body"):
+            with Vertical(id="history-list"):
+                yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="history-empty")
+                yield Static("", id="history-count")
+            yield JobPreview(id="history-preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "History"
+        table = self.query_one(DataTable)
+        table.add_column("id", key="id", width=6)
+        table.add_column("created", key="created", width=16)
+        table.add_column("status", key="status", width=11)
+        table.add_column("model", key="model", width=16)
+        table.add_column("prompt", key="prompt")
+        self.watch(table, "scroll_y", self._on_scroll, init=False)
+        self._unsubscribe = self.core.subscribe(self._job_changed)
+        self._apply_size()
+        self._load_models()
+        self._reload()
+        table.focus()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def on_resize(self) -> None:
+        self._apply_size()
+
+    def _apply_size(self) -> None:
+        self.set_class(self.size.width < 130, "-narrow")
+
+    # ---------------------------------------------------------------- querying
+    def _reload(self) -> None:
+        """Start a new query: the one place the table is cleared."""
+        self._generation += 1
+        self._jobs.clear()
+        self._exhausted = False
+        self._oldest_id = None
+        self._loading = None
+        self.query_one(DataTable).clear()
+        self._request_page()
+        self._count(self._generation)
+
+    def _request_page(self) -> None:
+        if self._exhausted or self._loading == self._generation:
+            return
+        self._loading = self._generation
+        self.run_worker(
+            self._load_page(self._generation, self._oldest_id), group="history-page", exit_on_error=False
+        )
+
+    async def _load_page(self, generation: int, before_id: int | None) -> None:
+        try:
+            jobs = await self.core.history.list_jobs(
+                limit=PAGE_SIZE, before_id=before_id, **self.query_state.kwargs()
+            )
+        except Exception as exc:  # noqa: BLE001 - shown as a sentence
+            if generation == self._generation:
+                self._loading = None
+                self.notify(error_sentence("read the history", exc), severity="error")
+            return
+        if generation != self._generation:
+            return
+        self._loading = None
+        table = self.query_one(DataTable)
+        first_page = table.row_count == 0
+        for job in jobs:
+            if job.id in self._jobs:
+                continue
+            self._jobs[job.id] = job
+            table.add_row(*self._cells(job), key=str(job.id))
+        if jobs:
+            self._oldest_id = min(self._oldest_id or jobs[-1].id, *(j.id for j in jobs))
+        self._exhausted = len(jobs) < PAGE_SIZE
+        self._update_empty()
+        if first_page:
+            self._show_selected()
+
+    @work(exclusive=True, group="history-count", exit_on_error=False)
+    async def _count(self, generation: int) -> None:
+        try:
+            total = await self.core.history.count_jobs(**self.query_state.kwargs())
+        except Exception as exc:  # noqa: BLE001
+            self.notify(error_sentence("count the jobs", exc), severity="error")
+            return
+        if generation == self._generation:
+            noun = "job" if total == 1 else "jobs"
+            scope = "match" if self.query_state.active else "in history"
+            if total == 1 and self.query_state.active:
+                scope = "matches"
+            self.query_one("#history-count", Static).update(f"{total:,} {noun} {scope}")
+
+    @work(exclusive=True, group="history-models", exit_on_error=False)
+    async def _load_models(self) -> None:
+        try:
+            ids = await self.core.history.model_ids()
+        except Exception as exc:  # noqa: BLE001
+            self.notify(error_sentence("list the models in the history", exc), severity="error")
+            return
+        select = self.query_one("#history-model", Select)
+        select.set_options([("any model", ALL)] + [(short_model(m), m) for m in sorted(ids)])
+        select.value = self.query_state.model_id
+
+    def _set_query(self, query: HistoryQuery) -> None:
+        if query != self.query_state:
+            self.query_state = query
+            self._reload()
+
+    def _cells(self, job: Job) -> tuple[Any, ...]:
+        return (
+            Text(str(job.id), justify="right"),
+            fmt_short_time(job.created_at),
+            status_text(job.status),
+            short_model(job.model_id),
+            _prompt_cell(job),
+        )
+
+    def _update_empty(self) -> None:
+        empty = self.query_one(DataTable).row_count == 0 and self._exhausted
+        if empty:
+            text = (
+                "No jobs match this search. Clear the search box or the filters to see everything."
+                if self.query_state.active
+                else "No jobs yet. Generated images will be listed here."
+            )
+            self.query_one("#history-empty", Static).update(text)
+        self.set_class(empty, "-empty")
+        if empty:
+            self.query_one(JobPreview).show(None)
+
+    # ---------------------------------------------------------------- events
+    @on(Input.Changed, "#history-search")
+    def _search_changed(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, self._apply_search)
+
+    def _apply_search(self) -> None:
+        self._search_timer = None
+        text = self.query_one("#history-search", Input).value
+        self._set_query(replace(self.query_state, search=text))
+
+    @on(Input.Submitted, "#history-search")
+    def _search_submitted(self) -> None:
+        self._apply_search()
+        self.query_one(DataTable).focus()
+
+    @on(Select.Changed)
+    def _filter_changed(self, event: Select.Changed) -> None:
+        value = str(event.value) if not event.select.is_blank() else ALL
+        field = {"history-status": "status", "history-model": "model_id", "history-date": "date"}.get(
+            event.select.id or ""
+        )
+        if field:
+            self._set_query(replace(self.query_state, **{field: value}))
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= event.data_table.row_count - PREFETCH_ROWS:
+            self._request_page()
+        self._show_selected()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        job = self.selected_job()
+        if job is not None:
+            self.app.push_screen(JobDetailScreen(self.core, job.id))
+
+    def _on_scroll(self, _old: float, new: float) -> None:
+        table = self.query_one(DataTable)
+        if new + table.size.height >= table.virtual_size.height - PREFETCH_ROWS:
+            self._request_page()
+
+    def _job_changed(self, job: Job) -> None:
+        """Core callback (on the event loop): update the row in place, or add a brand-new job on top."""
+        if not self.is_attached:
+            return
+        table = self.query_one(DataTable)
+        key = str(job.id)
+        if job.id in self._jobs:
+            self._jobs[job.id] = job
+            for column, value in zip(("id", "created", "status", "model", "prompt"), self._cells(job), strict=True):
+                table.update_cell(key, column, value)
+            if self.selected_job() is not None and self.selected_job().id == job.id:  # type: ignore[union-attr]
+                self._show_selected()
+        elif self._jobs and job.id > max(self._jobs) and self.query_state.matches(job):
+            selected = self.selected_job()
+            self._jobs[job.id] = job
+            table.add_row(*self._cells(job), key=key)
+            table.sort("id", key=lambda cell: int(str(cell)), reverse=True)
+            if selected is not None:
+                table.move_cursor(row=table.get_row_index(str(selected.id)), animate=False)
+        elif not self._jobs and self._exhausted and self.query_state.matches(job):
+            self._jobs[job.id] = job
+            table.add_row(*self._cells(job), key=key)
+            self._update_empty()
+            self._show_selected()
+
+    def on_job_changed(self, message: Any) -> None:
+        """The app's ``JobChanged`` message, if forwarded here; same as the core callback."""
+        job = getattr(message, "job", None)
+        if isinstance(job, Job):
+            self._job_changed(job)
+
+    # ---------------------------------------------------------------- selection
+    def selected_job(self) -> Job | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        except Exception:  # noqa: BLE001 - cursor outside the rows
+            return None
+        return self._jobs.get(int(key.value)) if key.value is not None else None
+
+    def _show_selected(self) -> None:
+        self.query_one(JobPreview).show(self.selected_job())
+
+    def _require_job(self) -> Job | None:
+        job = self.selected_job()
+        if job is None:
+            self.notify("Select a job first.", severity="warning")
+        return job
+
+    # ---------------------------------------------------------------- actions
+    def action_back(self) -> None:
+        if self.app.screen is self and len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#history-search", Input).focus()
+
+    def action_load(self) -> None:
+        job = self._require_job()
+        if job is None:
+            return
+        from seedream_tui.tui.messages import LoadIntoEditor
+
+        self.app.post_message(LoadIntoEditor(job))
+        self.action_back()
+
+    @work(group="history-action", exit_on_error=False)
+    async def action_rerun(self) -> None:
+        job = self._require_job()
+        if job is None:
+            return
+        try:
+            new = await self.core.rerun(job.id)
+        except Exception as exc:  # noqa: BLE001
+            self.notify(error_sentence("re-run this job", exc), severity="error")
+            return
+        self.notify(f"Job #{job.id} submitted again as job #{new.id}.")
+
+    def action_export(self) -> None:
+        job = self._require_job()
+        if job is None:
+            return
+        if not any(f.path for f in job.outputs):
+            self.notify(f"Job #{job.id} has no downloaded image to export.", severity="warning")
+            return
+        pictures = Path.home() / "Pictures"
+        default = pictures / "seedream" if pictures.is_dir() else Path.cwd()
+        message = f"Export the images of job #{job.id} to this folder (created if missing):"
+
+        def done(folder: str | None) -> None:
+            if folder:
+                self._export(job.id, Path(folder).expanduser())
+
+        self.app.push_screen(PromptScreen(message, str(default), ok_label="Export"), done)
+
+    @work(group="history-action", exit_on_error=False)
+    async def _export(self, job_id: int, dest: Path) -> None:
+        try:
+            written = await self.core.export([job_id], dest)
+        except Exception as exc:  # noqa: BLE001
+            self.notify(error_sentence(f"export to {dest}", exc), severity="error")
+            return
+        noun = "file" if len(written) == 1 else "files"
+        self.notify(f"Exported {len(written)} {noun} to {dest}.")
+
+    def action_delete(self) -> None:
+        job = self._require_job()
+        if job is None:
+            return
+        files = sum(1 for f in job.outputs if f.path)
+        extra = f" and its {files} image file{'s' if files != 1 else ''}" if files else ""
+        question = f"Delete job #{job.id}{extra}? This cannot be undone."
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self._delete(job.id)
+
+        self.app.push_screen(ConfirmScreen(question, yes_label="Delete"), done)
+
+    @work(group="history-action", exit_on_error=False)
+    async def _delete(self, job_id: int) -> None:
+        try:
+            await self.core.delete(job_id)
+        except Exception as exc:  # noqa: BLE001
+            self.notify(error_sentence("delete this job", exc), severity="error")
+            return
+        table = self.query_one(DataTable)
+        if self._jobs.pop(job_id, None) is not None:
+            table.remove_row(str(job_id))
+        self.notify(f"Deleted job #{job_id}.")
+        self._count(self._generation)
+        self._update_empty()
+        self._show_selected()
+
+    def action_copy_path(self) -> None:
+        job = self._require_job()
+        if job is None:
+            return
+        paths = [f.path for f in job.outputs if f.path]
+        if not paths:
+            self.notify(f"Job #{job.id} has no downloaded image yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard("\n".join(paths))
+        self.notify(f"Copied {'the path' if len(paths) == 1 else f'{len(paths)} paths'} to the clipboard.")
+
+    def action_copy_url(self) -> None:
+        job = self._require_job()
+        if job is None:
+            return
+        urls = [f.url for f in job.outputs if f.url]
+        if not urls:
+            self.notify(f"Job #{job.id} has no image URL yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard("\n".join(urls))
+        self.notify(f"Copied {'the URL' if len(urls) == 1 else f'{len(urls)} URLs'} to the clipboard.")
+

@@ -1,0 +1,209 @@
+"""The live job table: one row per job (row key = job id), newest at the top, cells updated in place.
+
+Rows are never cleared and rebuilt (that resets cursor and scroll); a changed job updates its own
+cells with ``update_cell``. Elapsed time ticks once a second, for live rows only, from one timer.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+from seedream_tui.jobs.model import Job, JobStatus
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "#"),
+    ("status", "Status"),
+    ("pos", "Q"),
+    ("elapsed", "Time"),
+    ("res", "Size"),
+    ("n", "Img"),
+    ("prompt", "Prompt"),
+)
+
+_STATUS_STYLE = {
+    JobStatus.SUBMITTING: "dim",
+    JobStatus.QUEUED: "yellow",
+    JobStatus.RUNNING: "bold cyan",
+    JobStatus.DOWNLOADING: "cyan",
+    JobStatus.COMPLETED: "green",
+    JobStatus.FAILED: "bold red",
+    JobStatus.CANCELLED: "dim",
+    JobStatus.EXPIRED: "dim",
+    JobStatus.UNKNOWN: "bold magenta",
+}
+_RATIO = re.compile(r"\(([^)]+)\)")
+
+
+def short_resolution(value: object) -> str:
+    """``"2304x1728 (4:3)"`` -> ``"4:3"``; ``"2K"`` stays; anything else is cut short."""
+    if value is None:
+        return ""
+    text = str(value)
+    match = _RATIO.search(text)
+    return match.group(1) if match else text[:9]
+
+
+def format_elapsed(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
+
+
+def elapsed_of(job: Job, now: float) -> float | None:
+    start = job.submitted_at or job.created_at
+    end = job.finished_at if job.status.terminal else now
+    if end is None:
+        end = job.updated_at
+    return end - start
+
+
+def status_text(job: Job) -> Text:
+    label = job.status.label.split(" ")[0]
+    return Text(label, style=_STATUS_STYLE.get(job.status, ""))
+
+
+class JobTable(DataTable[object]):
+    """Jobs, newest first. Posts :class:`JobTable.Highlighted` / :class:`JobTable.Open` with job ids."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("c", "cancel_job", "Cancel job", id="cancel-job", tooltip="Cancel the selected job (if queued)"),
+        Binding("enter", "open_job", "Details", id="open-job", tooltip="Open the selected job's details"),
+    ]
+
+    class Highlighted(Message):
+        def __init__(self, job_id: int | None) -> None:
+            super().__init__()
+            self.job_id = job_id
+
+    class Open(Message):
+        def __init__(self, job_id: int) -> None:
+            super().__init__()
+            self.job_id = job_id
+
+    class Cancel(Message):
+        def __init__(self, job_id: int) -> None:
+            super().__init__()
+            self.job_id = job_id
+
+    def __init__(self, *, id: str | None = None, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.clock = clock
+        self.jobs: dict[int, Job] = {}
+        self.prompt_width = 40
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+        self.border_title = "Jobs"
+        self.set_interval(1.0, self.tick, name="elapsed")
+
+    # --- rows -------------------------------------------------------------------------------------------
+    def _cells(self, job: Job) -> dict[str, object]:
+        prompt = " ".join(job.prompt.split())
+        if len(prompt) > self.prompt_width:
+            prompt = prompt[: self.prompt_width - 1] + "…"
+        pos = job.queue_position if job.status is JobStatus.QUEUED and job.queue_position is not None else None
+        n = len(job.outputs)
+        return {
+            "id": job.id,
+            "status": status_text(job),
+            "pos": "" if pos is None else str(pos),
+            "elapsed": format_elapsed(elapsed_of(job, self.clock())),
+            "res": short_resolution(job.inputs.get("resolution")),
+            "n": str(n) if n else "",
+            "prompt": prompt,
+        }
+
+    def set_jobs(self, jobs: Iterable[Job]) -> None:
+        """Add or update many jobs (the initial load): one sort at the end."""
+        for job in jobs:
+            self.upsert(job, sort=False)
+        self._sort_keep_cursor()
+
+    def upsert(self, job: Job, *, sort: bool = True) -> None:
+        """Update the job's cells in place, or add its row (at the top) if it is new."""
+        key = str(job.id)
+        known = job.id in self.jobs
+        self.jobs[job.id] = job
+        cells = self._cells(job)
+        if known:
+            for column, value in cells.items():
+                if column != "id":
+                    self.update_cell(key, column, value)
+            return
+        self.add_row(*cells.values(), key=key)
+        if sort:
+            self._sort_keep_cursor()
+
+    def remove(self, job_id: int) -> None:
+        if self.jobs.pop(job_id, None) is not None:
+            self.remove_row(str(job_id))
+
+    def _sort_keep_cursor(self) -> None:
+        selected = self.selected_job_id
+        self.sort("id", reverse=True)
+        if selected is not None:
+            self.move_cursor(row=self.get_row_index(str(selected)), animate=False)
+
+    def tick(self) -> None:
+        """Refresh the elapsed time of live rows (only those: finished rows do not change)."""
+        now = self.clock()
+        for job in self.jobs.values():
+            if not job.status.terminal:
+                self.update_cell(str(job.id), "elapsed", format_elapsed(elapsed_of(job, now)))
+
+    # --- selection ----------------------------------------------------------------------------------------
+    @property
+    def selected_job_id(self) -> int | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
+        except (RowDoesNotExist, IndexError):
+            return None
+        return int(key.value) if key.value is not None else None
+
+    def select_job(self, job_id: int) -> None:
+        try:
+            self.move_cursor(row=self.get_row_index(str(job_id)))
+        except RowDoesNotExist:
+            pass
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.post_message(self.Highlighted(self.selected_job_id))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.Open(int(event.row_key.value)))
+
+    def action_open_job(self) -> None:
+        job_id = self.selected_job_id
+        if job_id is not None:
+            self.post_message(self.Open(job_id))
+
+    def action_cancel_job(self) -> None:
+        job_id = self.selected_job_id
+        if job_id is None:
+            self.app.bell()
+            return
+        self.post_message(self.Cancel(job_id))
+
+    def on_resize(self) -> None:
+        fixed = 3 + 9 + 2 + 5 + 9 + 3 + 2 * len(COLUMNS) + 2
+        self.prompt_width = max(12, self.size.width - fixed)

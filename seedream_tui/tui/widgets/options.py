@@ -1,0 +1,130 @@
+"""The options panel: one field widget per schema field (except the prompt, which is the editor).
+
+Generated from a :class:`ModelSpec`, so a new model needs a schema file, not code. The panel keeps
+dependent fields disabled while their condition is unmet, shows the focused field's help text, and
+shows validation sentences at the fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
+
+from seedream_tui.schema.spec import FieldKind, FieldSpec, ModelSpec
+from seedream_tui.schema.validate import validate_input
+from seedream_tui.tui.widgets.fields import FieldWidget, field_widget_for
+
+
+def prompt_field(spec: ModelSpec) -> FieldSpec | None:
+    """The field the prompt editor edits: ``prompt`` if there is one, else the first long-text field."""
+    for f in spec.fields:
+        if f.name == "prompt":
+            return f
+    return next((f for f in spec.fields if f.kind is FieldKind.TEXT), None)
+
+
+def initial_values(spec: ModelSpec, overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """Schema defaults overridden by the user's saved defaults for this model (unknown names ignored)."""
+    values = spec.defaults()
+    names = {f.name for f in spec.fields}
+    values.update({k: v for k, v in (overrides or {}).items() if k in names})
+    return values
+
+
+class OptionsPanel(Vertical):
+    """The fields of one model. ``values()`` reads them; ``show_errors()`` puts sentences at the fields."""
+
+    def __init__(self, spec: ModelSpec, overrides: dict[str, Any] | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.spec = spec
+        self._initial = initial_values(spec, overrides)
+        prompt = prompt_field(spec)
+        self._prompt_name = prompt.name if prompt else None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="fields"):
+            for spec in self.spec.fields:
+                if spec.name != self._prompt_name:
+                    yield field_widget_for(spec, self._initial.get(spec.name))
+        yield Static("", id="field-help")
+
+    def on_mount(self) -> None:
+        self.refresh_dependencies()
+        self._show_help(None)
+
+    # --- reading and writing -------------------------------------------------------------------------
+    @property
+    def fields(self) -> list[FieldWidget]:
+        return list(self.query(FieldWidget))
+
+    def field(self, name: str) -> FieldWidget:
+        return self.query_one(f"#field-{name}", FieldWidget)
+
+    def values(self) -> dict[str, Any]:
+        """The set values of the panel's fields (empty fields left out)."""
+        out: dict[str, Any] = {}
+        for widget in self.fields:
+            value = widget.get_value()
+            if value is not None:
+                out[widget.spec.name] = value
+        return out
+
+    def load(self, values: dict[str, Any]) -> None:
+        """Set fields from a job's inputs; fields the inputs do not name go back to their defaults."""
+        for widget in self.fields:
+            name = widget.spec.name
+            widget.set_value(values.get(name, self._initial.get(name)))
+        self.call_after_refresh(self.refresh_dependencies)
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for widget in self.fields:
+            widget.show_error(errors.get(widget.spec.name))
+
+    # --- dependencies, live validation, help ------------------------------------------------------------
+    def refresh_dependencies(self, extra: dict[str, Any] | None = None) -> None:
+        """Disable fields whose ``depends_on`` is unmet, judged on the values over the schema defaults."""
+        effective = {**self.spec.defaults(), **self.values(), **(extra or {})}
+        for widget in self.fields:
+            widget.disabled = not widget.spec.applies(effective)
+
+    def check(self, prompt: str | None = None) -> dict[str, str]:
+        """Validate and show the panel's errors; return every error (the prompt's too) by field name."""
+        values = self.values()
+        if self._prompt_name is not None and prompt is not None:
+            values[self._prompt_name] = prompt
+        result = validate_input(self.spec, values)
+        self.show_errors(result.errors)
+        return dict(result.errors)
+
+    @on(FieldWidget.ValueChanged)
+    def _value_changed(self, event: FieldWidget.ValueChanged) -> None:
+        self.refresh_dependencies()
+        # Live check of the panel's own fields only: an empty prompt is not worth a red line while typing.
+        result = validate_input(self.spec, self.values())
+        event.field.show_error(result.errors.get(event.field.spec.name))
+
+    @on(events.DescendantFocus)
+    def _focus_moved(self, event: events.DescendantFocus) -> None:
+        node = event.widget
+        while node is not None and not isinstance(node, FieldWidget):
+            node = node.parent  # type: ignore[assignment]
+        self._show_help(node.spec if isinstance(node, FieldWidget) else None)
+
+    def _show_help(self, spec: FieldSpec | None) -> None:
+        help_line = self.query_one("#field-help", Static)
+        if spec is None:
+            help_line.update("[dim]Focus a field to see its help.[/]")
+            return
+        text = spec.help or "No help for this field."
+        if spec.depends_on is not None and not spec.applies({**self.spec.defaults(), **self.values()}):
+            values = " or ".join(str(v) for v in spec.depends_on.values)
+            text += f" (Disabled until {spec.depends_on.field} is {values}.)"
+        help_line.update(f"[b]{_escape(spec.title)}[/b]: {_escape(text)}")
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")

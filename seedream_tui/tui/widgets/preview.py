@@ -1,0 +1,157 @@
+"""The preview pane: the selected job's images, drawn inline, one at a time.
+
+Decoding and shrinking happen in a thread (``asyncio.to_thread``): the widget gets one small PIL image,
+sized to about the pane's pixels, so drawing stays cheap even for a 4K result over SSH. With images off
+(``--image-mode off``) or before a job has images, the pane shows a line of status text instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from PIL import Image as PILImage
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Static
+
+from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.tui import images
+
+
+def load_thumbnail(path: str, max_px: tuple[int, int]) -> PILImage.Image:
+    """Decode ``path`` and shrink it to fit ``max_px`` (runs in a thread)."""
+    with PILImage.open(path) as img:
+        img.load()
+        out = img.convert("RGB") if img.mode not in ("RGB", "RGBA") else img.copy()
+    out.thumbnail(max_px)
+    return out
+
+
+def cell_pixels() -> tuple[int, int]:
+    """The terminal's cell size in pixels, as textual-image measured it (10x20 when unknown)."""
+    if images.image_widget_class() is None:
+        return (10, 20)
+    from textual_image._terminal import get_cell_size
+
+    size = get_cell_size()
+    return (size.width, size.height)
+
+
+class PreviewPane(Vertical, can_focus=True):
+    """Shows ``job``'s images; ``[``/``]`` (or ``,``/``.``) step through a multi-image result."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("left_square_bracket,comma", "step(-1)", "Prev image", id="image-prev", tooltip="Previous image"),
+        Binding("right_square_bracket,full_stop", "step(1)", "Next image", id="image-next", tooltip="Next image"),
+    ]
+
+    job: reactive[Job | None] = reactive(None, init=False, always_update=True)
+    index: reactive[int] = reactive(0, init=False)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.shown_path: str | None = None
+        self.border_title = "Preview"
+
+    def compose(self) -> ComposeResult:
+        yield Static("Select a job to see its images.", id="preview-status")
+        cls = images.image_widget_class()
+        if cls is not None:
+            image = cls(id="preview-image")
+            image.display = False
+            yield image
+
+    # --- which image -------------------------------------------------------------------------------------
+    def show_job(self, job: Job | None) -> None:
+        """Show ``job`` (keeping the image index when it is the same job being updated)."""
+        same = job is not None and self.job is not None and self.job.id == job.id
+        if not same:
+            self.index = 0
+        self.job = job
+
+    def _paths(self) -> list[str]:
+        if self.job is None:
+            return []
+        return [o.path for o in self.job.outputs if o.path and Path(o.path).exists()]
+
+    def action_step(self, delta: int) -> None:
+        paths = self._paths()
+        if len(paths) < 2:
+            self.app.bell()
+            return
+        self.index = (self.index + delta) % len(paths)
+
+    def watch_job(self) -> None:
+        self._refresh_view()
+
+    def watch_index(self) -> None:
+        self._refresh_view()
+
+    def on_resize(self) -> None:
+        if self.shown_path is not None:
+            self.shown_path = None
+            self._refresh_view()
+
+    def _refresh_view(self) -> None:
+        job = self.job
+        paths = self._paths()
+        status = self.query_one("#preview-status", Static)
+        if job is None:
+            self.border_title = "Preview"
+            status.update("Select a job to see its images.")
+            self._hide_image()
+            return
+        self.index = min(self.index, max(0, len(paths) - 1))
+        count = f" {self.index + 1}/{len(paths)}" if len(paths) > 1 else ""
+        self.border_title = f"Preview #{job.id}{count}"
+        if not paths:
+            status.update(_status_line(job))
+            self._hide_image()
+            return
+        path = paths[self.index]
+        if images.image_widget_class() is None:
+            status.update(f"{_status_line(job)}\n{path}")
+            self.shown_path = path
+            return
+        status.update("")
+        if path != self.shown_path:
+            self._load(path)
+
+    def _hide_image(self) -> None:
+        self.shown_path = None
+        for image in self.query("#preview-image"):
+            image.display = False
+            image.image = None  # type: ignore[attr-defined]
+
+    @work(exclusive=True, group="preview-load")
+    async def _load(self, path: str) -> None:
+        cw, ch = cell_pixels()
+        width = max(1, self.content_size.width) * cw
+        height = max(1, self.content_size.height) * ch
+        try:
+            thumb = await asyncio.to_thread(load_thumbnail, path, (width, height))
+        except (OSError, ValueError) as exc:
+            self.query_one("#preview-status", Static).update(f"Could not open the image {path}: {exc}.")
+            self._hide_image()
+            return
+        image: Widget = self.query_one("#preview-image")
+        image.image = thumb  # type: ignore[attr-defined]
+        image.display = True
+        self.shown_path = path
+
+
+def _status_line(job: Job) -> str:
+    if job.status is JobStatus.QUEUED and job.queue_position is not None:
+        return f"Queued (position {job.queue_position})."
+    if job.status is JobStatus.FAILED:
+        return f"Failed: {job.error or 'no reason given.'}"
+    if job.status is JobStatus.COMPLETED and not job.outputs:
+        return "Completed, but the server returned no images."
+    if job.status is JobStatus.COMPLETED:
+        return "Completed; the image files are missing (deleted or moved?)."
+    return f"{job.status.label.capitalize()}…" if not job.status.terminal else job.status.label.capitalize() + "."
