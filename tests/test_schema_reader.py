@@ -37,7 +37,17 @@ SEEDREAM_FIELDS = [
 def _structure(spec: ModelSpec) -> list[tuple[Any, ...]]:
     """Everything about the fields except the human text (titles, help)."""
     return [
-        (f.name, f.kind, f.json_type, f.choices, f.default, f.has_default, f.required, f.depends_on, f.soft_max_words)
+        (
+            f.name,
+            f.kind,
+            f.json_type,
+            f.choices,
+            f.default,
+            f.has_default,
+            f.required,
+            f.depends_on,
+            f.soft_max_words,
+        )
         for f in spec.fields
     ]
 
@@ -80,7 +90,14 @@ def test_seedream_chinese_matches_english_structure_and_keeps_text() -> None:
     assert zh.model_id == en.model_id
     assert zh.key == "seed-original-zh"
     assert _structure(zh) == _structure(en)
-    assert [f.title for f in zh.fields] == ["提示词", "分辨率", "顺序图像生成", "最大图像数", "输出格式", "提示词优化"]
+    assert [f.title for f in zh.fields] == [
+        "提示词",
+        "分辨率",
+        "顺序图像生成",
+        "最大图像数",
+        "输出格式",
+        "提示词优化",
+    ]
     # no top-level title and a generic input-schema title ("输入结构"): the model id names it
     assert zh.title == DEFAULT_MODEL_ID
     assert zh.output_schema["properties"]["images"]["description"] == "多张图片 URL"
@@ -222,7 +239,9 @@ def test_chinese_word_limit_and_x_order() -> None:
 
 
 def _schema(**props: Any) -> bytes:
-    return json.dumps({"model_id": "acme/bad", "input_schema": {"type": "object", "properties": props}}).encode()
+    return json.dumps(
+        {"model_id": "acme/bad", "input_schema": {"type": "object", "properties": props}}
+    ).encode()
 
 
 MALFORMED: list[tuple[str, bytes, str]] = [
@@ -262,7 +281,7 @@ MALFORMED: list[tuple[str, bytes, str]] = [
     ("depends-on-missing", _schema(a={"type": "integer", "x-depends-on": {"field": "nope", "values": [1]}}), "depends on 'nope'"),
     ("depends-on-shape", _schema(a={"type": "integer", "depends_on": "mode"}), "dependency that is not an object"),
     ("depends-on-value", _schema(m={"enum": ["x"]}, a={"x-depends-on": {"field": "m", "values": ["y"]}}), "taking a value it cannot take"),
-    ("depends-loop", _schema(a={"depends_on": {"field": "b", "value": 1}}, b={"depends_on": {"field": "a", "value": 1}}), "loop: a -> b -> a"),
+    ("depends-loop", _schema(a={"type": "integer", "depends_on": {"field": "b", "value": 1}}, b={"type": "integer", "depends_on": {"field": "a", "value": 1}}), "loop: a -> b -> a"),
     ("output-schema", json.dumps({"model_id": "a/b", "input_schema": {"properties": {"p": {}}}, "output_schema": 3}).encode(), "'output_schema' must be an object"),
 ]  # fmt: skip
 
@@ -301,10 +320,17 @@ def test_any_mangled_key_gives_a_spec_or_a_schema_error() -> None:
     """Replace every key of every property (and the top level) with junk: never another exception type."""
     base = json.loads(FLUX.read_text(encoding="utf-8"))
     outcomes = {"ok": 0, "error": 0}
-    targets: list[tuple[str, ...]] = [("model_id",), ("title",), ("input_schema", "required"), ("input_schema", "type")]
+    targets: list[tuple[str, ...]] = [
+        ("model_id",),
+        ("title",),
+        ("input_schema", "required"),
+        ("input_schema", "type"),
+    ]
     for name, prop in base["input_schema"]["properties"].items():
         targets += [("input_schema", "properties", name)]
-        targets += [("input_schema", "properties", name, key) for key in [*prop, "enum", "items", "validations"]]
+        targets += [
+            ("input_schema", "properties", name, key) for key in [*prop, "enum", "items", "validations"]
+        ]
     for target in targets:
         for junk in JUNK:
             data = copy.deepcopy(base)

@@ -76,7 +76,11 @@ class ApiRoutes:
 
     def _urls(self, request_id: str) -> dict[str, str]:
         base = f"{self.s.base_url}/v1/requests/{request_id}"
-        return {"status_url": f"{base}/status", "result_url": f"{base}/result", "cancel_url": f"{base}/cancel"}
+        return {
+            "status_url": f"{base}/status",
+            "result_url": f"{base}/result",
+            "cancel_url": f"{base}/cancel",
+        }
 
     def _state_body(self, job: FakeJob) -> dict[str, Any]:
         body: dict[str, Any] = {"request_id": job.request_id, "status": self._status_word(job.status)}
@@ -175,7 +179,9 @@ class ApiRoutes:
                 for name, msg in errors.items()
             ]
             summary = "; ".join(f"{name}: {msg}" if name else msg for name, msg in errors.items())
-            return web.json_response({"error_message": f"Invalid input: {summary}", "detail": detail}, status=422)
+            return web.json_response(
+                {"error_message": f"Invalid input: {summary}", "detail": detail}, status=422
+            )
 
         dice = self.s.dice
         dropped = dice.hit(self.s.config.drop_rate)

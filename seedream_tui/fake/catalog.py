@@ -60,11 +60,12 @@ def load_models(directory: Path = MODELS_DIR) -> dict[str, FakeModel]:
         if model_id in models and not canonical:
             continue
         schema = raw.get("input_schema", raw)
+        output_schema = raw.get("output_schema")
         models[model_id] = FakeModel(
             model_id=model_id,
             title=str(raw.get("title") or model_id),
             input_schema=schema if isinstance(schema, dict) else {},
-            output_schema=raw.get("output_schema") if isinstance(raw.get("output_schema"), dict) else {},
+            output_schema=output_schema if isinstance(output_schema, dict) else {},
         )
     return models
 
@@ -79,8 +80,8 @@ class Validator:
         try:
             from seedream_tui import schema
 
-            self._registry = schema.ModelRegistry.bundled()  # type: ignore[attr-defined]
-            self._validate = schema.validate_input  # type: ignore[attr-defined]
+            self._registry = schema.ModelRegistry.bundled()
+            self._validate = schema.validate_input
         except Exception:  # the schema layer is missing or broken: use the fallback checker
             self._registry = None
 

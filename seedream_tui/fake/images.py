@@ -68,7 +68,9 @@ def _colours(key: str) -> list[tuple[int, int, int]]:
     return [(digest[i], digest[i + 1], digest[i + 2]) for i in (0, 3, 6)]
 
 
-def render_image(path: Path, *, key: str, size: tuple[int, int], fmt: str, prompt: str, label: str = "") -> int:
+def render_image(
+    path: Path, *, key: str, size: tuple[int, int], fmt: str, prompt: str, label: str = ""
+) -> int:
     """Draw one picture to ``path`` and return its size in bytes; ``key`` makes the colours unique."""
     width, height = size
     first, second, third = _colours(key)

@@ -140,7 +140,10 @@ class JobBoard:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a broken producer must not leave the job running for ever
-            job.error = {"message": f"The fake server could not produce the output: {exc}", "code": "INTERNAL"}
+            job.error = {
+                "message": f"The fake server could not produce the output: {exc}",
+                "code": "INTERNAL",
+            }
             job.status = "failed"
         finally:
             if job.finished_at is None:

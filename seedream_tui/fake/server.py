@@ -163,7 +163,9 @@ class FakeServer:
         def draw_all() -> None:
             for index, path in enumerate(paths):
                 label = f"{index + 1}/{count}" if count > 1 else ""
-                render_image(path, key=f"{job.request_id}/{index}", size=size, fmt=fmt, prompt=prompt, label=label)
+                render_image(
+                    path, key=f"{job.request_id}/{index}", size=size, fmt=fmt, prompt=prompt, label=label
+                )
 
         await asyncio.to_thread(draw_all)
         job.files = paths

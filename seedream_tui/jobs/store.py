@@ -255,15 +255,10 @@ class HistoryStore:
         until: float | None = None,
     ) -> list[Job]:
         """Newest first; pass the last id of a page as ``before_id`` for the next page."""
-        filters = Filters(search, statuses, model_id, since, until)
-        clauses, params, _terms = filters.where()
-        if before_id is not None:
-            clauses.append("jobs.id < ?")
-            params.append(before_id)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {JOB_COLUMNS} FROM jobs{where} ORDER BY jobs.id DESC LIMIT ?"
+        query = Filters(search, statuses, model_id, since, until).query()
+        sql = query.page_sql(before_id)
         with self._tx("DEFERRED") as conn:
-            return self._load(conn, sql, [*params, max(0, limit)])
+            return self._load(conn, sql, [*query.params, max(0, limit)])
 
     def count_jobs(
         self,
@@ -278,9 +273,8 @@ class HistoryStore:
         with self._guard() as conn:
             if filters.only_counters:
                 return count_from_counters(conn, filters)
-            clauses, params, _terms = filters.where()
-            where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-            return int(conn.execute(f"SELECT count(*) FROM jobs{where}", params).fetchone()[0])
+            query = filters.query()
+            return int(conn.execute(query.count_sql(), query.params).fetchone()[0])
 
     def recent_prompts(self, limit: int = 50) -> list[str]:
         """Distinct non-empty prompts, most recently used first (prompt recall)."""

@@ -121,6 +121,35 @@ def substring_clause(word: str) -> tuple[str, str]:
 
 
 @dataclass
+class Query:
+    """A FROM clause, WHERE terms and their parameters, built up filter by filter."""
+
+    source: str = "jobs"
+    order_column: str = "jobs.id"
+    clauses: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+    def add(self, clause: str, *params: Any) -> None:
+        self.clauses.append(clause)
+        self.params.extend(params)
+
+    def where(self) -> str:
+        return f" WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
+
+    def page_sql(self, before_id: int | None) -> str:
+        """Newest first, keyset-paged by id; the caller appends the LIMIT parameter."""
+        if before_id is not None:
+            self.add(f"{self.order_column} < ?", before_id)
+        return (
+            f"SELECT {JOB_COLUMNS} FROM {self.source}{self.where()} "
+            f"ORDER BY {self.order_column} DESC LIMIT ?"
+        )
+
+    def count_sql(self) -> str:
+        return f"SELECT count(*) FROM {self.source}{self.where()}"
+
+
+@dataclass
 class Filters:
     """The WHERE clause shared by list_jobs and count_jobs."""
 
@@ -130,34 +159,31 @@ class Filters:
     since: float | None = None
     until: float | None = None
 
-    def where(self) -> tuple[list[str], list[Any], SearchTerms]:
-        clauses: list[str] = []
-        params: list[Any] = []
+    def query(self) -> Query:
+        """The FROM/WHERE for these filters.
+
+        With search words the FTS index drives the loop (``CROSS JOIN`` fixes the join
+        order): FTS5 yields matches newest first by rowid, so a page costs ~``limit``
+        matches instead of materialising every match and sorting.
+        """
+        query = Query()
         terms = parse_search(self.search)
         if terms.fts is not None:
-            clauses.append("jobs.id IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?)")
-            params.append(terms.fts)
+            query.source = "jobs_fts CROSS JOIN jobs ON jobs.id = jobs_fts.rowid"
+            query.order_column = "jobs_fts.rowid"
+            query.add("jobs_fts MATCH ?", terms.fts)
         for word in terms.substrings:
-            clause, pattern = substring_clause(word)
-            clauses.append(clause)
-            params.append(pattern)
+            query.add(*substring_clause(word))
         if self.statuses is not None:
             values = sorted({JobStatus(s).value for s in self.statuses})
-            if not values:
-                clauses.append("0")
-            else:
-                clauses.append(f"jobs.status IN ({', '.join('?' * len(values))})")
-                params.extend(values)
+            query.add(f"jobs.status IN ({', '.join('?' * len(values))})" if values else "0", *values)
         if self.model_id is not None:
-            clauses.append("jobs.model_id = ?")
-            params.append(self.model_id)
+            query.add("jobs.model_id = ?", self.model_id)
         if self.since is not None:
-            clauses.append("jobs.created_at >= ?")
-            params.append(self.since)
+            query.add("jobs.created_at >= ?", self.since)
         if self.until is not None:
-            clauses.append("jobs.created_at < ?")
-            params.append(self.until)
-        return clauses, params, terms
+            query.add("jobs.created_at < ?", self.until)
+        return query
 
     @property
     def only_counters(self) -> bool:

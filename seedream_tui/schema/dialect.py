@@ -150,9 +150,9 @@ def soft_word_limit(description: str) -> int | None:
 _NAME = r"[`'\"“‘]?([A-Za-z_][A-Za-z0-9_]*)[`'\"”’]?"
 _VALUE = r"[`'\"“‘]?([A-Za-z0-9_.\-]+)[`'\"”’]?"
 _DEPENDENCY_PATTERNS = (
-    # "Takes effect only when sequential_image_generation is auto", "only if mode is set to `pro`"
+    # "Takes effect only when sequential_image_generation is auto", "Only used if mode is set to `pro`"
     re.compile(
-        r"only\s+(?:when|if)\s+"
+        r"only\s+(?:[a-z]+\s+){0,2}?(?:when|if)\s+"
         + _NAME
         + r"\s+(?:is\s+set\s+to|is\s+equal\s+to|is|equals|==|=|set\s+to)\s+"
         + _VALUE

@@ -83,13 +83,9 @@ class ModelRegistry:
         return [spec for _, spec in found]
 
     def list(self) -> builtins.list[ModelSpec]:
-        """Every loaded spec: the default model's preferred spec first, then load order (bundled, user)."""
-        specs = builtins.list(self._specs.values())
+        """Every loaded spec: the default model's specs first (preferred first), then load order."""
         default = self.variants(DEFAULT_MODEL_ID)
-        if default:
-            specs.remove(default[0])
-            specs.insert(0, default[0])
-        return specs
+        return [*default, *(s for s in self._specs.values() if s.model_id != DEFAULT_MODEL_ID)]
 
     def default(self) -> ModelSpec:
         """The preferred spec of ``DEFAULT_MODEL_ID`` (else the first loaded one)."""

@@ -42,9 +42,7 @@ def coerce_value(field: FieldSpec, text: str) -> Any:
         return _choice(field, stripped)
     if field.kind in (FieldKind.LIST, FieldKind.MEDIA_LIST):
         if stripped.startswith("["):
-            items = _json(field, stripped)
-            if not isinstance(items, list):
-                raise ValueError(f"{field.title} must be a list, not {describe(items)}.")
+            items = _json(field, stripped)  # text starting with "[" decodes to a list or fails
         else:
             items = [part.strip() for part in stripped.split(",") if part.strip()]
         return [_item(field, item) for item in items]

@@ -1,0 +1,368 @@
+"""Command line: the TUI by default, plus headless commands for scripts and SSH one-liners.
+
+    seedream-tui [--demo] [--base-url URL] [--image-mode MODE]
+    seedream-tui submit "prompt" [--set key=value ...] [--wait] [--out DIR] [--json]
+    seedream-tui status ID | cancel ID | rerun ID [--wait]
+    seedream-tui history [--search TEXT] [--json]
+    seedream-tui export ID... --to DIR
+    seedream-tui token            (store the API token, mode 0600)
+    seedream-tui fake-server --port N
+
+Textual is imported only when the TUI starts. Progress goes to stderr, results to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import logging.handlers
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from seedream_tui import __version__
+from seedream_tui.api.errors import ApiError, InvalidInputError
+from seedream_tui.config import IMAGE_MODES, AppConfig, ConfigError, resolve_config, save_token
+from seedream_tui.paths import Paths
+
+EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_NETWORK, EXIT_AUTH, EXIT_JOB, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
+                        help="use the bundled fake server and a separate demo history (no token needed)")
+    common.add_argument("--base-url", default=argparse.SUPPRESS, metavar="URL",
+                        help="API base URL (default: $RUNCOMFY_BASE_URL or https://model-api.runcomfy.net)")
+    parser = argparse.ArgumentParser(
+        prog="seedream-tui", parents=[common],
+        description="A terminal app for the RunComfy Model API (Seedream 5 lite text-to-image).",
+    )
+    parser.add_argument("--version", action="version", version=f"seedream-tui {__version__}")
+    parser.add_argument("--image-mode", choices=IMAGE_MODES, default=None,
+                        help="how to draw images (default: settings, or halfcell in tmux/SSH)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("submit", parents=[common], help="submit a job")
+    p.add_argument("prompt", help="the prompt ('-' reads it from stdin)")
+    p.add_argument("--model", default=None, help="model id or schema key (default: settings)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                   help="an option, e.g. --set resolution=2K (repeatable)")
+    p.add_argument("--wait", action="store_true", help="wait until done and print the saved image paths")
+    p.add_argument("--out", type=Path, default=None, help="with --wait: also copy the images into DIR")
+    p.add_argument("--json", action="store_true", help="print the job as JSON")
+
+    p = sub.add_parser("status", parents=[common], help="show a job (local id or request id)")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("cancel", parents=[common], help="cancel a queued job")
+    p.add_argument("id")
+
+    p = sub.add_parser("rerun", parents=[common], help="submit a past job's input again")
+    p.add_argument("id")
+    p.add_argument("--wait", action="store_true")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("history", parents=[common], help="list past jobs, newest first")
+    p.add_argument("--search", default=None, help="full-text search over prompts")
+    p.add_argument("--status", default=None, help="only jobs with this status")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("export", parents=[common], help="copy jobs' images into a folder")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument("--to", type=Path, required=True, metavar="DIR")
+
+    sub.add_parser("token", help="store the API token (read from stdin or asked for), mode 0600")
+    sub.add_parser("fake-server", add_help=False, help="run the fake RunComfy server (see fake-server --help)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["fake-server"]:
+        from seedream_tui.fake.cli import main as fake_main
+
+        return fake_main(args_list[1:])
+    args = build_parser().parse_args(args_list)
+    demo = bool(getattr(args, "demo", False))
+    try:
+        if args.command == "token":
+            return _store_token()
+        config = resolve_config(demo=demo, base_url=getattr(args, "base_url", None))
+        _setup_logging(config.paths)
+        for warning in config.warnings:
+            print(f"seedream-tui: {warning}", file=sys.stderr)
+        if args.command is None:
+            from seedream_tui.tui.run import run_tui
+
+            return run_tui(config, image_mode=args.image_mode)
+        return asyncio.run(_headless(args, config))
+    except KeyboardInterrupt:
+        print("seedream-tui: interrupted; live jobs are kept and resume on the next start.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except CliError as exc:
+        print(f"seedream-tui: {exc}", file=sys.stderr)
+        return exc.code
+    except ConfigError as exc:
+        print(f"seedream-tui: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except ApiError as exc:
+        print(f"seedream-tui: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except Exception as exc:  # the last line of defence: a sentence, never a traceback
+        logging.getLogger(__name__).exception("unexpected error")
+        print(f"seedream-tui: unexpected error: {exc}. Details are in the log file.", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _setup_logging(paths: Paths) -> None:
+    try:
+        paths.log_dir.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            paths.log_file, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    for noisy in ("httpx", "httpcore", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _store_token() -> int:
+    paths = Paths.default()
+    if sys.stdin.isatty():
+        token = getpass.getpass("RunComfy API token (input hidden): ")
+    else:
+        token = sys.stdin.readline()
+    try:
+        save_token(paths, token)
+    except ConfigError as exc:
+        raise CliError(str(exc), EXIT_INPUT) from None
+    print(f"Token saved to {paths.token_file} (readable only by you).", file=sys.stderr)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- headless
+async def _headless(args: argparse.Namespace, config: AppConfig) -> int:
+    from seedream_tui.jobs.service import Core
+
+    if not config.demo and not config.token and args.command in ("submit", "rerun", "cancel"):
+        raise CliError(
+            "No API token: set RUNCOMFY_API_TOKEN, run 'seedream-tui token', or try --demo.", EXIT_AUTH
+        )
+    core = await Core.open(config)
+    try:
+        handler = _COMMANDS[args.command]
+        return await handler(core, args)
+    finally:
+        await core.close()
+
+
+def _job_json(job: Any) -> dict[str, Any]:
+    data = asdict(job)
+    data["status"] = str(job.status)
+    return data
+
+
+def _print_job(job: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(_job_json(job), ensure_ascii=False, indent=2))
+        return
+    print(f"job {job.id}  {job.status.label}  request {job.request_id or '-'}")
+    print(f"  model   {job.model_id}")
+    print(f"  prompt  {job.prompt[:200]}")
+    if job.queue_position is not None:
+        print(f"  queue   position {job.queue_position}")
+    if job.error:
+        print(f"  error   {job.error}")
+    if job.cost is not None:
+        print(f"  cost    {job.cost}")
+    for out in job.outputs:
+        size = f"{out.width}x{out.height}" if out.width else ""
+        print(f"  image   {out.path or out.url}  {size}")
+
+
+async def _find(core: Any, ident: str) -> Any:
+    job = None
+    if ident.isdigit():
+        job = await core.history.get(int(ident))
+    if job is None:
+        job = await core.history.get_by_request_id(ident)
+    if job is None:
+        raise CliError(f"No job {ident!r} in the {'demo ' if core.demo else ''}history.", EXIT_INPUT)
+    return job
+
+
+def _parse_sets(spec: Any, sets: list[str]) -> dict[str, Any]:
+    from seedream_tui.schema import coerce_value
+
+    values: dict[str, Any] = {}
+    for item in sets:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise CliError(f"--set expects KEY=VALUE, got {item!r}.", EXIT_INPUT)
+        try:
+            field = spec.field(key)
+        except KeyError:
+            names = ", ".join(f.name for f in spec.fields)
+            raise CliError(f"Unknown option {key!r} for {spec.model_id}; options are: {names}.", EXIT_INPUT) from None
+        try:
+            values[key] = coerce_value(field, text)
+        except ValueError as exc:
+            raise CliError(f"--set {key}: {exc}", EXIT_INPUT) from None
+    return values
+
+
+async def _wait(core: Any, job: Any) -> Any:
+    """Follow a job until it is terminal, with progress lines on stderr."""
+    done = asyncio.Event()
+    last = [""]
+
+    def on_change(changed: Any) -> None:
+        if changed.id != job.id:
+            return
+        line = changed.status.label + (f" (position {changed.queue_position})" if changed.queue_position else "")
+        if changed.error and changed.error.startswith("Waiting: "):
+            line += f" — {changed.error}"
+        if line != last[0]:
+            last[0] = line
+            print(f"[{time.strftime('%H:%M:%S')}] job {changed.id}: {line}", file=sys.stderr)
+        if changed.status.terminal:
+            done.set()
+
+    unsubscribe = core.subscribe(on_change)
+    try:
+        current = await core.history.get(job.id)
+        if current is not None and current.status.terminal:
+            return current
+        await done.wait()
+    finally:
+        unsubscribe()
+    return await core.history.get(job.id)
+
+
+async def _finish(core: Any, job: Any, args: argparse.Namespace) -> int:
+    if getattr(args, "wait", False):
+        job = await _wait(core, job)
+        out = getattr(args, "out", None)
+        if out is not None and job.outputs:
+            await core.export([job.id], out)
+    if getattr(args, "json", False):
+        _print_job(job, True)
+    elif job.status.terminal and job.outputs:
+        for o in job.outputs:
+            target = (args.out / Path(o.path).name) if getattr(args, "out", None) and o.path else o.path
+            print(target)
+    else:
+        print(f"job {job.id} {job.status.label}: request {job.request_id}")
+        if not getattr(args, "wait", False):
+            print(f"Follow it with: seedream-tui status {job.id}{' --demo' if core.demo else ''}", file=sys.stderr)
+    if job.status.terminal and job.status.value != "completed":
+        print(f"seedream-tui: job {job.id} {job.status.label}: {job.error or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_JOB
+    return EXIT_OK
+
+
+async def _cmd_submit(core: Any, args: argparse.Namespace) -> int:
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    model = args.model or core.config.settings.default_model
+    try:
+        spec = core.registry.get(model)
+    except KeyError:
+        known = ", ".join(s.model_id for s in core.registry.list())
+        raise CliError(f"Unknown model {model!r}; known models: {known}.", EXIT_INPUT) from None
+    inputs = {**core.config.settings.defaults.get(spec.model_id, {}), **_parse_sets(spec, args.sets), "prompt": prompt}
+    try:
+        await core.start()
+        job = await core.submit(spec, inputs)
+    except InvalidInputError as exc:
+        raise CliError(str(exc), EXIT_INPUT) from None
+    print(f"Submitted job {job.id} (request {job.request_id}).", file=sys.stderr)
+    return await _finish(core, job, args)
+
+
+async def _cmd_status(core: Any, args: argparse.Namespace) -> int:
+    job = await _find(core, args.id)
+    _print_job(job, args.json)
+    return EXIT_OK
+
+
+async def _cmd_cancel(core: Any, args: argparse.Namespace) -> int:
+    job = await _find(core, args.id)
+    message = await core.cancel(job.id)
+    print(message)
+    return EXIT_OK if message == "Cancelled." else EXIT_JOB
+
+
+async def _cmd_rerun(core: Any, args: argparse.Namespace) -> int:
+    job = await _find(core, args.id)
+    await core.start()
+    try:
+        new = await core.rerun(job.id)
+    except InvalidInputError as exc:
+        raise CliError(str(exc), EXIT_INPUT) from None
+    print(f"Submitted job {new.id} (request {new.request_id}), a re-run of job {job.id}.", file=sys.stderr)
+    args.out = None
+    return await _finish(core, new, args)
+
+
+async def _cmd_history(core: Any, args: argparse.Namespace) -> int:
+    from seedream_tui.jobs.model import JobStatus
+
+    statuses = None
+    if args.status:
+        try:
+            statuses = [JobStatus(args.status)]
+        except ValueError:
+            names = ", ".join(s.value for s in JobStatus)
+            raise CliError(f"Unknown status {args.status!r}; use one of {names}.", EXIT_INPUT) from None
+    jobs = await core.history.list_jobs(limit=max(1, args.limit), search=args.search, statuses=statuses)
+    if args.json:
+        print(json.dumps([_job_json(j) for j in jobs], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not jobs:
+        print("No jobs match." if args.search or args.status else "No jobs yet.", file=sys.stderr)
+    for job in jobs:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
+        prompt = " ".join(job.prompt.split())
+        print(f"{job.id:>6}  {when}  {job.status.value:<11} {len(job.outputs)} img  {prompt[:70]}")
+    return EXIT_OK
+
+
+async def _cmd_export(core: Any, args: argparse.Namespace) -> int:
+    ids = [(await _find(core, ident)).id for ident in args.ids]
+    try:
+        written = await core.export(ids, args.to)
+    except (LookupError, OSError) as exc:
+        raise CliError(f"Export failed: {exc}") from None
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
+_COMMANDS = {
+    "submit": _cmd_submit,
+    "status": _cmd_status,
+    "cancel": _cmd_cancel,
+    "rerun": _cmd_rerun,
+    "history": _cmd_history,
+    "export": _cmd_export,
+}

@@ -1,0 +1,266 @@
+"""The Textual application: opens the job core, routes job changes to screens, and owns app-wide keys.
+
+Flow: the core calls back on the event loop at every job change -> the app posts itself one
+``JobChanged`` (coalesced per job) -> it notifies when a job ends and forwards the change to every open
+screen, whose widgets update in place. Nothing slow runs on the event loop: the core is async and every
+call into it is a named worker group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.widgets import LoadingIndicator, Static
+
+from seedream_tui.config import AppConfig, save_settings
+from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.jobs.service import Core
+from seedream_tui.tui.commands import SeedreamCommands
+from seedream_tui.tui.messages import JobChanged, LoadIntoEditor
+from seedream_tui.tui.screens.help import HelpScreen, binding_rows
+from seedream_tui.tui.screens.main import MainScreen
+from seedream_tui.tui.widgets.job_table import JobTable
+from seedream_tui.tui.widgets.preview import PreviewPane
+from seedream_tui.tui.widgets.prompt_editor import PromptArea
+
+_ALERT_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED)
+
+
+def osc9(text: str, *, tmux: bool) -> str:
+    """A desktop-notification escape (OSC 9); wrapped for tmux passthrough when inside tmux."""
+    clean = "".join(ch for ch in text if ch.isprintable())[:200]
+    sequence = f"\x1b]9;{clean}\x07"
+    if tmux:
+        return "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
+    return sequence
+
+
+def finish_sentence(job: Job) -> tuple[str, str]:
+    """(sentence, severity) announcing a job that just ended."""
+    if job.status is JobStatus.COMPLETED:
+        n = len(job.outputs)
+        return f"Job #{job.id} is done: {n} image{'s' if n != 1 else ''}.", "information"
+    if job.status is JobStatus.FAILED:
+        return f"Job #{job.id} failed: {job.error or 'the server gave no reason.'}", "error"
+    if job.status is JobStatus.CANCELLED:
+        return f"Job #{job.id} was cancelled.", "information"
+    if job.status is JobStatus.EXPIRED:
+        return f"Job #{job.id} expired: the server no longer knows it.", "warning"
+    return f"Job #{job.id}: {job.status.label}.", "warning"
+
+
+class SeedreamApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "seedream-tui"
+    COMMANDS = App.COMMANDS | {SeedreamCommands}
+
+    BINDINGS: list[BindingType] = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit (live jobs resume next time)"),
+        Binding("f1,question_mark", "help", "Help", id="help", tooltip="Show every key binding"),
+        Binding("f2,ctrl+r", "history", "History", id="history", tooltip="Browse and reuse past jobs"),
+        Binding("f3", "settings", "Settings", id="settings", tooltip="Settings and API token"),
+        Binding("ctrl+t", "toggle_theme", "Theme", id="toggle-theme", show=False, tooltip="Toggle dark/light theme"),
+    ]
+
+    #: where each binding lives, for the help screen (generated, never hand-written)
+    HELP_GROUPS: list[tuple[str, type[DOMNode]]] = []
+
+    def __init__(self, config: AppConfig, *, core: Core | None = None, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.config = config
+        self.core: Core | None = core
+        self.clock = clock
+        self.alerts: list[str] = []  # every bell/OSC 9 text sent (tests read it; headless never writes)
+        self._statuses: dict[int, JobStatus] = {}
+        self._started_at = clock()
+        self._unsubscribe: Callable[[], None] | None = None
+        self.main_screen: MainScreen | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Starting seedream-tui…", id="splash-text")
+        yield LoadingIndicator(id="splash")
+
+    def on_mount(self) -> None:
+        theme = self.config.settings.theme
+        if theme in self.available_themes:
+            self.theme = theme
+        else:
+            self.notify(f"The theme {theme!r} is unknown; using {self.theme}.", severity="warning")
+        for warning in self.config.warnings:
+            self.notify(warning, severity="warning", timeout=8)
+        self._open_core()
+
+    # --- core lifecycle ---------------------------------------------------------------------------------
+    @work(group="core-open", exclusive=True)
+    async def _open_core(self) -> None:
+        try:
+            core = self.core or await Core.open(self.config)
+            self.core = core
+            self._unsubscribe = core.subscribe(self._job_callback)
+            for job in await core.history.live_jobs():
+                self._statuses[job.id] = job.status
+            await core.start()
+        except Exception as exc:  # a sentence for the user; the app stays up to show it
+            message = f"Could not start the job core: {exc}"
+            self.query_one("#splash-text", Static).update(message)
+            self.query_one("#splash").display = False
+            self.notify(message, severity="error", timeout=30)
+            return
+        for error in core.registry.errors:
+            self.notify(str(error), title="Schema skipped", severity="warning", timeout=10)
+        self.main_screen = MainScreen(core)
+        await self.push_screen(self.main_screen)
+        if not self.config.demo and not self.config.token:
+            self._ask_token()
+
+    def _ask_token(self) -> None:
+        try:
+            from seedream_tui.tui.screens.settings import TokenScreen
+        except ImportError:
+            self.notify("No API token: set RUNCOMFY_API_TOKEN or save one in Settings (F3).", severity="warning")
+            return
+        self.push_screen(TokenScreen(), self._token_entered)
+
+    def _token_entered(self, token: str | None) -> None:
+        if not token or self.core is None:
+            self.notify(
+                "No API token yet: you can browse history; submitting needs a token (Settings, F3).",
+                severity="warning",
+            )
+            return
+        try:
+            self.core.set_token(token)
+        except Exception as exc:
+            self.notify(f"The token was not saved: {exc}", severity="error")
+            return
+        self.notify("Token saved.")
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self.core is not None:
+            await self.core.close()
+
+    # --- job changes ------------------------------------------------------------------------------------
+    def _job_callback(self, job: Job) -> None:
+        """Called by the core on the event loop: turn it into a (coalescing) message."""
+        self.post_message(JobChanged(job))
+
+    def on_job_changed(self, message: JobChanged) -> None:
+        job = message.job
+        self._announce(job)
+        for screen in self.screen_stack:
+            if screen is not self.screen_stack[0]:
+                screen.post_message(JobChanged(job))
+
+    def _announce(self, job: Job) -> None:
+        previous = self._statuses.get(job.id)
+        self._statuses[job.id] = job.status
+        if not job.status.terminal or previous == job.status:
+            return
+        if previous is None and job.created_at < self._started_at:
+            return  # an old job we never saw live
+        if previous is not None and previous.terminal:
+            return
+        sentence, severity = finish_sentence(job)
+        self.notify(sentence, severity=severity)  # type: ignore[arg-type]
+        if self.config.settings.notify_bell and job.status in _ALERT_STATUSES:
+            self.alert(sentence)
+
+    def alert(self, text: str) -> None:
+        """Terminal bell plus an OSC 9 desktop notification (tmux-wrapped when in tmux)."""
+        self.alerts.append(text)
+        if self.is_headless or self._driver is None:
+            return
+        self.bell()
+        self._driver.write(osc9(text, tmux=bool(os.environ.get("TMUX"))))
+
+    # --- screens ----------------------------------------------------------------------------------------
+    def _push_once(self, screen_type: type[Screen[Any]], factory: Callable[[], Screen[Any]]) -> None:
+        if isinstance(self.screen, screen_type):
+            return
+        self.push_screen(factory(), self._screen_result)
+
+    def _screen_result(self, result: object) -> None:
+        if isinstance(result, LoadIntoEditor):
+            self.post_message(LoadIntoEditor(result.job))
+
+    async def action_history(self) -> None:
+        if self.core is None:
+            return
+        from seedream_tui.tui.screens.history import HistoryScreen
+
+        core = self.core
+        self._push_once(HistoryScreen, lambda: HistoryScreen(core))
+
+    async def action_settings(self) -> None:
+        if self.core is None:
+            return
+        from seedream_tui.tui.screens.settings import SettingsScreen
+
+        core = self.core
+        self._push_once(SettingsScreen, lambda: SettingsScreen(core))
+
+    async def action_open_job(self, job_id: int) -> None:
+        if self.core is None:
+            return
+        from seedream_tui.tui.screens.detail import JobDetailScreen
+
+        self.push_screen(JobDetailScreen(self.core, job_id), self._screen_result)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(binding_rows(self, self.help_groups())))
+
+    @staticmethod
+    def help_groups() -> list[tuple[str, type[DOMNode]]]:
+        return [
+            ("Everywhere", SeedreamApp),
+            ("Main screen", MainScreen),
+            ("Prompt editor", PromptArea),
+            ("Jobs table", JobTable),
+            ("Preview", PreviewPane),
+        ]
+
+    async def action_submit_prompt(self) -> None:
+        if self.main_screen is not None:
+            if self.screen is not self.main_screen:
+                self.notify("Go back to the main screen to submit (Esc).", severity="warning")
+                return
+            self.main_screen.action_submit()
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+        self.config.settings.theme = self.theme
+        self._save_settings()
+
+    @work(group="save-settings", exclusive=True)
+    async def _save_settings(self) -> None:
+        try:
+            await asyncio.to_thread(save_settings, self.config.paths, self.config.settings)
+        except OSError as exc:
+            self.notify(f"Could not save the settings: {exc.strerror or exc}.", severity="error")
+
+    async def switch_model(self, key: str) -> None:
+        if self.core is None or self.main_screen is None:
+            return
+        await self.main_screen.set_model(self.core.registry.get(key))
+
+    @on(LoadIntoEditor)
+    async def _load_into_editor(self, message: LoadIntoEditor) -> None:
+        if self.main_screen is None:
+            return
+        while self.screen is not self.main_screen and len(self.screen_stack) > 2:
+            self.pop_screen()
+        await self.main_screen.load_job(message.job)

@@ -1,0 +1,262 @@
+"""The main screen: write a prompt, set options, submit, watch the queue, look at results.
+
+Layout: prompt editor and options on top; the job table and preview below. Below 120 columns the
+preview becomes a tab next to the job table (``p`` or a click on the tab switches), so 80x24 works.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Select, Tab, Tabs
+
+from seedream_tui.api.errors import ApiError, InvalidInputError
+from seedream_tui.jobs.model import Job
+from seedream_tui.schema.spec import ModelSpec
+from seedream_tui.tui.messages import JobChanged
+from seedream_tui.tui.widgets.job_table import JobTable
+from seedream_tui.tui.widgets.options import OptionsPanel, prompt_field
+from seedream_tui.tui.widgets.preview import PreviewPane
+from seedream_tui.tui.widgets.prompt_editor import PromptArea
+
+if TYPE_CHECKING:
+    from seedream_tui.jobs.service import Core
+
+NARROW_BELOW = 120
+INITIAL_JOBS = 200
+
+
+def model_choices(specs: list[ModelSpec]) -> list[tuple[str, str]]:
+    """(label, key) per spec; a title shared by several schemas gets the key to tell them apart."""
+    titles = [s.title or s.model_id for s in specs]
+    return [
+        (title if titles.count(title) == 1 else f"{title} · {spec.key}", spec.key)
+        for title, spec in zip(titles, specs, strict=True)
+    ]
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: list[BindingType] = [
+        Binding("ctrl+s,f5", "submit", "Submit", id="submit", tooltip="Validate and submit the prompt"),
+        Binding("f4", "switch_model", "Model", id="switch-model", tooltip="Choose the model"),
+        Binding("ctrl+g", "toggle_focus", "Prompt⇄Jobs", id="focus-jobs", tooltip="Jump between prompt and jobs"),
+        Binding("p", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show/zoom the preview"),
+    ]
+
+    def __init__(self, core: Core) -> None:
+        super().__init__(id="main")
+        self.core = core
+        settings = core.config.settings
+        try:
+            self.spec = core.registry.get(settings.default_model)
+        except KeyError:
+            self.spec = core.registry.default()
+
+    # --- layout --------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        field = prompt_field(self.spec)
+        overrides = self._overrides(self.spec)
+        with Horizontal(id="compose"):
+            prompt = overrides.get(field.name) if field else None
+            default = field.default if field and field.has_default else ""
+            yield PromptArea(
+                str(prompt or default or ""),
+                soft_max_words=field.soft_max_words if field else None,
+                id="prompt",
+            )
+            with Vertical(id="options-pane"):
+                yield Select(
+                    model_choices(self.core.registry.list()),
+                    value=self.spec.key,
+                    allow_blank=False,
+                    compact=True,
+                    id="model-select",
+                )
+                yield OptionsPanel(self.spec, overrides, id="options")
+        yield Tabs(Tab("Jobs", id="tab-jobs"), Tab("Preview", id="tab-preview"), id="results-tabs")
+        with Horizontal(id="results"):
+            yield JobTable(id="jobs")
+            yield PreviewPane(id="preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#options-pane").border_title = "Options"
+        self.query_one(PromptArea).focus()
+        self._load_history()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+
+    def _overrides(self, spec: ModelSpec) -> dict[str, Any]:
+        defaults = self.core.config.settings.defaults
+        return dict(defaults.get(spec.key) or defaults.get(spec.model_id) or {})
+
+    @property
+    def table(self) -> JobTable:
+        return self.query_one(JobTable)
+
+    @property
+    def preview(self) -> PreviewPane:
+        return self.query_one(PreviewPane)
+
+    @property
+    def editor(self) -> PromptArea:
+        return self.query_one(PromptArea)
+
+    @property
+    def options(self) -> OptionsPanel:
+        return self.query_one(OptionsPanel)
+
+    @work(group="main-load", exclusive=True)
+    async def _load_history(self) -> None:
+        try:
+            jobs = await self.core.history.list_jobs(limit=INITIAL_JOBS)
+            prompts = await self.core.history.recent_prompts()
+        except Exception as exc:  # HistoryError and friends: a sentence, not a crash
+            self.notify(f"Could not read the job history: {exc}", severity="error")
+            return
+        self.table.set_jobs(jobs)
+        self.editor.set_history(prompts)
+        if jobs:
+            self.table.move_cursor(row=0)
+            self.preview.show_job(self.table.jobs.get(self.table.selected_job_id or -1))
+
+    # --- jobs ----------------------------------------------------------------------------------------------
+    def on_job_changed(self, message: JobChanged) -> None:
+        job = message.job
+        self.table.upsert(job)
+        if self.preview.job is not None and self.preview.job.id == job.id:
+            self.preview.show_job(job)
+
+    @on(JobTable.Highlighted)
+    def _highlighted(self, message: JobTable.Highlighted) -> None:
+        self.preview.show_job(self.table.jobs.get(message.job_id) if message.job_id is not None else None)
+
+    @on(JobTable.Open)
+    def _open(self, message: JobTable.Open) -> None:
+        self.run_worker(self.run_action(f"app.open_job({message.job_id})"), group="open-job")
+
+    @on(JobTable.Cancel)
+    def _cancel(self, message: JobTable.Cancel) -> None:
+        self._cancel_job(message.job_id)
+
+    @work(group="cancel")
+    async def _cancel_job(self, job_id: int) -> None:
+        try:
+            sentence = await self.core.cancel(job_id)
+        except ApiError as exc:
+            self.notify(str(exc), title=f"Job #{job_id}", severity="error")
+            return
+        self.notify(sentence, title=f"Job #{job_id}")
+
+    # --- submit --------------------------------------------------------------------------------------------
+    def current_inputs(self) -> dict[str, Any]:
+        values = self.options.values()
+        field = prompt_field(self.spec)
+        if field is not None:
+            values[field.name] = self.editor.text
+        return values
+
+    def action_submit(self) -> None:
+        errors = self.options.check(self.editor.text)
+        if self._show_prompt_error(errors):
+            return
+        self._submit(self.spec, self.current_inputs())
+
+    def _show_prompt_error(self, errors: dict[str, str]) -> bool:
+        """Show errors; True when there are any (the panel already shows its own)."""
+        field = prompt_field(self.spec)
+        prompt_error = errors.get(field.name) if field else None
+        self.editor.set_class(bool(prompt_error), "-invalid")
+        if prompt_error:
+            self.editor.border_subtitle = f"[b $error]{prompt_error}[/]"
+        if not errors:
+            return False
+        first = next(iter(errors.values()))
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        self.notify(f"{first}{more}", title="Not submitted", severity="error")
+        return True
+
+    @work(group="submit")
+    async def _submit(self, spec: ModelSpec, inputs: dict[str, Any]) -> None:
+        try:
+            job = await self.core.submit(spec, inputs)
+        except InvalidInputError as exc:
+            errors = {f.field or "": f.message for f in getattr(exc, "fields", None) or []}
+            self.options.show_errors(errors)
+            self._show_prompt_error(errors or {"": str(exc)})
+            return
+        except ApiError as exc:
+            self.notify(str(exc), title="Not submitted", severity="error")
+            return
+        self.editor.remember(job.prompt)
+        self.editor.remove_class("-invalid")
+        self.table.upsert(job)
+        self.table.select_job(job.id)
+        self.preview.show_job(job)
+
+    # --- models ---------------------------------------------------------------------------------------------
+    def action_switch_model(self) -> None:
+        select = self.query_one("#model-select", Select)
+        select.focus()
+        select.expanded = True
+
+    @on(Select.Changed, "#model-select")
+    async def _model_selected(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.value is Select.NULL or event.value == self.spec.key:
+            return
+        await self.set_model(self.core.registry.get(str(event.value)))
+
+    async def set_model(self, spec: ModelSpec, values: dict[str, Any] | None = None) -> None:
+        """Rebuild the options panel for ``spec`` (the prompt text stays)."""
+        self.spec = spec
+        select = self.query_one("#model-select", Select)
+        if select.value != spec.key:
+            with select.prevent(Select.Changed):
+                select.value = spec.key
+        overrides = {**self._overrides(spec), **(values or {})}
+        await self.options.remove()
+        await self.query_one("#options-pane").mount(OptionsPanel(spec, overrides, id="options"))
+        field = prompt_field(spec)
+        self.editor.soft_max_words = field.soft_max_words if field else None
+        self.editor.post_message(PromptArea.Changed(self.editor))
+
+    async def load_job(self, job: Job) -> None:
+        """Put a job's model, prompt and options into the editor (from history or the detail screen)."""
+        try:
+            spec = self.core.registry.get(job.model_id)
+        except KeyError:
+            self.notify(f"There is no schema for the model {job.model_id}; its job cannot be loaded.", severity="error")
+            return
+        values = dict(job.inputs)
+        field = prompt_field(spec)
+        prompt = values.pop(field.name, "") if field else ""
+        await self.set_model(spec, values)
+        self.editor.load_text(str(prompt))
+        self.editor.focus()
+
+    # --- view -----------------------------------------------------------------------------------------------
+    def action_toggle_focus(self) -> None:
+        if self.editor.has_focus:
+            self.table.focus()
+        else:
+            self.editor.focus()
+
+    def action_toggle_preview(self) -> None:
+        if self.has_class("-narrow"):
+            tabs = self.query_one(Tabs)
+            tabs.active = "tab-jobs" if tabs.active == "tab-preview" else "tab-preview"
+        elif self.maximized is self.preview:
+            self.minimize()
+        else:
+            self.maximize(self.preview)
+
+    @on(Tabs.TabActivated, "#results-tabs")
+    def _tab(self, event: Tabs.TabActivated) -> None:
+        self.set_class(event.tab.id == "tab-preview", "-show-preview")
