@@ -39,8 +39,16 @@ SCENES = """at sunset|in the rain|under a starry sky|on a snowy hill|in a busy m
 STYLES = """oil painting|watercolor|photorealistic|35mm film photo|studio ghibli style|ukiyo-e
 |low poly 3d render|pencil sketch|isometric illustration|cinematic lighting, 8k|art nouveau poster
 |pixel art|macro photography|children's book illustration""".replace("\n", "").split("|")
-CHINESE = ["一只红色的狐狸在雪地里", "夕阳下的古老城堡", "雨中的赛博朋克街道", "樱花树下的小猫",
-           "水墨画风格的山水", "漂浮在空中的岛屿", "月光下的灯塔", "金色的麦田和风车"]
+CHINESE = [
+    "一只红色的狐狸在雪地里",
+    "夕阳下的古老城堡",
+    "雨中的赛博朋克街道",
+    "樱花树下的小猫",
+    "水墨画风格的山水",
+    "漂浮在空中的岛屿",
+    "月光下的灯塔",
+    "金色的麦田和风车",
+]
 STATUS_WEIGHTS = [
     (JobStatus.COMPLETED, 88.0),
     (JobStatus.FAILED, 6.0),
@@ -51,9 +59,26 @@ STATUS_WEIGHTS = [
     (JobStatus.RUNNING, 0.2),
 ]
 QUERIES = [
-    "fox", "red fo", "golden dragon", "sunset", "watercolor cat", "neon city", "ancient castle",
-    "photoreal", "misty forest", "koi", "pixel art robot", "cherry blossoms", "steampunk",
-    "frozen lighthouse", "teapot", "\"violin", "whale AND moon", "cyberpunk -alley", "(panda", "狐狸",
+    "fox",
+    "red fo",
+    "golden dragon",
+    "sunset",
+    "watercolor cat",
+    "neon city",
+    "ancient castle",
+    "photoreal",
+    "misty forest",
+    "koi",
+    "pixel art robot",
+    "cherry blossoms",
+    "steampunk",
+    "frozen lighthouse",
+    "teapot",
+    '"violin',
+    "whale AND moon",
+    "cyberpunk -alley",
+    "(panda",
+    "狐狸",
 ]
 
 
@@ -69,8 +94,11 @@ def make_jobs(rng: random.Random) -> Iterator[tuple[str, dict[str, Any], JobStat
                 f"a {rng.choice(ADJECTIVES)} {rng.choice(SUBJECTS)} {rng.choice(SCENES)}, "
                 f"{rng.choice(STYLES)}, {rng.choice(ADJECTIVES)} {rng.choice(SUBJECTS)} in the background"
             )
-        inputs = {"prompt": prompt, "size": rng.choice(["2048*2048", "1024*1024", "2304*1728"]),
-                  "seed": rng.randrange(2**31)}
+        inputs = {
+            "prompt": prompt,
+            "size": rng.choice(["2048*2048", "1024*1024", "2304*1728"]),
+            "seed": rng.randrange(2**31),
+        }
         status = rng.choices(statuses, weights)[0]
         yield rng.choice(MODELS), inputs, status, start + i * 300.0
 
@@ -104,12 +132,16 @@ def main() -> None:
         report("next_page_ms", ms(lambda: store.list_jobs(limit=50, before_id=page[-1].id)))
         report("deep_page_ms", ms(lambda: store.list_jobs(limit=50, before_id=N_JOBS // 2)))
         report("count_all_ms", ms(store.count_jobs))
-        report("count_status_model_ms",
-               ms(lambda: store.count_jobs(statuses=[JobStatus.FAILED], model_id=MODELS[1])))
+        report(
+            "count_status_model_ms",
+            ms(lambda: store.count_jobs(statuses=[JobStatus.FAILED], model_id=MODELS[1])),
+        )
         report("filter_status_page_ms", ms(lambda: store.list_jobs(statuses=[JobStatus.FAILED])))
         report("filter_rare_status_page_ms", ms(lambda: store.list_jobs(statuses=[JobStatus.RUNNING])))
-        report("filter_multi_status_page_ms",
-               ms(lambda: store.list_jobs(statuses=[JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.EXPIRED])))
+        report(
+            "filter_multi_status_page_ms",
+            ms(lambda: store.list_jobs(statuses=[JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.EXPIRED])),
+        )
         report("filter_model_page_ms", ms(lambda: store.list_jobs(model_id=MODELS[2])))
         week = time.time() - 30 * 86400
         report("filter_since_page_ms", ms(lambda: store.list_jobs(since=week)))
@@ -121,8 +153,10 @@ def main() -> None:
         report("fts_search_max_ms", max(search_times))
         count_times = [ms(lambda q=q: store.count_jobs(search=q)) for q in QUERIES]  # type: ignore[misc]
         report("fts_count_median_ms", statistics.median(count_times))
-        report("fts_search_filtered_ms",
-               ms(lambda: store.list_jobs(search="fox", statuses=[JobStatus.FAILED], model_id=MODELS[0])))
+        report(
+            "fts_search_filtered_ms",
+            ms(lambda: store.list_jobs(search="fox", statuses=[JobStatus.FAILED], model_id=MODELS[0])),
+        )
         report("cjk_search_2char_ms", ms(lambda: store.list_jobs(search="狐狸")))
         report("cjk_search_long_ms", ms(lambda: store.list_jobs(search="古老城堡")))
         report("recent_prompts_ms", ms(lambda: store.recent_prompts(50)))

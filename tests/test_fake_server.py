@@ -7,6 +7,7 @@ import io
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -492,6 +493,15 @@ def test_cli_refuses_impossible_knobs(capsys: pytest.CaptureFixture[str]) -> Non
         main(["fake-server", "--fail-rate", "3"])
     assert exit_info.value.code == 2
     assert "fail_rate is a probability" in capsys.readouterr().err
+
+
+def test_cli_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert main(["--port", str(busy.getsockname()[1])]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("The fake server could not start:") and "Traceback" not in err
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")

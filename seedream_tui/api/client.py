@@ -19,6 +19,9 @@ import httpx
 from seedream_tui.api.errors import (
     ApiError,
     ApiTimeoutError,
+    AuthError,
+    FieldError,
+    InvalidInputError,
     NetworkError,
     ProtocolError,
     SubmitOutcomeUnknown,
@@ -31,6 +34,8 @@ from seedream_tui.api.types import CancelResult, RequestState, SubmitResult
 MAX_API_BODY = 4 * 1024 * 1024
 
 Sleep = Callable[[float], Awaitable[None]]
+#: what replaces the token if a server echoes it back in an error
+REDACTED = "[token hidden]"
 
 
 class RunComfyClient:
@@ -111,11 +116,11 @@ class RunComfyClient:
 
     # ---------------------------------------------------------------- urls
     def model_url(self, model_id: str) -> str:
-        segments = [quote(s, safe="") for s in model_id.strip("/").split("/") if s]
+        segments = [_segment(s) for s in model_id.strip("/").split("/") if s]
         return f"{self.base_url}/v1/models/" + "/".join(segments)
 
     def request_url(self, request_id: str, action: str) -> str:
-        return f"{self.base_url}/v1/requests/{quote(request_id, safe='')}/{action}"
+        return f"{self.base_url}/v1/requests/{_segment(request_id)}/{action}"
 
     # ------------------------------------------------------------ plumbing
     async def _call(
@@ -136,6 +141,7 @@ class RunComfyClient:
             try:
                 return await self._once(method, url, json_body=json_body, params=params, idempotent=idempotent)
             except ApiError as exc:
+                _redact(exc, self._token)
                 if not exc.retryable or attempt >= attempts:
                     raise
                 await self._sleep(policy.delay(attempt, getattr(exc, "retry_after", None), self._rng))
@@ -144,15 +150,26 @@ class RunComfyClient:
         self, method: str, url: str, *, json_body: Any, params: dict[str, str] | None, idempotent: bool
     ) -> Any:
         if _origin(url) != self._origin:  # the token only ever goes to the API origin
-            raise ProtocolError("Refusing to send the API token to a host other than the API's own.")
+            raise _final(ProtocolError("Refusing to send the API token to a host other than the API's own."))
         headers = {"Accept": "application/json"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         content: bytes | None = None
         if json_body is not None:
             headers["Content-Type"] = "application/json"
-            content = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
-        request = self.http.build_request(method, url, headers=headers, params=params, content=content)
+            try:
+                content = json.dumps(json_body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+            except (TypeError, ValueError) as exc:
+                raise InvalidInputError(
+                    f"The input cannot be sent as JSON ({exc}).", fields=[FieldError(None, str(exc))]
+                ) from None
+        try:
+            request = self.http.build_request(method, url, headers=headers, params=params, content=content)
+        except UnicodeEncodeError:  # httpx sends header values as ASCII; say so instead of a traceback
+            raise AuthError(
+                "The API token contains characters that cannot be sent (only plain ASCII is allowed): "
+                "check that it was pasted correctly."
+            ) from None
         try:
             response = await self.http.send(request, stream=True)
             try:
@@ -194,7 +211,9 @@ class RunComfyClient:
                 raise ProtocolError(f"RunComfy's answer was {what}; it may be having trouble.")
             return body
         if 300 <= code < 400:
-            raise ProtocolError(f"RunComfy answered with a redirect (HTTP {code}), which this app does not follow.")
+            raise _final(
+                ProtocolError(f"RunComfy answered with a redirect (HTTP {code}), which this app does not follow.")
+            )
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         raise error_from_answer(code, body, text=text, retry_after=retry_after)
 
@@ -204,6 +223,40 @@ def _unknown() -> SubmitOutcomeUnknown:
         "The submit was sent but RunComfy's answer was lost: the job may exist. "
         "Check the RunComfy dashboard before submitting again."
     )
+
+
+def _final(exc: ApiError) -> ApiError:
+    """Mark an error that the same call would only repeat (redirects, oversized answers): no retry."""
+    exc.retryable = False
+    return exc
+
+
+def _redact(exc: ApiError, token: str | None) -> None:
+    """Hide the token if a server echoed it back (message, args, detail, field errors)."""
+    if not token or len(token) < 4:
+        return
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(token, REDACTED)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        return value
+
+    exc.message = clean(exc.message)
+    exc.args = tuple(clean(a) for a in exc.args)
+    exc.detail = clean(exc.detail)
+    fields = getattr(exc, "fields", None)
+    if isinstance(fields, list):
+        exc.fields = [FieldError(clean(f.field), clean(f.message)) for f in fields]  # type: ignore[attr-defined]
+
+
+def _segment(value: str) -> str:
+    """One path segment, percent-encoded; "." and ".." are escaped so they cannot climb the path."""
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
 def _status_for_error_code(code: Any) -> int:
@@ -224,12 +277,12 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 async def _read_capped(response: httpx.Response, limit: int = MAX_API_BODY) -> bytes:
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise ProtocolError("RunComfy's answer was far larger than expected; it was not read.")
+        raise _final(ProtocolError("RunComfy's answer was far larger than expected; it was not read."))
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > limit:
-            raise ProtocolError("RunComfy's answer was far larger than expected; it was not read.")
+            raise _final(ProtocolError("RunComfy's answer was far larger than expected; it was not read."))
         chunks.append(chunk)
     return b"".join(chunks)

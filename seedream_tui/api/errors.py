@@ -99,10 +99,14 @@ class RateLimitedError(ApiError):
 
 
 class ServerError(ApiError):
-    """5xx from RunComfy."""
+    """5xx from RunComfy. ``retry_after`` in seconds when the server said so (503 often does)."""
 
     retryable = True
     exit_code = 3
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.retry_after = retry_after
 
 
 class NetworkError(ApiError):

@@ -97,8 +97,10 @@ def error_from_answer(
         return AuthError(
             said("RunComfy refused the API token: it is missing, expired or revoked, or the account is inactive."), **kw
         )
-    if code == 403001 or status_code == 403:
+    if code == 403001:
         return ForbiddenError(said("That request belongs to another RunComfy account."), **kw)
+    if status_code == 403:
+        return ForbiddenError(said("RunComfy refused access to this (HTTP 403)."), **kw)
     if code == 400002 or status_code == 402:
         return BalanceError(said("Your RunComfy balance is used up: top it up to run more jobs."), **kw)
     if code == 404001 or status_code == 404:
@@ -106,10 +108,11 @@ def error_from_answer(
     if code == 400001:
         return BadModelError(said("RunComfy does not know this model id."), **kw)
     if status_code == 429:
-        wait = f" Retrying in {retry_after:.0f} s." if retry_after else ""
+        # the sentence outlives the retries, so it says what the server asked, not what we will do
+        wait = f" It asked to wait {retry_after:.0f} s." if retry_after else ""
         return RateLimitedError(said("RunComfy is rate limiting requests.") + wait, retry_after=retry_after, **kw)
     if status_code >= 500:
-        return ServerError(said(f"{what} had a server error (HTTP {status_code})."), **kw)
+        return ServerError(said(f"{what} had a server error (HTTP {status_code})."), retry_after=retry_after, **kw)
     if status_code in (400, 422):
         fields = field_errors(detail)
         if fields:

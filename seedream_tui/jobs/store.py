@@ -138,8 +138,15 @@ class HistoryStore:
             cursor = conn.execute(
                 "INSERT INTO jobs (model_id, inputs, prompt, status, created_at, updated_at, base_url) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (model_id, dump_inputs(inputs), prompt_of(inputs), JobStatus.SUBMITTING.value, stamp, stamp,
-                 base_url),
+                (
+                    model_id,
+                    dump_inputs(inputs),
+                    prompt_of(inputs),
+                    JobStatus.SUBMITTING.value,
+                    stamp,
+                    stamp,
+                    base_url,
+                ),
             )
             assert cursor.lastrowid is not None
             return self._require(conn, cursor.lastrowid)
@@ -163,7 +170,9 @@ class HistoryStore:
         with self._tx() as conn:
             cursor = conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*columns.values(), job_id])
             if cursor.rowcount == 0:
-                raise JobNotFoundError(f"Job {job_id} is no longer in the history (it may have been deleted).")
+                raise JobNotFoundError(
+                    f"Job {job_id} is no longer in the history (it may have been deleted)."
+                )
             return self._require(conn, job_id)
 
     def set_outputs(self, job_id: int, outputs: Sequence[OutputFile]) -> Job:
@@ -363,8 +372,14 @@ class AsyncHistory:
         until: float | None = None,
     ) -> list[Job]:
         return await self._run(
-            self.store.list_jobs, limit=limit, before_id=before_id, search=search, statuses=statuses,
-            model_id=model_id, since=since, until=until,
+            self.store.list_jobs,
+            limit=limit,
+            before_id=before_id,
+            search=search,
+            statuses=statuses,
+            model_id=model_id,
+            since=since,
+            until=until,
         )
 
     async def count_jobs(
@@ -377,7 +392,11 @@ class AsyncHistory:
         until: float | None = None,
     ) -> int:
         return await self._run(
-            self.store.count_jobs, search=search, statuses=statuses, model_id=model_id, since=since,
+            self.store.count_jobs,
+            search=search,
+            statuses=statuses,
+            model_id=model_id,
+            since=since,
             until=until,
         )
 
@@ -390,7 +409,9 @@ class AsyncHistory:
     async def model_ids(self) -> list[str]:
         return await self._run(self.store.model_ids)
 
-    async def try_claim(self, job_id: int, owner: str, lease_seconds: float, *, now: float | None = None) -> bool:
+    async def try_claim(
+        self, job_id: int, owner: str, lease_seconds: float, *, now: float | None = None
+    ) -> bool:
         return await self._run(self.store.try_claim, job_id, owner, lease_seconds, now=now)
 
     async def release_claims(self, owner: str) -> None:

@@ -92,6 +92,7 @@ def parse_search(text: str | None) -> SearchTerms:
     terms = SearchTerms()
     if not text:
         return terms
+    text = "".join(ch if ch.isprintable() else " " for ch in text)  # FTS5 stops at NUL
     words = text.split()
     quoted: list[str] = []
     for position, word in enumerate(words):
@@ -99,7 +100,7 @@ def parse_search(text: str | None) -> SearchTerms:
             terms.substrings.append(word)
         elif any(ch.isalnum() for ch in word):
             phrase = '"' + word.replace('"', '""') + '"'
-            is_last = position == len(words) - 1 and not text[-1].isspace()
+            is_last = position == len(words) - 1 and not text[-1:].isspace()
             quoted.append(phrase + "*" if is_last else phrase)
     if quoted:
         terms.fts = " ".join(quoted)
@@ -141,8 +142,7 @@ class Query:
         if before_id is not None:
             self.add(f"{self.order_column} < ?", before_id)
         return (
-            f"SELECT {JOB_COLUMNS} FROM {self.source}{self.where()} "
-            f"ORDER BY {self.order_column} DESC LIMIT ?"
+            f"SELECT {JOB_COLUMNS} FROM {self.source}{self.where()} ORDER BY {self.order_column} DESC LIMIT ?"
         )
 
     def count_sql(self) -> str:

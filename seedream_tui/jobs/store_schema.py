@@ -228,7 +228,13 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
             if version >= SCHEMA_VERSION:
                 conn.execute("COMMIT")
                 return
-            MIGRATIONS[version](conn)
+            try:
+                MIGRATIONS[version](conn)
+            except sqlite3.Error as exc:
+                raise HistoryError(
+                    f"The job history at {path} could not be upgraded to schema version {version + 1} "
+                    f"({exc}); it was left at version {version}."
+                ) from exc
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:

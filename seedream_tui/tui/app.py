@@ -12,7 +12,7 @@ import asyncio
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -63,16 +63,13 @@ class SeedreamApp(App[int]):
     TITLE = "seedream-tui"
     COMMANDS = App.COMMANDS | {SeedreamCommands}
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit (live jobs resume next time)"),
         Binding("f1,question_mark", "help", "Help", id="help", tooltip="Show every key binding"),
         Binding("f2,ctrl+r", "history", "History", id="history", tooltip="Browse and reuse past jobs"),
         Binding("f3", "settings", "Settings", id="settings", tooltip="Settings and API token"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="toggle-theme", show=False, tooltip="Toggle dark/light theme"),
     ]
-
-    #: where each binding lives, for the help screen (generated, never hand-written)
-    HELP_GROUPS: list[tuple[str, type[DOMNode]]] = []
 
     def __init__(self, config: AppConfig, *, core: Core | None = None, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
@@ -84,6 +81,8 @@ class SeedreamApp(App[int]):
         self._started_at = clock()
         self._unsubscribe: Callable[[], None] | None = None
         self.main_screen: MainScreen | None = None
+        #: why the app could not start (printed by run_tui after the terminal is restored)
+        self.startup_error: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Starting seedream-tui…", id="splash-text")
@@ -109,11 +108,9 @@ class SeedreamApp(App[int]):
             for job in await core.history.live_jobs():
                 self._statuses[job.id] = job.status
             await core.start()
-        except Exception as exc:  # a sentence for the user; the app stays up to show it
-            message = f"Could not start the job core: {exc}"
-            self.query_one("#splash-text", Static).update(message)
-            self.query_one("#splash").display = False
-            self.notify(message, severity="error", timeout=30)
+        except Exception as exc:  # a sentence on stderr (run_tui prints it) and exit code 1
+            self.startup_error = f"Could not start the job core: {exc}"
+            self.exit(1, return_code=1)
             return
         for error in core.registry.errors:
             self.notify(str(error), title="Schema skipped", severity="warning", timeout=10)
@@ -261,6 +258,8 @@ class SeedreamApp(App[int]):
     async def _load_into_editor(self, message: LoadIntoEditor) -> None:
         if self.main_screen is None:
             return
-        while self.screen is not self.main_screen and len(self.screen_stack) > 2:
-            self.pop_screen()
+        for _ in range(len(self.screen_stack)):
+            if self.screen is self.main_screen or len(self.screen_stack) <= 2:
+                break
+            await self.pop_screen()
         await self.main_screen.load_job(message.job)

@@ -1,16 +1,14 @@
-"""Helpers for the history/detail/settings screen tests: seeded history, a host app, a stand-in core.
+"""Helpers for the history/detail/settings screen tests: seeded history and a host app.
 
-``FakeCore`` implements the job-core contract (notes/core_contract.md) over the *real* history
-store, so these screens can be tested before (or independently of) the polling engine.
-Timestamps are fixed and the zone is UTC so snapshots are stable.
+The screens run against the real job core on the fake server (loopback). Seeded timestamps
+are fixed and the zone is UTC so snapshots are stable.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +18,10 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from seedream_tui import DEFAULT_MODEL_ID
-from seedream_tui.config import AppConfig, Settings, save_token
+from seedream_tui.config import AppConfig, Settings
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
-from seedream_tui.jobs.store import AsyncHistory, HistoryStore
+from seedream_tui.jobs.store import HistoryStore
 from seedream_tui.paths import Paths
-from seedream_tui.schema.registry import ModelRegistry
 from seedream_tui.tui import images
 
 os.environ["TZ"] = "UTC"
@@ -64,79 +61,24 @@ def seed_history(paths: Paths, count: int, *, with_images: int = 3) -> list[Job]
         store.close()
 
 
-def make_config(paths: Paths | None = None, **settings: Any) -> AppConfig:
+def make_config(base_url: str, paths: Paths | None = None, **settings: Any) -> AppConfig:
     paths = paths or Paths.default()
     values: dict[str, Any] = {"image_mode": "halfcell", "theme": "textual-dark"}
     values.update(settings)
-    return AppConfig(paths, Settings(**values), "http://127.0.0.1:9", "rc_test_0123456789abcdef",
-                     token_source="token file")
+    return AppConfig(paths, Settings(**values), base_url, "rc_test_0123456789abcdef", token_source="token file")
 
 
-class FakeCore:
-    """The core contract over a real AsyncHistory; cancel/rerun/export/delete behave like the real one."""
+async def open_core(config: AppConfig) -> Any:
+    """The real job core, polling fast (tests wait for conditions, never for fixed times)."""
+    from seedream_tui.jobs.engine import PollPolicy
+    from seedream_tui.jobs.service import Core
 
-    def __init__(self, config: AppConfig, history: AsyncHistory) -> None:
-        self.config = config
-        self.paths = config.paths
-        self.demo = False
-        self.history = history
-        self.registry = ModelRegistry.bundled()
-        self._subscribers: list[Callable[[Job], None]] = []
-        self.tokens: list[str] = []
+    policy = PollPolicy(first=0.05, running=0.05, queued_near=0.05, queued_far=0.05, unknown=0.05, jitter=0.0)
+    return await Core.open(config, policy=policy)
 
-    @classmethod
-    async def open(cls, config: AppConfig) -> FakeCore:
-        return cls(config, await AsyncHistory.open(config.paths.history_db))
 
-    def subscribe(self, callback: Callable[[Job], None]) -> Callable[[], None]:
-        self._subscribers.append(callback)
-        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
-
-    def emit(self, job: Job) -> None:
-        for callback in list(self._subscribers):
-            callback(job)
-
-    async def cancel(self, job_id: int) -> str:
-        job = await self.history.get(job_id)
-        if job is None:
-            return f"Job #{job_id} is no longer in the history."
-        if job.status not in (JobStatus.QUEUED, JobStatus.SUBMITTING):
-            return f"Job #{job_id} is {job.status.label}: it can no longer be cancelled."
-        self.emit(await self.history.update_job(job_id, status=JobStatus.CANCELLED, finished_at=job.created_at + 5))
-        return f"Job #{job_id} was cancelled."
-
-    async def rerun(self, job_id: int) -> Job:
-        job = await self.history.get(job_id)
-        assert job is not None
-        new = await self.history.create_job(job.model_id, job.inputs, now=BASE_TIME + 10**6)
-        new = await self.history.update_job(new.id, status=JobStatus.QUEUED, updated_at=new.created_at)
-        self.emit(new)
-        return new
-
-    async def export(self, job_ids: Sequence[int], dest: Path) -> list[Path]:
-        dest.mkdir(parents=True, exist_ok=True)
-        written = []
-        for job_id in job_ids:
-            job = await self.history.get(job_id)
-            for f in job.outputs if job else ():
-                if f.path:
-                    written.append(Path(shutil.copy2(f.path, dest / Path(f.path).name)))
-        return written
-
-    async def delete(self, job_id: int) -> None:
-        job = await self.history.delete_job(job_id)
-        for f in job.outputs if job else ():
-            if f.path:
-                Path(f.path).unlink(missing_ok=True)
-
-    def set_token(self, token: str) -> None:
-        save_token(self.paths, token)
-        self.config.token = token
-        self.config.token_source = "token file"
-        self.tokens.append(token)
-
-    async def close(self) -> None:
-        await self.history.close()
+def exists(path: str | Path) -> bool:
+    return Path(path).exists()
 
 
 class Base(Screen[None]):
@@ -167,9 +109,9 @@ class ScreenHost(App[None]):
             await self.core.close()
 
 
-async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Await a condition by letting the app run; fail with a clear message after ``timeout``."""
-    deadline = time.monotonic() + timeout
+async def wait_for(pilot: Any, condition: Callable[[], bool], within: float = 5.0) -> None:
+    """Await a condition by letting the app run; fail with a clear message after ``within`` seconds."""
+    deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")

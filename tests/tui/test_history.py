@@ -10,10 +10,11 @@ from textual.widgets import DataTable, Input, Select, Static
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from screens_support import FakeCore, ScreenHost, make_config, seed_history, wait_for  # noqa: E402
+from screens_support import ScreenHost, exists, make_config, open_core, seed_history, wait_for  # noqa: E402
 
 from seedream_tui.jobs.model import Job, JobStatus  # noqa: E402
 from seedream_tui.paths import Paths  # noqa: E402
+from seedream_tui.tui.messages import JobChanged  # noqa: E402
 from seedream_tui.tui.screens.confirm import ConfirmScreen, PromptScreen  # noqa: E402
 from seedream_tui.tui.screens.detail import JobDetailScreen  # noqa: E402
 from seedream_tui.tui.screens.history import PAGE_SIZE, HistoryScreen  # noqa: E402
@@ -36,9 +37,13 @@ def expected(predicate) -> str:
     return f"{n:,} job{'s' if n != 1 else ''} match{'es' if n == 1 else ''}"
 
 
-def host(paths: Paths) -> ScreenHost:
-    config = make_config(paths)
-    return ScreenHost(lambda: FakeCore.open(config), HistoryScreen)
+@pytest.fixture
+def host(fake_server):  # type: ignore[no-untyped-def]
+    def make(paths: Paths) -> ScreenHost:
+        config = make_config(fake_server.base_url, paths)
+        return ScreenHost(lambda: open_core(config), HistoryScreen)
+
+    return make
 
 
 def table_of(app: ScreenHost) -> DataTable:
@@ -56,7 +61,7 @@ async def ready(pilot, app: ScreenHost) -> HistoryScreen:
     return app.screen
 
 
-async def test_opens_with_one_page_and_pages_on_demand(seeded: Paths) -> None:
+async def test_opens_with_one_page_and_pages_on_demand(seeded: Paths, host) -> None:
     app = host(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot, app)
@@ -75,7 +80,7 @@ async def test_opens_with_one_page_and_pages_on_demand(seeded: Paths) -> None:
         assert screen.selected_job() is not None
 
 
-async def test_search_narrows_and_empty_state(seeded: Paths) -> None:
+async def test_search_narrows_and_empty_state(seeded: Paths, host) -> None:
     app = host(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot, app)
@@ -97,7 +102,7 @@ async def test_search_narrows_and_empty_state(seeded: Paths) -> None:
         assert count_text(app) == "0 jobs match"
 
 
-async def test_status_and_model_filters(seeded: Paths) -> None:
+async def test_status_and_model_filters(seeded: Paths, host) -> None:
     app = host(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot, app)
@@ -116,30 +121,30 @@ async def test_status_and_model_filters(seeded: Paths) -> None:
         assert {str(table.get_row_at(i)[3]) for i in range(table.row_count)} == {"flux-2/flash"}
 
 
-async def test_delete_asks_then_removes_row_and_files(seeded: Paths) -> None:
+async def test_delete_asks_then_removes_row_and_files(seeded: Paths, host) -> None:
     app = host(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot, app)
         job = screen.selected_job()
         assert job is not None and job.outputs and job.outputs[0].path
         image = Path(job.outputs[0].path)
-        assert image.exists()
+        assert exists(image)
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("n")  # refusing keeps everything
         await wait_for(pilot, lambda: app.screen is screen)
-        assert image.exists() and table_of(app).row_count == PAGE_SIZE
+        assert exists(image) and table_of(app).row_count == PAGE_SIZE
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await wait_for(pilot, lambda: table_of(app).row_count == PAGE_SIZE - 1)
-        assert not image.exists()
+        assert not exists(image)
         assert str(job.id) not in {str(table_of(app).get_row_at(i)[0]) for i in range(5)}
         assert await app.core.history.get(job.id) is None
         await wait_for(pilot, lambda: count_text(app) == f"{TOTAL - 1:,} jobs in history")
 
 
-async def test_export_writes_files(seeded: Paths, tmp_path: Path) -> None:
+async def test_export_writes_files(seeded: Paths, tmp_path: Path, host) -> None:
     app = host(seeded)
     dest = tmp_path / "exported"
     async with app.run_test(size=(80, 24)) as pilot:
@@ -150,11 +155,11 @@ async def test_export_writes_files(seeded: Paths, tmp_path: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
         app.screen.query_one(Input).value = str(dest)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: dest.is_dir() and any(dest.iterdir()))
+        await wait_for(pilot, lambda: exists(dest) and any(dest.iterdir()))
         assert [p.name for p in dest.iterdir()] == [Path(job.outputs[0].path or "").name]
 
 
-async def test_copy_path_and_url(seeded: Paths) -> None:
+async def test_copy_path_and_url(seeded: Paths, host) -> None:
     app = host(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot, app)
@@ -169,7 +174,7 @@ async def test_copy_path_and_url(seeded: Paths) -> None:
         assert len(app.copied) == 2
 
 
-async def test_enter_opens_detail_and_rerun_appears_live(seeded: Paths) -> None:
+async def test_enter_opens_detail_and_rerun_appears_live(seeded: Paths, host) -> None:
     app = host(seeded)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot, app)
@@ -179,17 +184,18 @@ async def test_enter_opens_detail_and_rerun_appears_live(seeded: Paths) -> None:
         await wait_for(pilot, lambda: app.screen is screen)
         await pilot.press("r")
         table = table_of(app)
-        await wait_for(pilot, lambda: table.row_count == PAGE_SIZE + 1)
+        # the new job appears on top and its status follows the server until it is done
+        await wait_for(pilot, lambda: table.row_count == PAGE_SIZE + 1 or print([n.message for n in app._notifications]))
         assert str(table.get_row_at(0)[0]) == str(TOTAL + 1)
-        assert str(table.get_row_at(0)[2]) == "queued"
-        # a change to a shown job updates its cells in place
-        changed = await app.core.history.update_job(TOTAL + 1, status=JobStatus.RUNNING)
-        app.core.emit(changed)
-        await pilot.pause()
-        assert str(table.get_row_at(0)[2]) == "running"
+        await wait_for(pilot, lambda: str(table.get_row_at(0)[2]) == "done")
+        # a JobChanged message updates the cells of a shown job in place
+        changed = await app.core.history.update_job(TOTAL - 1, status=JobStatus.EXPIRED)
+        screen.post_message(JobChanged(changed))
+        await wait_for(pilot, lambda: str(table.get_row_at(2)[2]) == "expired")
+        assert str(table.get_row_at(2)[0]) == str(TOTAL - 1)
 
 
-async def test_load_into_editor_posts_message_and_pops(seeded: Paths) -> None:
+async def test_load_into_editor_posts_message_and_pops(seeded: Paths, host) -> None:
     from seedream_tui.tui.messages import LoadIntoEditor
 
     app = host(seeded)
@@ -203,7 +209,7 @@ async def test_load_into_editor_posts_message_and_pops(seeded: Paths) -> None:
         assert loads and loads[0].job == job
 
 
-async def test_empty_history_says_so() -> None:
+async def test_empty_history_says_so(host) -> None:
     app = host(Paths.default())
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.has_class("-empty"))

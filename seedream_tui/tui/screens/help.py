@@ -7,6 +7,7 @@ its widgets, with the user's keymap applied, so a new or remapped binding shows 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 
-def binding_rows(app: App[object], groups: Sequence[tuple[str, type[DOMNode]]]) -> list[tuple[str, str, str]]:
+def binding_rows(app: App[Any], groups: Sequence[tuple[str, type[DOMNode]]]) -> list[tuple[str, str, str]]:
     """(where, keys, what) for every described binding the given classes declare themselves."""
     keymap = getattr(app, "_keymap", {}) or {}
     rows: list[tuple[str, str, str]] = []
@@ -39,7 +40,7 @@ def _own_bindings(cls: type[DOMNode]) -> Iterable[Binding]:
     return Binding.make_bindings(declared)
 
 
-def _display(app: App[object], binding: Binding) -> str:
+def _display(app: App[Any], binding: Binding) -> str:
     try:
         return app.get_key_display(binding)
     except Exception:  # a key Textual cannot display: show it as written

@@ -98,12 +98,12 @@ class HistoryScreen(Screen[None]):
     DEFAULT_CSS = """
     HistoryScreen #history-filters { height: 3; }
     HistoryScreen #history-search { width: 1fr; }
-    HistoryScreen #history-status { width: 18; }
+    HistoryScreen #history-status { width: 20; }
     HistoryScreen #history-model { width: 24; }
     HistoryScreen #history-date { width: 18; }
     HistoryScreen #history-body { height: 1fr; }
     HistoryScreen #history-list { width: 1fr; height: 1fr; }
-    HistoryScreen #history-table { height: 1fr; }
+    HistoryScreen #history-table { height: 1fr; overflow-x: hidden; }
     HistoryScreen #history-empty { display: none; height: 1fr; content-align: center middle; color: $text-muted; }
     HistoryScreen.-empty #history-empty { display: block; }
     HistoryScreen.-empty #history-table { display: none; }
@@ -111,9 +111,12 @@ class HistoryScreen(Screen[None]):
     HistoryScreen JobPreview { width: 64; border-left: vkey $primary-darken-2; }
     HistoryScreen.-narrow #history-body { layout: vertical; }
     HistoryScreen.-narrow JobPreview { width: 1fr; height: 7; border-left: none; border-top: hkey $primary-darken-2; }
-    HistoryScreen.-narrow #history-status { width: 14; }
-    HistoryScreen.-narrow #history-model { width: 18; }
-    HistoryScreen.-narrow #history-date { width: 15; }
+    HistoryScreen.-narrow JobPreview { layout: horizontal; }
+    HistoryScreen.-narrow JobPreview #preview-image-box { width: 20; height: 100%; }
+    HistoryScreen.-narrow JobPreview #preview-info { width: 1fr; height: 100%; }
+    HistoryScreen.-narrow #history-status { width: 20; }
+    HistoryScreen.-narrow #history-model { width: 19; }
+    HistoryScreen.-narrow #history-date { width: 17; }
     """
 
     BINDINGS = [

@@ -6,7 +6,7 @@ preview becomes a tab next to the job table (``p`` or a click on the tab switche
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -41,7 +41,7 @@ def model_choices(specs: list[ModelSpec]) -> list[tuple[str, str]]:
 
 
 class MainScreen(Screen[None]):
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s,f5", "submit", "Submit", id="submit", tooltip="Validate and submit the prompt"),
         Binding("f4", "switch_model", "Model", id="switch-model", tooltip="Choose the model"),
         Binding("ctrl+g", "toggle_focus", "Prompt⇄Jobs", id="focus-jobs", tooltip="Jump between prompt and jobs"),

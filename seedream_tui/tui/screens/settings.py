@@ -15,7 +15,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 
@@ -103,14 +103,16 @@ class SettingsScreen(Screen[None]):
     """Edit settings.toml; escape leaves without saving (and puts the previous theme back)."""
 
     DEFAULT_CSS = """
-    SettingsScreen #settings-form { height: 1fr; padding: 0 2; }
-    SettingsScreen .row { height: auto; margin-top: 1; }
-    SettingsScreen .row > Label { width: 18; padding-top: 1; text-style: bold; }
-    SettingsScreen .row > Input, SettingsScreen .row > Select { width: 1fr; max-width: 80; }
-    SettingsScreen .hint { color: $text-muted; padding-left: 18; height: auto; }
-    SettingsScreen #settings-error { color: $error; padding-left: 18; height: auto; }
-    SettingsScreen #token-mask { width: 1fr; max-width: 56; padding: 1 1 0 1; }
-    SettingsScreen #settings-buttons { dock: bottom; height: 3; align-horizontal: right; padding: 0 2; }
+    SettingsScreen { align-horizontal: center; overflow-y: auto; }
+    SettingsScreen #settings-form { width: 100%; max-width: 100; height: auto; padding: 0 1; }
+    SettingsScreen .row { height: auto; }
+    SettingsScreen .row > Label { width: 16; padding-top: 1; text-style: bold; }
+    SettingsScreen .row > Input, SettingsScreen .row > Select { width: 1fr; }
+    SettingsScreen .hint { color: $text-muted; padding-left: 16; height: 1; }
+    SettingsScreen #settings-error { color: $error; padding-left: 16; height: auto; display: none; }
+    SettingsScreen #settings-error.-shown { display: block; }
+    SettingsScreen #token-mask { width: 1fr; padding: 1 1 0 1; }
+    SettingsScreen #settings-buttons { height: 3; align-horizontal: right; }
     SettingsScreen #settings-buttons Button { margin-left: 2; }
     """
 
@@ -135,12 +137,12 @@ class SettingsScreen(Screen[None]):
             models.setdefault(spec.model_id, spec.title or spec.model_id)
         if s.default_model not in models:
             models[s.default_model] = s.default_model
-        with VerticalScroll(id="settings-form"):
+        with Vertical(id="settings-form"):
             with Horizontal(classes="row"):
                 yield Label("Base URL")
                 yield Input(s.base_url or "", placeholder=f"default: {DEFAULT_BASE_URL}", id="set-base-url")
             yield Static("", id="settings-error")
-            yield Static("https only (http for localhost). Applies on the next start.", classes="hint")
+            yield Static("https only (http for localhost only); applies on next start.", classes="hint")
             with Horizontal(classes="row"):
                 yield Label("API token")
                 yield Static(self._token_line(), id="token-mask")
@@ -148,7 +150,7 @@ class SettingsScreen(Screen[None]):
             with Horizontal(classes="row"):
                 yield Label("Image mode")
                 yield Select([(m, m) for m in IMAGE_MODES], value=s.image_mode, allow_blank=False, id="set-image-mode")
-            yield Static("halfcell is safest in tmux/SSH. Applies on the next start.", classes="hint")
+            yield Static("halfcell is safest in tmux and SSH; applies on next start.", classes="hint")
             with Horizontal(classes="row"):
                 yield Label("Theme")
                 yield Select([(t, t) for t in themes], value=s.theme, allow_blank=False, id="set-theme")
@@ -163,9 +165,9 @@ class SettingsScreen(Screen[None]):
                     allow_blank=False,
                     id="set-model",
                 )
-        with Horizontal(id="settings-buttons"):
-            yield Button("Cancel (esc)", id="settings-cancel")
-            yield Button("Save (ctrl+s)", id="settings-save", variant="primary")
+            with Horizontal(id="settings-buttons"):
+                yield Button("Cancel (esc)", id="settings-cancel")
+                yield Button("Save (ctrl+s)", id="settings-save", variant="primary")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -187,7 +189,12 @@ class SettingsScreen(Screen[None]):
     @on(Input.Changed, "#set-base-url")
     def _url_changed(self, event: Input.Changed) -> None:
         _url, problem = validate_base_url(event.value)
-        self.query_one("#settings-error", Static).update(problem or "")
+        self._show_error(problem)
+
+    def _show_error(self, problem: str | None) -> None:
+        error = self.query_one("#settings-error", Static)
+        error.update(problem or "")
+        error.set_class(bool(problem), "-shown")
 
     @on(Button.Pressed, "#set-token")
     def _change_token(self) -> None:
@@ -228,7 +235,7 @@ class SettingsScreen(Screen[None]):
     def action_save(self) -> None:
         settings, problem = self.collect()
         if settings is None:
-            self.query_one("#settings-error", Static).update(problem or "")
+            self._show_error(problem)
             self.notify(problem or "These settings cannot be saved.", severity="error")
             return
         self._save(settings)

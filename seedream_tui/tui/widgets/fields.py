@@ -118,7 +118,7 @@ class EnumField(FieldWidget):
 class TextInputField(FieldWidget):
     """One-line text: strings and media URLs."""
 
-    KINDS = (FieldKind.STRING, FieldKind.MEDIA)
+    KINDS: ClassVar[tuple[FieldKind, ...]] = (FieldKind.STRING, FieldKind.MEDIA)
 
     def make_control(self) -> Widget:
         placeholder = "https://…" if self.spec.kind is FieldKind.MEDIA else ""

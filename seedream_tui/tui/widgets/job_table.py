@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -79,7 +80,7 @@ def status_text(job: Job) -> Text:
 class JobTable(DataTable[object]):
     """Jobs, newest first. Posts :class:`JobTable.Highlighted` / :class:`JobTable.Open` with job ids."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "cancel_job", "Cancel job", id="cancel-job", tooltip="Cancel the selected job (if queued)"),
         Binding("enter", "open_job", "Details", id="open-job", tooltip="Open the selected job's details"),
     ]
@@ -149,7 +150,7 @@ class JobTable(DataTable[object]):
         if sort:
             self._sort_keep_cursor()
 
-    def remove(self, job_id: int) -> None:
+    def remove_job(self, job_id: int) -> None:
         if self.jobs.pop(job_id, None) is not None:
             self.remove_row(str(job_id))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import ClassVar
 
 from PIL import Image as PILImage
 from textual import work
@@ -45,7 +46,7 @@ def cell_pixels() -> tuple[int, int]:
 class PreviewPane(Vertical, can_focus=True):
     """Shows ``job``'s images; ``[``/``]`` (or ``,``/``.``) step through a multi-image result."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left_square_bracket,comma", "step(-1)", "Prev image", id="image-prev", tooltip="Previous image"),
         Binding("right_square_bracket,full_stop", "step(1)", "Next image", id="image-next", tooltip="Next image"),
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -24,7 +25,7 @@ def count_words(text: str) -> int:
 class PromptArea(TextArea):
     """The prompt TextArea with history recall bound to keys that survive tmux and SSH."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+up,f8", "history_older", "Older prompt", id="prompt-older", tooltip="Recall an older prompt"),
         Binding("ctrl+down,f9", "history_newer", "Newer prompt", id="prompt-newer", tooltip="Recall a newer prompt"),
     ]

@@ -1,0 +1,68 @@
+"""The main screen driven like a user, against a real Core on the fake server (one worker, so jobs queue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+from textual.widgets import Select
+
+from seedream_tui.jobs.model import JobStatus
+from seedream_tui.tui.app import SeedreamApp
+from seedream_tui.tui.messages import JobChanged
+from seedream_tui.tui.screens.main import MainScreen
+from seedream_tui.tui.widgets.job_table import JobTable
+from seedream_tui.tui.widgets.options import OptionsPanel
+from seedream_tui.tui.widgets.preview import PreviewPane
+from seedream_tui.tui.widgets.prompt_editor import PromptArea
+from tui_support import wait_for
+
+
+async def start(app: SeedreamApp, pilot: Any) -> MainScreen:
+    await wait_for(lambda: isinstance(app.screen, MainScreen), what="the main screen")
+    await pilot.pause()
+    assert isinstance(app.screen, MainScreen)
+    return app.screen
+
+
+async def test_submit_queue_cancel_complete(config, core) -> None:  # type: ignore[no-untyped-def]
+    seen: list[Message] = []
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        main = await start(app, pilot)
+        editor = main.query_one(PromptArea)
+        editor.focus()
+        editor.clear()
+        await pilot.press(*"a red fox")
+        assert editor.text == "a red fox"
+        options = main.query_one(OptionsPanel)
+        assert options.field("max_images").disabled
+        options.field("sequential_image_generation").query_one(Select).value = "auto"
+        await wait_for(lambda: not options.field("max_images").disabled, what="max_images enabled")
+        options.field("sequential_image_generation").query_one(Select).value = "disabled"
+        await wait_for(lambda: options.field("max_images").disabled, what="max_images disabled again")
+
+        table = main.query_one(JobTable)
+        for _ in range(3):
+            await pilot.press("ctrl+s")
+        await wait_for(lambda: table.row_count == 3, what="three rows")
+        ids = sorted(table.jobs)
+        # newest on top
+        assert table.selected_job_id == ids[-1]
+        try:
+            await wait_for(lambda: table.jobs[ids[-1]].status is JobStatus.QUEUED, what="the last job queued")
+        finally:
+            print({i: (j.status, j.error) for i, j in table.jobs.items()}, [type(m).__name__ for m in seen if "Job" in type(m).__name__][:20], app._statuses)
+        table.focus()
+        await pilot.press("c")
+        await wait_for(lambda: table.jobs[ids[-1]].status is JobStatus.CANCELLED, what="cancellation")
+        await wait_for(
+            lambda: all(table.jobs[i].status is JobStatus.COMPLETED for i in ids[:2]), timeout=15, what="completion"
+        )
+        assert table.row_count == 3
+        changed = [m for m in seen if isinstance(m, JobChanged)]
+        assert {m.job.id for m in changed} >= set(ids)
+        table.select_job(ids[0])
+        preview = main.query_one(PreviewPane)
+        await wait_for(lambda: preview.shown_path is not None, what="an image in the preview")
+        assert app.alerts and "done" in app.alerts[0]
