@@ -167,10 +167,13 @@ def read_token_file(paths: Paths) -> str | None:
 
 
 def mask_token(token: str | None) -> str:
+    """Enough to recognise a token (at most a third of it shows), never enough to use it."""
     if not token:
         return "(not set)"
-    if len(token) <= 8:
+    if len(token) < 12:
         return "•" * 6
+    if len(token) < 24:
+        return f"…{token[-4:]}"
     return f"{token[:3]}…{token[-4:]}"
 
 

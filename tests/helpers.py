@@ -9,16 +9,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from seedream_tui.config import AppConfig, resolve_config
 from seedream_tui.jobs.engine import PollPolicy
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.service import Core
-
-T = TypeVar("T")
 
 MODEL = "bytedance/seedream-5/lite/text-to-image"
 TOKEN = "test-token"
@@ -32,19 +30,18 @@ FAST = PollPolicy(
 
 
 async def wait_for(
-    predicate: Callable[[], T | Awaitable[T]], timeout: float = 10.0, *, what: str = "the condition",
-    interval: float = 0.02,
-) -> T:
+    predicate: Callable[[], Any], within: float = 10.0, *, what: str = "the condition", interval: float = 0.02,
+) -> Any:
     """Await until ``predicate()`` (sync or async) returns something truthy; return it, or fail at the deadline."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         value = predicate()
         if inspect.isawaitable(value):
             value = await value
         if value:
-            return value  # type: ignore[return-value]
+            return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+            raise AssertionError(f"timed out after {within:g} s waiting for {what}")
         await asyncio.sleep(interval)  # the probe interval, not a synchronisation
 
 
@@ -61,7 +58,7 @@ async def open_core(base_url: str, *, policy: PollPolicy = FAST, start: bool = T
 
 
 async def wait_status(
-    core: Core, job_id: int, statuses: Iterable[JobStatus] | None = None, timeout: float = 10.0
+    core: Core, job_id: int, statuses: Iterable[JobStatus] | None = None, within: float = 10.0
 ) -> Job:
     """The job once its status is one of ``statuses`` (default: any terminal one)."""
     wanted = set(statuses) if statuses is not None else None
@@ -74,17 +71,19 @@ async def wait_status(
         return job if ok else None
 
     names = ", ".join(sorted(s.value for s in wanted)) if wanted else "a terminal status"
-    return await wait_for(probe, timeout, what=f"job {job_id} to reach {names}")
+    job: Job = await wait_for(probe, within, what=f"job {job_id} to reach {names}")
+    return job
 
 
-async def wait_all_terminal(core: Core, job_ids: Iterable[int], timeout: float = 20.0) -> list[Job]:
+async def wait_all_terminal(core: Core, job_ids: Iterable[int], within: float = 20.0) -> list[Job]:
     ids = list(job_ids)
 
     async def probe() -> list[Job] | None:
-        jobs = [await core.history.get(i) for i in ids]
-        return jobs if all(j is not None and j.status.terminal for j in jobs) else None  # type: ignore[misc]
+        jobs = [job for i in ids if (job := await core.history.get(i)) is not None]
+        return jobs if len(jobs) == len(ids) and all(j.status.terminal for j in jobs) else None
 
-    return await wait_for(probe, timeout, what=f"{len(ids)} jobs to finish", interval=0.05)
+    done: list[Job] = await wait_for(probe, within, what=f"{len(ids)} jobs to finish", interval=0.05)
+    return done
 
 
 def result_requests(fake: Any, request_id: str) -> int:
@@ -97,6 +96,14 @@ def result_requests(fake: Any, request_id: str) -> int:
 
 def submits(fake: Any) -> int:
     return sum(1 for r in fake.api_requests if r["method"] == "POST" and r["path"].startswith("/v1/models/"))
+
+
+def is_file(path: str | Path | None) -> bool:
+    return bool(path) and Path(path or "").is_file()
+
+
+def read(path: str | Path | None) -> bytes:
+    return Path(path or "").read_bytes()
 
 
 def leftovers(root: Path) -> list[Path]:

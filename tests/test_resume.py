@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from helpers import MODEL, open_core, result_requests, submits, wait_for, wait_status
+from helpers import MODEL, leftovers, open_core, result_requests, submits, wait_for, wait_status
 from PIL import Image
 
 from seedream_tui.jobs.engine import UNKNOWN_SUBMIT
@@ -38,10 +38,10 @@ class Child:
         )
         return cls(proc)
 
-    async def line(self, prefix: str, timeout: float = 15.0) -> list[str]:
+    async def line(self, prefix: str, within: float = 15.0) -> list[str]:
         assert self.proc.stdout is not None
         while True:
-            raw = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+            raw = await asyncio.wait_for(self.proc.stdout.readline(), within)
             if not raw:
                 err = b""
                 if self.proc.stderr is not None:
@@ -84,13 +84,14 @@ async def test_job_of_a_killed_app_is_finished_by_the_next_start(fake_server: An
 
     core = await open_core(fake_server.base_url)
     try:
-        done = await wait_status(core, job_id, timeout=15)
+        done = await wait_status(core, job_id, within=15)
         assert done.status is JobStatus.COMPLETED, done.error
         assert done.request_id == request_id
         assert await core.history.count_jobs() == 1
         assert submits(fake_server) == 1
         assert list(fake_server.jobs_snapshot()) == [request_id]
         assert len(done.outputs) == 1 and done.outputs[0].path
+        assert [str(p) for p in leftovers(core.paths.images_dir)] == [done.outputs[0].path]
         with Image.open(done.outputs[0].path) as img:
             img.load()
             assert img.text["prompt"] == "a fox that survives a crash"  # type: ignore[attr-defined]
@@ -113,7 +114,7 @@ async def test_app_killed_while_submitting_leaves_an_unknown_job_never_resubmitt
     try:
         [row] = await core.history.list_jobs()
         assert row.request_id is None
-        job = await wait_status(core, row.id, timeout=10)
+        job = await wait_status(core, row.id, within=10)
         assert job.status is JobStatus.UNKNOWN
         assert job.error == UNKNOWN_SUBMIT
         assert "RunComfy dashboard" in job.status.label
@@ -131,7 +132,7 @@ async def test_submitting_row_without_request_id_becomes_unknown_at_start(fake_s
 
     core = await open_core(fake_server.base_url)
     try:
-        job = await wait_status(core, orphan.id, timeout=5)
+        job = await wait_status(core, orphan.id, within=5)
         assert job.status is JobStatus.UNKNOWN
         assert job.error == UNKNOWN_SUBMIT
         assert submits(fake_server) == 0
@@ -152,7 +153,7 @@ async def test_submitting_row_held_by_a_live_instance_is_left_alone(fake_server:
         submit = await core.client.submit(MODEL, {"prompt": "in flight elsewhere"})
         await history.update_job(busy.id, request_id=submit.request_id, status=JobStatus.QUEUED)
         await history.release_claims("other-app")
-        job = await wait_status(core, busy.id, timeout=10)
+        job = await wait_status(core, busy.id, within=10)
         assert job.status is JobStatus.COMPLETED, job.error
     finally:
         await core.close()

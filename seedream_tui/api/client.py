@@ -39,6 +39,8 @@ REDACTED = "[token hidden]"
 
 
 class RunComfyClient:
+    """One object per API origin and token; safe to share between concurrent tasks."""
+
     def __init__(
         self,
         base_url: str,
@@ -70,8 +72,15 @@ class RunComfyClient:
         return f"RunComfyClient(base_url={self.base_url!r}, token={'set' if self._token else 'unset'})"
 
     async def aclose(self) -> None:
+        """Close the HTTP client if this object made it; a shared one belongs to its owner."""
         if self._own_http:
             await self.http.aclose()
+
+    async def __aenter__(self) -> RunComfyClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     # ------------------------------------------------------------ endpoints
     async def submit(self, model_id: str, inputs: dict[str, Any]) -> SubmitResult:

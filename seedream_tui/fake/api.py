@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from seedream_tui.fake.badoutput import api_body_answer, output_urls, rewrites_urls
 from seedream_tui.fake.faults import styled_status
 from seedream_tui.fake.queue import TERMINAL, FakeJob
 
@@ -189,8 +190,11 @@ class ApiRoutes:
             self.s.count_fault("drop")
             if not dice.hit(0.5):
                 return drop_connection(request)  # lost before the job was created
+        request_id = dice.request_id()
+        while request_id in self.s.board.jobs:  # a seeded run after a restart draws the same ids again
+            request_id = dice.request_id()
         job = FakeJob(
-            request_id=dice.request_id(),
+            request_id=request_id,
             model_id=model.model_id,
             input=values,
             effective_input=model.with_defaults(values),
@@ -223,7 +227,7 @@ class ApiRoutes:
         job = self._find(request)
         if isinstance(job, web.Response):
             return job
-        return web.json_response(self._state_body(job))
+        return self._answer(self._state_body(job))
 
     async def result(self, request: web.Request) -> web.Response:
         try:
@@ -236,16 +240,28 @@ class ApiRoutes:
         if isinstance(job, web.Response):
             return job
         if job.status not in TERMINAL:
-            return web.json_response(self._state_body(job))
+            return self._answer(self._state_body(job))
         body: dict[str, Any] = {"request_id": job.request_id, "status": self._status_word(job.status)}
         if job.status == "completed":
-            body["output"] = {"images": list(job.outputs)} if job.multi else {"image": job.outputs[0]}
+            urls = job.outputs
+            if rewrites_urls(self.s.config.output_url_style):
+                self.s.count_fault("output_url_style")
+                urls = output_urls(urls, self.s.config.output_url_style)
+            body["output"] = {"images": list(urls)} if job.multi else {"image": urls[0]}
         elif job.status == "failed":
             body["error"] = job.error
         body["created_at"], body["finished_at"] = job.created_at, job.finished_at
         if request.query.get("include_cost", "").lower() in ("true", "1", "yes"):
             body["cost"] = round(COST_PER_IMAGE * len(job.outputs), 4)
-        return web.json_response(body)
+        return self._answer(body)
+
+    def _answer(self, body: dict[str, Any]) -> web.Response:
+        """A status/result answer, broken the ``api_body_style`` way when that knob is on."""
+        style = self.s.config.api_body_style
+        if style == "normal":
+            return web.json_response(body)
+        self.s.count_fault("api_body_style")
+        return api_body_answer(body, style)
 
     async def cancel(self, request: web.Request) -> web.Response:
         try:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from seedream_tui.fake.badoutput import bad_file_answer, rewrites_urls
 from seedream_tui.fake.images import CONTENT_TYPES
 
 if TYPE_CHECKING:
@@ -42,6 +43,10 @@ class CdnRoutes:
         path = self.s.files_dir / request_id / name if self.s.files_dir else None
         if match is None or job is None or path is None or path not in job.files:
             return web.Response(status=404, text="Not found.")
+        style = self.s.config.output_url_style
+        if style != "normal" and not rewrites_urls(style):
+            self.s.count_fault("output_url_style")
+            return await bad_file_answer(self.s, request, style)
         try:
             data = await asyncio.to_thread(Path.read_bytes, path)
         except OSError:

@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from seedream_tui.fake.faults import STATUS_STYLES, FakeConfig
+from seedream_tui.fake.faults import API_BODY_STYLES, OUTPUT_URL_STYLES, STATUS_STYLES, FakeConfig
 
 DEMO_TOKEN = "demo"
 
@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--image-scale", type=float, default=1.0, help="scale factor on image sizes")
     add("--seed", type=int, default=None, help="random seed, for reproducible runs")
     add("--token", action="append", dest="tokens", metavar="T", help="accept only this token (repeatable)")
+    add(
+        "--state-dir",
+        default=None,
+        metavar="DIR",
+        help="keep jobs and images in DIR across restarts (default: a temp dir, forgotten on exit)",
+    )
     faults = parser.add_argument_group("faults (all off by default)")
     fadd = faults.add_argument
     fadd("--latency", type=float, default=0.0, help="seconds added to every API answer")
@@ -47,6 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     fadd("--bad-token", action="store_true", help="refuse every token")
     fadd("--status-style", choices=STATUS_STYLES, default="canonical", help="words used for job states")
     fadd("--errors-in-200", action="store_true", help="send errors as HTTP 200 with an error_code body")
+    fadd(
+        "--output-url-style",
+        choices=OUTPUT_URL_STYLES,
+        default="normal",
+        help="hostile output URLs or CDN answers the downloader must refuse",
+    )
+    fadd(
+        "--api-body-style",
+        choices=API_BODY_STYLES,
+        default="normal",
+        help="broken bodies for every status/result answer",
+    )
     return parser
 
 
@@ -72,6 +90,9 @@ def config_from_args(args: argparse.Namespace) -> FakeConfig:
         bad_token=args.bad_token,
         status_style=args.status_style,
         errors_in_200=args.errors_in_200,
+        output_url_style=args.output_url_style,
+        api_body_style=args.api_body_style,
+        state_dir=args.state_dir,
     )
 
 
@@ -95,6 +116,10 @@ async def _serve(config: FakeConfig, host: str, port: int, cdn_port: int) -> Non
         print(f"Fake RunComfy API: {server.base_url}", flush=True)
         print(f"Fake storage CDN:  {server.cdn_url}", flush=True)
         print(f"Token: {hint}", flush=True)
+        if config.state_dir:
+            print(f"Jobs are kept in {config.state_dir}", flush=True)
+        for warning in server.state_warnings:
+            print(f"Warning: {warning}", file=sys.stderr, flush=True)
         print("Point the app at the API URL; Ctrl-C stops the server.", flush=True)
         await stop.wait()
     finally:

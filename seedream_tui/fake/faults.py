@@ -7,11 +7,32 @@ Kept apart from the HTTP code so the knobs can be checked, changed at run time (
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 from dataclasses import dataclass
 from typing import Any
 
 STATUS_STYLES = ("canonical", "synonyms")
+#: what the output URLs / the CDN do wrong (see :mod:`seedream_tui.fake.badoutput` for each one)
+OUTPUT_URL_STYLES = (
+    "normal",
+    "ftp",
+    "file",
+    "redirect_http",
+    "redirect_loop",
+    "not_image",
+    "bomb",
+    "huge",
+    "empty",
+    "wrong_type",
+)
+#: what the status/result answers' bodies do wrong (see :mod:`seedream_tui.fake.badoutput`)
+API_BODY_STYLES = ("normal", "html", "empty", "truncated_json", "wrong_types", "unknown_status", "gigantic")
+_CHOICES = {
+    "status_style": STATUS_STYLES,
+    "output_url_style": OUTPUT_URL_STYLES,
+    "api_body_style": API_BODY_STYLES,
+}
 
 #: knobs that are probabilities in [0, 1]
 _RATES = ("latency_spike_rate", "error_5xx_rate", "rate_429", "drop_rate", "fail_rate", "truncate_rate")
@@ -53,8 +74,14 @@ class FakeConfig:
     bad_token: bool = False  # every API call answers 401 error_code 400004
     status_style: str = "canonical"  # "synonyms": say "succeeded"/"canceled"/"pending"/"starting" instead
     errors_in_200: bool = False  # errors come as HTTP 200 with an error_code body
+    output_url_style: str = "normal"  # bad output URLs / CDN answers the downloader must refuse
+    api_body_style: str = "normal"  # broken status/result bodies the client must survive
+    # not a fault: where the job record and the output files live across restarts (None = a temp dir)
+    state_dir: str | None = None
 
     def __post_init__(self) -> None:
+        if self.state_dir is not None and not isinstance(self.state_dir, str):
+            self.state_dir = os.fspath(self.state_dir)  # a Path works too
         self.validate()
 
     def validate(self) -> None:
@@ -71,8 +98,11 @@ class FakeConfig:
                 raise ValueError(f"{name} is a probability and must be between 0 and 1.")
         if self.expire_after is not None and self.expire_after < 0:
             raise ValueError("expire_after must not be negative.")
-        if self.status_style not in STATUS_STYLES:
-            raise ValueError(f"status_style must be one of {', '.join(STATUS_STYLES)}.")
+        for name, choices in _CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {', '.join(choices)}.")
+        if self.state_dir is not None and not self.state_dir.strip():
+            raise ValueError("state_dir must be a folder path or null.")
 
     def updated(self, changes: dict[str, Any]) -> FakeConfig:
         """A copy with ``changes`` applied and checked; JSON types are coerced (lists of tokens, ints as floats)."""
@@ -111,9 +141,13 @@ def _coerce(name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{name} must be a whole number.")
         return value
-    if name == "status_style":
+    if name in _CHOICES:
         if not isinstance(value, str):
-            raise ValueError("status_style must be a string.")
+            raise ValueError(f"{name} must be a string.")
+        return value
+    if name == "state_dir":
+        if value is not None and not isinstance(value, str):
+            raise ValueError("state_dir must be a folder path or null.")
         return value
     if name == "expire_after" and value is None:
         return None

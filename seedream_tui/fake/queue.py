@@ -28,7 +28,12 @@ _FAILURES = (
 
 
 def iso_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_at(time.time())
+
+
+def iso_at(ts: float) -> str:
+    """The API's timestamp format (whole seconds, UTC, ``Z``) for a unix time."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -40,10 +45,14 @@ class FakeJob:
     #: what the model works with: schema defaults filled in
     effective_input: dict[str, Any]
     status: str = "in_queue"
-    created_at: str = field(default_factory=iso_now)
+    #: unix seconds (``time.time()``): benchmarks measure "done on the server -> the client knows" with them
+    created_ts: float = field(default_factory=time.time)
+    created_at: str = ""
     created_monotonic: float = field(default_factory=time.monotonic)
     started_at: str | None = None
+    started_ts: float | None = None
     finished_at: str | None = None
+    finished_ts: float | None = None
     outputs: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     error: Any = None
@@ -53,6 +62,21 @@ class FakeJob:
     answer_dropped: bool = False
     #: the output is a list (``images``) rather than one ``image``
     multi: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.created_at:
+            self.created_at = iso_at(self.created_ts)
+
+    def mark_started(self) -> None:
+        self.status = "in_progress"
+        self.started_ts = time.time()
+        self.started_at = iso_at(self.started_ts)
+
+    def mark_finished(self, status: str) -> None:
+        """Enter a terminal state; status and timestamp change in the same step of the loop."""
+        self.status = status
+        self.finished_ts = time.time()
+        self.finished_at = iso_at(self.finished_ts)
 
     def record(self, queue_position: int | None) -> dict[str, Any]:
         return {
@@ -66,6 +90,9 @@ class FakeJob:
             "created_at": self.created_at,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
+            "created_ts": self.created_ts,
+            "started_ts": self.started_ts,
+            "finished_ts": self.finished_ts,
             "expired": self.expired,
             "answer_dropped": self.answer_dropped,
         }
@@ -84,11 +111,14 @@ class JobBoard:
         dice: FaultDice,
         produce: Producer,
         count_fault: Callable[[str], None],
+        on_change: Callable[[], None] | None = None,
     ) -> None:
         self._config = config
         self._dice = dice
         self._produce = produce
         self._count_fault = count_fault
+        #: called after every job state change (the server saves its record from there)
+        self._on_change = on_change or (lambda: None)
         self.jobs: dict[str, FakeJob] = {}
         self._waiting: OrderedDict[str, FakeJob] = OrderedDict()
         self._running: dict[str, asyncio.Task[None]] = {}
@@ -96,7 +126,22 @@ class JobBoard:
     def add(self, job: FakeJob) -> None:
         self.jobs[job.request_id] = job
         self._waiting[job.request_id] = job
+        self._on_change()
         self.pump()
+
+    def restore(self, finished: list[FakeJob], unfinished: list[FakeJob]) -> None:
+        """Take jobs back from a saved record: unfinished ones queue again (running ones start over)."""
+        for job in finished:
+            self.jobs[job.request_id] = job
+        for job in unfinished:
+            job.status, job.started_at, job.started_ts = "in_queue", None, None
+            self.jobs[job.request_id] = job
+            self._waiting[job.request_id] = job
+        self.pump()
+
+    def waiting_ids(self) -> list[str]:
+        """The waiting line, first in line first."""
+        return list(self._waiting)
 
     def queue_position(self, request_id: str) -> int | None:
         """1-based place in the waiting line, or None when the job is not waiting."""
@@ -112,19 +157,19 @@ class JobBoard:
         job = self._waiting.pop(request_id, None)
         if job is None:
             return False
-        job.status = "cancelled"
-        job.finished_at = iso_now()
+        job.mark_finished("cancelled")
+        self._on_change()
         return True
 
     def pump(self) -> None:
         """Start waiting jobs while a slot is free (also after ``workers`` grows at run time)."""
         while self._waiting and len(self._running) < self._config().workers:
             _, job = self._waiting.popitem(last=False)
-            job.status = "in_progress"
-            job.started_at = iso_now()
+            job.mark_started()
             self._running[job.request_id] = asyncio.get_running_loop().create_task(
                 self._run(job), name=f"fake-job-{job.request_id}"
             )
+            self._on_change()
 
     async def _run(self, job: FakeJob) -> None:
         try:
@@ -133,22 +178,22 @@ class JobBoard:
                 self._count_fault("fail")
                 message, code = self._dice.choice(_FAILURES)
                 job.error = self._dice.choice([{"message": message, "code": code}, message])
-                job.status = "failed"
+                job.mark_finished("failed")
             else:
                 await self._produce(job)
-                job.status = "completed"
+                job.mark_finished("completed")
         except asyncio.CancelledError:
-            raise
+            raise  # server shutdown: the job stays in_progress (a persistent server restarts it)
         except Exception as exc:  # a broken producer must not leave the job running for ever
             job.error = {
                 "message": f"The fake server could not produce the output: {exc}",
                 "code": "INTERNAL",
             }
-            job.status = "failed"
+            job.mark_finished("failed")
         finally:
-            if job.finished_at is None:
-                job.finished_at = iso_now()
             self._running.pop(job.request_id, None)
+            if job.status in TERMINAL:
+                self._on_change()
             if not asyncio.current_task().cancelling():  # type: ignore[union-attr]
                 self.pump()
 

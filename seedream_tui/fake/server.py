@@ -11,6 +11,8 @@ import asyncio
 import concurrent.futures
 import copy
 import hashlib
+import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -25,7 +27,10 @@ from seedream_tui.fake.catalog import FakeModel, Validator, load_models
 from seedream_tui.fake.cdn import CdnRoutes
 from seedream_tui.fake.faults import FakeConfig, FaultDice
 from seedream_tui.fake.images import output_format, render_image, requested_size, scaled_size
+from seedream_tui.fake.persist import FILES_DIR, Saver, StateFile, dump_record, parse_record
 from seedream_tui.fake.queue import FakeJob, JobBoard
+
+log = logging.getLogger(__name__)
 
 __all__ = ["FakeConfig", "FakeServer", "FakeServerThread", "FAULT_KINDS"]
 
@@ -42,6 +47,8 @@ FAULT_KINDS = (
     "expired",
     "errors_in_200",
     "status_style",
+    "output_url_style",
+    "api_body_style",
 )
 
 T = TypeVar("T")
@@ -68,14 +75,31 @@ class FakeServer:
         self.models: dict[str, FakeModel] = load_models()
         self.validator = Validator(self.models)
         self.dice = FaultDice(self.config.seed)
-        self.board = JobBoard(lambda: self.config, self.dice, self._produce, self.count_fault)
+        self.board = JobBoard(
+            lambda: self.config, self.dice, self._produce, self.count_fault, on_change=self._changed
+        )
         self.files_dir: Path | None = None
+        #: sentences about a saved record that could not be (fully) loaded at start
+        self.state_warnings: list[str] = []
+        #: set while stopping, so long answers (``output_url_style="huge"``) end at once
+        self.closing = False
+        #: handler tasks of open ``huge`` CDN streams
+        self.open_streams: set[asyncio.Task[Any]] = set()
+        self._saver: Saver | None = None
         self._runners: list[web.AppRunner] = []
 
     # ----- lifecycle -----------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.files_dir = Path(tempfile.mkdtemp(prefix="seedream-fake-"))
+        """Bind both ports; with ``state_dir``, take back the saved jobs (outputs under the new CDN URL)."""
+        self.closing = False
+        self.state_warnings = []
+        state_dir = _state_path(self.config)
+        if state_dir is not None:
+            self.files_dir = state_dir / FILES_DIR
+            await asyncio.to_thread(self.files_dir.mkdir, parents=True, exist_ok=True)
+        else:
+            self.files_dir = Path(tempfile.mkdtemp(prefix="seedream-fake-"))
         try:
             api_app = web.Application()
             ApiRoutes(self).add_to(api_app)
@@ -89,6 +113,30 @@ class FakeServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.base_url = f"http://{host}:{api_port}"
         self.cdn_url = f"http://{host}:{cdn_port}"
+        if state_dir is not None:
+            await self._restore(StateFile(state_dir))
+
+    async def _restore(self, state_file: StateFile) -> None:
+        """Load the saved record; an unreadable one is set aside with a warning and the server starts empty."""
+        assert self.files_dir is not None
+        try:
+            raw = await asyncio.to_thread(state_file.read)
+            loaded = parse_record(raw, self.files_dir, self.cdn_url) if raw is not None else None
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            aside = await asyncio.to_thread(state_file.set_aside)
+            kept = f"; it was kept as {aside}" if aside else ""
+            self.state_warnings.append(
+                f"The fake server's saved jobs in {state_file.path} could not be read ({reason}){kept}. "
+                "It starts with no jobs."
+            )
+            loaded = None
+        if loaded is not None:
+            self.state_warnings.extend(loaded.warnings)
+            self.board.restore(loaded.finished, loaded.unfinished)
+        for warning in self.state_warnings:
+            log.warning("%s", warning)
+        self._saver = Saver(state_file, lambda: dump_record(self.board.jobs, self.board.waiting_ids()))
 
     async def _serve(self, app: web.Application, port: int) -> int:
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -99,12 +147,20 @@ class FakeServer:
         return int(runner.addresses[0][1])
 
     async def stop(self) -> None:
+        """Stop serving; a persistent server saves its record first (running jobs restart next time)."""
+        self.closing = True
+        saver, self._saver = self._saver, None
+        if saver is not None:
+            await saver.flush()  # before board.close(): that cancels the running jobs
         await self.board.close()
+        for task in list(self.open_streams):
+            task.cancel()
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()
         if self.files_dir is not None:
-            await asyncio.to_thread(shutil.rmtree, self.files_dir, True)
+            if self.config.state_dir is None:
+                await asyncio.to_thread(shutil.rmtree, self.files_dir, True)
             self.files_dir = None
 
     async def __aenter__(self) -> FakeServer:
@@ -119,9 +175,15 @@ class FakeServer:
     def count_fault(self, kind: str) -> None:
         self.faults_injected[kind] = self.faults_injected.get(kind, 0) + 1
 
+    def _changed(self) -> None:
+        if self._saver is not None:
+            self._saver.changed()
+
     def set_config(self, **changes: Any) -> None:
         """Change knobs in place (checked first: a bad value changes nothing and raises ``ValueError``)."""
         checked = self.config.updated(changes)
+        if checked.state_dir != self.config.state_dir:
+            raise ValueError("state_dir can only be chosen before the server starts.")
         for name in changes:
             setattr(self.config, name, getattr(checked, name))
         if "seed" in changes and checked.seed is not None:
@@ -135,6 +197,7 @@ class FakeServer:
         if job is None:
             return False
         job.expired = True
+        self._changed()
         return True
 
     def jobs_snapshot(self) -> dict[str, dict[str, Any]]:
@@ -171,6 +234,11 @@ class FakeServer:
         job.files = paths
         job.outputs = [f"{self.cdn_url}/files/{job.request_id}/{path.name}" for path in paths]
         job.multi = multi
+
+
+def _state_path(config: FakeConfig) -> Path | None:
+    """``state_dir`` as a path (``~`` expanded), or None for a server that forgets everything on stop."""
+    return Path(os.path.expanduser(config.state_dir)) if config.state_dir else None
 
 
 class FakeServerThread:
@@ -279,3 +347,13 @@ class FakeServerThread:
     @property
     def faults_injected(self) -> dict[str, int]:
         return self._call(lambda: dict(self.server.faults_injected))
+
+    @property
+    def state_warnings(self) -> list[str]:
+        """Sentences about a saved record that could not be (fully) loaded at start."""
+        return self._call(lambda: list(self.server.state_warnings))
+
+    @property
+    def open_stream_count(self) -> int:
+        """How many ``output_url_style="huge"`` CDN answers are still streaming."""
+        return self._call(lambda: len(self.server.open_streams))

@@ -116,6 +116,7 @@ class SeedreamApp(App[int]):
             self.notify(str(error), title="Schema skipped", severity="warning", timeout=10)
         self.main_screen = MainScreen(core)
         await self.push_screen(self.main_screen)
+        await self.query("#splash").remove()  # its animation would keep ticking under the main screen
         if not self.config.demo and not self.config.token:
             self._ask_token()
 

@@ -23,7 +23,7 @@ def queue_server() -> Iterator:
     """A fake server with ONE worker, so a burst of jobs queues (and a queued job can be cancelled)."""
     from seedream_tui.fake.server import FakeConfig, FakeServerThread
 
-    config = FakeConfig(workers=1, min_duration=0.4, max_duration=0.5, image_scale=0.02, seed=7)
+    config = FakeConfig(workers=1, min_duration=0.8, max_duration=1.0, image_scale=0.02, seed=7)
     with FakeServerThread(config) as server:
         yield server
 

@@ -44,7 +44,7 @@ def seed_history(paths: Paths, count: int, *, with_images: int = 3) -> list[Job]
             model = FLUX if i % 5 == 4 else DEFAULT_MODEL_ID
             status = [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.COMPLETED, JobStatus.CANCELLED][i % 4]
             prompt = f"job {i + 1}: a {WORDS[i % len(WORDS)]} at dawn, wide shot"
-            rows.append((model, {"prompt": prompt, "size": "2048*2048"}, status, BASE_TIME + 60 * i))
+            rows.append((model, {"prompt": prompt}, status, BASE_TIME + 60 * i))
         store.insert_many_for_bench(rows)
         newest = store.list_jobs(limit=with_images)
         paths.images_dir.mkdir(parents=True, exist_ok=True)
@@ -74,7 +74,9 @@ async def open_core(config: AppConfig) -> Any:
     from seedream_tui.jobs.service import Core
 
     policy = PollPolicy(first=0.05, running=0.05, queued_near=0.05, queued_far=0.05, unknown=0.05, jitter=0.0)
-    return await Core.open(config, policy=policy)
+    core = await Core.open(config, policy=policy)
+    await core.start()
+    return core
 
 
 def exists(path: str | Path) -> bool:
@@ -89,7 +91,9 @@ class Base(Screen[None]):
 class ScreenHost(App[None]):
     """A tiny app that opens a core on its own loop and pushes one screen built from it."""
 
-    def __init__(self, open_core: Callable[[], Awaitable[Any]], make_screen: Callable[[Any], Screen[Any]]) -> None:
+    def __init__(
+        self, open_core: Callable[[], Awaitable[Any]], make_screen: Callable[[Any], Screen[Any]] | None = None
+    ) -> None:
         super().__init__()
         self._open_core = open_core
         self._make_screen = make_screen
@@ -102,7 +106,8 @@ class ScreenHost(App[None]):
     async def on_mount(self) -> None:
         self.push_screen(Base())
         self.core = await self._open_core()
-        await self.push_screen(self._make_screen(self.core))
+        if self._make_screen is not None:
+            await self.push_screen(self._make_screen(self.core))
 
     async def on_unmount(self) -> None:
         if self.core is not None:

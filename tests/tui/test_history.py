@@ -185,7 +185,7 @@ async def test_enter_opens_detail_and_rerun_appears_live(seeded: Paths, host) ->
         await pilot.press("r")
         table = table_of(app)
         # the new job appears on top and its status follows the server until it is done
-        await wait_for(pilot, lambda: table.row_count == PAGE_SIZE + 1 or print([n.message for n in app._notifications]))
+        await wait_for(pilot, lambda: table.row_count == PAGE_SIZE + 1)
         assert str(table.get_row_at(0)[0]) == str(TOTAL + 1)
         await wait_for(pilot, lambda: str(table.get_row_at(0)[2]) == "done")
         # a JobChanged message updates the cells of a shown job in place
@@ -214,3 +214,20 @@ async def test_empty_history_says_so(host) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.has_class("-empty"))
         assert "No jobs yet" in str(app.screen.query_one("#history-empty", Static).render())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_history_snapshot(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+    paths = Paths.default()
+    seed_history(paths, 300)
+    config = make_config("http://127.0.0.1:1", paths)
+    app = ScreenHost(lambda: open_core(config), HistoryScreen)
+
+    async def ready_(pilot) -> None:  # type: ignore[no-untyped-def]
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen) and "300 jobs" in count_text(app))
+        await wait_for(pilot, lambda: app.screen.query_one("#history-preview").has_class("-has-image"))
+        await wait_for(pilot, lambda: len(app.screen.query_one("#history-model", Select)._options) == 3)
+        for field in app.screen.query(Input):
+            field.cursor_blink = False
+
+    assert snap_compare(app, terminal_size=size, run_before=ready_)

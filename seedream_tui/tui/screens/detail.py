@@ -186,7 +186,7 @@ class JobPreview(Vertical):
     JobPreview { height: 1fr; padding: 0 1; }
     JobPreview #preview-image-box { height: 1fr; min-height: 3; align: center middle; }
     JobPreview #preview-placeholder { width: 100%; height: 100%; content-align: center middle; color: $text-muted; }
-    JobPreview #preview-image { display: none; width: auto; height: 100%; }
+    JobPreview #preview-image { display: none; width: auto; height: auto; }
     JobPreview.-has-image #preview-image { display: block; }
     JobPreview.-has-image #preview-placeholder { display: none; }
     JobPreview #preview-info { height: auto; max-height: 14; }
