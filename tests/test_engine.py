@@ -278,3 +278,20 @@ async def test_submit_refused_by_the_server_is_recorded_as_failed(fake_server: A
         assert core.engine.live_count == 0
     finally:
         await core.close()
+
+
+async def test_lost_submit_answer_is_unknown_and_not_retried(fake_server: Any) -> None:
+    from seedream_tui.api.errors import SubmitOutcomeUnknown
+
+    fake_server.set_config(drop_rate=1.0)  # the connection closes before the submit is answered
+    core = await open_core(fake_server.base_url)
+    try:
+        with pytest.raises(SubmitOutcomeUnknown):
+            await submit(core, "did it arrive?")
+        [row] = await core.history.list_jobs()
+        assert row.status is JobStatus.UNKNOWN and row.request_id is None
+        assert row.error and "dashboard" in row.error
+        assert submits(fake_server) == 1
+        assert core.engine.live_count == 0
+    finally:
+        await core.close()

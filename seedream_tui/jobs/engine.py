@@ -32,7 +32,7 @@ from seedream_tui.api.errors import (
     SubmitOutcomeUnknown,
 )
 from seedream_tui.api.http import NO_RETRY
-from seedream_tui.api.types import RemoteStatus, RequestState
+from seedream_tui.api.types import RemoteStatus, RequestState, SubmitResult
 from seedream_tui.jobs.downloads import Downloader
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
 from seedream_tui.jobs.store import AsyncHistory
@@ -97,6 +97,8 @@ class JobEngine:
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(max_in_flight)
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        #: rows this engine is submitting right now (their follower starts once the answer is in)
+        self._submitting: set[int] = set()
         self._listeners: list[Listener] = []
         self._running = False
         #: requests sent by pollers (for benchmarks)
@@ -130,13 +132,9 @@ class JobEngine:
         self._running = True
         live = await self.history.live_jobs()
         for job in live:
-            if job.status is JobStatus.SUBMITTING:
-                # the submit was cut between send and answer: never resubmit blindly
-                if job.request_id is None:
-                    if await self.history.try_claim(job.id, self.owner, self.policy.lease):
-                        await self._save(job.id, status=JobStatus.UNKNOWN, error=UNKNOWN_SUBMIT, finished_at=time.time())
-                    continue
-                job = await self._save(job.id, status=JobStatus.QUEUED)
+            # SUBMITTING rows are settled by their follower once it holds the lease (see _settle_submitting):
+            # a row another live instance is submitting right now must not be touched, and one left by a
+            # crashed instance is settled as soon as that instance's lease runs out, not only at a later start
             self._track(job)
         return live
 
@@ -158,7 +156,7 @@ class JobEngine:
         return len(self._tasks)
 
     def _track(self, job: Job) -> None:
-        if not self._running or job.id in self._tasks:
+        if not self._running or job.id in self._tasks or job.id in self._submitting:
             return
         task = asyncio.create_task(self._follow(job), name=f"poll-job-{job.id}")
         self._tasks[job.id] = task
@@ -183,8 +181,19 @@ class JobEngine:
         429) is sent again, a few times.
         """
         job = await self.history.create_job(model_id, inputs, base_url=self.client.base_url)
-        await self.history.try_claim(job.id, self.owner, self.policy.lease)
-        self._emit(job)
+        self._submitting.add(job.id)
+        try:
+            await self.history.try_claim(job.id, self.owner, self.policy.lease)
+            self._emit(job)
+            answer = await self._send_submit(job, model_id, inputs)
+        finally:
+            self._submitting.discard(job.id)
+        now = time.time()
+        job = await self._save(job.id, request_id=answer.request_id, status=JobStatus.QUEUED, submitted_at=now)
+        self._track(job)
+        return job
+
+    async def _send_submit(self, job: Job, model_id: str, inputs: dict[str, Any]) -> SubmitResult:
         failures = 0
         while True:
             try:
@@ -202,10 +211,7 @@ class JobEngine:
             except ApiError as exc:
                 await self._save(job.id, status=JobStatus.FAILED, error=f"Not accepted: {exc}", finished_at=time.time())
                 raise
-        now = time.time()
-        job = await self._save(job.id, request_id=answer.request_id, status=JobStatus.QUEUED, submitted_at=now)
-        self._track(job)
-        return job
+        return answer
 
     # ---------------------------------------------------------------- cancel
     async def cancel(self, job_id: int) -> str:
@@ -257,6 +263,10 @@ class JobEngine:
             if current is None or current.status.terminal:
                 return  # deleted or finished meanwhile (e.g. cancelled)
             job = current
+            if job.status is JobStatus.SUBMITTING:
+                job = await self._settle_submitting(job)
+                if job.status.terminal:
+                    return
             try:
                 if job.status is JobStatus.DOWNLOADING:
                     job = await self._download_all(job)
@@ -283,6 +293,16 @@ class JobEngine:
             if job.status.terminal:
                 return
             delay = self.policy.interval(job, self._rng)
+
+    async def _settle_submitting(self, job: Job) -> Job:
+        """A row left SUBMITTING by a stopped instance: the submit was cut between send and answer.
+
+        Never resubmitted blindly (no idempotency key): without a request id it becomes UNKNOWN with
+        the dashboard sentence; with one, it is simply polled.
+        """
+        if job.request_id is None:
+            return await self._save(job.id, status=JobStatus.UNKNOWN, error=UNKNOWN_SUBMIT, finished_at=time.time())
+        return await self._save(job.id, status=JobStatus.QUEUED)
 
     async def _note_trouble(self, job: Job, message: str) -> Job:
         """Keep the job live, with the trouble shown, while polling backs off."""

@@ -119,6 +119,12 @@ async def test_status_and_model_filters(seeded: Paths, host) -> None:
         await wait_for(pilot, lambda: count_text(app) != failed)
         assert count_text(app) == expected(lambda j: j.status is JobStatus.FAILED and j.model_id.startswith("black"))
         assert {str(table.get_row_at(i)[3]) for i in range(table.row_count)} == {"flux-2/flash"}
+        # the seeded jobs are from January 2026: nothing was made "today"
+        screen.query_one("#history-date", Select).value = "today"
+        await wait_for(pilot, lambda: screen.has_class("-empty"))
+        assert count_text(app) == "0 jobs match"
+        screen.query_one("#history-date", Select).value = "*"
+        await wait_for(pilot, lambda: not screen.has_class("-empty") and table.row_count > 0)
 
 
 async def test_delete_asks_then_removes_row_and_files(seeded: Paths, host) -> None:

@@ -184,12 +184,12 @@ class JobPreview(Vertical):
 
     DEFAULT_CSS = """
     JobPreview { height: 1fr; padding: 0 1; }
-    JobPreview #preview-image-box { height: 1fr; min-height: 3; align: center middle; }
+    JobPreview #preview-image-box { height: 1fr; min-height: 3; align: center top; }
     JobPreview #preview-placeholder { width: 100%; height: 100%; content-align: center middle; color: $text-muted; }
     JobPreview #preview-image { display: none; width: auto; height: auto; }
     JobPreview.-has-image #preview-image { display: block; }
     JobPreview.-has-image #preview-placeholder { display: none; }
-    JobPreview #preview-info { height: auto; max-height: 14; }
+    JobPreview #preview-info { height: auto; max-height: 14; margin-bottom: 1; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -197,12 +197,12 @@ class JobPreview(Vertical):
         self.job: Job | None = None
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="preview-info")
         with Container(id="preview-image-box"):
             yield Static("", id="preview-placeholder")
             widget_class = image_widget_class()
             if widget_class is not None:
                 yield widget_class(id="preview-image")
-        yield Static("", id="preview-info")
 
     def show(self, job: Job | None) -> None:
         """Show a job (or nothing); the image is decoded in a thread and only shown if still wanted."""
@@ -270,7 +270,7 @@ class JobDetailScreen(ModalScreen[None]):
         width: 100%;
         max-width: 120;
         height: 100%;
-        max-height: 50;
+        max-height: 40;
         border: thick $primary;
         background: $surface;
     }
@@ -340,7 +340,7 @@ class JobDetailScreen(ModalScreen[None]):
         self.query_one("#detail-copy", Button).disabled = not job.request_id
 
     def _job_changed(self, job: Job) -> None:
-        if job.id == self.job_id and self.is_attached:
+        if job.id == self.job_id and self.is_attached and job != self.job:
             self._render_job(job)
 
     def on_job_changed(self, message: Any) -> None:

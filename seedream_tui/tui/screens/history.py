@@ -113,7 +113,7 @@ class HistoryScreen(Screen[None]):
     HistoryScreen.-narrow JobPreview { width: 1fr; height: 7; border-left: none; border-top: hkey $primary-darken-2; }
     HistoryScreen.-narrow JobPreview { layout: horizontal; }
     HistoryScreen.-narrow JobPreview #preview-image-box { width: 20; height: 100%; }
-    HistoryScreen.-narrow JobPreview #preview-info { width: 1fr; height: 100%; }
+    HistoryScreen.-narrow JobPreview #preview-info { width: 1fr; height: 100%; margin: 0 1 0 0; }
     HistoryScreen.-narrow #history-status { width: 20; }
     HistoryScreen.-narrow #history-model { width: 19; }
     HistoryScreen.-narrow #history-date { width: 17; }
@@ -333,8 +333,8 @@ class HistoryScreen(Screen[None]):
 
     def _job_changed(self, job: Job) -> None:
         """Core callback (on the event loop): update the row in place, or add a brand-new job on top."""
-        if not self.is_attached:
-            return
+        if not self.is_attached or self._jobs.get(job.id) == job:
+            return  # the same change may arrive twice: core callback and the app's JobChanged
         table = self.query_one(DataTable)
         key = str(job.id)
         if job.id in self._jobs:
@@ -350,11 +350,13 @@ class HistoryScreen(Screen[None]):
             table.sort("id", key=lambda cell: int(str(cell)), reverse=True)
             if selected is not None:
                 table.move_cursor(row=table.get_row_index(str(selected.id)), animate=False)
+            self._count(self._generation)
         elif not self._jobs and self._exhausted and self.query_state.matches(job):
             self._jobs[job.id] = job
             table.add_row(*self._cells(job), key=key)
             self._update_empty()
             self._show_selected()
+            self._count(self._generation)
 
     def on_job_changed(self, message: Any) -> None:
         """The app's ``JobChanged`` message, if forwarded here; same as the core callback."""

@@ -32,7 +32,7 @@ from seedream_tui.config import (
 from seedream_tui.tui.screens.detail import error_sentence
 
 TOKEN_HELP = (
-    "Create an API token in your RunComfy account (Profile → API tokens, https://www.runcomfy.com). "
+    "Get an API token from your account settings on runcomfy.com (or set RUNCOMFY_API_TOKEN instead). "
     "It is saved in the token file with mode 0600, readable only by you, and is never shown again."
 )
 
