@@ -137,7 +137,17 @@ class ProtocolError(ApiError):
 
 
 class DownloadError(ApiError):
-    """An output file could not be fetched or is not a valid image."""
+    """An output file could not be fetched or is not a valid image.
+
+    ``kind`` says what retrying can do: "network" (the CDN is unreachable: wait and
+    retry, however long), "integrity" (a cut-short or garbled file: retry a few times),
+    "permanent" (a refused URL, an oversized file, not an image: retrying cannot help).
+    """
 
     retryable = True
     exit_code = 3
+
+    def __init__(self, message: str, *, kind: str = "integrity", **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.kind = kind
+        self.retryable = kind != "permanent"

@@ -47,7 +47,7 @@ def check_output_url(url: str) -> None:
         return
     if parts.scheme == "http" and is_loopback_host(parts.hostname):
         return
-    raise DownloadError(f"Refusing to download {url[:120]!r}: output files must come from an https URL.")
+    raise DownloadError(f"Refusing to download {url[:120]!r}: output files must come from an https URL.", kind="permanent")
 
 
 def safe_name(request_id: str) -> str:
@@ -103,24 +103,30 @@ class Downloader:
                     if response.is_redirect:
                         location = response.headers.get("Location")
                         if not location:
-                            raise DownloadError("The image server redirected without saying where to.")
+                            raise DownloadError("The image server redirected without saying where to.", kind="permanent")
                         current = urljoin(current, location)
                         continue
                     if response.status_code != 200:
-                        raise DownloadError(f"The image server answered HTTP {response.status_code}.")
+                        code = response.status_code
+                        kind = "network" if code >= 500 or code in (408, 429) else "permanent"
+                        hint = " (the link may have expired)" if code in (403, 404, 410) else ""
+                        raise DownloadError(f"The image server answered HTTP {code}{hint}.", kind=kind)
                     return await self._write_body(response, tmp)
             except httpx.TimeoutException:
-                raise DownloadError("The image download timed out.") from None
+                raise DownloadError("The image download timed out.", kind="network") from None
+            except (httpx.ConnectError, httpx.PoolTimeout):
+                raise DownloadError("The image server cannot be reached.", kind="network") from None
             except httpx.HTTPError as exc:
                 raise DownloadError(f"The image download failed: the connection dropped ({type(exc).__name__}).") from None
-        raise DownloadError("The image server redirected too many times.")
+        raise DownloadError("The image server redirected too many times.", kind="permanent")
 
     async def _write_body(self, response: httpx.Response, tmp: Path) -> int:
         declared_text = response.headers.get("Content-Length", "")
         declared = int(declared_text) if declared_text.isdigit() else None
         if declared is not None and declared > self.max_bytes:
             raise DownloadError(
-                f"The image is {declared / 1e6:.0f} MB, over the {self.max_bytes / 1e6:.0f} MB limit; not downloaded."
+                f"The image is {declared / 1e6:.0f} MB, over the {self.max_bytes / 1e6:.0f} MB limit; not downloaded.",
+                kind="permanent",
             )
         received = 0
         fh = await asyncio.to_thread(open, tmp, "wb")
@@ -129,7 +135,8 @@ class Downloader:
                 received += len(chunk)
                 if received > self.max_bytes:
                     raise DownloadError(
-                        f"The image is over the {self.max_bytes / 1e6:.0f} MB limit; the download was stopped."
+                        f"The image is over the {self.max_bytes / 1e6:.0f} MB limit; the download was stopped.",
+                        kind="permanent",
                     )
                 await asyncio.to_thread(fh.write, chunk)
             await asyncio.to_thread(fh.flush)
@@ -163,14 +170,17 @@ def _inspect_image(path: Path) -> tuple[str, int, int]:
                 fmt = FORMATS.get(img.format or "")
                 width, height = img.size
                 if fmt is None:
-                    raise DownloadError(f"The downloaded file is a {img.format or 'unknown'} file, not an image type this app keeps.")
+                    raise DownloadError(
+                        f"The downloaded file is a {img.format or 'unknown'} file, not an image type this app keeps.",
+                        kind="permanent",
+                    )
                 if width * height > MAX_PIXELS:
-                    raise DownloadError(f"The downloaded image is {width}x{height}, too large to be real; refused.")
+                    raise DownloadError(f"The downloaded image is {width}x{height}, too large to be real; refused.", kind="permanent")
                 img.verify()
         except DownloadError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise DownloadError("The downloaded image is a decompression bomb; refused.") from None
+            raise DownloadError("The downloaded image is a decompression bomb; refused.", kind="permanent") from None
         except (OSError, ValueError, SyntaxError):
             raise DownloadError("The downloaded file is not a valid image.") from None
     return fmt, width, height

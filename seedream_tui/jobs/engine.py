@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import random
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -58,7 +59,8 @@ class PollPolicy:
     backoff_base: float = 1.0  # on network trouble
     backoff_cap: float = 30.0
     lease: float = 30.0  # polling lease held in history
-    download_attempts: int = 4
+    download_attempts: int = 4  # tries of one file in a row
+    download_rounds: int = 3  # rounds of such tries before a garbled file fails the job
 
     def interval(self, job: Job, rng: random.Random) -> float:
         if job.status is JobStatus.RUNNING:
@@ -93,7 +95,7 @@ class JobEngine:
         self.history = history
         self.downloader = downloader
         self.policy = policy or PollPolicy()
-        self.owner = owner or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(max_in_flight)
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -130,6 +132,9 @@ class JobEngine:
     async def start(self) -> list[Job]:
         """Resume every non-terminal job in history. Returns them."""
         self._running = True
+        for owner in await self.history.lease_owners():
+            if owner != self.owner and _owner_is_dead(owner):
+                await self.history.release_claims(owner)  # a crashed instance on this machine: take over now
         live = await self.history.live_jobs()
         for job in live:
             # SUBMITTING rows are settled by their follower once it holds the lease (see _settle_submitting):
@@ -244,6 +249,7 @@ class JobEngine:
     # ---------------------------------------------------------------- polling
     async def _follow(self, job: Job) -> None:
         failures = 0
+        bad_downloads = 0  # rounds of cut-short or garbled files
         delay = self.policy.first if job.status is JobStatus.QUEUED else 0.0
         while self._running:
             if delay:
@@ -285,7 +291,17 @@ class JobEngine:
                 job = await self._note_trouble(job, str(exc))
                 delay = max(30.0, self.policy.backoff(failures, self._rng))
                 continue
-            except (ApiError, DownloadError) as exc:
+            except DownloadError as exc:
+                bad_downloads += exc.kind == "integrity"
+                if exc.kind == "permanent" or bad_downloads > self.policy.download_rounds:
+                    await self._save(job.id, status=JobStatus.FAILED, finished_at=time.time(),
+                                     error=f"RunComfy made the image but it could not be saved: {exc}")
+                    return
+                failures += 1
+                job = await self._note_trouble(job, str(exc))
+                delay = self.policy.backoff(failures, self._rng)
+                continue
+            except ApiError as exc:
                 failures += 1
                 job = await self._note_trouble(job, str(exc))
                 delay = self.policy.backoff(failures, self._rng, getattr(exc, "retry_after", None))
@@ -358,8 +374,8 @@ class JobEngine:
                         provenance=provenance, when=job.created_at,
                     )
                     break
-                except DownloadError:
-                    if attempt >= self.policy.download_attempts:
+                except DownloadError as exc:
+                    if exc.kind == "permanent" or attempt >= self.policy.download_attempts:
                         raise
                     await asyncio.sleep(self.policy.backoff(attempt, self._rng))
             job = await self.history.update_output(job.id, saved)
@@ -368,3 +384,18 @@ class JobEngine:
 
 def _exists(path: str | None) -> bool:
     return bool(path) and os.path.exists(path or "")
+
+
+def _owner_is_dead(owner: str) -> bool:
+    """True when ``owner`` ("host:pid:nonce") is an instance on this machine whose process is gone."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists but not ours, or cannot tell
+        return False
+    return False

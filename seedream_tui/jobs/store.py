@@ -218,6 +218,16 @@ class HistoryStore:
                 "UPDATE jobs SET poll_owner = NULL, poll_lease_until = NULL WHERE poll_owner = ?", (owner,)
             )
 
+    def lease_owners(self) -> list[str]:
+        """Owners holding a lease on a live job (to free those of app instances that died)."""
+        marks = ", ".join("?" * len(LIVE_STATUSES))
+        with self._tx("DEFERRED") as conn:
+            rows = conn.execute(
+                f"SELECT DISTINCT poll_owner FROM jobs WHERE poll_owner IS NOT NULL AND status IN ({marks})",
+                LIVE_STATUSES,
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def insert_many_for_bench(self, jobs: Iterable[tuple[str, dict[str, Any], JobStatus, float]]) -> None:
         """Bulk insert (model_id, inputs, status, created_at) rows in one transaction."""
         rows = (
@@ -416,6 +426,9 @@ class AsyncHistory:
 
     async def release_claims(self, owner: str) -> None:
         await self._run(self.store.release_claims, owner)
+
+    async def lease_owners(self) -> list[str]:
+        return await self._run(self.store.lease_owners)
 
     async def integrity_check(self) -> str:
         return await self._run(self.store.integrity_check)
