@@ -10,15 +10,13 @@ from textual.message import Message
 from seedream_tui.jobs.model import Job
 
 
-class JobChanged(Message):
+class JobChanged(Message, bubble=False):
     """A job changed in the core (status, queue position, outputs...).
 
     Posted by the app for every core callback. Only the newest state of a job matters, so a pending
     message for the same job id is replaced (coalescing high-rate polling updates). It does not bubble: the
     app posts one copy to each open screen itself, and a bubbling copy would come back to the app.
     """
-
-    bubble = False
 
     def __init__(self, job: Job) -> None:
         super().__init__()

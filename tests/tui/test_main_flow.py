@@ -28,10 +28,6 @@ async def start(app: SeedreamApp, pilot: Any) -> MainScreen:
 async def test_submit_queue_cancel_complete(config, core) -> None:  # type: ignore[no-untyped-def]
     seen: list[Message] = []
     app = SeedreamApp(config, core=core)
-    import time
-    t0 = time.monotonic()
-    LOG = []
-    core.subscribe(lambda j: LOG.append((round(time.monotonic()-t0, 2), j.id, str(j.status), j.queue_position, j.error)))
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
         main = await start(app, pilot)
         editor = main.query_one(PromptArea)
@@ -54,26 +50,17 @@ async def test_submit_queue_cancel_complete(config, core) -> None:  # type: igno
         ids = sorted(table.jobs)
         assert table.get_row_at(0)[0] == ids[-1]  # newest on top
         await wait_for(lambda: table.selected_job_id == ids[-1], what="the cursor on the newest job")
-        try:
-            await wait_for(lambda: table.jobs[ids[-1]].status is JobStatus.QUEUED, what="the last job queued")
-        finally:
-            print("LOG", LOG, round(time.monotonic()-t0, 2))
+        await wait_for(lambda: table.jobs[ids[-1]].status is JobStatus.QUEUED, what="the last job queued")
         table.focus()
         await pilot.press("c")
         await wait_for(lambda: table.jobs[ids[-1]].status is JobStatus.CANCELLED, what="cancellation")
-        try:
-            await wait_for(
-                lambda: all(table.jobs[i].status is JobStatus.COMPLETED for i in ids[:2]), timeout=15, what="completion"
-            )
-        finally:
-            print("LOG", LOG, round(time.monotonic()-t0, 2))
+        await wait_for(
+            lambda: all(table.jobs[i].status is JobStatus.COMPLETED for i in ids[:2]), timeout=15, what="completion"
+        )
         assert table.row_count == 3
         changed = [m for m in seen if isinstance(m, JobChanged)]
         assert {m.job.id for m in changed} >= set(ids)
         table.select_job(ids[0])
         preview = main.query_one(PreviewPane)
-        try:
-            await wait_for(lambda: preview.shown_path is not None, what="an image in the preview")
-        finally:
-            print("DBG", table.selected_job_id, ids, preview.job, preview._paths(), [(w.name, w.group, w.state, w.node) for w in app.workers], str(preview.query_one("#preview-status").content))
+        await wait_for(lambda: preview.shown_path is not None, what="an image in the preview")
         assert app.alerts and "done" in app.alerts[0]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 
 async def wait_for(condition: Callable[[], object], *, timeout: float = 10.0, what: str = "condition") -> None:
@@ -14,3 +16,67 @@ async def wait_for(condition: Callable[[], object], *, timeout: float = 10.0, wh
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+#: 2026-01-15 09:00:00 UTC; every seeded job starts a minute after the previous one
+SEED_TIME = 1768467600.0
+SEED_PROMPTS = [
+    "A lighthouse on a basalt cliff at dusk, long exposure, teal and orange",
+    "一只在雪山日出时分奔跑的赤狐, cinematic, 35mm",
+    "Isometric pixel-art bakery with warm window light, tiny people",
+    "A vibrant close-up editorial portrait, sculptural hat, Vogue cover aesthetic",
+    "Botanical illustration of a fern, ink and watercolour on cream paper",
+]
+
+
+def gradient(path: Path, size: tuple[int, int], hue: int) -> None:
+    """A deterministic, pleasant test picture (so previews and snapshots show something real)."""
+    from PIL import Image, ImageDraw
+
+    width, height = size
+    img = Image.new("RGB", size)
+    draw = ImageDraw.Draw(img)
+    for y in range(height):
+        t = y / max(1, height - 1)
+        draw.line([(0, y), (width, y)], fill=((hue + int(120 * t)) % 256, int(60 + 140 * t), int(200 - 120 * t)))
+    draw.ellipse([width * 0.3, height * 0.25, width * 0.7, height * 0.75], fill=(250, 220, 120))
+    img.save(path)
+
+
+def seed_finished_jobs(paths: Any) -> list[int]:
+    """Write finished jobs (fixed times, real images) into the history: a stable picture for snapshots."""
+    from seedream_tui.jobs.model import JobStatus, OutputFile
+    from seedream_tui.jobs.store import HistoryStore
+
+    paths.profile_data_dir.mkdir(parents=True, exist_ok=True)
+    paths.images_dir.mkdir(parents=True, exist_ok=True)
+    model = "bytedance/seedream-5/lite/text-to-image"
+    plan = [
+        (JobStatus.COMPLETED, "2304x1728 (4:3)", 1, None),
+        (JobStatus.FAILED, "2K", 0, "The model could not generate an image for this prompt."),
+        (JobStatus.COMPLETED, "2848x1600 (16:9)", 1, None),
+        (JobStatus.CANCELLED, "2048x2048 (1:1)", 0, None),
+        (JobStatus.COMPLETED, "2304x1728 (4:3)", 3, None),
+    ]
+    store = HistoryStore(paths.history_db)
+    ids = []
+    try:
+        for i, (status, resolution, n_images, error) in enumerate(plan):
+            created = SEED_TIME + 60 * i
+            inputs = {"prompt": SEED_PROMPTS[i], "resolution": resolution}
+            job = store.create_job(model, inputs, base_url="http://127.0.0.1:9", now=created)
+            outputs = []
+            for k in range(n_images):
+                target = paths.images_dir / f"job-{job.id}-{k}.png"
+                gradient(target, (160, 120), 40 * i + 70 * k)
+                outputs.append(OutputFile(k, f"https://cdn.example/{job.id}/{k}.png", str(target), 160, 120, "png"))
+            if outputs:
+                store.set_outputs(job.id, outputs)
+            store.update_job(
+                job.id, status=status, request_id=f"req-{job.id}", submitted_at=created + 1,
+                started_at=created + 3, finished_at=created + 9 + 4 * i, updated_at=created + 10 + 4 * i, error=error,
+            )
+            ids.append(job.id)
+    finally:
+        store.close()
+    return ids

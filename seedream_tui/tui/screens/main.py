@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from seedream_tui.jobs.service import Core
 
 NARROW_BELOW = 120
+WIDE_FROM = 160
 INITIAL_JOBS = 200
 
 
@@ -44,8 +45,8 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s,f5", "submit", "Submit", id="submit", tooltip="Validate and submit the prompt"),
         Binding("f4", "switch_model", "Model", id="switch-model", tooltip="Choose the model"),
-        Binding("ctrl+g", "toggle_focus", "Prompt⇄Jobs", id="focus-jobs", tooltip="Jump between prompt and jobs"),
-        Binding("p", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show/zoom the preview"),
+        Binding("ctrl+g", "toggle_focus", "Jobs", id="focus-jobs", show=False, tooltip="Jump between prompt and jobs"),
+        Binding("ctrl+o", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show (narrow) or zoom the preview"),
     ]
 
     def __init__(self, core: Core) -> None:
@@ -91,6 +92,7 @@ class MainScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+        self.set_class(self.size.width >= WIDE_FROM, "-wide")
 
     def _overrides(self, spec: ModelSpec) -> dict[str, Any]:
         defaults = self.core.config.settings.defaults

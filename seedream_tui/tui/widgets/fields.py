@@ -65,8 +65,19 @@ class FieldWidget(Vertical):
         raise NotImplementedError
 
     # --- shared ------------------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        return bool(self.query(".field-control"))
+
+    def value(self) -> Any:
+        """``get_value()``, or the initial value while the control is not composed yet."""
+        return self.get_value() if self.ready else self._initial
+
     def set_value(self, value: Any) -> None:
         """Set the value (the control's change event follows; re-checking the panel is idempotent)."""
+        if not self.ready:
+            self._initial = value
+            return
         self._set(value)
 
     def _changed(self) -> None:
@@ -74,13 +85,13 @@ class FieldWidget(Vertical):
 
     def show_error(self, message: str | None) -> None:
         """Show (or clear, with None) the sentence saying what is wrong with this field."""
-        error = self.query_one(".field-error", Static)
-        error.update(message or "")
+        for error in self.query(".field-error").results(Static):
+            error.update(message or "")
         self.set_class(bool(message), "-invalid")
 
     @property
     def error(self) -> str:
-        return str(self.query_one(".field-error", Static).content)
+        return "".join(str(e.content) for e in self.query(".field-error").results(Static))
 
 
 class EnumField(FieldWidget):

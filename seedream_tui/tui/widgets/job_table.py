@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
 from seedream_tui.jobs.model import Job, JobStatus
 
@@ -74,7 +74,7 @@ def elapsed_of(job: Job, now: float) -> float | None:
 
 def status_text(job: Job) -> Text:
     label = job.status.label.split(" ")[0]
-    return Text(label, style=_STATUS_STYLE.get(job.status, ""))
+    return Text(label, style=_STATUS_STYLE.get(job.status, ""), no_wrap=True, overflow="ellipsis", end="")
 
 
 class JobTable(DataTable[object]):
@@ -83,6 +83,7 @@ class JobTable(DataTable[object]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "cancel_job", "Cancel job", id="cancel-job", tooltip="Cancel the selected job (if queued)"),
         Binding("enter", "open_job", "Details", id="open-job", tooltip="Open the selected job's details"),
+        Binding("p", "screen.toggle_preview", "Preview", id="jobs-preview", show=False, tooltip="Show or zoom the preview"),
     ]
 
     class Highlighted(Message):
@@ -104,7 +105,6 @@ class JobTable(DataTable[object]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.clock = clock
         self.jobs: dict[int, Job] = {}
-        self.prompt_width = 40
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
@@ -114,9 +114,7 @@ class JobTable(DataTable[object]):
 
     # --- rows -------------------------------------------------------------------------------------------
     def _cells(self, job: Job) -> dict[str, object]:
-        prompt = " ".join(job.prompt.split())
-        if len(prompt) > self.prompt_width:
-            prompt = prompt[: self.prompt_width - 1] + "…"
+        prompt = Text(" ".join(job.prompt.split()), no_wrap=True, overflow="ellipsis", end="")
         pos = job.queue_position if job.status is JobStatus.QUEUED and job.queue_position is not None else None
         n = len(job.outputs)
         return {
@@ -206,5 +204,12 @@ class JobTable(DataTable[object]):
         self.post_message(self.Cancel(job_id))
 
     def on_resize(self) -> None:
-        fixed = 3 + 9 + 2 + 5 + 9 + 3 + 2 * len(COLUMNS) + 2
-        self.prompt_width = max(12, self.size.width - fixed)
+        """Give the prompt column whatever width the other columns leave (it is cut with an ellipsis)."""
+        others = sum(c.get_render_width(self) for key, c in self.columns.items() if key.value != "prompt")
+        width = max(12, self.scrollable_content_region.width - others - 2 * self.cell_padding - 1)
+        column = self.columns.get(ColumnKey("prompt"))
+        if column is not None and (column.width != width or column.auto_width):
+            column.auto_width = False
+            column.width = width
+            self._require_update_dimensions = True
+            self.refresh()

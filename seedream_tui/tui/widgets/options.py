@@ -68,7 +68,7 @@ class OptionsPanel(Vertical):
         """The set values of the panel's fields (empty fields left out)."""
         out: dict[str, Any] = {}
         for widget in self.fields:
-            value = widget.get_value()
+            value = widget.value()
             if value is not None:
                 out[widget.spec.name] = value
         return out

@@ -26,8 +26,8 @@ class PromptArea(TextArea):
     """The prompt TextArea with history recall bound to keys that survive tmux and SSH."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+up,f8", "history_older", "Older prompt", id="prompt-older", tooltip="Recall an older prompt"),
-        Binding("ctrl+down,f9", "history_newer", "Newer prompt", id="prompt-newer", tooltip="Recall a newer prompt"),
+        Binding("ctrl+up,f8", "history_older", "Older prompt", id="prompt-older", show=False, tooltip="Recall an older prompt"),
+        Binding("ctrl+down,f9", "history_newer", "Newer prompt", id="prompt-newer", show=False, tooltip="Recall a newer prompt"),
     ]
 
     class Recalled(Message):

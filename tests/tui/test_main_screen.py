@@ -1,0 +1,156 @@
+"""The main screen's parts: generated help, validation at the fields, wide-char schemas, prompt history, models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.notifications import Notify
+from textual.widgets import DataTable, Input, Select
+
+from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.schema.spec import FieldKind
+from seedream_tui.tui.app import SeedreamApp
+from seedream_tui.tui.messages import LoadIntoEditor
+from seedream_tui.tui.screens.help import HelpScreen, _own_bindings
+from seedream_tui.tui.screens.main import MainScreen
+from seedream_tui.tui.widgets.fields import BoolField, EnumField, NumberField
+from seedream_tui.tui.widgets.options import OptionsPanel
+from seedream_tui.tui.widgets.prompt_editor import PromptArea
+from tui_support import wait_for
+
+FLUX = "blackforestlabs/flux-2/flash/text-to-image"
+
+
+async def open_main(app: SeedreamApp, pilot: Any) -> MainScreen:
+    await wait_for(lambda: isinstance(app.screen, MainScreen), what="the main screen")
+    await pilot.pause()
+    assert isinstance(app.screen, MainScreen)
+    return app.screen
+
+
+async def test_help_lists_every_binding(config, core) -> None:  # type: ignore[no-untyped-def]
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_main(app, pilot)
+        app.screen.query_one("#jobs").focus()  # "?" must not be typed into the prompt
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one(DataTable)
+        rows = [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+        described = {b.tooltip or b.description for _, cls in app.help_groups() for b in _own_bindings(cls) if b.description}
+        assert described <= {row[2] for row in rows}
+        assert len(described) >= 12
+        keys = " ".join(row[1] for row in rows)
+        for key in ("^s", "f5", "f2", "^r", "f1", "^q", "^p", "^g"):
+            assert key in keys.lower(), key
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_bindings_avoid_keys_that_tmux_or_xterm_swallow() -> None:
+    bad = {"ctrl+enter", "ctrl+m", "ctrl+i", "ctrl+j", "ctrl+h"}
+    for _, cls in SeedreamApp.help_groups():
+        for binding in _own_bindings(cls):
+            for key in binding.key.split(","):
+                assert key not in bad and "ctrl+shift" not in key, (cls.__name__, key)
+            assert binding.id, f"{cls.__name__}:{binding.key} has no id (it could not be remapped)"
+
+
+async def test_empty_prompt_is_shown_at_the_editor_and_nothing_is_sent(config, core) -> None:  # type: ignore[no-untyped-def]
+    notes: list[Notify] = []
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24), message_hook=lambda m: notes.append(m) if isinstance(m, Notify) else None) as pilot:
+        main = await open_main(app, pilot)
+        main.editor.clear()
+        await pilot.press("f5")
+        assert main.editor.has_class("-invalid")
+        assert any("Not submitted" in (n.notification.title or "") for n in notes)
+        assert await core.history.count_jobs() == 0
+
+
+async def test_invalid_number_is_shown_at_its_field(config, core) -> None:  # type: ignore[no-untyped-def]
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await open_main(app, pilot)
+        await main.set_model(core.registry.get(FLUX))
+        await pilot.pause()
+        panel = main.query_one(OptionsPanel)
+        guidance = panel.field("guidance_scale")
+        assert isinstance(guidance, NumberField)
+        guidance.query_one(Input).value = "25"
+        await wait_for(lambda: guidance.has_class("-invalid"), what="the error at guidance_scale")
+        assert "20" in guidance.error
+        main.editor.load_text("a cat")
+        main.action_submit()
+        await pilot.pause()
+        assert await core.history.count_jobs() == 0
+        guidance.query_one(Input).value = "3.5"
+        await wait_for(lambda: not guidance.has_class("-invalid"), what="the error cleared")
+
+
+async def test_chinese_schema_panel_renders_aligned(config, core) -> None:  # type: ignore[no-untyped-def]
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(100, 30)) as pilot:
+        main = await open_main(app, pilot)
+        zh = core.registry.get("seed-original-zh")
+        await main.set_model(zh)
+        await pilot.pause()
+        panel = main.query_one(OptionsPanel)
+        labels = {f.spec.name: f.query_one(".field-label") for f in panel.fields}
+        assert str(labels["resolution"].render()).startswith("分辨率")
+        # every label ends where its control starts: wide characters take two cells, not one
+        xs = {f.query_one(".field-control").region.x for f in panel.fields if isinstance(f, EnumField)}
+        assert len(xs) == 1
+        main.query_one("#field-resolution").query_one(Select).focus()
+        await pilot.pause()
+        assert "对于 2K 和 3K" in str(panel.query_one("#field-help").render())
+
+
+async def test_prompt_history_recall_and_word_hint(config, core) -> None:  # type: ignore[no-untyped-def]
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await open_main(app, pilot)
+        editor = main.query_one(PromptArea)
+        editor.set_history(["newest prompt", "older prompt"])
+        editor.load_text("my draft")
+        editor.focus()
+        await pilot.press("ctrl+up")
+        assert editor.text == "newest prompt"
+        await pilot.press("f8")
+        assert editor.text == "older prompt"
+        await pilot.press("ctrl+down", "f9")
+        assert editor.text == "my draft"
+        editor.load_text("word " * 601)
+        await pilot.pause()
+        assert editor.has_class("-over-limit")
+        assert "601/600" in str(editor.border_subtitle)
+
+
+async def test_model_switch_and_load_into_editor(config, core) -> None:  # type: ignore[no-untyped-def]
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await open_main(app, pilot)
+        await app.switch_model(core.registry.get(FLUX).key)
+        await pilot.pause()
+        assert main.spec.model_id == FLUX
+        kinds = {f.spec.name: type(f) for f in main.options.fields}
+        assert kinds["seed"] is NumberField and kinds["image_size"] is EnumField
+        assert "prompt" not in kinds
+        job = Job(
+            id=99, model_id="bytedance/seedream-5/lite/text-to-image",
+            inputs={"prompt": "loaded prompt", "sequential_image_generation": "auto", "max_images": 3},
+            status=JobStatus.COMPLETED, created_at=0.0, updated_at=0.0,
+        )
+        app.post_message(LoadIntoEditor(job))
+        await wait_for(lambda: main.editor.text == "loaded prompt", what="the prompt loaded")
+        await pilot.pause()
+        assert main.spec.model_id == job.model_id
+        assert main.options.field("max_images").value() == 3
+        assert not main.options.field("max_images").disabled
+
+
+def test_every_field_kind_has_a_widget() -> None:
+    from seedream_tui.tui.widgets.fields import _BY_KIND
+
+    assert set(_BY_KIND) == set(FieldKind)
+    assert _BY_KIND[FieldKind.BOOLEAN] is BoolField
