@@ -99,6 +99,9 @@ async def run(api: str) -> None:
     figure("engine.requests_per_s_queued_beyond_10_max", max(far_rates, default=0.0), "<= 0.2 per s")
     figure("engine.client_cpu_percent_of_one_core", cpu * 100, "<= 15 %")
     figure("engine.poll_wall_s", wall)
+    total = sum(len(v) for v in polls.values())
+    figure("engine.poll_requests_per_s", total / wall)
+    figure("engine.client_cpu_ms_per_poll", cpu * wall / max(total, 1) * 1000)
 
 
 def main() -> int:

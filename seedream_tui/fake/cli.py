@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 from collections.abc import Sequence
@@ -118,8 +119,6 @@ async def _serve(config: FakeConfig, host: str, port: int, cdn_port: int) -> Non
         print(f"Token: {hint}", flush=True)
         if config.state_dir:
             print(f"Jobs are kept in {config.state_dir}", flush=True)
-        for warning in server.state_warnings:
-            print(f"Warning: {warning}", file=sys.stderr, flush=True)
         print("Point the app at the API URL; Ctrl-C stops the server.", flush=True)
         await stop.wait()
     finally:
@@ -136,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = config_from_args(args)
     except ValueError as exc:
         parser.error(str(exc))
+    # the server's warnings (an unreadable saved record, a failed save) as one plain line each on stderr
+    logging.basicConfig(level=logging.WARNING, format="Warning: %(message)s", stream=sys.stderr)
     try:
         asyncio.run(_serve(config, args.host, args.port, args.cdn_port))
     except KeyboardInterrupt:

@@ -201,7 +201,9 @@ class FakeServer:
         return True
 
     def jobs_snapshot(self) -> dict[str, dict[str, Any]]:
-        """The server's own record: request_id -> status, model_id, input, outputs, error, queue_position..."""
+        """The server's own record: request_id -> status, model_id, input, outputs, error, queue_position,
+        ISO ``created_at``/``started_at``/``finished_at`` and unix-float ``created_ts``/``started_ts``/``finished_ts``
+        (None until reached)."""
         return self.board.snapshot()
 
     # ----- output ----------------------------------------------------------------------------------------

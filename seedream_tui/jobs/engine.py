@@ -53,24 +53,33 @@ class PollPolicy:
     running: float = 1.0  # per running job
     queued_near: float = 1.5  # queued at position <= near_positions
     near_positions: int = 10
-    queued_far: float = 5.0  # queued further back
+    queued_far: float = 5.0  # queued further back (at least this)
+    queued_max: float = 30.0  # the longest wait between polls of a queued job
     unknown: float = 2.0
-    jitter: float = 0.1  # +-10 %
+    jitter: float = 0.1  # up to +10 %
     backoff_base: float = 1.0  # on network trouble
     backoff_cap: float = 30.0
     lease: float = 30.0  # polling lease held in history
     download_attempts: int = 4  # tries of one file in a row
     download_rounds: int = 3  # rounds of such tries before a garbled file fails the job
 
-    def interval(self, job: Job, rng: random.Random) -> float:
+    def interval(self, job: Job, rng: random.Random, speed: float | None = None) -> float:
+        """Seconds until the next poll; jitter only lengthens it, so the rate targets hold.
+
+        ``speed`` is how fast the job's queue position has been falling (positions per
+        second): a job far back is asked only about half as often as it takes to come near.
+        """
         if job.status is JobStatus.RUNNING:
             base = self.running
         elif job.status is JobStatus.QUEUED:
             pos = job.queue_position or 0
             base = self.queued_near if pos <= self.near_positions else self.queued_far
+            if pos > self.near_positions and speed:
+                eta = (pos - self.near_positions) / speed
+                base = min(self.queued_max, max(self.queued_far, eta / 2))
         else:
             base = self.unknown
-        return base * rng.uniform(1 - self.jitter, 1 + self.jitter)
+        return base * rng.uniform(1.0, 1.0 + self.jitter)
 
     def backoff(self, failures: int, rng: random.Random, retry_after: float | None = None) -> float:
         if retry_after is not None:
@@ -251,24 +260,29 @@ class JobEngine:
         failures = 0
         bad_downloads = 0  # rounds of cut-short or garbled files
         delay = self.policy.first if job.status is JobStatus.QUEUED else 0.0
+        renew_at = 0.0  # when to renew the polling lease (and re-read the row)
+        seen: tuple[float, int] | None = None  # (time, queue position) of the first poll in the queue
         while self._running:
             if delay:
                 await asyncio.sleep(delay)
-            if not await self.history.try_claim(job.id, self.owner, self.policy.lease):
-                # another instance polls it; follow its progress through the history
-                fresh = await self.history.get(job.id)
-                if fresh is None or fresh.status.terminal:
-                    if fresh is not None and fresh != job:
+            if time.monotonic() >= renew_at:
+                if not await self.history.try_claim(job.id, self.owner, self.policy.lease):
+                    # another instance polls it; follow its progress through the history
+                    fresh = await self.history.get(job.id)
+                    if fresh is None or fresh.status.terminal:
+                        if fresh is not None and fresh != job:
+                            self._emit(fresh)
+                        return
+                    if fresh != job:
                         self._emit(fresh)
+                    job, delay = fresh, self.policy.lease / 3
+                    continue
+                renew_at = time.monotonic() + self.policy.lease / 3
+                # while we hold the lease only this engine changes the row (cancel and delete stop this task)
+                current = await self.history.get(job.id)
+                if current is None or current.status.terminal:
                     return
-                if fresh != job:
-                    self._emit(fresh)
-                job, delay = fresh, self.policy.lease / 3
-                continue
-            current = await self.history.get(job.id)
-            if current is None or current.status.terminal:
-                return  # deleted or finished meanwhile (e.g. cancelled)
-            job = current
+                job = current
             if job.status is JobStatus.SUBMITTING:
                 job = await self._settle_submitting(job)
                 if job.status.terminal:
@@ -308,7 +322,14 @@ class JobEngine:
                 continue
             if job.status.terminal:
                 return
-            delay = self.policy.interval(job, self._rng)
+            speed = None
+            if job.status is JobStatus.QUEUED and job.queue_position is not None:
+                now = time.monotonic()
+                if seen is None:
+                    seen = (now, job.queue_position)
+                elif now > seen[0] and job.queue_position < seen[1]:
+                    speed = (seen[1] - job.queue_position) / (now - seen[0])
+            delay = self.policy.interval(job, self._rng, speed)
 
     async def _settle_submitting(self, job: Job) -> Job:
         """A row left SUBMITTING by a stopped instance: the submit was cut between send and answer.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,13 +29,13 @@ def queue_server() -> Iterator:
         yield server
 
 
-def make_config(base_url: str, *, token: str | None = "test-token", **settings: object) -> AppConfig:
+def make_config(base_url: str, *, token: str | None = "test-token", **settings: Any) -> AppConfig:
     paths = Paths.default(demo=False)
-    return AppConfig(paths, Settings(**settings), base_url, token, demo=False, token_source="test")  # type: ignore[arg-type]
+    return AppConfig(paths, Settings(**settings), base_url, token, demo=False, token_source="test")
 
 
 @pytest.fixture
-def config(queue_server) -> AppConfig:  # type: ignore[no-untyped-def]
+def config(queue_server) -> AppConfig:
     return make_config(queue_server.base_url)
 
 

@@ -21,11 +21,11 @@ sys.path[:0] = [str(HERE), str(ROOT)]
 async def shoot(size: tuple[int, int], out_dir: Path) -> Path:
     from conftest import make_config
     from test_main_snapshots import settle
+    from tui_support import seed_finished_jobs
 
     from seedream_tui.fake.server import FakeConfig, FakeServerThread
     from seedream_tui.paths import Paths
     from seedream_tui.tui.app import SeedreamApp
-    from tui_support import seed_finished_jobs
 
     with tempfile.TemporaryDirectory() as home, FakeServerThread(FakeConfig(workers=1)) as server:
         os.environ["SEEDREAM_TUI_HOME"] = home

@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.message import Message
 from textual.widgets import Select
+from tui_support import wait_for
 
 from seedream_tui.jobs.model import JobStatus
 from seedream_tui.tui.app import SeedreamApp
@@ -15,7 +16,6 @@ from seedream_tui.tui.widgets.job_table import JobTable
 from seedream_tui.tui.widgets.options import OptionsPanel
 from seedream_tui.tui.widgets.preview import PreviewPane
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
-from tui_support import wait_for
 
 
 async def start(app: SeedreamApp, pilot: Any) -> MainScreen:
@@ -25,7 +25,7 @@ async def start(app: SeedreamApp, pilot: Any) -> MainScreen:
     return app.screen
 
 
-async def test_submit_queue_cancel_complete(config, core) -> None:  # type: ignore[no-untyped-def]
+async def test_submit_queue_cancel_complete(config, core) -> None:
     seen: list[Message] = []
     app = SeedreamApp(config, core=core)
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
@@ -55,7 +55,7 @@ async def test_submit_queue_cancel_complete(config, core) -> None:  # type: igno
         await pilot.press("c")
         await wait_for(lambda: table.jobs[ids[-1]].status is JobStatus.CANCELLED, what="cancellation")
         await wait_for(
-            lambda: all(table.jobs[i].status is JobStatus.COMPLETED for i in ids[:2]), timeout=15, what="completion"
+            lambda: all(table.jobs[i].status is JobStatus.COMPLETED for i in ids[:2]), limit=15, what="completion"
         )
         assert table.row_count == 3
         changed = [m for m in seen if isinstance(m, JobChanged)]

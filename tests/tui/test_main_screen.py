@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.notifications import Notify
 from textual.widgets import DataTable, Input, Select
+from tui_support import wait_for
 
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.schema.spec import FieldKind
@@ -16,7 +17,6 @@ from seedream_tui.tui.screens.main import MainScreen
 from seedream_tui.tui.widgets.fields import BoolField, EnumField, NumberField
 from seedream_tui.tui.widgets.options import OptionsPanel
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
-from tui_support import wait_for
 
 FLUX = "blackforestlabs/flux-2/flash/text-to-image"
 
@@ -28,7 +28,7 @@ async def open_main(app: SeedreamApp, pilot: Any) -> MainScreen:
     return app.screen
 
 
-async def test_help_lists_every_binding(config, core) -> None:  # type: ignore[no-untyped-def]
+async def test_help_lists_every_binding(config, core) -> None:
     app = SeedreamApp(config, core=core)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_main(app, pilot)
@@ -56,7 +56,7 @@ async def test_bindings_avoid_keys_that_tmux_or_xterm_swallow() -> None:
             assert binding.id, f"{cls.__name__}:{binding.key} has no id (it could not be remapped)"
 
 
-async def test_empty_prompt_is_shown_at_the_editor_and_nothing_is_sent(config, core) -> None:  # type: ignore[no-untyped-def]
+async def test_empty_prompt_is_shown_at_the_editor_and_nothing_is_sent(config, core) -> None:
     notes: list[Notify] = []
     app = SeedreamApp(config, core=core)
     async with app.run_test(size=(80, 24), message_hook=lambda m: notes.append(m) if isinstance(m, Notify) else None) as pilot:
@@ -68,7 +68,7 @@ async def test_empty_prompt_is_shown_at_the_editor_and_nothing_is_sent(config, c
         assert await core.history.count_jobs() == 0
 
 
-async def test_invalid_number_is_shown_at_its_field(config, core) -> None:  # type: ignore[no-untyped-def]
+async def test_invalid_number_is_shown_at_its_field(config, core) -> None:
     app = SeedreamApp(config, core=core)
     async with app.run_test(size=(80, 24)) as pilot:
         main = await open_main(app, pilot)
@@ -88,7 +88,7 @@ async def test_invalid_number_is_shown_at_its_field(config, core) -> None:  # ty
         await wait_for(lambda: not guidance.has_class("-invalid"), what="the error cleared")
 
 
-async def test_chinese_schema_panel_renders_aligned(config, core) -> None:  # type: ignore[no-untyped-def]
+async def test_chinese_schema_panel_renders_aligned(config, core) -> None:
     app = SeedreamApp(config, core=core)
     async with app.run_test(size=(100, 30)) as pilot:
         main = await open_main(app, pilot)
@@ -106,7 +106,7 @@ async def test_chinese_schema_panel_renders_aligned(config, core) -> None:  # ty
         assert "对于 2K 和 3K" in str(panel.query_one("#field-help").render())
 
 
-async def test_prompt_history_recall_and_word_hint(config, core) -> None:  # type: ignore[no-untyped-def]
+async def test_prompt_history_recall_and_word_hint(config, core) -> None:
     app = SeedreamApp(config, core=core)
     async with app.run_test(size=(80, 24)) as pilot:
         main = await open_main(app, pilot)
@@ -126,7 +126,7 @@ async def test_prompt_history_recall_and_word_hint(config, core) -> None:  # typ
         assert "601/600" in str(editor.border_subtitle)
 
 
-async def test_model_switch_and_load_into_editor(config, core) -> None:  # type: ignore[no-untyped-def]
+async def test_model_switch_and_load_into_editor(config, core) -> None:
     app = SeedreamApp(config, core=core)
     async with app.run_test(size=(80, 24)) as pilot:
         main = await open_main(app, pilot)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tui_support import seed_finished_jobs, wait_for
 
 from seedream_tui.paths import Paths
 from seedream_tui.tui.app import SeedreamApp
 from seedream_tui.tui.screens.main import MainScreen
 from seedream_tui.tui.widgets.preview import PreviewPane
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
-from tui_support import seed_finished_jobs, wait_for
 
 
 def snapshot_app(base_url: str) -> SeedreamApp:
@@ -33,5 +33,5 @@ async def settle(pilot: Any) -> None:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
-def test_main_screen_snapshot(snap_compare, queue_server, size) -> None:  # type: ignore[no-untyped-def]
+def test_main_screen_snapshot(snap_compare, queue_server, size) -> None:
     assert snap_compare(snapshot_app(queue_server.base_url), terminal_size=size, run_before=settle)

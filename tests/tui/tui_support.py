@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 
-async def wait_for(condition: Callable[[], object], *, timeout: float = 10.0, what: str = "condition") -> None:
-    """Await ``condition()`` becoming true, checking often; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+async def wait_for(condition: Callable[[], object], *, limit: float = 10.0, what: str = "condition") -> None:
+    """Await ``condition()`` becoming true, checking often; fail with ``what`` after ``limit`` seconds."""
+    deadline = time.monotonic() + limit
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")

@@ -72,9 +72,10 @@ def elapsed_of(job: Job, now: float) -> float | None:
     return end - start
 
 
-def status_text(job: Job) -> Text:
+def status_text(job: Job) -> str:
     label = job.status.label.split(" ")[0]
-    return Text(label, style=_STATUS_STYLE.get(job.status, ""), no_wrap=True, overflow="ellipsis", end="")
+    style = _STATUS_STYLE.get(job.status)
+    return f"[{style}]{label}[/]" if style else label
 
 
 class JobTable(DataTable[object]):
@@ -132,6 +133,7 @@ class JobTable(DataTable[object]):
         for job in jobs:
             self.upsert(job, sort=False)
         self._sort_keep_cursor()
+        self.call_after_refresh(self.fit_prompt_column)
 
     def upsert(self, job: Job, *, sort: bool = True) -> None:
         """Update the job's cells in place, or add its row (at the top) if it is new."""
@@ -147,6 +149,7 @@ class JobTable(DataTable[object]):
         self.add_row(*cells.values(), key=key)
         if sort:
             self._sort_keep_cursor()
+            self.call_after_refresh(self.fit_prompt_column)
 
     def remove_job(self, job_id: int) -> None:
         if self.jobs.pop(job_id, None) is not None:
@@ -204,9 +207,12 @@ class JobTable(DataTable[object]):
         self.post_message(self.Cancel(job_id))
 
     def on_resize(self) -> None:
+        self.fit_prompt_column()
+
+    def fit_prompt_column(self) -> None:
         """Give the prompt column whatever width the other columns leave (it is cut with an ellipsis)."""
         others = sum(c.get_render_width(self) for key, c in self.columns.items() if key.value != "prompt")
-        width = max(12, self.scrollable_content_region.width - others - 2 * self.cell_padding - 1)
+        width = max(12, self.scrollable_content_region.width - others - 2 * self.cell_padding - 2)
         column = self.columns.get(ColumnKey("prompt"))
         if column is not None and (column.width != width or column.auto_width):
             column.auto_width = False
