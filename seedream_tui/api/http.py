@@ -21,10 +21,15 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=30.0)
 USER_AGENT = f"seedream-tui/{__version__}"
 
 
-def make_http_client(*, timeout: httpx.Timeout = DEFAULT_TIMEOUT, max_connections: int = 32) -> httpx.AsyncClient:
+def make_http_client(
+    *, timeout: httpx.Timeout = DEFAULT_TIMEOUT, max_connections: int = 16, max_keepalive: int = 8
+) -> httpx.AsyncClient:
+    """The shared client. A small keep-alive pool: httpcore checks every pooled connection
+    on each request, so a big idle pool costs CPU on every poll (the engine caps requests
+    in flight at 8 anyway)."""
     return httpx.AsyncClient(
         timeout=timeout,
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive),
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
         trust_env=False,

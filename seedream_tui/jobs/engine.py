@@ -374,7 +374,11 @@ class JobEngine:
                 job = await self.history.set_outputs(job.id, outputs)
                 changes.update(status=JobStatus.DOWNLOADING, queue_position=None, cost=state.cost,
                                started_at=job.started_at or time.time())
-        if changes:
+        if set(changes) == {"queue_position"}:
+            # a queue move alone is not worth a disk write: tell the UI, persist with the next real change
+            job = job.evolve(**changes)
+            self._emit(job)
+        elif changes:
             job = await self._save(job.id, **changes)
         if job.status is JobStatus.DOWNLOADING:
             job = await self._download_all(job)

@@ -8,13 +8,20 @@ generation of one prompt, or a stray file in the images dir (a ``.part`` left be
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import os
+import signal
+import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+from aiohttp import web
+from helpers import wait_for
 from PIL import Image
 
 from seedream_tui.jobs.model import Job, JobStatus
@@ -37,7 +44,7 @@ class AuditResult:
 
     def summary(self) -> str:
         parts = " ".join(f"{name}={n}" for name, n in sorted(self.statuses.items()))
-        return f"jobs={self.jobs} {parts} images={self.images} lost={self.lost}"
+        return f"jobs={self.jobs} {parts} images={self.images}"
 
 
 def server_error_text(error: Any) -> str:
@@ -79,7 +86,7 @@ def audit(
             if [o.url for o in row.outputs] != record["outputs"]:
                 problems.append(f"{where}: outputs differ from the server's")
             for out in row.outputs:
-                problem = _check_image(out.path, out.width, out.height)
+                problem = _check_image(out.path, out.width, out.height) or _check_thumb(out.thumb_path)
                 if problem:
                     problems.append(f"{where} output {out.index}: {problem}")
                 else:
@@ -126,6 +133,17 @@ def _check_image(path: str | None, width: int | None, height: int | None) -> str
     return None
 
 
+def _check_thumb(path: str | None) -> str | None:
+    if not path or not Path(path).is_file():
+        return "no thumbnail"
+    try:
+        with Image.open(path) as img:
+            img.load()
+    except (OSError, ValueError) as exc:
+        return f"the thumbnail does not decode ({exc})"
+    return None
+
+
 class Stopwatch:
     """Wall time of a test section, for the printed figures."""
 
@@ -135,3 +153,99 @@ class Stopwatch:
     @property
     def seconds(self) -> float:
         return time.perf_counter() - self.start
+
+
+class Child:
+    """One app run as a subprocess; its narration is read as it comes so the kill can be aimed."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, stderr: Path) -> None:
+        self.proc = proc
+        self.stderr = stderr
+        self.lines: list[list[str]] = []
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls, script: Path, args: list[str], stderr: Path) -> Child:
+        with stderr.open("wb") as err:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, str(script), *args,
+                stdout=asyncio.subprocess.PIPE, stderr=err, env=dict(os.environ),
+            )
+        return cls(proc, stderr)
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        async for raw in self.proc.stdout:
+            self.lines.append(raw.decode().split())
+
+    def said(self, *words: str) -> bool:
+        return any(line[: len(words)] == list(words) for line in self.lines)
+
+    async def until(self, probe: Callable[[], Any], what: str, within: float = 15.0) -> Any:
+        def check() -> Any:
+            if self.proc.returncode is not None:
+                raise AssertionError(f"the child app ended early: {self.stderr.read_text()[-2000:]}")
+            return probe()
+
+        return await wait_for(check, within, what=what, interval=0.005)
+
+    def kill_now(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+
+    async def reap(self) -> None:
+        await asyncio.wait_for(self.proc.wait(), 10)
+        assert self.proc.returncode == -signal.SIGKILL, self.stderr.read_text()[-2000:]
+        await self._reader
+
+
+
+class HoldingProxy:
+    """A loopback pass-through to the fake API that can sit on a submit's answer after the server made the job.
+
+    The fake server decides everything before it reads a submit's body, so a client killed while the fake
+    delays an answer leaves no job behind. Real networks also lose answers *after* the job exists; with
+    ``hold`` set, this proxy forwards the submit at once and keeps its answer back that long, so a kill in
+    between leaves a job on the server that the app never heard of.
+    """
+
+    _FORWARDED = ("Authorization", "Content-Type", "Accept", "User-Agent")
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.hold = 0.0
+        #: submits the server answered while ``hold`` was set (the job exists from then on)
+        self.held_answers = 0
+        self.base_url = ""
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> HoldingProxy:
+        self._session = aiohttp.ClientSession(auto_decompress=False)
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._forward)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._session is not None:
+            await self._session.close()
+
+    async def _forward(self, request: web.Request) -> web.Response:
+        assert self._session is not None
+        body = await request.read()
+        headers = {k: v for k in self._FORWARDED if (v := request.headers.get(k)) is not None}
+        async with self._session.request(
+            request.method, self.upstream + request.path_qs, data=body or None, headers=headers
+        ) as upstream:
+            data = await upstream.read()
+            answer = {k: v for k in ("Content-Type", "Retry-After") if (v := upstream.headers.get(k)) is not None}
+            status = upstream.status
+        if request.method == "POST" and request.path.startswith("/v1/models/") and self.hold > 0:
+            self.held_answers += 1
+            await asyncio.sleep(self.hold)  # the lost-answer window itself, not a synchronisation
+        return web.Response(status=status, body=data, headers=answer)

@@ -17,16 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
 import random
-import signal
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from helpers import open_core, submits, wait_all_terminal, wait_for
-from rel_support import TEMP_SUFFIXES, Stopwatch, audit
+from rel_support import TEMP_SUFFIXES, Child, HoldingProxy, Stopwatch, audit
 
 from seedream_tui.jobs.engine import UNKNOWN_SUBMIT
 from seedream_tui.jobs.model import JobStatus
@@ -40,49 +36,6 @@ JOBS_PER_CHILD = 3
 SEED = 5150
 
 
-class Child:
-    """One app run as a subprocess; its narration is read as it comes so the kill can be aimed."""
-
-    def __init__(self, proc: asyncio.subprocess.Process, stderr: Path) -> None:
-        self.proc = proc
-        self.stderr = stderr
-        self.lines: list[list[str]] = []
-        self._reader = asyncio.create_task(self._read())
-
-    @classmethod
-    async def start(cls, base_url: str, prefix: str, count: int, stderr: Path) -> Child:
-        with stderr.open("wb") as err:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, str(CHILD), base_url, prefix, str(count),
-                stdout=asyncio.subprocess.PIPE, stderr=err, env=dict(os.environ),
-            )
-        return cls(proc, stderr)
-
-    async def _read(self) -> None:
-        assert self.proc.stdout is not None
-        async for raw in self.proc.stdout:
-            self.lines.append(raw.decode().split())
-
-    def said(self, *words: str) -> bool:
-        return any(line[: len(words)] == list(words) for line in self.lines)
-
-    async def until(self, probe: Callable[[], Any], what: str, within: float = 15.0) -> Any:
-        def check() -> Any:
-            if self.proc.returncode is not None:
-                raise AssertionError(f"the child app ended early: {self.stderr.read_text()[-2000:]}")
-            return probe()
-
-        return await wait_for(check, within, what=what, interval=0.005)
-
-    def kill_now(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-
-    async def reap(self) -> None:
-        await asyncio.wait_for(self.proc.wait(), 10)
-        assert self.proc.returncode == -signal.SIGKILL, self.stderr.read_text()[-2000:]
-        await self._reader
-
-
 def temp_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.name.endswith(TEMP_SUFFIXES)] if root.exists() else []
 
@@ -91,13 +44,17 @@ def result_polls(fake: Any) -> int:
     return sum(1 for r in fake.api_requests if r["method"] == "GET" and r["path"].split("?")[0].endswith("/result"))
 
 
-async def aim(phase: str, child: Child, fake: Any, rng: random.Random, images: Path) -> None:
+async def aim(phase: str, child: Child, fake: Any, rng: random.Random, images: Path, proxy: HoldingProxy) -> None:
     """Wait for the chosen phase to be under way in the child, then SIGKILL it at a seeded moment inside it."""
     if phase == "submit":
-        nth = rng.randint(1, JOBS_PER_CHILD)  # which of its submits to cut; the server holds each answer 0.25 s
+        nth = rng.randint(1, JOBS_PER_CHILD)  # which of its submits to cut
         before = submits(fake)
         await child.until(lambda: submits(fake) >= before + nth, f"submit {nth} to reach the server")
-        delay = rng.uniform(0.0, 0.3)
+        if proxy.hold:  # the job exists on the server once its answer is held: cut inside the hold
+            await child.until(lambda: proxy.held_answers >= nth, "the server to make the job")
+            delay = rng.uniform(0.0, proxy.hold * 0.6)
+        else:  # the server sits on the request before reading it: cut inside that wait
+            delay = rng.uniform(0.0, 0.3)
     elif phase == "poll":
         await child.until(lambda: child.said("ALL-SUBMITTED"), "the child's submits")
         fake.set_config(latency=0.2)  # each poll answer now takes 0.2 s: kill while one is in flight
@@ -116,6 +73,32 @@ async def aim(phase: str, child: Child, fake: Any, rng: random.Random, images: P
     child.kill_now()
 
 
+async def check_after_restart(fake: Any, paths: Paths, prompts: list[str], sent_before: int) -> dict[str, Any]:
+    """Open the core as the next launch would, let it settle, and audit everything; returns the figures."""
+    core = await open_core(fake.base_url)
+    try:
+        rows = await core.history.list_jobs(limit=10_000)
+        rows = await wait_all_terminal(core, [r.id for r in rows], within=20)
+        await wait_for(lambda: core.engine.live_count == 0, 5, what="the engine to let every job go")
+        assert await core.history.integrity_check() == "ok"
+    finally:
+        await core.close()
+    server = fake.jobs_snapshot()
+    result = audit(rows, server, paths.images_dir, prompts=prompts)
+    assert result.problems == []
+    cut = [r for r in rows if r.status is JobStatus.UNKNOWN]
+    assert all(r.error == UNKNOWN_SUBMIT for r in cut)
+    with_id = sum(1 for r in rows if r.request_id is not None)
+    orphans = len(server) - with_id  # made on the server, answer never recorded: an UNKNOWN row each (audited)
+    assert 0 <= orphans <= len(cut)
+    # the restart sent no submit at all, and each row was sent at most once; a POST cut while the fake
+    # server still held it unread made no job, hence "<=" on the left
+    assert submits(fake) == sent_before, "the restarted core sent a submit again"
+    assert len(server) <= submits(fake) <= with_id + len(cut)
+    return {"result": result, "server_jobs": len(server), "submits_sent": submits(fake),
+            "rows_with_request_id": with_id, "unknown_rows": len(cut), "unknown_on_server": orphans}
+
+
 async def test_twenty_kills_lose_nothing_and_never_resubmit(fake_server: Any, tmp_path: Path) -> None:
     fake_server.set_config(workers=4, min_duration=0.2, max_duration=0.4, image_scale=0.1)
     rng = random.Random(SEED)
@@ -126,65 +109,54 @@ async def test_twenty_kills_lose_nothing_and_never_resubmit(fake_server: Any, tm
     kills: collections.Counter[str] = collections.Counter()
     at_kill: collections.Counter[str] = collections.Counter()  # what each kill left behind
     prompts: list[str] = []
+    figures: dict[str, Any] = {}
+    proxy = await HoldingProxy(fake_server.base_url).start()  # the children talk to the API through it
+    try:
+        for round_no, phase in enumerate(schedule):
+            prefix = f"crash r{round_no} {phase}"
+            label = phase
+            if phase == "submit" and kills["submit_answer_lost"] <= kills["submit_held_by_server"]:
+                proxy.hold, proxy.held_answers, label = 0.5, 0, "submit_answer_lost"
+            elif phase == "submit":
+                fake_server.set_config(latency=0.25)
+                label = "submit_held_by_server"
+            child = await Child.start(CHILD, [proxy.base_url, prefix, str(JOBS_PER_CHILD)], tmp_path / f"child{round_no}.err")
+            try:
+                await aim(phase, child, fake_server, rng, paths.images_dir, proxy)
+            finally:
+                if child.proc.returncode is None:
+                    child.kill_now()
+                await child.reap()
+                fake_server.set_config(latency=0.0)
+                proxy.hold = 0.0
+            kills[label] += 1
+            answered = sum(1 for line in child.lines if line[:1] in (["SUBMITTED"], ["REFUSED"]))
+            prompts.extend(f"{prefix} {i}" for i in range(answered))  # the app told its user these were sent
 
-    for round_no, phase in enumerate(schedule):
-        prefix = f"crash r{round_no} {phase}"
-        if phase == "submit":
-            fake_server.set_config(latency=0.25)
-        child = await Child.start(fake_server.base_url, prefix, JOBS_PER_CHILD, tmp_path / f"child{round_no}.err")
-        try:
-            await aim(phase, child, fake_server, rng, paths.images_dir)
-        finally:
-            if child.proc.returncode is None:
-                child.kill_now()
-            await child.reap()
-            fake_server.set_config(latency=0.0)
-        kills[phase] += 1
-        answered = sum(1 for line in child.lines if line[:1] in (["SUBMITTED"], ["REFUSED"]))
-        prompts.extend(f"{prefix} {i}" for i in range(answered))  # the app told its user these were sent
-        sent_before_restart = submits(fake_server)
+            # the file the dead app was writing is sound, before any other process touches it
+            store = await asyncio.to_thread(HistoryStore, paths.history_db)
+            try:
+                assert await asyncio.to_thread(store.integrity_check) == "ok", f"round {round_no} ({label})"
+                left = await asyncio.to_thread(store.live_jobs)
+            finally:
+                await asyncio.to_thread(store.close)
+            at_kill.update(job.status.value for job in left)
+            at_kill["part_files"] += len(temp_files(paths.images_dir))
+            try:
+                figures = await check_after_restart(fake_server, paths, prompts, submits(fake_server))
+            except AssertionError as exc:
+                raise AssertionError(f"round {round_no} ({label}): {exc}") from exc
+    finally:
+        await proxy.stop()
 
-        # 1. the file the dead app was writing is sound, before any other process touches it
-        store = await asyncio.to_thread(HistoryStore, paths.history_db)
-        try:
-            assert await asyncio.to_thread(store.integrity_check) == "ok"
-            left = await asyncio.to_thread(store.live_jobs)
-        finally:
-            await asyncio.to_thread(store.close)
-        at_kill.update(job.status.value for job in left)
-        at_kill["part_files"] += len(temp_files(paths.images_dir))
-
-        # 2. the next launch resumes and settles everything
-        core = await open_core(fake_server.base_url)
-        try:
-            rows = await core.history.list_jobs(limit=10_000)
-            rows = await wait_all_terminal(core, [r.id for r in rows], within=20)
-            await wait_for(lambda: core.engine.live_count == 0, 5, what="the engine to let every job go")
-            assert await core.history.integrity_check() == "ok"
-        finally:
-            await core.close()
-
-        # 3. nothing lost, nothing sent twice, nothing half-written left behind
-        server = fake_server.jobs_snapshot()
-        result = audit(rows, server, paths.images_dir, prompts=prompts)
-        assert result.problems == [], f"round {round_no} ({phase}): {result.problems}"
-        cut = [r for r in rows if r.status is JobStatus.UNKNOWN]
-        assert all(r.error == UNKNOWN_SUBMIT or "dashboard" in (r.error or "") for r in cut)
-        with_id = sum(1 for r in rows if r.request_id is not None)
-        orphans = len(server) - with_id  # made on the server, answer never recorded: one UNKNOWN row each
-        assert 0 <= orphans <= len(cut)
-        # the restart sent no submit at all; each row was sent at most once (a POST cut before the server
-        # read its body made no job, hence <= rather than == on the left)
-        assert submits(fake_server) == sent_before_restart, "the restarted core sent a submit again"
-        assert len(server) <= submits(fake_server) <= with_id + len(cut)
-
+    result = figures.pop("result")
+    extra = " ".join(f"{k}={v}" for k, v in figures.items())
     print(
         f"\nRELIABILITY crashes: kills={sum(kills.values())} by_phase={dict(sorted(kills.items()))} "
-        f"live_at_kill={dict(sorted(at_kill.items()))} {result.summary()} "
-        f"server_jobs={len(server)} submits_sent={submits(fake_server)} rows_with_request_id={with_id} "
-        f"unknown_rows={len(cut)} unknown_on_server={orphans} "
+        f"live_at_kill={dict(sorted(at_kill.items()))} {result.summary()} {extra} "
         f"lost={result.lost} wall={clock.seconds:.1f}s"
     )
-    assert kills == {phase: KILLS // len(PHASES) for phase in PHASES}
+    assert sum(kills.values()) == KILLS
     assert at_kill["submitting"] > 0, "no kill landed between a submit and its answer"
+    assert figures["unknown_on_server"] > 0, "no kill landed after the server made a job but before its answer"
     assert at_kill["downloading"] > 0 and at_kill["part_files"] > 0, "no kill landed mid-download"

@@ -124,6 +124,8 @@ async def test_500_jobs_under_every_fault_lose_nothing(fake_server: Any) -> None
         f"submit_errors={dict(raised)} server_jobs={len(server)} lost={len(problems)} wall={clock.seconds:.1f}s"
     )
     assert problems == []
+    orphans = [rid for rid in server if rid not in {r.request_id for r in rows}]
+    assert all(server[rid]["answer_dropped"] for rid in orphans), "a server job the app never heard of"
     assert integrity == "ok"
     assert result.jobs == JOBS and len(recorder.attempts) == JOBS
     assert posted == recorder.total  # every attempt the engine made reached the server once, none unseen
