@@ -24,11 +24,15 @@ from seedream_tui.jobs.store import AsyncHistory
 from seedream_tui.schema import ModelRegistry, ModelSpec, validate_input
 
 
-def demo_fake_config() -> Any:
-    """Settings of the fake server behind ``--demo``: a visible queue, real-size images."""
+def demo_fake_config(paths: Any) -> Any:
+    """Settings of the fake server behind ``--demo``: a visible queue, real-size images, and
+    its record kept in the demo data dir so jobs left live at quit finish on the next start."""
     from seedream_tui.fake.server import FakeConfig
 
-    return FakeConfig(workers=2, min_duration=2.0, max_duration=6.0, image_scale=1.0)
+    return FakeConfig(
+        workers=2, min_duration=2.0, max_duration=6.0, image_scale=1.0,
+        state_dir=str(paths.profile_data_dir / "fake-server"),
+    )
 
 
 class Core:
@@ -61,7 +65,7 @@ class Core:
         if config.demo and not config.base_url:
             from seedream_tui.fake.server import FakeServerThread
 
-            fake = FakeServerThread(fake_config or demo_fake_config())
+            fake = FakeServerThread(fake_config or demo_fake_config(config.paths))
             await asyncio.to_thread(fake.start)
             config.base_url = fake.base_url
         try:
