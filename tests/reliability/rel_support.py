@@ -162,6 +162,7 @@ class Child:
         self.proc = proc
         self.stderr = stderr
         self.lines: list[list[str]] = []
+        self.killed = False
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -190,7 +191,11 @@ class Child:
         return await wait_for(check, within, what=what, interval=0.005)
 
     def kill_now(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
+        """SIGKILL, once: a second ``send_signal`` would poll (reap) the corpse before asyncio's child
+        watcher does, and the watcher would then report exit code 255 instead of the kill."""
+        if not self.killed and self.proc.returncode is None:
+            self.killed = True
+            self.proc.send_signal(signal.SIGKILL)
 
     async def reap(self) -> None:
         await asyncio.wait_for(self.proc.wait(), 10)

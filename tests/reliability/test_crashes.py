@@ -124,8 +124,7 @@ async def test_twenty_kills_lose_nothing_and_never_resubmit(fake_server: Any, tm
             try:
                 await aim(phase, child, fake_server, rng, paths.images_dir, proxy)
             finally:
-                if child.proc.returncode is None:
-                    child.kill_now()
+                child.kill_now()
                 await child.reap()
                 fake_server.set_config(latency=0.0)
                 proxy.hold = 0.0

@@ -118,7 +118,7 @@ async def test_a_killed_instance_is_taken_over_when_its_lease_runs_out(fake_serv
         rows = await settled_history(8, within=15)
     finally:
         for child in (a, b):
-            if child is not None and child.proc.returncode is None:
+            if child is not None and not child.killed:
                 child.kill_now()
                 await child.reap()
 

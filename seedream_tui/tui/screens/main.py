@@ -65,9 +65,12 @@ class MainScreen(Screen[None]):
         with Horizontal(id="compose"):
             prompt = overrides.get(field.name) if field else None
             default = field.default if field and field.has_default else ""
+            # start empty: the schema's sample prompt is a hint, not text to delete first
+            hint = f"Describe the image… e.g. {default}" if default else "Describe the image…"
             yield PromptArea(
-                str(prompt or default or ""),
+                str(prompt or ""),
                 soft_max_words=field.soft_max_words if field else None,
+                placeholder=hint,
                 id="prompt",
             )
             with Vertical(id="options-pane"):
@@ -93,6 +96,9 @@ class MainScreen(Screen[None]):
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW_BELOW, "-narrow")
         self.set_class(self.size.width >= WIDE_FROM, "-wide")
+        # the class change resizes the editor after it drew its first wrap: redraw once the layout settles,
+        # or the first lines show text wrapped for the old width (seen in tmux at 200x60)
+        self.call_after_refresh(self.query_one(PromptArea).refresh)
 
     def _overrides(self, spec: ModelSpec) -> dict[str, Any]:
         defaults = self.core.config.settings.defaults

@@ -37,8 +37,12 @@ class PromptArea(TextArea):
             super().__init__()
             self.index = index
 
-    def __init__(self, text: str = "", *, soft_max_words: int | None = None, id: str | None = None) -> None:
-        super().__init__(text, soft_wrap=True, id=id, tab_behavior="focus", show_line_numbers=False)
+    def __init__(
+        self, text: str = "", *, soft_max_words: int | None = None, placeholder: str = "", id: str | None = None
+    ) -> None:
+        super().__init__(
+            text, soft_wrap=True, id=id, tab_behavior="focus", show_line_numbers=False, placeholder=placeholder
+        )
         self.soft_max_words = soft_max_words
         self._history: list[str] = []
         self._index = -1
