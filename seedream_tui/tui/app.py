@@ -223,12 +223,19 @@ class SeedreamApp(App[int]):
 
     @staticmethod
     def help_groups() -> list[tuple[str, type[DOMNode]]]:
+        from seedream_tui.tui.screens.detail import JobDetailScreen
+        from seedream_tui.tui.screens.history import HistoryScreen
+        from seedream_tui.tui.screens.settings import SettingsScreen
+
         return [
             ("Everywhere", SeedreamApp),
             ("Main screen", MainScreen),
             ("Prompt editor", PromptArea),
             ("Jobs table", JobTable),
             ("Preview", PreviewPane),
+            ("History", HistoryScreen),
+            ("Job details", JobDetailScreen),
+            ("Settings", SettingsScreen),
         ]
 
     async def action_submit_prompt(self) -> None:

@@ -289,9 +289,9 @@ class JobDetailScreen(ModalScreen[None]):
     """
 
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("x", "cancel_job", "Cancel job"),
-        Binding("c", "copy_request_id", "Copy request id"),
+        Binding("escape", "close", "Close", id="detail-close"),
+        Binding("x", "cancel_job", "Cancel job", tooltip="Cancel the job (only while queued)", id="detail-cancel"),
+        Binding("c", "copy_request_id", "Copy request id", id="detail-copy-id"),
     ]
 
     def __init__(self, core: Any, job_id: int) -> None:

@@ -120,15 +120,15 @@ class HistoryScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("slash", "focus_search", "Search"),
-        Binding("l", "load", "Load"),
-        Binding("r", "rerun", "Re-run"),
-        Binding("e", "export", "Export"),
-        Binding("d", "delete", "Delete"),
-        Binding("delete", "delete", "Delete", show=False),
-        Binding("c", "copy_path", "Copy path"),
-        Binding("u", "copy_url", "Copy URL"),
+        Binding("escape", "back", "Back", id="history-back"),
+        Binding("slash", "focus_search", "Search", id="history-search"),
+        Binding("l", "load", "Load", tooltip="Load the job into the editor", id="history-load"),
+        Binding("r", "rerun", "Re-run", tooltip="Submit the job's input again", id="history-rerun"),
+        Binding("e", "export", "Export", tooltip="Copy the job's images to a folder", id="history-export"),
+        Binding("d", "delete", "Delete", tooltip="Delete the job and its files (asks first)", id="history-delete"),
+        Binding("delete", "delete", "Delete", show=False, id="history-delete-key"),
+        Binding("c", "copy_path", "Copy path", tooltip="Copy the image path (OSC 52)", id="history-copy-path"),
+        Binding("u", "copy_url", "Copy URL", tooltip="Copy the image URL (OSC 52)", id="history-copy-url"),
     ]
 
     def __init__(self, core: Any) -> None:

@@ -117,8 +117,8 @@ class SettingsScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("escape", "close", "Back"),
-        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "close", "Back", id="settings-back"),
+        Binding("ctrl+s", "save", "Save", id="settings-save"),
     ]
 
     def __init__(self, core: Any) -> None:
