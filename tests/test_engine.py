@@ -265,6 +265,24 @@ async def test_second_engine_takes_over_when_the_first_quits(fake_server: Any) -
             await second.close()
 
 
+async def test_an_instance_follows_jobs_another_instance_submits_later(fake_server: Any) -> None:
+    """Two apps open on one history: jobs B submits after A started show up, and finish, in A too."""
+    fake_server.set_config(workers=2, min_duration=0.5, max_duration=0.6)
+    first = await open_core(fake_server.base_url)
+    second = await open_core(fake_server.base_url)
+    try:
+        seen_by_first: list[Job] = []
+        first.subscribe(seen_by_first.append)
+        job = await submit(second, "made by the second app")
+        await wait_all_terminal(second, [job.id], within=10)
+        await wait_for(lambda: any(j.id == job.id and j.status is JobStatus.COMPLETED for j in seen_by_first),
+                       10, what="the first app to learn of the second app's job")
+        assert first.engine.poll_requests == 0  # it only followed, through the history
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_submit_refused_by_the_server_is_recorded_as_failed(fake_server: Any) -> None:
     core = await open_core(fake_server.base_url)
     try:

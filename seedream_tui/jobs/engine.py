@@ -112,6 +112,7 @@ class JobEngine:
         self._submitting: set[int] = set()
         self._listeners: list[Listener] = []
         self._running = False
+        self._adopter: asyncio.Task[None] | None = None
         #: requests sent by pollers (for benchmarks)
         self.poll_requests = 0
 
@@ -150,11 +151,30 @@ class JobEngine:
             # a row another live instance is submitting right now must not be touched, and one left by a
             # crashed instance is settled as soon as that instance's lease runs out, not only at a later start
             self._track(job)
+        self._adopter = asyncio.create_task(self._adopt_new_rows(), name="adopt-live-jobs")
         return live
+
+    async def _adopt_new_rows(self) -> None:
+        """Pick up live rows another app instance created after our start.
+
+        Their owner holds the lease, so we only follow them through the history (and
+        show their progress); if that instance dies, its lease runs out and we poll them.
+        """
+        while self._running:
+            await asyncio.sleep(self.policy.lease / 3)
+            with contextlib.suppress(Exception):  # a busy database must not end the loop
+                for job in await self.history.live_jobs():
+                    if job.id not in self._submitting:
+                        self._track(job)
 
     async def stop(self) -> None:
         """Stop polling; live jobs stay live in history for the next start."""
         self._running = False
+        if self._adopter is not None:
+            self._adopter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._adopter
+            self._adopter = None
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
@@ -358,6 +378,12 @@ class JobEngine:
                 changes["status"] = JobStatus.QUEUED
             if state.queue_position != job.queue_position:
                 changes["queue_position"] = state.queue_position
+            if status is RemoteStatus.WAITING and not _plainly_waiting(state):  # unreadable: keep asking, say so
+                text = f"Waiting: {_unknown_status(state)}"
+                if job.error == text:
+                    changes.pop("error", None)
+                else:
+                    changes["error"] = text
         elif status is RemoteStatus.IN_PROGRESS:
             if job.status is not JobStatus.RUNNING:
                 changes.update(status=JobStatus.RUNNING, queue_position=None, started_at=job.started_at or time.time())
@@ -405,6 +431,21 @@ class JobEngine:
                     await asyncio.sleep(self.policy.backoff(attempt, self._rng))
             job = await self.history.update_output(job.id, saved)
         return await self._save(job.id, status=JobStatus.COMPLETED, error=None, finished_at=time.time())
+
+
+#: status words other backends use for "not started yet": waiting, and nothing worth a sentence
+_WAITING_WORDS = frozenset({"pending", "starting", "waiting", "submitted", "created", "scheduled", "preparing"})
+
+
+def _plainly_waiting(state: RequestState) -> bool:
+    word = (state.raw_status or "").strip().lower()
+    return word in _WAITING_WORDS
+
+
+def _unknown_status(state: RequestState) -> str:
+    raw = state.raw.get("status") if isinstance(state.raw, dict) else None
+    shown = repr(raw)[:60] if raw is not None else "none"
+    return f"RunComfy reports a status this app does not know ({shown}); it keeps checking."
 
 
 def _exists(path: str | None) -> bool:
