@@ -23,6 +23,8 @@ class SeedreamCommands(Provider):
             ("Open history", "Browse, search and reuse past jobs (F2 / ctrl+r)", partial(run, "history")),
             ("Open settings", "Image mode, theme, notifications, defaults, token (F3)", partial(run, "settings")),
             ("Toggle theme", "Switch between dark and light (ctrl+t)", partial(run, "toggle_theme")),
+            ("Save options as defaults", "The panel's values become this model's defaults (F10)",
+             partial(run, "screen.save_defaults")),
             ("Help: keys", "Every key binding (F1 / ?)", partial(run, "help")),
         ]
         core = app.core

@@ -154,3 +154,26 @@ def test_every_field_kind_has_a_widget() -> None:
 
     assert set(_BY_KIND) == set(FieldKind)
     assert _BY_KIND[FieldKind.BOOLEAN] is BoolField
+
+
+async def test_f10_saves_the_panel_as_this_models_defaults(config, core) -> None:
+    from seedream_tui.config import load_settings
+
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await open_main(app, pilot)
+        main.options.load({"resolution": "2K", "output_format": "jpeg"})
+        main.options.query_one(Select).focus()  # not the editor: F10 is a screen key
+        await pilot.press("f10")
+        await wait_for(lambda: config.paths.settings_file.exists(), what="the settings file")
+        saved, warnings = load_settings(config.paths)
+        assert warnings == []
+        spec = core.registry.default()
+        defaults = saved.defaults[spec.model_id]
+        assert defaults["resolution"] == "2K" and defaults["output_format"] == "jpeg"
+        assert "prompt" not in defaults
+        # a panel built afresh for this model (as at the next start) begins from the saved values
+        await main.set_model(core.registry.get(FLUX))
+        await main.set_model(spec)
+        await pilot.pause()
+        assert main.options.values()["resolution"] == "2K"

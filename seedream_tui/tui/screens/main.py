@@ -6,6 +6,7 @@ preview becomes a tab next to the job table (``p`` or a click on the tab switche
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -16,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Select, Tab, Tabs
 
 from seedream_tui.api.errors import ApiError, InvalidInputError
+from seedream_tui.config import save_settings
 from seedream_tui.jobs.model import Job
 from seedream_tui.schema.spec import ModelSpec
 from seedream_tui.tui.messages import JobChanged
@@ -45,6 +47,8 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s,f5", "submit", "Submit", id="submit", tooltip="Validate and submit the prompt"),
         Binding("f4", "switch_model", "Model", id="switch-model", tooltip="Choose the model"),
+        Binding("f10", "save_defaults", "Save defaults", id="save-defaults", show=False,
+                tooltip="Save the current options as this model's defaults"),
         Binding("ctrl+g", "toggle_focus", "Jobs", id="focus-jobs", show=False, tooltip="Jump between prompt and jobs"),
         Binding("ctrl+o", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show (narrow) or zoom the preview"),
     ]
@@ -207,6 +211,24 @@ class MainScreen(Screen[None]):
         self.table.upsert(job)
         self.table.select_job(job.id)
         self.preview.show_job(job)
+
+    # --- defaults -----------------------------------------------------------------------------------------
+    async def action_save_defaults(self) -> None:
+        """Keep the panel's values as this model's defaults (settings.toml), so every start begins there."""
+        values = {k: v for k, v in self.options.values().items() if v is not None}
+        field = prompt_field(self.spec)
+        if field is not None:
+            values.pop(field.name, None)  # a default prompt would be a surprise: the editor starts empty
+        settings = self.core.config.settings
+        settings.defaults[self.spec.model_id] = values
+        if self.spec.key != self.spec.model_id:
+            settings.defaults.pop(self.spec.key, None)  # an older per-file entry would shadow this one
+        try:
+            await asyncio.to_thread(save_settings, self.core.paths, settings)
+        except OSError as exc:
+            self.notify(f"Could not save the defaults: {exc.strerror or exc}.", severity="error")
+            return
+        self.notify(f"Saved these options as the defaults for {self.spec.title or self.spec.model_id}.")
 
     # --- models ---------------------------------------------------------------------------------------------
     def action_switch_model(self) -> None:
