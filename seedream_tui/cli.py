@@ -29,6 +29,7 @@ from typing import Any
 from seedream_tui import __version__
 from seedream_tui.api.errors import ApiError, InvalidInputError
 from seedream_tui.config import IMAGE_MODES, AppConfig, ConfigError, resolve_config, save_token
+from seedream_tui.jobs.store_schema import HistoryError
 from seedream_tui.paths import Paths
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_NETWORK, EXIT_AUTH, EXIT_JOB, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
@@ -123,9 +124,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ApiError as exc:
         print(f"seedream-tui: {exc}", file=sys.stderr)
         return exc.exit_code
+    except HistoryError as exc:  # an unusable data folder or history file: its sentence names the path
+        print(f"seedream-tui: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except Exception as exc:  # the last line of defence: a sentence, never a traceback
         logging.getLogger(__name__).exception("unexpected error")
-        print(f"seedream-tui: unexpected error: {exc}. Details are in the log file.", file=sys.stderr)
+        text = str(exc).rstrip(". ") or type(exc).__name__
+        print(f"seedream-tui: unexpected error: {text}. Details are in the log file.", file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -168,6 +173,8 @@ async def _headless(args: argparse.Namespace, config: AppConfig) -> int:
             "No API token: set RUNCOMFY_API_TOKEN, run 'seedream-tui token', or try --demo.", EXIT_AUTH
         )
     core = await Core.open(config)
+    for error in core.registry.errors:  # a broken schema file is skipped, never silently
+        print(f"seedream-tui: schema skipped: {error}", file=sys.stderr)
     try:
         handler = _COMMANDS[args.command]
         return await handler(core, args)
@@ -267,10 +274,10 @@ async def _finish(core: Any, job: Any, args: argparse.Namespace) -> int:
             await core.export([job.id], out)
     if getattr(args, "json", False):
         _print_job(job, True)
-    elif job.status.terminal and job.outputs:
+    elif job.status.terminal and any(o.path for o in job.outputs):
         for o in job.outputs:
-            target = (args.out / Path(o.path).name) if getattr(args, "out", None) and o.path else o.path
-            print(target)
+            if o.path:  # an output that was never saved has nothing to print
+                print((args.out / Path(o.path).name) if getattr(args, "out", None) else o.path)
     else:
         print(f"job {job.id} {job.status.label}: request {job.request_id}")
         if not getattr(args, "wait", False):
@@ -281,20 +288,49 @@ async def _finish(core: Any, job: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_stdin_prompt() -> str:
+    """The prompt piped in, as UTF-8; bytes that are not UTF-8 are refused with a sentence."""
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CliError(
+            f"The prompt on stdin is not UTF-8 text (invalid byte at position {exc.start}).", EXIT_INPUT
+        ) from None
+
+
+def _is_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 async def _cmd_submit(core: Any, args: argparse.Namespace) -> int:
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    from seedream_tui.schema import validate_input
+
+    prompt = _read_stdin_prompt() if args.prompt == "-" else args.prompt
+    if not _is_text(prompt):  # undecodable bytes on the command line arrive as lone surrogates
+        raise CliError("The prompt is not UTF-8 text: check the terminal's encoding.", EXIT_INPUT)
     model = args.model or core.config.settings.default_model
     try:
         spec = core.registry.get(model)
     except KeyError:
-        known = ", ".join(s.model_id for s in core.registry.list())
+        known = ", ".join(dict.fromkeys(s.model_id for s in core.registry.list()))
         raise CliError(f"Unknown model {model!r}; known models: {known}.", EXIT_INPUT) from None
-    inputs = {**core.config.settings.defaults.get(spec.model_id, {}), **_parse_sets(spec, args.sets), "prompt": prompt}
+    from_settings = core.config.settings.defaults.get(spec.model_id, {})
+    inputs = {**from_settings, **_parse_sets(spec, args.sets), "prompt": prompt}
+    for warning in validate_input(spec, inputs).warnings.values():  # soft advice: said, then submitted
+        print(f"seedream-tui: warning: {warning}", file=sys.stderr)
     try:
         await core.start()
         job = await core.submit(spec, inputs)
     except InvalidInputError as exc:
-        raise CliError(str(exc), EXIT_INPUT) from None
+        given = {item.partition("=")[0].strip() for item in args.sets}
+        blamed = sorted({f.field for f in exc.fields if f.field and f.field in from_settings and f.field not in given})
+        where = f" ({', '.join(blamed)} comes from [defaults] in {core.paths.settings_file}.)" if blamed else ""
+        raise CliError(f"{exc}{where}", EXIT_INPUT) from None
     print(f"Submitted job {job.id} (request {job.request_id}).", file=sys.stderr)
     return await _finish(core, job, args)
 
@@ -351,8 +387,11 @@ async def _cmd_export(core: Any, args: argparse.Namespace) -> int:
     ids = [(await _find(core, ident)).id for ident in args.ids]
     try:
         written = await core.export(ids, args.to)
-    except (LookupError, OSError) as exc:
+    except LookupError as exc:
         raise CliError(f"Export failed: {exc}") from None
+    except OSError as exc:  # "[Errno 17] File exists: '…'" becomes "File exists (…)" with the folder named
+        reason = f"{exc.strerror} ({exc.filename})" if exc.strerror and exc.filename else exc.strerror or str(exc)
+        raise CliError(f"Export failed: the images could not be copied to {args.to}: {reason.rstrip('.')}.") from None
     for path in written:
         print(path)
     return EXIT_OK

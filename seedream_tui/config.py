@@ -166,15 +166,20 @@ def read_token_file(paths: Paths) -> str | None:
     return text or None
 
 
+#: public kind markers a token may start with: not secret, so the mask may show them (a random
+#: token's first characters are secret, however much they look like a prefix)
+PUBLIC_TOKEN_PREFIXES = ("rc_",)
+
+
 def mask_token(token: str | None) -> str:
-    """Enough to recognise a token (at most a third of it shows), never enough to use it."""
+    """Enough to recognise a token, never enough to use it: of its secret part only the last
+    4 characters show (after a known public prefix such as ``rc_``)."""
     if not token:
         return "(not set)"
     if len(token) < 12:
         return "•" * 6
-    if len(token) < 24:
-        return f"…{token[-4:]}"
-    return f"{token[:3]}…{token[-4:]}"
+    prefix = next((p for p in PUBLIC_TOKEN_PREFIXES if token.startswith(p)), "") if len(token) >= 24 else ""
+    return f"{prefix}…{token[-4:]}"
 
 
 @dataclass
@@ -182,7 +187,8 @@ class AppConfig:
     paths: Paths
     settings: Settings
     base_url: str
-    token: str | None
+    #: never in repr(): a config shown in a crash report (Textual prints locals) must not show it
+    token: str | None = field(repr=False)
     demo: bool = False
     token_source: str = "none"
     warnings: list[str] = field(default_factory=list)
@@ -191,7 +197,8 @@ class AppConfig:
 def resolve_config(
     *, demo: bool = False, base_url: str | None = None, env: dict[str, str] | None = None
 ) -> AppConfig:
-    """Build the run's configuration. Raises ConfigError for a refused base URL.
+    """Build the run's configuration. Raises ConfigError for a refused base URL or an unusable
+    token in the environment.
 
     In demo mode the base URL is filled in later by whoever starts the fake server.
     """
@@ -205,7 +212,11 @@ def resolve_config(
     else:
         for name in TOKEN_ENVS:
             if env.get(name, "").strip():
-                token, source = env[name].strip(), f"environment ({name})"
+                try:  # a newline or space would reach the HTTP layer as a broken header value
+                    token = check_token(env[name])
+                except ConfigError as exc:
+                    raise ConfigError(f"{str(exc).rstrip('.')} (it comes from {name}).") from None
+                source = f"environment ({name})"
                 break
         else:
             token = read_token_file(paths)

@@ -82,6 +82,9 @@ class RunComfyClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    def _auth_header(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"} if self._token else {}
+
     # ------------------------------------------------------------ endpoints
     async def submit(self, model_id: str, inputs: dict[str, Any]) -> SubmitResult:
         """POST the input; never retried here. A lost answer raises SubmitOutcomeUnknown."""
@@ -161,8 +164,6 @@ class RunComfyClient:
         if _origin(url) != self._origin:  # the token only ever goes to the API origin
             raise _final(ProtocolError("Refusing to send the API token to a host other than the API's own."))
         headers = {"Accept": "application/json"}
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
         content: bytes | None = None
         if json_body is not None:
             headers["Content-Type"] = "application/json"
@@ -173,7 +174,11 @@ class RunComfyClient:
                     f"The input cannot be sent as JSON ({exc}).", fields=[FieldError(None, str(exc))]
                 ) from None
         try:
-            request = self.http.build_request(method, url, headers=headers, params=params, content=content)
+            # the token goes straight into httpx's Headers (whose repr hides it), never into a local
+            # that a crash report listing locals (Textual's) would print
+            request = self.http.build_request(
+                method, url, headers={**headers, **self._auth_header()}, params=params, content=content
+            )
         except UnicodeEncodeError:  # httpx sends header values as ASCII; say so instead of a traceback
             raise AuthError(
                 "The API token contains characters that cannot be sent (only plain ASCII is allowed): "

@@ -141,7 +141,9 @@ class DownloadError(ApiError):
 
     ``kind`` says what retrying can do: "network" (the CDN is unreachable: wait and
     retry, however long), "integrity" (a cut-short or garbled file: retry a few times),
-    "permanent" (a refused URL, an oversized file, not an image: retrying cannot help).
+    "permanent" (a refused URL, an oversized file, not an image: retrying cannot help),
+    "local" (this machine could not store it: disk full, unusable folder; wait and retry, the
+    paid image is not given up).
     """
 
     retryable = True

@@ -6,6 +6,8 @@
 - A size cap; a short body (truncated) is an error; the bytes must decode as an image
   of an expected type, within a pixel limit (decompression bombs are refused).
 - File names come from the request id and the index, never from the URL.
+- A local failure (disk full, images folder unusable) is a DownloadError of kind "local"
+  with a sentence, and no partial file stays behind.
 - PNGs get the prompt and options embedded as iTXt chunks (provenance).
 - A thumbnail is cached; all blocking work runs in threads.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import os
 import re
@@ -36,7 +39,8 @@ MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
 #: 4704x2016 is the largest Seedream tier; allow headroom, refuse bombs
 MAX_PIXELS = 64_000_000
 THUMB_SIZE = (512, 512)
-FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp", "GIF": "gif"}
+#: what a text-to-image model delivers; anything else (a GIF under a .png URL, say) is refused
+FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
 _IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -48,6 +52,32 @@ def check_output_url(url: str) -> None:
     if parts.scheme == "http" and is_loopback_host(parts.hostname):
         return
     raise DownloadError(f"Refusing to download {url[:120]!r}: output files must come from an https URL.", kind="permanent")
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:.0f} MB"
+
+
+def local_failure(exc: OSError, where: Path) -> DownloadError:
+    """The sentence for a download that failed on this machine, not on the network.
+
+    Kind "local": retrying later can work (once there is space again), so the job waits rather than fails
+    and the paid image is not given up.
+    """
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DownloadError(
+            f"The disk is full: the image could not be saved in {where}. Free some space; the download is retried.",
+            kind="local",
+        )
+    if exc.errno == errno.EROFS:
+        return DownloadError(f"The images folder {where} is on a read-only disk; the image could not be saved.",
+                             kind="local")
+    reason = exc.strerror or type(exc).__name__
+    culprit = f" ({exc.filename})" if exc.filename else ""
+    return DownloadError(
+        f"The image could not be saved in {where}: {reason}{culprit}. Check that the folder can be written to.",
+        kind="local",
+    )
 
 
 def safe_name(request_id: str) -> str:
@@ -77,7 +107,10 @@ class Downloader:
     ) -> OutputFile:
         """Download one output; returns it with path, size, format, dimensions and thumbnail."""
         day_dir = self.target_path(request_id, index, "x", when).parent
-        await asyncio.to_thread(day_dir.mkdir, parents=True, exist_ok=True)
+        try:
+            await asyncio.to_thread(day_dir.mkdir, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise local_failure(exc, self.images_dir) from None
         tmp = day_dir / f".{safe_name(request_id)}-{index}.part"
         try:
             size = await self._stream_to(url, tmp)
@@ -87,9 +120,11 @@ class Downloader:
                 size = (await asyncio.to_thread(tmp.stat)).st_size
             final = self.target_path(request_id, index, "jpg" if fmt == "jpeg" else fmt, when)
             await asyncio.to_thread(os.replace, tmp, final)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 await asyncio.to_thread(tmp.unlink, missing_ok=True)
+            if isinstance(exc, OSError):
+                raise local_failure(exc, day_dir) from None
             raise
         thumb = await asyncio.to_thread(self._make_thumb, final)
         return OutputFile(index, url, str(final), width, height, fmt, size, str(thumb) if thumb else None)
@@ -125,7 +160,7 @@ class Downloader:
         declared = int(declared_text) if declared_text.isdigit() else None
         if declared is not None and declared > self.max_bytes:
             raise DownloadError(
-                f"The image is {declared / 1e6:.0f} MB, over the {self.max_bytes / 1e6:.0f} MB limit; not downloaded.",
+                f"The image is {_mb(declared)}, over the {_mb(self.max_bytes)} limit; not downloaded.",
                 kind="permanent",
             )
         received = 0
@@ -135,7 +170,7 @@ class Downloader:
                 received += len(chunk)
                 if received > self.max_bytes:
                     raise DownloadError(
-                        f"The image is over the {self.max_bytes / 1e6:.0f} MB limit; the download was stopped.",
+                        f"The image is over the {_mb(self.max_bytes)} limit; the download was stopped.",
                         kind="permanent",
                     )
                 await asyncio.to_thread(fh.write, chunk)

@@ -181,7 +181,11 @@ def connect(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise HistoryError(f"Cannot create the folder for the job history at {path}: {exc}.") from exc
+        culprit = f": {exc.filename}" if exc.filename else ""
+        raise HistoryError(
+            f"Cannot create the folder {path.parent} for the job history ({exc.strerror or exc}{culprit}). "
+            "Check that no file is in the way and that the folder can be written to."
+        ) from exc
     try:
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
     except sqlite3.Error as exc:
