@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("--to", type=Path, required=True, metavar="DIR")
 
+    p = sub.add_parser("fetch-model", parents=[common],
+                       help="download a model's input schema from RunComfy into your models/ folder")
+    p.add_argument("model_id", help="e.g. blackforestlabs/flux-2/flash/text-to-image")
+
     sub.add_parser("token", help="store the API token (read from stdin or asked for), mode 0600")
     sub.add_parser("fake-server", add_help=False, help="run the fake RunComfy server (see fake-server --help)")
     return parser
@@ -168,7 +172,7 @@ def _store_token() -> int:
 async def _headless(args: argparse.Namespace, config: AppConfig) -> int:
     from seedream_tui.jobs.service import Core
 
-    if not config.demo and not config.token and args.command in ("submit", "rerun", "cancel"):
+    if not config.demo and not config.token and args.command in ("submit", "rerun", "cancel", "fetch-model"):
         raise CliError(
             "No API token: set RUNCOMFY_API_TOKEN, run 'seedream-tui token', or try --demo.", EXIT_AUTH
         )
@@ -397,6 +401,29 @@ async def _cmd_export(core: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _cmd_fetch_model(core: Any, args: argparse.Namespace) -> int:
+    """Save ``GET /v1/models/{id}`` as a schema file: a new model is a file, not new code."""
+    from seedream_tui.schema import SchemaError, parse_schema
+
+    model_id = args.model_id.strip().strip("/")
+    detail = await core.client.model_detail(model_id)
+    detail.setdefault("model_id", model_id)
+    name = model_id.replace("/", "__")
+    try:
+        spec = parse_schema(detail, source=f"RunComfy model detail of {model_id}", key=name, model_id=model_id)
+    except SchemaError as exc:
+        raise CliError(f"RunComfy's schema for {model_id} cannot be used: {exc.reason}") from None
+    target = core.paths.user_models_dir / f"{name}.json"
+    text = json.dumps(detail, ensure_ascii=False, indent=2)
+    try:
+        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(target.write_text, text, "utf-8")
+    except OSError as exc:
+        raise CliError(f"Could not write {target}: {exc.strerror or exc}.") from None
+    print(f"Saved {spec.title or model_id} ({len(spec.fields)} options) to {target}.")
+    return EXIT_OK
+
+
 _COMMANDS = {
     "submit": _cmd_submit,
     "status": _cmd_status,
@@ -404,4 +431,5 @@ _COMMANDS = {
     "rerun": _cmd_rerun,
     "history": _cmd_history,
     "export": _cmd_export,
+    "fetch-model": _cmd_fetch_model,
 }
