@@ -280,13 +280,14 @@ class JobEngine:
         failures = 0
         bad_downloads = 0  # rounds of cut-short or garbled files
         delay = self.policy.first if job.status is JobStatus.QUEUED else 0.0
-        renew_at = 0.0  # when to renew the polling lease (and re-read the row)
+        expiry = 0.0  # when our polling lease runs out (monotonic estimate)
         seen: tuple[float, int] | None = None  # (time, queue position) of the first poll in the queue
         while self._running:
-            if delay:
-                await asyncio.sleep(delay)
-            if time.monotonic() >= renew_at:
-                if not await self.history.try_claim(job.id, self.owner, self.policy.lease):
+            # the lease must cover the coming sleep and the poll after it, or another instance could take the
+            # job over while we sleep; renew when less than half a lease would be left at wake-up
+            if time.monotonic() + delay + self.policy.lease / 2 >= expiry:
+                hold = delay + self.policy.lease
+                if not await self.history.try_claim(job.id, self.owner, hold):
                     # another instance polls it; follow its progress through the history
                     fresh = await self.history.get(job.id)
                     if fresh is None or fresh.status.terminal:
@@ -295,14 +296,17 @@ class JobEngine:
                         return
                     if fresh != job:
                         self._emit(fresh)
-                    job, delay = fresh, self.policy.lease / 3
+                    job, delay = fresh, 0.0
+                    await asyncio.sleep(self.policy.lease / 3)
                     continue
-                renew_at = time.monotonic() + self.policy.lease / 3
+                expiry = time.monotonic() + hold
                 # while we hold the lease only this engine changes the row (cancel and delete stop this task)
                 current = await self.history.get(job.id)
                 if current is None or current.status.terminal:
                     return
-                job = current
+                job = current.evolve(queue_position=job.queue_position) if current.status is job.status else current
+            if delay:
+                await asyncio.sleep(delay)
             if job.status is JobStatus.SUBMITTING:
                 job = await self._settle_submitting(job)
                 if job.status.terminal:

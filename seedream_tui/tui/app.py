@@ -19,7 +19,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import LoadingIndicator, Static
+from textual.widgets import Static
 
 from seedream_tui.config import AppConfig, save_settings
 from seedream_tui.jobs.model import Job, JobStatus
@@ -85,8 +85,8 @@ class SeedreamApp(App[int]):
         self.startup_error: str | None = None
 
     def compose(self) -> ComposeResult:
+        # a still line, no spinner: an animation would compete for the CPU with the start-up it waits for
         yield Static("Starting seedream-tui…", id="splash-text")
-        yield LoadingIndicator(id="splash")
 
     def on_mount(self) -> None:
         theme = self.config.settings.theme
@@ -105,9 +105,8 @@ class SeedreamApp(App[int]):
             core = self.core or await Core.open(self.config)
             self.core = core
             self._unsubscribe = core.subscribe(self._job_callback)
-            for job in await core.history.live_jobs():
-                self._statuses[job.id] = job.status
-            await core.start()
+            for job in await core.start():  # the resumed live jobs (one history read, not two)
+                self._statuses.setdefault(job.id, job.status)
         except Exception as exc:  # a sentence on stderr (run_tui prints it) and exit code 1
             self.startup_error = f"Could not start the job core: {exc}"
             self.exit(1, return_code=1)
@@ -116,7 +115,6 @@ class SeedreamApp(App[int]):
             self.notify(str(error), title="Schema skipped", severity="warning", timeout=10)
         self.main_screen = MainScreen(core)
         await self.push_screen(self.main_screen)
-        await self.query("#splash").remove()  # its animation would keep ticking under the main screen
         if not self.config.demo and not self.config.token:
             self._ask_token()
 

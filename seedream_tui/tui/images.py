@@ -20,6 +20,7 @@ MODES = ("auto", "tgp", "sixel", "halfcell", "unicode", "off")
 
 _widget_class: type[Widget] | None = None
 _mode: str = "off"
+_coarse: bool = False
 
 
 def resolve_mode(requested: str | None, setting: str | None, env: Mapping[str, str] | None = None) -> str:
@@ -68,9 +69,9 @@ def configure(mode: str) -> str:
 
     A forced mode skips textual-image's terminal queries (they cost time and, in tmux, can eat a keystroke).
     """
-    global _widget_class, _mode
+    global _widget_class, _mode, _coarse
     if mode == "off":
-        _widget_class, _mode = None, "off"
+        _widget_class, _mode, _coarse = None, "off", False
         return _mode
     if mode == "auto":
         from textual_image import widget as tiw
@@ -85,6 +86,12 @@ def configure(mode: str) -> str:
         "unicode": tiw.UnicodeImage,
     }
     _widget_class, _mode = classes[mode], mode
+    if mode == "auto":
+        from textual_image import renderable
+
+        _coarse = renderable.Image in (renderable.HalfcellImage, renderable.UnicodeImage)
+    else:
+        _coarse = mode in ("halfcell", "unicode")
     return _mode
 
 
@@ -95,3 +102,9 @@ def image_widget_class() -> type[Widget] | None:
 
 def current_mode() -> str:
     return _mode
+
+
+def coarse() -> bool:
+    """True when images are drawn with character cells (halfcell/unicode): a few pixels per cell are enough,
+    so a small thumbnail can stand in for the full image (see ``thumbs.load_preview``)."""
+    return _coarse

@@ -20,7 +20,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 from textual.worker import get_current_worker
 
-from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.jobs.model import Job, JobStatus, OutputFile
+from seedream_tui.tui import images, thumbs
 from seedream_tui.tui.images import image_widget_class
 
 #: statuses a user may still cancel (the server refuses once a job runs)
@@ -168,15 +169,15 @@ def job_report(job: Job) -> Text:
     return t
 
 
-def _decode_thumbnail(path: str, box: tuple[int, int]) -> Any:
-    """Open and shrink an image once, in a worker thread, to about the preview's pixel size."""
-    from PIL import Image as PILImage
-
-    with PILImage.open(path) as img:
-        img.load()
-        small = img.convert("RGB") if img.mode not in ("RGB", "RGBA") else img.copy()
-    small.thumbnail(box)
-    return small
+def _decode_thumbnail(path: str, box: tuple[int, int], output: OutputFile | None = None) -> Any:
+    """Open and shrink an image once, in a worker thread, to about the preview's pixel size (cached)."""
+    return thumbs.load_preview(
+        path,
+        box,
+        thumb_path=output.thumb_path if output else None,
+        size=(output.width, output.height) if output else None,
+        coarse=images.coarse(),
+    )
 
 
 class JobPreview(Vertical):
@@ -221,7 +222,8 @@ class JobPreview(Vertical):
         if same_files and self.has_class("-has-image"):
             return
         self.remove_class("-has-image")
-        path = next((f.path for f in job.outputs if f.path), None)
+        output = next((f for f in job.outputs if f.path), None)
+        path = output.path if output else None
         if image_widget_class() is None:
             placeholder.update("Image preview is off (Settings → image mode).")
         elif path is None:
@@ -230,13 +232,13 @@ class JobPreview(Vertical):
             placeholder.update("Loading image…")
             box = self.query_one("#preview-image-box")
             pixels = (max(80, box.size.width * 10), max(80, box.size.height * 20))
-            self._load_image(job.id, path, pixels)
+            self._load_image(job.id, path, pixels, output)
 
     @work(thread=True, exclusive=True, group="preview-image", exit_on_error=False)
-    def _load_image(self, job_id: int, path: str, box: tuple[int, int]) -> None:
+    def _load_image(self, job_id: int, path: str, box: tuple[int, int], output: OutputFile | None = None) -> None:
         worker = get_current_worker()
         try:
-            image = _decode_thumbnail(path, box)
+            image = _decode_thumbnail(path, box, output)
         except FileNotFoundError:
             self.app.call_from_thread(self._image_failed, job_id, "The image file is missing.")
             return

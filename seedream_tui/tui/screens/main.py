@@ -31,7 +31,11 @@ if TYPE_CHECKING:
 
 NARROW_BELOW = 120
 WIDE_FROM = 160
-INITIAL_JOBS = 200
+#: the job table starts with the newest jobs only (a history may hold 100,000); older pages load on demand
+INITIAL_JOBS = 100
+PAGE_JOBS = 100
+#: load the next older page when the cursor is this many rows from the bottom
+PREFETCH_ROWS = 20
 
 
 def model_choices(specs: list[ModelSpec]) -> list[tuple[str, str]]:
@@ -61,6 +65,8 @@ class MainScreen(Screen[None]):
             self.spec = core.registry.get(settings.default_model)
         except KeyError:
             self.spec = core.registry.default()
+        self._older_exhausted = False
+        self._loading_older = False
 
     # --- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -132,6 +138,7 @@ class MainScreen(Screen[None]):
         except Exception as exc:  # HistoryError and friends: a sentence, not a crash
             self.notify(f"Could not read the job history: {exc}", severity="error")
             return
+        self._older_exhausted = len(jobs) < INITIAL_JOBS
         self.table.set_jobs(jobs)
         self.editor.set_history(prompts)
         if jobs:
@@ -148,6 +155,25 @@ class MainScreen(Screen[None]):
     @on(JobTable.Highlighted)
     def _highlighted(self, message: JobTable.Highlighted) -> None:
         self.preview.show_job(self.table.jobs.get(message.job_id) if message.job_id is not None else None)
+        if self.table.cursor_row >= self.table.row_count - PREFETCH_ROWS:
+            self._load_older()
+
+    @work(group="main-older")
+    async def _load_older(self) -> None:
+        """Append the next page of older jobs (keyset paging on the id): the table never holds the whole history."""
+        if self._older_exhausted or self._loading_older or not self.table.jobs:
+            return
+        self._loading_older = True
+        try:
+            jobs = await self.core.history.list_jobs(limit=PAGE_JOBS, before_id=min(self.table.jobs))
+        except Exception as exc:  # HistoryError and friends: a sentence, not a crash
+            self.notify(f"Could not read the job history: {exc}", severity="error")
+            return
+        finally:
+            self._loading_older = False
+        self._older_exhausted = len(jobs) < PAGE_JOBS
+        if jobs:
+            self.table.set_jobs(jobs)
 
     @on(JobTable.Open)
     def _open(self, message: JobTable.Open) -> None:

@@ -1,7 +1,8 @@
 """The preview pane: the selected job's images, drawn inline, one at a time.
 
-Decoding and shrinking happen in a thread (``asyncio.to_thread``): the widget gets one small PIL image,
-sized to about the pane's pixels, so drawing stays cheap even for a 4K result over SSH. With images off
+Decoding and shrinking happen in a thread (``asyncio.to_thread``, see ``thumbs``): the widget gets one small
+PIL image, sized to about the pane's pixels, so drawing stays cheap even for a 4K result over SSH; the last
+few are cached, and cell-drawn modes start from the downloader's thumbnail. With images off
 (``--image-mode off``) or before a job has images, the pane shows a line of status text instead.
 """
 
@@ -9,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from PIL import Image as PILImage
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,16 +21,12 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from seedream_tui.jobs.model import Job, JobStatus
-from seedream_tui.tui import images
+from seedream_tui.tui import images, thumbs
 
 
-def load_thumbnail(path: str, max_px: tuple[int, int]) -> PILImage.Image:
-    """Decode ``path`` and shrink it to fit ``max_px`` (runs in a thread)."""
-    with PILImage.open(path) as img:
-        img.load()
-        out = img.convert("RGB") if img.mode not in ("RGB", "RGBA") else img.copy()
-    out.thumbnail(max_px)
-    return out
+def load_thumbnail(path: str, max_px: tuple[int, int]) -> Any:
+    """Decode ``path`` and shrink it to fit ``max_px`` (runs in a thread; cached)."""
+    return thumbs.load_preview(path, max_px)
 
 
 def cell_pixels() -> tuple[int, int]:
@@ -134,8 +130,16 @@ class PreviewPane(Vertical, can_focus=True):
         cw, ch = cell_pixels()
         width = max(1, self.content_size.width) * cw
         height = max(1, self.content_size.height) * ch
+        output = next((o for o in self.job.outputs if o.path == path), None) if self.job is not None else None
         try:
-            thumb = await asyncio.to_thread(load_thumbnail, path, (width, height))
+            thumb = await asyncio.to_thread(
+                thumbs.load_preview,
+                path,
+                (width, height),
+                thumb_path=output.thumb_path if output else None,
+                size=(output.width, output.height) if output else None,
+                coarse=images.coarse(),
+            )
         except (OSError, ValueError) as exc:
             self.query_one("#preview-status", Static).update(f"Could not open the image {path}: {exc}.")
             self._hide_image()

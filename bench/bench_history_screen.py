@@ -1,0 +1,83 @@
+"""The history screen over 100,000 jobs (`python bench/bench_history_screen.py`).
+
+In-process, through Textual's Pilot (headless, 200x50), with a real ``Core`` on a seeded demo-profile
+history. Two figures, each a median over several runs:
+
+* open: from the F2 key press to the first frame holding the screen's first page of rows;
+* search: from the (debounced) search being applied to the first frame holding the new first page
+  (the 0.2 s typing debounce itself is left out: it is a deliberate wait, not work).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from pathlib import Path
+
+from _common import figure, temp_home
+from _tui_common import FrameWatch, bench_config, seed_history
+
+N_JOBS = 100_000
+RUNS = 7
+QUERIES = ["fox", "golden dragon", "sunset", "watercolor cat", "misty forest", "pixel art robot", "狐狸"]
+
+
+async def run() -> None:
+    from textual.widgets import DataTable, Input
+
+    from seedream_tui.tui import images
+    from seedream_tui.tui.app import SeedreamApp
+    from seedream_tui.tui.screens.history import HistoryScreen
+    from seedream_tui.tui.screens.main import MainScreen
+
+    images.configure("halfcell")
+    app = SeedreamApp(bench_config())
+    async with app.run_test(size=(200, 50)) as pilot:
+        watch = FrameWatch(app)
+        await watch.wait(lambda: isinstance(app.screen, MainScreen) and app.screen.table.row_count > 0)
+        opens = []
+        for _ in range(RUNS):
+            def first_page() -> bool:
+                screen = app.screen
+                return isinstance(screen, HistoryScreen) and screen.query_one(DataTable).row_count > 0
+
+            watch.arm(first_page)
+            t0 = time.perf_counter()
+            await pilot.press("f2")
+            opens.append((await watch.fired() - t0) * 1000)
+            await pilot.press("escape")
+            await watch.wait(lambda: isinstance(app.screen, MainScreen))
+        figure("history_screen.open_first_page_median_ms", statistics.median(opens), "≤ 150 ms")
+        print(f"# open runs ms: {[round(x) for x in opens]}")
+
+        await pilot.press("f2")
+        await watch.wait(first_page)
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        table = screen.query_one(DataTable)
+        searches = []
+        for query in QUERIES:
+            screen.query_one("#history-search", Input).value = query
+            generation = screen._generation
+            def new_page(generation: int = generation) -> bool:
+                return screen._generation > generation and screen._loading is None and table.row_count > 0
+
+            watch.arm(new_page)
+            t0 = time.perf_counter()
+            screen._apply_search()
+            searches.append((await watch.fired() - t0) * 1000)
+        figure("history_screen.search_to_drawn_median_ms", statistics.median(searches), "≤ 30 ms median")
+        print(f"# search runs ms: {dict(zip(QUERIES, [round(x, 1) for x in searches], strict=True))}")
+
+
+def main() -> None:
+    t_start = time.perf_counter()
+    home = temp_home()
+    seed_history(Path(home) / "data" / "demo" / "history.sqlite3", N_JOBS)
+    asyncio.run(run())
+    figure("history_screen.total_s", time.perf_counter() - t_start)
+
+
+if __name__ == "__main__":
+    main()

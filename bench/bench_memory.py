@@ -1,0 +1,111 @@
+"""Resident memory after browsing 1,000 finished jobs' previews (`python bench/bench_memory.py`).
+
+In-process through Textual's Pilot (headless, 200x50, halfcell images) with a real ``Core``. The
+history holds 1,000 COMPLETED jobs whose outputs are real 2304x1728 PNGs: ``N_FILES`` distinct files
+shared round-robin (more than any decode cache holds, so every step decodes). The history screen (F2,
+paged) is opened and the cursor moved down through all 1,000 rows; at every step the bench waits for
+the preview to draw that job's image, so each of the 1,000 previews really is decoded and drawn.
+RSS is read from /proc/self/status (VmRSS) before browsing and after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from pathlib import Path
+
+from _common import figure, temp_home
+from _tui_common import FrameWatch, bench_config, make_pngs, rss_mb
+
+N_JOBS = 1000
+N_FILES = 20
+
+
+def seed(db: Path, pngs: list[Path], thumbs_dir: Path) -> None:
+    from seedream_tui.jobs.downloads import Downloader
+    from seedream_tui.jobs.model import JobStatus, OutputFile
+    from seedream_tui.jobs.store import HistoryStore
+
+    # each download also leaves the downloader's small thumbnail, as in real use
+    maker = Downloader(None, db.parent / "images", thumbs_dir)  # type: ignore[arg-type]
+    thumbs = [maker._make_thumb(png) for png in pngs]
+
+    store = HistoryStore(db)
+    try:
+        for i in range(N_JOBS):
+            job = store.create_job("bytedance/seedream-5/lite/text-to-image", {"prompt": f"memory bench job {i}"})
+            store.update_job(job.id, status=JobStatus.COMPLETED, finished_at=time.time())
+            png = pngs[i % len(pngs)]
+            thumb = thumbs[i % len(pngs)]
+            output = OutputFile(0, f"https://cdn.example/{i}.png", str(png), 2304, 1728, "png", png.stat().st_size,
+                                str(thumb) if thumb else None)
+            store.set_outputs(job.id, [output])
+    finally:
+        store.close()
+
+
+async def run() -> None:
+    from textual.coordinate import Coordinate
+    from textual.widgets import DataTable
+
+    from seedream_tui.tui import images
+    from seedream_tui.tui.app import SeedreamApp
+    from seedream_tui.tui.screens.detail import JobPreview
+    from seedream_tui.tui.screens.history import HistoryScreen
+    from seedream_tui.tui.screens.main import MainScreen
+
+    images.configure("halfcell")
+    app = SeedreamApp(bench_config())
+    async with app.run_test(size=(200, 50)) as pilot:
+        watch = FrameWatch(app)
+        await watch.wait(lambda: isinstance(app.screen, MainScreen) and app.screen.table.row_count > 0)
+        gc.collect()
+        before = rss_mb()
+        figure("memory.rss_before_browsing_mb", before)
+        watch.arm(lambda: isinstance(app.screen, HistoryScreen) and app.screen.query_one(DataTable).row_count > 0)
+        await pilot.press("f2")
+        await watch.fired()
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        table = screen.query_one(DataTable)
+        preview = screen.query_one(JobPreview)
+        t0 = time.perf_counter()
+        seen = set()
+        peak = before
+        for step in range(N_JOBS):
+            job_id = int(table.coordinate_to_cell_key(Coordinate(step, 0)).row_key.value or 0)
+
+            def drawn(job_id: int = job_id) -> bool:
+                return (preview.job is not None and preview.job.id == job_id and preview.has_class("-has-image")
+                        and bool(preview.query("#preview-image")))
+
+            if step:
+                watch.arm(drawn)
+                table.action_cursor_down()  # what the Down key does, without Pilot's settle-down waits
+                await watch.fired()
+            elif not drawn():
+                await watch.wait(drawn)
+            seen.add(job_id)
+            if step % 100 == 99:
+                peak = max(peak, rss_mb())
+        browse_s = time.perf_counter() - t0
+        gc.collect()
+        after = rss_mb()
+        figure("memory.previews_browsed", len(seen))
+        figure("memory.browse_per_job_ms", browse_s * 1000 / N_JOBS)
+        figure("memory.rss_peak_sampled_mb", max(peak, after))
+        figure("memory.rss_after_browsing_mb", after, "≤ 200 MB")
+
+
+def main() -> None:
+    t_start = time.perf_counter()
+    home = temp_home()
+    pngs = make_pngs(Path(home) / "pngs", N_FILES)
+    seed(Path(home) / "data" / "demo" / "history.sqlite3", pngs, Path(home) / "cache" / "demo-thumbs")
+    asyncio.run(run())
+    figure("memory.total_s", time.perf_counter() - t_start)
+
+
+if __name__ == "__main__":
+    main()
