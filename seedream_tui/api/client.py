@@ -60,6 +60,11 @@ class RunComfyClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
 
+    def set_base_url(self, base_url: str) -> None:
+        """Point the client at another API origin (the demo server, once it has started)."""
+        self.base_url = base_url.rstrip("/")
+        self._origin = _origin(self.base_url)
+
     # ----------------------------------------------------------------- token
     def set_token(self, token: str | None) -> None:
         self._token = token

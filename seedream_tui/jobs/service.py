@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -54,14 +55,31 @@ class Core:
         self.client = client
         self.engine = engine
         self._fake = fake
+        #: demo server settings not started yet (``defer_backend``): started by the first call that needs it
+        self._pending_fake: Any = None
+        self._backend_lock = asyncio.Lock()
         self._closed = False
 
     @classmethod
     async def open(
-        cls, config: AppConfig, *, policy: PollPolicy | None = None, max_in_flight: int = 8, fake_config: Any = None
+        cls,
+        config: AppConfig,
+        *,
+        policy: PollPolicy | None = None,
+        max_in_flight: int = 8,
+        fake_config: Any = None,
+        defer_backend: bool = False,
     ) -> Core:
-        """Open everything. In demo mode with no base URL, start the bundled fake server first."""
+        """Open everything. In demo mode with no base URL, start the bundled fake server first.
+
+        ``defer_backend`` (the TUI): open the history now and start the demo server only when
+        ``start()`` or a job action needs it, so the first frame does not wait for aiohttp.
+        """
         fake = None
+        if config.demo and not config.base_url and defer_backend:
+            core = await cls._open_parts(config, None, policy, max_in_flight)
+            core._pending_fake = fake_config or demo_fake_config(config.paths)
+            return core
         if config.demo and not config.base_url:
             from seedream_tui.fake.server import FakeServerThread
 
@@ -69,12 +87,16 @@ class Core:
             await asyncio.to_thread(fake.start)
             config.base_url = fake.base_url
         try:
-            registry = await asyncio.to_thread(ModelRegistry, config.paths.user_models_dir)
-            history = await AsyncHistory.open(config.paths.history_db)
+            return await cls._open_parts(config, fake, policy, max_in_flight)
         except BaseException:
             if fake is not None:
                 await asyncio.to_thread(fake.stop)
             raise
+
+    @classmethod
+    async def _open_parts(cls, config: AppConfig, fake: Any, policy: PollPolicy | None, max_in_flight: int) -> Core:
+        registry = await asyncio.to_thread(ModelRegistry, config.paths.user_models_dir)
+        history = await AsyncHistory.open(config.paths.history_db)
         http = make_http_client()
         client = RunComfyClient(config.base_url, config.token, http=http)
         downloader = Downloader(http, config.paths.images_dir, config.paths.thumbs_dir)
@@ -82,8 +104,24 @@ class Core:
         return cls(config, registry=registry, history=history, client=client, engine=engine, fake=fake)
 
     # ------------------------------------------------------------------ jobs
+    async def _ensure_backend(self) -> None:
+        """Start the deferred demo server (once) and point the client at it."""
+        if self._pending_fake is None:
+            return
+        async with self._backend_lock:
+            if self._pending_fake is None:
+                return
+            module = await asyncio.to_thread(importlib.import_module, "seedream_tui.fake.server")
+            fake = module.FakeServerThread(self._pending_fake)
+            await asyncio.to_thread(fake.start)
+            self._fake = fake
+            self.config.base_url = fake.base_url
+            self.client.set_base_url(fake.base_url)
+            self._pending_fake = None
+
     async def start(self) -> list[Job]:
         """Resume polling every non-terminal job in history."""
+        await self._ensure_backend()
         return await self.engine.start()
 
     def subscribe(self, callback: Callable[[Job], None]) -> Callable[[], None]:
@@ -100,9 +138,11 @@ class Core:
 
     async def submit(self, spec: ModelSpec, inputs: dict[str, Any]) -> Job:
         cleaned = self.validate(spec, inputs)
+        await self._ensure_backend()
         return await self.engine.submit(spec.model_id, cleaned)
 
     async def cancel(self, job_id: int) -> str:
+        await self._ensure_backend()
         return await self.engine.cancel(job_id)
 
     async def rerun(self, job_id: int) -> Job:
@@ -112,6 +152,7 @@ class Core:
         try:
             spec = self.registry.get(job.model_id)
         except KeyError:
+            await self._ensure_backend()
             return await self.engine.submit(job.model_id, dict(job.inputs))
         return await self.submit(spec, dict(job.inputs))
 

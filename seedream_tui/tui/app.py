@@ -102,11 +102,10 @@ class SeedreamApp(App[int]):
     @work(group="core-open", exclusive=True)
     async def _open_core(self) -> None:
         try:
-            core = self.core or await Core.open(self.config)
+            # the history first: the main screen shows it while the (demo) backend starts
+            core = self.core or await Core.open(self.config, defer_backend=True)
             self.core = core
             self._unsubscribe = core.subscribe(self._job_callback)
-            for job in await core.start():  # the resumed live jobs (one history read, not two)
-                self._statuses.setdefault(job.id, job.status)
         except Exception as exc:  # a sentence on stderr (run_tui prints it) and exit code 1
             self.startup_error = f"Could not start the job core: {exc}"
             self.exit(1, return_code=1)
@@ -117,6 +116,11 @@ class SeedreamApp(App[int]):
         await self.push_screen(self.main_screen)
         if not self.config.demo and not self.config.token:
             self._ask_token()
+        try:
+            for job in await core.start():  # the resumed live jobs (one history read, not two)
+                self._statuses.setdefault(job.id, job.status)
+        except Exception as exc:
+            self.notify(f"Could not resume polling: {exc}", severity="error", timeout=15)
 
     def _ask_token(self) -> None:
         try:
