@@ -28,7 +28,7 @@ from seedream_tui.schema import ModelRegistry, ModelSpec, validate_input
 def demo_fake_config(paths: Any) -> Any:
     """Settings of the fake server behind ``--demo``: a visible queue, real-size images, and
     its record kept in the demo data dir so jobs left live at quit finish on the next start."""
-    from seedream_tui.fake.server import FakeConfig
+    from seedream_tui.fake.faults import FakeConfig  # not fake.server: that imports aiohttp
 
     return FakeConfig(
         workers=2, min_duration=2.0, max_duration=6.0, image_scale=1.0,

@@ -70,6 +70,8 @@ class MainScreen(Screen[None]):
 
     # --- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        # size classes before the first style pass: setting them at the first resize restyles everything twice
+        self._size_classes(self.app.size.width)
         field = prompt_field(self.spec)
         overrides = self._overrides(self.spec)
         with Horizontal(id="compose"):
@@ -103,12 +105,18 @@ class MainScreen(Screen[None]):
         self.query_one(PromptArea).focus()
         self._load_history()
 
+    def _size_classes(self, width: int) -> bool:
+        """Set the layout classes for ``width``; True when they changed."""
+        before = (self.has_class("-narrow"), self.has_class("-wide"))
+        self.set_class(width < NARROW_BELOW, "-narrow")
+        self.set_class(width >= WIDE_FROM, "-wide")
+        return before != (self.has_class("-narrow"), self.has_class("-wide"))
+
     def on_resize(self) -> None:
-        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
-        self.set_class(self.size.width >= WIDE_FROM, "-wide")
-        # the class change resizes the editor after it drew its first wrap: redraw once the layout settles,
-        # or the first lines show text wrapped for the old width (seen in tmux at 200x60)
-        self.call_after_refresh(self.query_one(PromptArea).refresh)
+        if self._size_classes(self.size.width):
+            # the class change resizes the editor after it drew its first wrap: redraw once the layout
+            # settles, or the first lines show text wrapped for the old width (seen in tmux at 200x60)
+            self.call_after_refresh(self.query_one(PromptArea).refresh)
 
     def _overrides(self, spec: ModelSpec) -> dict[str, Any]:
         defaults = self.core.config.settings.defaults
