@@ -48,11 +48,14 @@ async def run() -> None:
             opens.append((await watch.fired() - t0) * 1000)
             await pilot.press("escape")
             await watch.wait(lambda: isinstance(app.screen, MainScreen))
+        # the first open builds the screen; later ones reuse it (the app keeps one) and refresh its rows
+        figure("history_screen.first_open_ms", opens[0])
         figure("history_screen.open_first_page_median_ms", statistics.median(opens), "≤ 150 ms")
         print(f"# open runs ms: {[round(x) for x in opens]}")
 
+        watch.arm(first_page)  # before the key: the page may be drawn before press() returns
         await pilot.press("f2")
-        await watch.wait(first_page)
+        await watch.fired()
         screen = app.screen
         assert isinstance(screen, HistoryScreen)
         table = screen.query_one(DataTable)

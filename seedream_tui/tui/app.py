@@ -200,8 +200,17 @@ class SeedreamApp(App[int]):
             return
         from seedream_tui.tui.screens.history import HistoryScreen
 
-        core = self.core
-        self._push_once(HistoryScreen, lambda: HistoryScreen(core))
+        if isinstance(self.screen, HistoryScreen):
+            return
+        # one history screen for the session: reopening it shows the last view at once and refreshes it,
+        # instead of building and styling a new screen each time
+        if not self.is_screen_installed("history"):
+            self.install_screen(HistoryScreen(self.core), name="history")
+        else:
+            screen = self.get_screen("history")
+            if isinstance(screen, HistoryScreen):
+                screen.reopen()
+        self.push_screen("history")
 
     async def action_settings(self) -> None:
         if self.core is None:

@@ -17,12 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 from textual.worker import get_current_worker
 
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
 from seedream_tui.tui import images, thumbs
 from seedream_tui.tui.images import image_widget_class
+from seedream_tui.tui.widgets.keyhints import KeyHints
 
 #: statuses a user may still cancel (the server refuses once a job runs)
 CANCELLABLE = frozenset({JobStatus.SUBMITTING, JobStatus.QUEUED})
@@ -311,7 +312,7 @@ class JobDetailScreen(ModalScreen[None]):
                 yield Button("Copy request id (c)", id="detail-copy")
                 yield Button("Cancel job (x)", id="detail-cancel", variant="error", disabled=True)
                 yield Button("Close (esc)", id="detail-close", variant="primary")
-        yield Footer()
+        yield KeyHints()
 
     async def on_mount(self) -> None:
         self.query_one("#detail-box").border_title = f"Job #{self.job_id}"

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Select, Tab, Tabs
+from textual.widgets import Select, Tab, Tabs
 
 from seedream_tui.api.errors import ApiError, InvalidInputError
 from seedream_tui.config import save_settings
@@ -22,6 +22,7 @@ from seedream_tui.jobs.model import Job
 from seedream_tui.schema.spec import ModelSpec
 from seedream_tui.tui.messages import JobChanged
 from seedream_tui.tui.widgets.job_table import JobTable
+from seedream_tui.tui.widgets.keyhints import KeyHints
 from seedream_tui.tui.widgets.options import OptionsPanel, prompt_field
 from seedream_tui.tui.widgets.preview import PreviewPane
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
@@ -98,7 +99,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="results"):
             yield JobTable(id="jobs")
             yield PreviewPane(id="preview")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         self.query_one("#options-pane").border_title = "Options"

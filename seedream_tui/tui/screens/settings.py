@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
+from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from seedream_tui.config import (
     DEFAULT_BASE_URL,
@@ -30,6 +30,7 @@ from seedream_tui.config import (
     save_settings,
 )
 from seedream_tui.tui.screens.detail import error_sentence
+from seedream_tui.tui.widgets.keyhints import KeyHints
 
 TOKEN_HELP = (
     "Get an API token from your account settings on runcomfy.com (or set RUNCOMFY_API_TOKEN instead). "
@@ -168,7 +169,7 @@ class SettingsScreen(Screen[None]):
             with Horizontal(id="settings-buttons"):
                 yield Button("Cancel (esc)", id="settings-cancel")
                 yield Button("Save (ctrl+s)", id="settings-save", variant="primary")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         self.title = "Settings"

@@ -1,0 +1,26 @@
+"""The one-line key hints that replace Textual's Footer: right keys per screen, clicks press them."""
+
+from __future__ import annotations
+
+from test_main_screen import open_main
+from tui_support import wait_for
+
+from seedream_tui.tui.app import SeedreamApp
+from seedream_tui.tui.screens.history import HistoryScreen
+from seedream_tui.tui.widgets.keyhints import KeyHints
+
+
+async def test_hints_follow_the_screen_and_a_click_presses_the_key(config, core) -> None:
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(120, 30)) as pilot:
+        main = await open_main(app, pilot)
+        hints = main.query_one(KeyHints)
+        await wait_for(lambda: "Submit" in hints.hints(), what="the main screen's hints")
+        text = hints.hints()
+        assert "History" in text and "Quit" in text and "Re-run" not in text
+        start = text.index("f2")
+        await pilot.click(KeyHints, offset=(start, 0))
+        await wait_for(lambda: isinstance(app.screen, HistoryScreen), what="the history screen")
+        history_hints = app.screen.query_one(KeyHints)
+        await wait_for(lambda: "Re-run" in history_hints.hints(), what="the history screen's hints")
+        assert "Submit" not in history_hints.hints()
