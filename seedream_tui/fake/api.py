@@ -7,8 +7,10 @@ Every ``/v1`` answer first passes :meth:`ApiRoutes._gate`, which applies latency
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -37,6 +39,25 @@ def drop_connection(request: web.Request) -> web.Response:
         request.transport.close()
     return web.Response(status=204)
 
+
+
+Handler = Callable[[Any, web.Request], Awaitable[web.Response]]
+
+
+def _gated(handler: Handler) -> Handler:
+    """Run the fault gate first (recording, latency, auth, 429, 5xx, drops); its answer wins."""
+
+    @functools.wraps(handler)
+    async def gated(self: Any, request: web.Request) -> web.Response:
+        try:
+            refused = await self._gate(request)
+        except _Dropped:
+            return drop_connection(request)
+        if refused is not None:
+            return refused
+        return await handler(self, request)
+
+    return gated
 
 class ApiRoutes:
     def __init__(self, server: FakeServer) -> None:
@@ -205,37 +226,22 @@ class ApiRoutes:
             return drop_connection(request)  # the job exists but the client never hears of it
         return web.json_response({"request_id": job.request_id, **self._urls(job.request_id)})
 
+    @_gated
     async def model_detail(self, request: web.Request) -> web.Response:
-        try:
-            refused = await self._gate(request)
-        except _Dropped:
-            return drop_connection(request)
-        if refused is not None:
-            return refused
         model = self.s.models.get(request.match_info["model_id"])
         if model is None:
             return self.error(400, 400001, f"Unknown model id: {request.match_info['model_id']}.")
         return web.json_response(model.detail())
 
+    @_gated
     async def status(self, request: web.Request) -> web.Response:
-        try:
-            refused = await self._gate(request)
-        except _Dropped:
-            return drop_connection(request)
-        if refused is not None:
-            return refused
         job = self._find(request)
         if isinstance(job, web.Response):
             return job
         return self._answer(self._state_body(job))
 
+    @_gated
     async def result(self, request: web.Request) -> web.Response:
-        try:
-            refused = await self._gate(request)
-        except _Dropped:
-            return drop_connection(request)
-        if refused is not None:
-            return refused
         job = self._find(request)
         if isinstance(job, web.Response):
             return job
@@ -263,13 +269,8 @@ class ApiRoutes:
         self.s.count_fault("api_body_style")
         return api_body_answer(body, style)
 
+    @_gated
     async def cancel(self, request: web.Request) -> web.Response:
-        try:
-            refused = await self._gate(request)
-        except _Dropped:
-            return drop_connection(request)
-        if refused is not None:
-            return refused
         job = self._find(request)
         if isinstance(job, web.Response):
             return job
