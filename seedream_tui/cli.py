@@ -19,6 +19,7 @@ import getpass
 import json
 import logging
 import logging.handlers
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -119,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("seedream-tui: interrupted; live jobs are kept and resume on the next start.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (`seedream-tui history | head`): not an error; silence the final flush
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except CliError as exc:
         print(f"seedream-tui: {exc}", file=sys.stderr)
         return exc.code

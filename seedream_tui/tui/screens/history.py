@@ -401,6 +401,9 @@ class HistoryScreen(Screen[None]):
 
     # ---------------------------------------------------------------- actions
     def action_back(self) -> None:
+        if isinstance(self.focused, Input | Select):
+            self.query_one(DataTable).focus()  # leave the search box or a filter first, like a browser
+            return
         if self.app.screen is self and len(self.app.screen_stack) > 1:
             self.app.pop_screen()
 
