@@ -32,13 +32,12 @@ from PIL import Image
 
 from seedream_tui.api.errors import DownloadError
 from seedream_tui.config import is_loopback_host
-from seedream_tui.jobs.model import OutputFile
+from seedream_tui.jobs.model import THUMB_SIZE, OutputFile
 from seedream_tui.jobs.pngmeta import itxt_chunk
 
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
 #: 4704x2016 is the largest Seedream tier; allow headroom, refuse bombs
 MAX_PIXELS = 64_000_000
-THUMB_SIZE = (512, 512)
 #: what a text-to-image model delivers; anything else (a GIF under a .png URL, say) is refused
 FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
 _IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"

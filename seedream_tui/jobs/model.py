@@ -6,6 +6,10 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+#: the bounding box of the cached thumbnail of each output: big enough for a pixel-protocol (sixel,
+#: kitty) preview pane of ~100 cells, so previews skip decoding the full image
+THUMB_SIZE = (1024, 1024)
+
 
 class JobStatus(StrEnum):
     #: row written, submit not yet answered

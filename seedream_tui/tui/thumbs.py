@@ -4,7 +4,8 @@ A 2304x1728 PNG takes ~100 ms to decode, and the preview shows it at about the p
 So: when images are drawn with character cells (halfcell/unicode: one or two pixels per cell), the
 downloader's 512-px thumbnail holds all the detail the pane can show and decodes ~20x faster; it is
 scaled to the size the full image would have had, so the layout does not change. Pixel protocols
-(sixel, kitty) get the full image. The last few results are kept in a small LRU, so stepping back and
+(sixel, kitty) use the thumbnail too when it is at least as large as the pane (the downloader
+makes it 1024 px), else the full image. The last few results are kept in a small LRU, so stepping back and
 forth through jobs does not decode again, and browsing 1,000 jobs never holds more than a few images.
 Everything here runs in worker threads; the lock guards the cache only.
 """
@@ -16,11 +17,14 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from seedream_tui.jobs.model import THUMB_SIZE
+
 if TYPE_CHECKING:
     from PIL.Image import Image
 
 #: decoded previews kept (each is about pane-sized: ~2 MB at 900x800 RGB)
 CACHE_SIZE = 8
+
 
 _Key = tuple[str, tuple[int, int], bool]
 _cache: OrderedDict[_Key, Image] = OrderedDict()
@@ -53,11 +57,15 @@ def load_preview(
             _cache.move_to_end(key)
             return cached
     image = None
-    if coarse and thumb_path and size and size[0] and size[1]:
-        try:
-            image = _from_thumb(thumb_path, fitted((size[0], size[1]), box))
-        except (OSError, ValueError):
-            image = None  # a missing or broken thumbnail: decode the full image instead
+    if thumb_path and size and size[0] and size[1]:
+        target = fitted((size[0], size[1]), box)
+        thumb = fitted((size[0], size[1]), THUMB_SIZE)
+        # cells show less than the thumbnail holds; pixel protocols need it to be at least the target size
+        if coarse or (thumb[0] >= target[0] and thumb[1] >= target[1]):
+            try:
+                image = _from_thumb(thumb_path, target)
+            except (OSError, ValueError):
+                image = None  # a missing or broken thumbnail: decode the full image instead
     if image is None:
         image = _decode(path, box)
     with _lock:
