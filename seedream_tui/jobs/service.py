@@ -12,7 +12,9 @@ import importlib
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+import httpx
 
 from seedream_tui.api.client import RunComfyClient
 from seedream_tui.api.errors import FieldError, InvalidInputError
@@ -95,9 +97,22 @@ class Core:
 
     @classmethod
     async def _open_parts(cls, config: AppConfig, fake: Any, policy: PollPolicy | None, max_in_flight: int) -> Core:
-        registry = await asyncio.to_thread(ModelRegistry, config.paths.user_models_dir)
-        history = await AsyncHistory.open(config.paths.history_db)
-        http = make_http_client()
+        # the three are independent; the http client loads the CA bundle (~40 ms): none of it on the event loop
+        results = await asyncio.gather(
+            asyncio.to_thread(ModelRegistry, config.paths.user_models_dir),
+            AsyncHistory.open(config.paths.history_db),
+            asyncio.to_thread(make_http_client),
+            return_exceptions=True,
+        )
+        failure = next((r for r in results if isinstance(r, BaseException)), None)
+        if failure is not None:  # close what did open, then report the first problem
+            for part in results:
+                if isinstance(part, AsyncHistory):
+                    await part.close()
+                elif isinstance(part, httpx.AsyncClient):
+                    await part.aclose()
+            raise failure
+        registry, history, http = cast(tuple[ModelRegistry, AsyncHistory, httpx.AsyncClient], tuple(results))
         client = RunComfyClient(config.base_url, config.token, http=http)
         downloader = Downloader(http, config.paths.images_dir, config.paths.thumbs_dir)
         engine = JobEngine(client, history, downloader, policy=policy, max_in_flight=max_in_flight)

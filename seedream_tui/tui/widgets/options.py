@@ -44,6 +44,8 @@ class OptionsPanel(Vertical):
         self._initial = initial_values(spec, overrides)
         prompt = prompt_field(spec)
         self._prompt_name = prompt.name if prompt else None
+        self._changed: set[FieldWidget] = set()
+        self._recheck_pending = False
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="fields"):
@@ -102,10 +104,21 @@ class OptionsPanel(Vertical):
 
     @on(FieldWidget.ValueChanged)
     def _value_changed(self, event: FieldWidget.ValueChanged) -> None:
+        # coalesced: building the panel changes every field at once, and one check after them is enough
+        self._changed.add(event.field)
+        if not self._recheck_pending:
+            self._recheck_pending = True
+            self.call_after_refresh(self._recheck)
+
+    def _recheck(self) -> None:
+        self._recheck_pending = False
+        changed, self._changed = self._changed, set()
         self.refresh_dependencies()
         # Live check of the panel's own fields only: an empty prompt is not worth a red line while typing.
         result = validate_input(self.spec, self.values())
-        event.field.show_error(result.errors.get(event.field.spec.name))
+        for widget in changed:
+            if widget.is_attached:
+                widget.show_error(result.errors.get(widget.spec.name))
 
     @on(events.DescendantFocus)
     def _focus_moved(self, event: events.DescendantFocus) -> None:
