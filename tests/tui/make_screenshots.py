@@ -1,4 +1,4 @@
-"""Render the main screen to screenshots/main-WxH.svg (+ .png when rsvg-convert exists).
+"""Render every screen to screenshots/<screen>-WxH.svg (+ .png when rsvg-convert exists).
 
 Run: ``.venv/bin/python tests/tui/make_screenshots.py`` (uses a temp home, the fake server and seeded jobs).
 """
@@ -18,24 +18,54 @@ ROOT = HERE.parent.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
 
-async def shoot(size: tuple[int, int], out_dir: Path) -> Path:
+async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
+    """Main, history, job detail, settings and token screens at ``size``: SVGs in ``out_dir``."""
     from conftest import make_config
     from test_main_snapshots import settle
-    from tui_support import seed_finished_jobs
+    from textual.widgets import DataTable
+    from tui_support import seed_finished_jobs, wait_for
 
     from seedream_tui.fake.server import FakeConfig, FakeServerThread
     from seedream_tui.paths import Paths
     from seedream_tui.tui.app import SeedreamApp
+    from seedream_tui.tui.screens.detail import JobDetailScreen
+    from seedream_tui.tui.screens.history import HistoryScreen
+    from seedream_tui.tui.screens.settings import SettingsScreen, TokenScreen
 
+    tag = f"{size[0]}x{size[1]}"
+    shots: list[Path] = []
     with tempfile.TemporaryDirectory() as home, FakeServerThread(FakeConfig(workers=1)) as server:
         os.environ["SEEDREAM_TUI_HOME"] = home
-        seed_finished_jobs(Paths.default())
+        ids = seed_finished_jobs(Paths.default())
         app = SeedreamApp(make_config(server.base_url, theme="textual-dark"))
+
+        def save(name: str) -> None:
+            app.save_screenshot(f"{name}-{tag}.svg", path=str(out_dir))
+            shots.append(out_dir / f"{name}-{tag}.svg")
+
         async with app.run_test(size=size) as pilot:
             await settle(pilot)
-            name = f"main-{size[0]}x{size[1]}.svg"
-            app.save_screenshot(name, path=str(out_dir))
-    return out_dir / name
+            save("main")
+            await pilot.press("f2")
+            await wait_for(lambda: isinstance(app.screen, HistoryScreen)
+                           and app.screen.query_one(DataTable).row_count > 0, what="history")
+            await pilot.pause(0.5)
+            save("history")
+            await pilot.press("escape")
+            app.call_later(app.action_open_job, max(ids))
+            await wait_for(lambda: isinstance(app.screen, JobDetailScreen), what="detail")
+            await pilot.pause(0.5)
+            save("detail")
+            await pilot.press("escape")
+            await pilot.press("f3")
+            await wait_for(lambda: isinstance(app.screen, SettingsScreen), what="settings")
+            await pilot.pause(0.3)
+            save("settings")
+            app.call_later(app.push_screen, TokenScreen())
+            await wait_for(lambda: isinstance(app.screen, TokenScreen), what="token")
+            await pilot.pause(0.3)
+            save("token")
+    return shots
 
 
 def main() -> int:
@@ -45,10 +75,10 @@ def main() -> int:
     out_dir = ROOT / "screenshots"
     out_dir.mkdir(exist_ok=True)
     for size in ((80, 24), (200, 60)):
-        svg = asyncio.run(shoot(size, out_dir))
-        if shutil.which("rsvg-convert"):
-            subprocess.run(["rsvg-convert", "-o", str(svg.with_suffix(".png")), str(svg)], check=True)
-        print(svg)
+        for svg in asyncio.run(shoot(size, out_dir)):
+            if shutil.which("rsvg-convert"):
+                subprocess.run(["rsvg-convert", "-o", str(svg.with_suffix(".png")), str(svg)], check=True)
+            print(svg)
     return 0
 
 
