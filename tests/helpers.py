@@ -45,6 +45,19 @@ async def wait_for(
         await asyncio.sleep(interval)  # the probe interval, not a synchronisation
 
 
+def wait_until(probe: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    """Blocking twin of :func:`wait_for` for tests outside an event loop (the fake server runs in its own
+    thread): poll ``probe`` until it returns something truthy, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)  # polling interval of a deadline-bound wait, not synchronisation
+
+
 def app_config(base_url: str) -> AppConfig:
     """The configuration a real user run would have, pointed at the fake server (normal, non-demo profile)."""
     return resolve_config(base_url=base_url, env={"RUNCOMFY_API_TOKEN": TOKEN})

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from helpers import wait_until
 from PIL import Image
 
 from seedream_tui.fake.badoutput import GIGANTIC_SIZE, HUGE_LENGTH, REDIRECT_HTTP_TARGET
@@ -26,15 +27,7 @@ AUTH = {"Authorization": "Bearer test-token"}
 T = TypeVar("T")
 
 
-def wait_for(probe: Callable[[], T | None], timeout: float = 10.0, what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+wait_for = wait_until
 
 
 async def await_for(probe: Callable[[], Awaitable[T | None]], what: str = "it") -> T:

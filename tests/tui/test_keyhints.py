@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from test_main_screen import open_main
-from tui_support import wait_for
+from tui_support import open_main, wait_for
 
 from seedream_tui.tui.app import SeedreamApp
 from seedream_tui.tui.screens.history import HistoryScreen

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.message import Message
 from textual.widgets import Select
-from tui_support import wait_for
+from tui_support import open_main, wait_for
 
 from seedream_tui.jobs.model import JobStatus
 from seedream_tui.tui.app import SeedreamApp
 from seedream_tui.tui.messages import JobChanged
-from seedream_tui.tui.screens.main import MainScreen
 from seedream_tui.tui.widgets.job_table import JobTable
 from seedream_tui.tui.widgets.options import OptionsPanel
 from seedream_tui.tui.widgets.preview import PreviewPane
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
 
-
-async def start(app: SeedreamApp, pilot: Any) -> MainScreen:
-    await wait_for(lambda: isinstance(app.screen, MainScreen), what="the main screen")
-    await pilot.pause()
-    assert isinstance(app.screen, MainScreen)
-    return app.screen
+start = open_main
 
 
 async def test_submit_queue_cancel_complete(config, core) -> None:

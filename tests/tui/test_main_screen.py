@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.notifications import Notify
 from textual.widgets import DataTable, Input, Select
-from tui_support import wait_for
+from tui_support import open_main, wait_for
 
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.schema.spec import FieldKind
@@ -20,12 +18,6 @@ from seedream_tui.tui.widgets.prompt_editor import PromptArea
 
 FLUX = "blackforestlabs/flux-2/flash/text-to-image"
 
-
-async def open_main(app: SeedreamApp, pilot: Any) -> MainScreen:
-    await wait_for(lambda: isinstance(app.screen, MainScreen), what="the main screen")
-    await pilot.pause()
-    assert isinstance(app.screen, MainScreen)
-    return app.screen
 
 
 async def test_help_lists_every_binding(config, core) -> None:

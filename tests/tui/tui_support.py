@@ -80,3 +80,13 @@ def seed_finished_jobs(paths: Any) -> list[int]:
     finally:
         store.close()
     return ids
+
+
+async def open_main(app: Any, pilot: Any) -> Any:
+    """Wait for the app's main screen to be up (the core opens in a worker first); return it."""
+    from seedream_tui.tui.screens.main import MainScreen
+
+    await wait_for(lambda: isinstance(app.screen, MainScreen), what="the main screen")
+    await pilot.pause()
+    assert isinstance(app.screen, MainScreen)
+    return app.screen
