@@ -42,6 +42,8 @@ class Settings:
     notify_bell: bool = True
     default_model: str = DEFAULT_MODEL_ID
     defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: binding id -> keys, e.g. {"submit": "f5,ctrl+s"}: remaps any key (ids are listed by F1 / `?`)
+    keymap: dict[str, str] = field(default_factory=dict)
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -116,6 +118,11 @@ def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
         settings.defaults = {str(k): dict(v) for k, v in defaults.items()}
     else:
         warnings.append("Settings: [defaults] must be a table of tables, one per model id; ignored.")
+    keymap = data.get("keymap", {})
+    if isinstance(keymap, dict) and all(isinstance(v, str) and v.strip() for v in keymap.values()):
+        settings.keymap = {str(k): v.replace(" ", "") for k, v in keymap.items()}
+    else:
+        warnings.append('Settings: [keymap] must map binding ids to keys, e.g. submit = "f5,ctrl+s"; ignored.')
     known = set(asdict(Settings()))
     for key in data:
         if key not in known:

@@ -89,6 +89,8 @@ class SeedreamApp(App[int]):
         yield Static("Starting seedream-tui…", id="splash-text")
 
     def on_mount(self) -> None:
+        if self.config.settings.keymap:
+            self.set_keymap(self.config.settings.keymap)
         theme = self.config.settings.theme
         if theme in self.available_themes:
             self.theme = theme

@@ -169,3 +169,36 @@ async def test_f10_saves_the_panel_as_this_models_defaults(config, core) -> None
         await main.set_model(spec)
         await pilot.pause()
         assert main.options.values()["resolution"] == "2K"
+
+
+async def test_a_keymap_in_the_settings_remaps_a_binding_and_help_shows_it(config, core) -> None:
+    config.settings.keymap = {"submit": "f6", "history": "f7"}
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(120, 30)) as pilot:
+        main = await open_main(app, pilot)
+        main.table.focus()
+        await pilot.press("f7")
+        from seedream_tui.tui.screens.history import HistoryScreen
+
+        await wait_for(lambda: isinstance(app.screen, HistoryScreen), what="history by the remapped key")
+        await pilot.press("escape")
+        await wait_for(lambda: isinstance(app.screen, MainScreen), what="back")
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one(DataTable)
+        rows = {str(table.get_row_at(i)[3]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        assert rows["submit"] == "f6" and rows["history"] == "f7"
+
+
+def test_keymap_settings_are_read_and_bad_ones_refused(tmp_path) -> None:
+    from seedream_tui.config import load_settings
+    from seedream_tui.paths import Paths
+
+    paths = Paths(tmp_path / "c", tmp_path / "d", tmp_path / "x", tmp_path / "l")
+    paths.config_dir.mkdir(parents=True)
+    paths.settings_file.write_text('[keymap]\nsubmit = "f6, ctrl+s"\n', "utf-8")
+    settings, warnings = load_settings(paths)
+    assert settings.keymap == {"submit": "f6,ctrl+s"} and warnings == []
+    paths.settings_file.write_text("[keymap]\nsubmit = 5\n", "utf-8")
+    settings, warnings = load_settings(paths)
+    assert settings.keymap == {} and any("[keymap]" in w for w in warnings)

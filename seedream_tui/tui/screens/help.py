@@ -17,10 +17,12 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 
-def binding_rows(app: App[Any], groups: Sequence[tuple[str, type[DOMNode]]]) -> list[tuple[str, str, str]]:
-    """(where, keys, what) for every described binding the given classes declare themselves."""
+def binding_rows(
+    app: App[Any], groups: Sequence[tuple[str, type[DOMNode]]]
+) -> list[tuple[str, str, str, str]]:
+    """(where, keys, what, binding id) for every described binding the given classes declare themselves."""
     keymap = getattr(app, "_keymap", {}) or {}
-    rows: list[tuple[str, str, str]] = []
+    rows: list[tuple[str, str, str, str]] = []
     for where, cls in groups:
         for binding in _own_bindings(cls):
             if not binding.description:
@@ -28,10 +30,10 @@ def binding_rows(app: App[Any], groups: Sequence[tuple[str, type[DOMNode]]]) -> 
             keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
             shown = ", ".join(_display(app, Binding(k.strip(), binding.action)) for k in keys.split(","))
             text = binding.tooltip or binding.description
-            rows.append((where, shown, text))
+            rows.append((where, shown, text, binding.id or ""))
     palette = app.COMMAND_PALETTE_BINDING
     if app.ENABLE_COMMAND_PALETTE:
-        rows.append(("Everywhere", _display(app, Binding(palette, "command_palette")), "Command palette"))
+        rows.append(("Everywhere", _display(app, Binding(palette, "command_palette")), "Command palette", ""))
     return rows
 
 
@@ -64,7 +66,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen #help-hint { color: $text-muted; }
     """
 
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(self, rows: list[tuple[str, str, str, str]]) -> None:
         super().__init__()
         self.rows = rows
 
@@ -73,13 +75,13 @@ class HelpScreen(ModalScreen[None]):
             box.border_title = "Keys"
             yield DataTable(cursor_type="row", zebra_stripes=True, id="help-table")
             yield Static(
-                "Keys work in plain xterm, tmux and over SSH. Remap them by binding id. Esc closes.",
+                "Keys work in plain xterm, tmux and over SSH. Remap one in settings.toml: [keymap] id = \"keys\". Esc closes.",
                 id="help-hint",
             )
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Where", "Keys", "Does")
+        table.add_columns("Where", "Keys", "Does", "Id (for [keymap])")
         for row in self.rows:
             table.add_row(*row)
         table.focus()
