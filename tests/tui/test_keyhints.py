@@ -23,3 +23,16 @@ async def test_hints_follow_the_screen_and_a_click_presses_the_key(config, core)
         history_hints = app.screen.query_one(KeyHints)
         await wait_for(lambda: "Re-run" in history_hints.hints(), what="the history screen's hints")
         assert "Submit" not in history_hints.hints()
+
+
+async def test_the_command_palette_opens_history(config, core) -> None:
+    from textual.widgets import DataTable
+
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_main(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"open history")
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, HistoryScreen), what="the history screen")
+        await wait_for(lambda: app.screen.query_one(DataTable) is not None, what="its table")
