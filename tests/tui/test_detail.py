@@ -12,6 +12,7 @@ from textual.widgets import Button, Static
 sys.path.insert(0, str(Path(__file__).parent))
 
 from screens_support import ScreenHost, make_config, open_core, seed_history, wait_for  # noqa: E402
+from tui_support import drawn_settled
 
 from seedream_tui.jobs.model import JobStatus  # noqa: E402
 from seedream_tui.paths import Paths  # noqa: E402
@@ -98,5 +99,7 @@ def test_detail_snapshot(snap_compare, monkeypatch, size) -> None:  # type: igno
 
     async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen) and "Timings" in text_of(app))
+        await drawn_settled(app.screen)
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=ready)

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Input, Select, Static
 sys.path.insert(0, str(Path(__file__).parent))
 
 from screens_support import ScreenHost, exists, make_config, open_core, seed_history, wait_for  # noqa: E402
+from tui_support import drawn_settled
 
 from seedream_tui.jobs.model import Job, JobStatus  # noqa: E402
 from seedream_tui.paths import Paths  # noqa: E402
@@ -235,5 +236,7 @@ def test_history_snapshot(snap_compare, size) -> None:  # type: ignore[no-untype
         await wait_for(pilot, lambda: len(app.screen.query_one("#history-model", Select)._options) == 3)
         for field in app.screen.query(Input):
             field.cursor_blink = False
+        await drawn_settled(app.screen)
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=ready_)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tui_support import seed_finished_jobs, wait_for
+from tui_support import drawn_settled, seed_finished_jobs, wait_for
 
 from seedream_tui.paths import Paths
 from seedream_tui.tui.app import SeedreamApp
@@ -29,6 +29,7 @@ async def settle(pilot: Any) -> None:
     main.query_one(PromptArea).cursor_blink = False
     preview = main.query_one(PreviewPane)
     await wait_for(lambda: preview.shown_path is not None, what="the preview image")
+    await drawn_settled(main)
     await pilot.pause()
 
 

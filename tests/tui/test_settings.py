@@ -13,6 +13,7 @@ from textual.widgets import Input, Select, Static, Switch
 sys.path.insert(0, str(Path(__file__).parent))
 
 from screens_support import ScreenHost, make_config, open_core, wait_for  # noqa: E402
+from tui_support import drawn_settled
 
 from seedream_tui.config import load_settings  # noqa: E402
 from seedream_tui.paths import Paths  # noqa: E402
@@ -148,5 +149,7 @@ def test_settings_snapshot(snap_compare, size) -> None:  # type: ignore[no-untyp
         await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen))
         for field in app.screen.query(Input):
             field.cursor_blink = False
+        await drawn_settled(app.screen)
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=ready_)

@@ -90,3 +90,19 @@ async def open_main(app: Any, pilot: Any) -> Any:
     await pilot.pause()
     assert isinstance(app.screen, MainScreen)
     return app.screen
+
+
+async def drawn_settled(screen: Any) -> None:
+    """Wait for what a screen finishes on idle, so a snapshot cannot catch it half done: every DataTable's
+    column widths (measured when the message queue empties) and the key hints line."""
+    from textual.widgets import DataTable
+
+    from seedream_tui.tui.widgets.keyhints import KeyHints
+
+    def tables_done() -> bool:
+        return all(
+            not (t._updated_cells or t._new_rows or t._require_update_dimensions) for t in screen.query(DataTable)
+        )
+
+    await wait_for(tables_done, what="the tables' column widths")
+    await wait_for(lambda: all(h.hints() for h in screen.query(KeyHints)), what="the key hints")

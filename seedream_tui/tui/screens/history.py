@@ -94,9 +94,10 @@ class HistoryQuery:
 PROMPT_CELL_CHARS = 100
 
 
-def _prompt_cell(job: Job) -> str:
+def _prompt_cell(job: Job) -> Text:
     text = " ".join(job.prompt.split())
-    return text if len(text) <= PROMPT_CELL_CHARS else text[: PROMPT_CELL_CHARS - 1] + "…"
+    text = text if len(text) <= PROMPT_CELL_CHARS else text[: PROMPT_CELL_CHARS - 1] + "…"
+    return Text(text, no_wrap=True, overflow="ellipsis", end="")
 
 
 class HistoryScreen(Screen[None]):
@@ -177,8 +178,9 @@ class HistoryScreen(Screen[None]):
         table.add_column("created", key="created", width=16)
         table.add_column("status", key="status", width=11)
         table.add_column("model", key="model", width=16)
-        table.add_column("prompt", key="prompt")
+        table.add_column("prompt", key="prompt", width=PROMPT_CELL_CHARS)
         self.watch(table, "scroll_y", self._on_scroll, init=False)
+        self.watch(table, "size", lambda _size: self._fit_prompt_column(), init=False)
         self._unsubscribe = self.core.subscribe(self._job_changed)
         self._apply_size()
         self._load_models()
@@ -203,6 +205,18 @@ class HistoryScreen(Screen[None]):
 
     def _apply_size(self) -> None:
         self.set_class(self.size.width < 130, "-narrow")
+
+    def _fit_prompt_column(self) -> None:
+        """The prompt column gets the width the others leave: a fixed width, so updating a live job's row
+        never re-measures (and, measured, collapsed) an auto-width column; long prompts end in "…"."""
+        table = self.query_one(DataTable)
+        others = sum(c.get_render_width(table) for k, c in table.columns.items() if k.value != "prompt")
+        width = max(12, min(PROMPT_CELL_CHARS, table.scrollable_content_region.width - others - 2 * table.cell_padding))
+        column = next((c for k, c in table.columns.items() if k.value == "prompt"), None)
+        if column is not None and column.width != width:
+            column.width = width
+            table._require_update_dimensions = True  # as JobTable does: the virtual width follows
+            table.refresh()
 
     # ---------------------------------------------------------------- querying
     def _reload(self) -> None:
