@@ -246,3 +246,20 @@ def test_coerce_value(seedream: ModelSpec, flux: ModelSpec, various: ModelSpec) 
         with pytest.raises(ValueError) as info:
             coerce_value(field, text)
         assert str(info.value).startswith(message)
+
+
+def test_word_count_counts_each_cjk_character_and_space_separated_words() -> None:
+    from seedream_tui.schema import count_words
+
+    assert count_words("a red fox  in\nsnow") == 5
+    assert count_words("一只红狐狸在雪中") == 8  # no spaces in Chinese: one per character
+    assert count_words("a 雪山 sunrise, 4K") == 5
+    assert count_words("  ") == 0
+
+
+def test_a_long_chinese_prompt_gets_the_soft_warning() -> None:
+    from seedream_tui.schema import ModelRegistry, validate_input
+
+    spec = ModelRegistry.bundled().get("seed-original-zh")
+    result = validate_input(spec, {"prompt": "狐" * 700})
+    assert result.ok and "700" in result.warnings["prompt"]

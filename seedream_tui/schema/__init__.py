@@ -14,7 +14,7 @@ from seedream_tui.schema.spec import (
     SchemaError,
     ValidationResult,
 )
-from seedream_tui.schema.validate import coerce_value, validate_input
+from seedream_tui.schema.validate import coerce_value, count_words, validate_input
 
 __all__ = [
     "Dependency",
@@ -25,6 +25,7 @@ __all__ = [
     "SchemaError",
     "ValidationResult",
     "coerce_value",
+    "count_words",
     "load_schema_file",
     "parse_schema",
     "validate_input",

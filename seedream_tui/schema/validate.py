@@ -229,10 +229,20 @@ def _check(field: FieldSpec, value: Any) -> None:
             raise ValueError(f"{title} must have at most {field.max_length} {unit} (it has {len(value)}).")
 
 
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_WORDS = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+
+
+def count_words(text: str) -> int:
+    """Words for the soft prompt limit: runs of non-space, and each CJK character on its own (Chinese and
+    Japanese put no spaces between words; a character is the closer stand-in for an English word)."""
+    return len(_WORDS.findall(text))
+
+
 def _word_warning(field: FieldSpec, value: Any) -> str | None:
     if field.soft_max_words is None or not isinstance(value, str):
         return None
-    count = len(value.split())
+    count = count_words(value)
     if count <= field.soft_max_words:
         return None
     return (

@@ -7,7 +7,6 @@ schema's soft limit (``FieldSpec.soft_max_words``, e.g. "about 600 words"). Hist
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -15,11 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
-_WORD = re.compile(r"\S+")
-
-
-def count_words(text: str) -> int:
-    return len(_WORD.findall(text))
+from seedream_tui.schema import count_words
 
 
 class PromptArea(TextArea):
