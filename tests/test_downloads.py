@@ -90,10 +90,13 @@ async def test_truncated_downloads_leave_nothing_and_job_stays_unfinished(fake_s
         row = await wait_status(core, job.id, {JobStatus.DOWNLOADING})
         assert row.error and row.error.startswith("Waiting: ")
         assert all(o.path is None for o in row.outputs)
+        # pause the engine (a retry may be mid-download right now: stopping cancels it, which must clean up too)
+        await core.engine.stop()
         assert leftovers(core.paths.images_dir) == []  # no image, no .part file
         assert fake_server.faults_injected["truncate"] >= 6
 
         fake_server.set_config(truncate_rate=0.0)  # the CDN recovers: the same job finishes
+        await core.engine.start()
         done = await wait_status(core, job.id)
         assert done.status is JobStatus.COMPLETED and done.error is None
         assert [p.name for p in leftovers(core.paths.images_dir)] == [Path(done.outputs[0].path or "").name]
