@@ -33,6 +33,7 @@ from seedream_tui.tui.screens.detail import (
     short_model,
     status_text,
 )
+from seedream_tui.tui.widgets.job_table import fit_column
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 PAGE_SIZE = 100
@@ -207,16 +208,8 @@ class HistoryScreen(Screen[None]):
         self.set_class(self.size.width < 130, "-narrow")
 
     def _fit_prompt_column(self) -> None:
-        """The prompt column gets the width the others leave: a fixed width, so updating a live job's row
-        never re-measures (and, measured, collapsed) an auto-width column; long prompts end in "…"."""
-        table = self.query_one(DataTable)
-        others = sum(c.get_render_width(table) for k, c in table.columns.items() if k.value != "prompt")
-        width = max(12, min(PROMPT_CELL_CHARS, table.scrollable_content_region.width - others - 2 * table.cell_padding))
-        column = next((c for k, c in table.columns.items() if k.value == "prompt"), None)
-        if column is not None and column.width != width:
-            column.width = width
-            table._require_update_dimensions = True  # as JobTable does: the virtual width follows
-            table.refresh()
+        """A fitted fixed width: long prompts end in "…" instead of widening the table."""
+        fit_column(self.query_one(DataTable), "prompt", most=PROMPT_CELL_CHARS)
 
     # ---------------------------------------------------------------- querying
     def _reload(self) -> None:

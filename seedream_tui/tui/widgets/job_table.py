@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -211,11 +211,18 @@ class JobTable(DataTable[object]):
 
     def fit_prompt_column(self) -> None:
         """Give the prompt column whatever width the other columns leave (it is cut with an ellipsis)."""
-        others = sum(c.get_render_width(self) for key, c in self.columns.items() if key.value != "prompt")
-        width = max(12, self.scrollable_content_region.width - others - 2 * self.cell_padding - 2)
-        column = self.columns.get(ColumnKey("prompt"))
-        if column is not None and (column.width != width or column.auto_width):
-            column.auto_width = False
-            column.width = width
-            self._require_update_dimensions = True
-            self.refresh()
+        fit_column(self, "prompt", spare=2)
+
+
+def fit_column(table: DataTable[Any], key: str, *, spare: int = 0, most: int | None = None) -> None:
+    """Give column ``key`` the width the other columns leave (less ``spare``, at most ``most``, at least 12),
+    as a fixed width: an auto-width column is re-measured on every cell update (and was seen to collapse)."""
+    others = sum(c.get_render_width(table) for k, c in table.columns.items() if k.value != key)
+    width = table.scrollable_content_region.width - others - 2 * table.cell_padding - spare
+    width = max(12, width if most is None else min(most, width))
+    column = table.columns.get(ColumnKey(key))
+    if column is not None and (column.width != width or column.auto_width):
+        column.auto_width = False
+        column.width = width
+        table._require_update_dimensions = True  # Textual recomputes the virtual width on idle
+        table.refresh()
