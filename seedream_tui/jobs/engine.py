@@ -197,7 +197,7 @@ class JobEngine:
         task.add_done_callback(lambda _t: self._forget(job.id, _t))
 
     def forget(self, job_id: int) -> None:
-        """Stop polling one job (it is being deleted)."""
+        """Stop polling one job (it was cancelled, or is being deleted)."""
         task = self._tasks.pop(job_id, None)
         if task is not None:
             task.cancel()
@@ -267,9 +267,7 @@ class JobEngine:
             return f"Could not cancel: {exc}"
         if result.cancelled:
             await self._save(job.id, status=JobStatus.CANCELLED, queue_position=None, finished_at=time.time())
-            task = self._tasks.get(job.id)
-            if task is not None:
-                task.cancel()
+            self.forget(job.id)
             return "Cancelled."
         if result.status is RemoteStatus.IN_PROGRESS:
             await self._save(job.id, status=JobStatus.RUNNING, queue_position=None)
