@@ -47,7 +47,6 @@ class Core:
         history: AsyncHistory,
         client: RunComfyClient,
         engine: JobEngine,
-        fake: Any = None,
     ) -> None:
         self.config = config
         self.paths = config.paths
@@ -56,7 +55,7 @@ class Core:
         self.history = history
         self.client = client
         self.engine = engine
-        self._fake = fake
+        self._fake: Any = None  # the demo server, once started
         #: demo server settings not started yet (``defer_backend``): started by the first call that needs it
         self._pending_fake: Any = None
         self._backend_lock = asyncio.Lock()
@@ -77,26 +76,19 @@ class Core:
         ``defer_backend`` (the TUI): open the history now and start the demo server only when
         ``start()`` or a job action needs it, so the first frame does not wait for aiohttp.
         """
-        fake = None
-        if config.demo and not config.base_url and defer_backend:
-            core = await cls._open_parts(config, None, policy, max_in_flight)
-            core._pending_fake = fake_config or demo_fake_config(config.paths)
-            return core
+        core = await cls._open_parts(config, policy, max_in_flight)
         if config.demo and not config.base_url:
-            from seedream_tui.fake.server import FakeServerThread
-
-            fake = FakeServerThread(fake_config or demo_fake_config(config.paths))
-            await asyncio.to_thread(fake.start)
-            config.base_url = fake.base_url
-        try:
-            return await cls._open_parts(config, fake, policy, max_in_flight)
-        except BaseException:
-            if fake is not None:
-                await asyncio.to_thread(fake.stop)
-            raise
+            core._pending_fake = fake_config or demo_fake_config(config.paths)
+            if not defer_backend:
+                try:
+                    await core._ensure_backend()
+                except BaseException:
+                    await core.close()
+                    raise
+        return core
 
     @classmethod
-    async def _open_parts(cls, config: AppConfig, fake: Any, policy: PollPolicy | None, max_in_flight: int) -> Core:
+    async def _open_parts(cls, config: AppConfig, policy: PollPolicy | None, max_in_flight: int) -> Core:
         # the three are independent; the http client loads the CA bundle (~40 ms): none of it on the event loop
         results = await asyncio.gather(
             asyncio.to_thread(ModelRegistry, config.paths.user_models_dir),
@@ -116,7 +108,7 @@ class Core:
         client = RunComfyClient(config.base_url, config.token, http=http)
         downloader = Downloader(http, config.paths.images_dir, config.paths.thumbs_dir)
         engine = JobEngine(client, history, downloader, policy=policy, max_in_flight=max_in_flight)
-        return cls(config, registry=registry, history=history, client=client, engine=engine, fake=fake)
+        return cls(config, registry=registry, history=history, client=client, engine=engine)
 
     # ------------------------------------------------------------------ jobs
     async def _ensure_backend(self) -> None:
