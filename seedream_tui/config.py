@@ -7,19 +7,17 @@ The token comes from ``RUNCOMFY_API_TOKEN`` or ``RUNCOMFY_TOKEN`` or the token f
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import os
-import tempfile
 import tomllib
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import tomli_w
 
 from seedream_tui import DEFAULT_MODEL_ID
+from seedream_tui.fsutil import atomic_write
 from seedream_tui.paths import Paths
 
 DEFAULT_BASE_URL = "https://model-api.runcomfy.net"
@@ -130,25 +128,9 @@ def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
     return settings, warnings
 
 
-def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def save_settings(paths: Paths, settings: Settings) -> None:
     data = {k: v for k, v in asdict(settings).items() if v is not None}
-    _atomic_write(paths.settings_file, tomli_w.dumps(data).encode("utf-8"))
+    atomic_write(paths.settings_file, tomli_w.dumps(data).encode("utf-8"))
 
 
 def check_token(token: str) -> str:
@@ -162,7 +144,7 @@ def check_token(token: str) -> str:
 
 def save_token(paths: Paths, token: str) -> None:
     """Write the token file with mode 0600 (created so; never world-readable even briefly)."""
-    _atomic_write(paths.token_file, check_token(token).encode("utf-8"), mode=0o600)
+    atomic_write(paths.token_file, check_token(token).encode("utf-8"), mode=0o600)
 
 
 def read_token_file(paths: Paths) -> str | None:

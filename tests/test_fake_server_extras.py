@@ -129,7 +129,7 @@ async def test_jobs_survive_a_restart(tmp_path: Path) -> None:
             await first.stop()
         saved = json.loads((state / "jobs.json").read_text())
         assert {job["request_id"] for job in saved["jobs"]} == {done, *live}
-        assert not list(state.glob(".jobs-*.tmp"))  # atomic writes leave no temp file behind
+        assert not list(state.glob(".*.tmp"))  # atomic writes leave no temp file behind
 
         second = FakeServer(quick(state), cdn_port=0)
         await second.start()

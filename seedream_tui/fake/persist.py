@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from seedream_tui.fake.queue import TERMINAL, FakeJob
+from seedream_tui.fsutil import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -197,16 +197,7 @@ class StateFile:
         with self._lock:
             if generation < self._written:
                 return False
-            fd, tmp = tempfile.mkstemp(prefix=".jobs-", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            atomic_write(self.path, data, mode=0o600)
             self._written = generation
             return True
 
