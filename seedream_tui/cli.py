@@ -387,7 +387,7 @@ async def _cmd_history(core: Any, args: argparse.Namespace) -> int:
         print("No jobs match." if args.search or args.status else "No jobs yet.", file=sys.stderr)
     for job in jobs:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
-        prompt = " ".join(job.prompt.split())
+        prompt = job.prompt_line
         print(f"{job.id:>6}  {when}  {job.status.value:<11} {len(job.outputs)} img  {prompt[:70]}")
     return EXIT_OK
 

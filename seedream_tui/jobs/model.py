@@ -88,5 +88,10 @@ class Job:
         value = self.inputs.get("prompt", "")
         return value if isinstance(value, str) else str(value)
 
+    @property
+    def prompt_line(self) -> str:
+        """The prompt on one line (runs of white space folded), for tables and listings."""
+        return " ".join(self.prompt.split())
+
     def evolve(self, **changes: Any) -> Job:
         return replace(self, **changes)

@@ -96,7 +96,7 @@ PROMPT_CELL_CHARS = 100
 
 
 def _prompt_cell(job: Job) -> Text:
-    text = " ".join(job.prompt.split())
+    text = job.prompt_line
     text = text if len(text) <= PROMPT_CELL_CHARS else text[: PROMPT_CELL_CHARS - 1] + "…"
     return Text(text, no_wrap=True, overflow="ellipsis", end="")
 

@@ -115,7 +115,7 @@ class JobTable(DataTable[object]):
 
     # --- rows -------------------------------------------------------------------------------------------
     def _cells(self, job: Job) -> dict[str, object]:
-        prompt = Text(" ".join(job.prompt.split()), no_wrap=True, overflow="ellipsis", end="")
+        prompt = Text(job.prompt_line, no_wrap=True, overflow="ellipsis", end="")
         pos = job.queue_position if job.status is JobStatus.QUEUED and job.queue_position is not None else None
         n = len(job.outputs)
         return {
