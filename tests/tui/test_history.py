@@ -98,7 +98,7 @@ async def test_search_narrows_and_empty_state(seeded: Paths, host) -> None:
         search.value = "雪山"
         await wait_for(pilot, lambda: table.row_count > 0 and "雪山" in str(table.get_row_at(0)[4]))
         search.value = "zebra"
-        await wait_for(pilot, lambda: screen.has_class("-empty"))
+        await wait_for(pilot, lambda: screen.has_class("-empty") and count_text(app) != "Counting…")
         assert "No jobs match" in str(screen.query_one("#history-empty", Static).render())
         assert count_text(app) == "0 jobs match"
 
@@ -117,12 +117,14 @@ async def test_status_and_model_filters(seeded: Paths, host) -> None:
         models = screen.query_one("#history-model", Select)
         await wait_for(pilot, lambda: len(models._options) > 2)
         models.value = "blackforestlabs/flux-2/flash/text-to-image"
-        await wait_for(pilot, lambda: count_text(app) != failed)
+        await wait_for(pilot, lambda: count_text(app) not in (failed, "Counting…"))
         assert count_text(app) == expected(lambda j: j.status is JobStatus.FAILED and j.model_id.startswith("black"))
+        # the rows come from a separate query than the count: wait for the first page of the new query
+        await wait_for(pilot, lambda: table.row_count > 0 and str(table.get_row_at(0)[3]) == "flux-2/flash")
         assert {str(table.get_row_at(i)[3]) for i in range(table.row_count)} == {"flux-2/flash"}
         # the seeded jobs are from January 2026: nothing was made "today"
         screen.query_one("#history-date", Select).value = "today"
-        await wait_for(pilot, lambda: screen.has_class("-empty"))
+        await wait_for(pilot, lambda: screen.has_class("-empty") and count_text(app) != "Counting…")
         assert count_text(app) == "0 jobs match"
         screen.query_one("#history-date", Select).value = "*"
         await wait_for(pilot, lambda: not screen.has_class("-empty") and table.row_count > 0)

@@ -220,6 +220,8 @@ class HistoryScreen(Screen[None]):
         self._oldest_id = None
         self._loading = None
         self.query_one(DataTable).clear()
+        # never show the old query's total next to the new query's rows
+        self.query_one("#history-count", Static).update("Counting…")
         self._request_page()
         self._count(self._generation)
 
