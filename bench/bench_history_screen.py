@@ -35,7 +35,7 @@ async def run() -> None:
     app = SeedreamApp(bench_config())
     async with app.run_test(size=(200, 50)) as pilot:
         watch = FrameWatch(app)
-        await watch.wait(lambda: isinstance(app.screen, MainScreen) and app.screen.table.row_count > 0)
+        await watch.wait(lambda: isinstance(app.screen, MainScreen) and app.screen.is_mounted and app.screen.table.row_count > 0)
         opens = []
         for _ in range(RUNS):
             def first_page() -> bool:
@@ -47,7 +47,7 @@ async def run() -> None:
             await pilot.press("f2")
             opens.append((await watch.fired() - t0) * 1000)
             await pilot.press("escape")
-            await watch.wait(lambda: isinstance(app.screen, MainScreen))
+            await watch.wait(lambda: isinstance(app.screen, MainScreen) and app.screen.is_mounted)
         # the first open builds the screen; later ones reuse it (the app keeps one) and refresh its rows
         figure("history_screen.first_open_ms", opens[0])
         figure("history_screen.open_first_page_median_ms", statistics.median(opens), "≤ 150 ms")

@@ -59,7 +59,7 @@ async def run() -> None:
     app = SeedreamApp(bench_config())
     async with app.run_test(size=(200, 50)) as pilot:
         watch = FrameWatch(app)
-        await watch.wait(lambda: isinstance(app.screen, MainScreen) and app.screen.table.row_count > 0)
+        await watch.wait(lambda: isinstance(app.screen, MainScreen) and app.screen.is_mounted and app.screen.table.row_count > 0)
         gc.collect()
         before = rss_mb()
         figure("memory.rss_before_browsing_mb", before)

@@ -40,7 +40,7 @@ async def run(mode: str, pngs: list[Path]) -> tuple[list[float], list[float]]:
     reported, from_file = [], []
     async with app.run_test(size=(200, 50)):
         watch = FrameWatch(app)
-        await watch.wait(lambda: isinstance(app.screen, MainScreen))
+        await watch.wait(lambda: isinstance(app.screen, MainScreen) and app.screen.is_mounted)
         main = app.screen
         assert isinstance(main, MainScreen) and app.core is not None
         core: Any = app.core

@@ -74,7 +74,10 @@ def main() -> None:
     report_imports()
     home = tempfile.mkdtemp(prefix="seedream-bench-startup-")
     seed_history(Path(home) / "data" / "demo" / "history.sqlite3", N_JOBS)
-    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "SSH_CONNECTION", "SSH_TTY", "TEXTUAL")}
+    # PYTHONDONTWRITEBYTECODE (set on some CI machines) would recompile our modules on every start; an
+    # installed package has its .pyc files, and the warm-up run below writes them here
+    dropped = ("TMUX", "SSH_CONNECTION", "SSH_TTY", "TEXTUAL", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(SEEDREAM_TUI_HOME=home, TERM="xterm-256color", COLORTERM="truecolor")
     bare_cmd = [sys.executable, str(ROOT / "bench" / "_bare_app.py")]
     app_cmd = [str(VENV_BIN / "seedream-tui"), "--demo"]

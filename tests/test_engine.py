@@ -283,6 +283,43 @@ async def test_an_instance_follows_jobs_another_instance_submits_later(fake_serv
         await second.close()
 
 
+async def test_start_while_a_submit_saves_its_request_id_leaves_that_job_alone(fake_server: Any) -> None:
+    """The TUI starts the engine a frame after the main screen shows, so a fast user can submit first.
+
+    start() reads the live rows; one whose submit was answered but whose request id is not saved yet is
+    still SUBMITTING there. Its follower would settle it as UNKNOWN ("check the dashboard"): it must not
+    get one. The window is held open here by pausing the save of the request id."""
+    core = await open_core(fake_server.base_url, start=False)
+    history = core.history
+    real_update = history.update_job
+    at_save, release = asyncio.Event(), asyncio.Event()
+
+    async def paused_update(job_id: int, **changes: Any) -> Job:
+        if changes.get("status") is JobStatus.QUEUED and changes.get("request_id"):
+            at_save.set()
+            await release.wait()
+        return await real_update(job_id, **changes)
+
+    history.update_job = paused_update  # type: ignore[method-assign]
+    seen: list[JobStatus] = []
+    core.subscribe(lambda job: seen.append(job.status))
+    try:
+        pending = asyncio.create_task(submit(core, "submitted before the engine started"))
+        await asyncio.wait_for(at_save.wait(), 10)
+        resumed = await core.start()
+        assert [j.status for j in resumed] == [JobStatus.SUBMITTING]  # it did read the in-between row
+        assert not core.engine.is_following(resumed[0].id)  # ... and left it to its submit
+        release.set()
+        job = await pending
+        done = await wait_status(core, job.id)
+        assert done.status is JobStatus.COMPLETED, done.error
+        assert JobStatus.UNKNOWN not in seen
+        assert submits(fake_server) == 1 and len(fake_server.jobs_snapshot()) == 1
+    finally:
+        release.set()
+        await core.close()
+
+
 async def test_submit_refused_by_the_server_is_recorded_as_failed(fake_server: Any) -> None:
     core = await open_core(fake_server.base_url)
     try:

@@ -189,6 +189,11 @@ class JobEngine:
     def live_count(self) -> int:
         return len(self._tasks)
 
+    def is_following(self, job_id: int) -> bool:
+        """True while a task of this engine polls (or follows) the job."""
+        task = self._tasks.get(job_id)
+        return task is not None and not task.done()
+
     def _track(self, job: Job) -> None:
         if not self._running or job.id in self._tasks or job.id in self._submitting:
             return
@@ -220,10 +225,12 @@ class JobEngine:
             await self.history.try_claim(job.id, self.owner, self.policy.lease)
             self._emit(job)
             answer = await self._send_submit(job, model_id, inputs)
+            now = time.time()
+            job = await self._save(job.id, request_id=answer.request_id, status=JobStatus.QUEUED, submitted_at=now)
         finally:
+            # only now: until the request id is saved, a start() or adopter reading the row sees SUBMITTING
+            # and must leave it alone (its follower would settle a row with no request id as UNKNOWN)
             self._submitting.discard(job.id)
-        now = time.time()
-        job = await self._save(job.id, request_id=answer.request_id, status=JobStatus.QUEUED, submitted_at=now)
         self._track(job)
         return job
 

@@ -27,7 +27,7 @@ from seedream_tui.jobs.service import Core
 from seedream_tui.tui.commands import SeedreamCommands
 from seedream_tui.tui.messages import JobChanged, LoadIntoEditor
 from seedream_tui.tui.screens.help import HelpScreen, binding_rows
-from seedream_tui.tui.screens.main import MainScreen
+from seedream_tui.tui.screens.main import INITIAL_JOBS, InitialJobs, MainScreen
 from seedream_tui.tui.widgets.job_table import JobTable
 from seedream_tui.tui.widgets.preview import PreviewPane
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
@@ -114,10 +114,21 @@ class SeedreamApp(App[int]):
             return
         for error in core.registry.errors:
             self.notify(str(error), title="Schema skipped", severity="warning", timeout=10)
-        self.main_screen = MainScreen(core)
+        # read the newest jobs before the main screen is built, so its first frame already lists them
+        # (one layout pass instead of an empty table and a second pass a moment later)
+        try:
+            initial = InitialJobs(await core.history.list_jobs(limit=INITIAL_JOBS), await core.history.recent_prompts())
+        except Exception:  # noqa: BLE001 - the screen reads again and reports the problem as a sentence
+            initial = None
+        self.main_screen = MainScreen(core, initial=initial)
         await self.push_screen(self.main_screen)
         if not self.config.demo and not self.config.token:
             self._ask_token()
+        # start the backend (the demo server imports aiohttp on a thread) and the pollers only after that
+        # frame is on screen: until then they would compete with it for the interpreter
+        painted = asyncio.Event()
+        self.call_after_refresh(painted.set)
+        await painted.wait()
         try:
             for job in await core.start():  # the resumed live jobs (one history read, not two)
                 self._statuses.setdefault(job.id, job.status)

@@ -2,8 +2,9 @@
 
 textual-image decides its render mode when it is first imported, by querying the terminal; once Textual runs,
 those queries no longer work. So the mode is settled here, once, before the app starts: :func:`configure`
-imports textual-image and remembers the widget class to use, and :func:`image_widget_class` hands it out.
-``off`` means no image widget at all (the preview shows a text placeholder).
+asks the terminal in one round trip (:mod:`termprobe`), imports textual-image without its own slower
+queries, and remembers the widget class to use; :func:`image_widget_class` hands it out. ``off`` means no
+image widget at all (the preview shows a text placeholder).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from textual.widget import Widget
+
+from seedream_tui.tui import termprobe
+from seedream_tui.tui.termprobe import TerminalInfo
 
 MODES = ("auto", "tgp", "sixel", "halfcell", "unicode", "off")
 
@@ -55,43 +59,49 @@ class _NotATty:
 
 @contextmanager
 def _no_terminal_queries() -> Iterator[None]:
+    """While textual-image is imported (its renderable detection and the widget module's cell-size query)."""
     real = sys.__stdout__
     sys.__stdout__ = _NotATty(real)  # type: ignore[misc,assignment]
     try:
-        import textual_image.renderable  # noqa: F401  (runs the detection with no tty: no queries)
+        yield
     finally:
         sys.__stdout__ = real  # type: ignore[misc]
-    yield
 
 
-def configure(mode: str) -> str:
+def configure(mode: str, *, terminal: TerminalInfo | None = None) -> str:
     """Import textual-image for ``mode`` (a resolved mode) and remember the widget class. Returns the mode used.
 
-    A forced mode skips textual-image's terminal queries (they cost time and, in tmux, can eat a keystroke).
+    textual-image's own import-time detection is never run: :mod:`termprobe` asks the terminal once
+    (``terminal``, probed here when not given) and the answer picks the mode for ``auto`` and gives
+    textual-image the cell size, so sixel and kitty images are sized right even when the mode is forced.
     """
     global _widget_class, _mode, _coarse
     if mode == "off":
         _widget_class, _mode, _coarse = None, "off", False
         return _mode
+    if terminal is None:
+        if mode in ("auto", "sixel", "tgp"):
+            terminal = termprobe.probe(graphics=mode == "auto")
+        else:  # character cells: the free ioctl answer is enough, no round trip
+            terminal = TerminalInfo(cell_px=termprobe.ioctl_cell_px(sys.__stdout__))
     if mode == "auto":
+        tty = sys.__stdout__ is not None and sys.__stdout__.isatty()
+        mode = terminal.best_mode() if tty else "unicode"
+    from textual_image import _terminal
+
+    if terminal.cell_px is not None and not hasattr(_terminal.get_cell_size, "_result"):
+        # textual-image caches its cell size on the function; filling the cache spares it the query
+        _terminal.get_cell_size._result = _terminal.CellSize(*terminal.cell_px)  # type: ignore[attr-defined]
+    with _no_terminal_queries():
         from textual_image import widget as tiw
-    else:
-        with _no_terminal_queries():
-            from textual_image import widget as tiw
     classes: dict[str, Any] = {
-        "auto": tiw.Image,
         "tgp": tiw.TGPImage,
         "sixel": tiw.SixelImage,
         "halfcell": tiw.HalfcellImage,
         "unicode": tiw.UnicodeImage,
     }
     _widget_class, _mode = classes[mode], mode
-    if mode == "auto":
-        from textual_image import renderable
-
-        _coarse = renderable.Image in (renderable.HalfcellImage, renderable.UnicodeImage)
-    else:
-        _coarse = mode in ("halfcell", "unicode")
+    _coarse = mode in ("halfcell", "unicode")
     return _mode
 
 

@@ -125,7 +125,7 @@ async def tui_session(fake: FakeServerThread, shots: Path, texts: list[tuple[str
         assert config.token_source == "token file"
         assert mode_of(config.paths.token_file) == 0o600
 
-        main = await wait_for(lambda: isinstance(app.screen, MainScreen) and app.screen, what="the main screen")
+        main = await wait_for(lambda: isinstance(app.screen, MainScreen) and app.screen.is_mounted and app.screen, what="the main screen")
         editor = main.query_one(PromptArea)
         table = main.query_one(JobTable)
         editor.focus()

@@ -182,7 +182,7 @@ async def test_a_keymap_in_the_settings_remaps_a_binding_and_help_shows_it(confi
 
         await wait_for(lambda: isinstance(app.screen, HistoryScreen), what="history by the remapped key")
         await pilot.press("escape")
-        await wait_for(lambda: isinstance(app.screen, MainScreen), what="back")
+        await wait_for(lambda: isinstance(app.screen, MainScreen) and app.screen.is_mounted, what="back")
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one(DataTable)

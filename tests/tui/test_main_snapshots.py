@@ -23,7 +23,7 @@ def snapshot_app(base_url: str) -> SeedreamApp:
 
 async def settle(pilot: Any) -> None:
     app = pilot.app
-    await wait_for(lambda: isinstance(app.screen, MainScreen), what="the main screen")
+    await wait_for(lambda: isinstance(app.screen, MainScreen) and app.screen.is_mounted, what="the main screen")
     main = app.screen
     await wait_for(lambda: main.table.row_count == 5, what="the seeded jobs")
     main.query_one(PromptArea).cursor_blink = False

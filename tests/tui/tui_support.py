@@ -86,7 +86,7 @@ async def open_main(app: Any, pilot: Any) -> Any:
     """Wait for the app's main screen to be up (the core opens in a worker first); return it."""
     from seedream_tui.tui.screens.main import MainScreen
 
-    await wait_for(lambda: isinstance(app.screen, MainScreen), what="the main screen")
+    await wait_for(lambda: isinstance(app.screen, MainScreen) and app.screen.is_mounted, what="the main screen")
     await pilot.pause()
     assert isinstance(app.screen, MainScreen)
     return app.screen

@@ -7,7 +7,7 @@ preview becomes a tab next to the job table (``p`` or a click on the tab switche
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -39,6 +39,13 @@ PAGE_JOBS = 100
 PREFETCH_ROWS = 20
 
 
+class InitialJobs(NamedTuple):
+    """What the main screen lists in its first frame, read before it is built (see ``SeedreamApp``)."""
+
+    jobs: list[Job]
+    prompts: list[str]
+
+
 def model_choices(specs: list[ModelSpec]) -> list[tuple[str, str]]:
     """(label, key) per spec; a title shared by several schemas gets the key to tell them apart."""
     titles = [s.title or s.model_id for s in specs]
@@ -58,9 +65,10 @@ class MainScreen(Screen[None]):
         Binding("ctrl+o", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show (narrow) or zoom the preview"),
     ]
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, *, initial: InitialJobs | None = None) -> None:
         super().__init__(id="main")
         self.core = core
+        self._initial = initial
         settings = core.config.settings
         try:
             self.spec = core.registry.get(settings.default_model)
@@ -104,7 +112,11 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#options-pane").border_title = "Options"
         self.query_one(PromptArea).focus()
-        self._load_history()
+        if self._initial is not None:
+            self._show_initial(*self._initial)
+            self._initial = None
+        else:
+            self._load_history()
 
     def _size_classes(self, width: int) -> bool:
         """Set the layout classes for ``width``; True when they changed."""
@@ -147,6 +159,9 @@ class MainScreen(Screen[None]):
         except Exception as exc:  # HistoryError and friends: a sentence, not a crash
             self.notify(f"Could not read the job history: {exc}", severity="error")
             return
+        self._show_initial(jobs, prompts)
+
+    def _show_initial(self, jobs: list[Job], prompts: list[str]) -> None:
         self._older_exhausted = len(jobs) < INITIAL_JOBS
         self.table.set_jobs(jobs)
         self.editor.set_history(prompts)
@@ -244,8 +259,10 @@ class MainScreen(Screen[None]):
         self.editor.remember(job.prompt)
         self.editor.remove_class("-invalid")
         self.table.upsert(job)
-        self.table.select_job(job.id)
-        self.preview.show_job(job)
+        if job.id >= max(self.table.jobs):
+            # several submits in flight answer in any order: the cursor goes to the newest, not the last answered
+            self.table.select_job(job.id)
+            self.preview.show_job(job)
 
     # --- defaults -----------------------------------------------------------------------------------------
     async def action_save_defaults(self) -> None:

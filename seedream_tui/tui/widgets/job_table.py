@@ -209,6 +209,10 @@ class JobTable(DataTable[object]):
     def on_resize(self) -> None:
         self.fit_prompt_column()
 
+    def watch_show_vertical_scrollbar(self) -> None:
+        # the scrollbar takes (or gives back) columns without a resize: refit once the layout has it
+        self.call_after_refresh(self.fit_prompt_column)
+
     def fit_prompt_column(self) -> None:
         """Give the prompt column whatever width the other columns leave (it is cut with an ellipsis)."""
         fit_column(self, "prompt", spare=2)
