@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from seedream_tui import __version__
+from seedream_tui import __version__, tls
 
 #: official clients use 10 s connect, 20-60 s per call
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=30.0)
@@ -26,8 +26,9 @@ def make_http_client(
 ) -> httpx.AsyncClient:
     """The shared client. A small keep-alive pool: httpcore checks every pooled connection
     on each request, so a big idle pool costs CPU on every poll (the engine caps requests
-    in flight at 8 anyway)."""
+    in flight at 8 anyway). The TLS context may already be built (see :mod:`seedream_tui.tls`)."""
     return httpx.AsyncClient(
+        verify=tls.context(),
         timeout=timeout,
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive),
         follow_redirects=False,

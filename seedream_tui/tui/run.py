@@ -12,6 +12,9 @@ from seedream_tui.config import AppConfig
 
 def run_tui(config: AppConfig, *, image_mode: str | None = None) -> int:
     """Run the app with ``config``. ``image_mode`` (the ``--image-mode`` flag) beats the setting beats auto."""
+    from seedream_tui import tls
+
+    tls.warm_up()  # on the second core while Textual is imported: the HTTP client is then ready at once
     try:
         from seedream_tui.tui import images
 
