@@ -320,6 +320,22 @@ async def test_start_while_a_submit_saves_its_request_id_leaves_that_job_alone(f
         await core.close()
 
 
+async def test_a_gateway_error_on_submit_is_unknown_never_failed_nor_resent(fake_server: Any) -> None:
+    """The job was created behind a 502/504: "failed" would invite a second (paid) submit."""
+    fake_server.set_config(gateway_after_submit_rate=1.0)
+    core = await open_core(fake_server.base_url)
+    try:
+        from seedream_tui.api.errors import SubmitOutcomeUnknown
+
+        with pytest.raises(SubmitOutcomeUnknown, match="gateway answered HTTP 50[24]"):
+            await submit(core, "behind a gateway")
+        [row] = await core.history.list_jobs()
+        assert row.status is JobStatus.UNKNOWN and "Check the RunComfy dashboard" in (row.error or "")
+        assert submits(fake_server) == 1 and len(fake_server.jobs_snapshot()) == 1
+    finally:
+        await core.close()
+
+
 async def test_submit_refused_by_the_server_is_recorded_as_failed(fake_server: Any) -> None:
     core = await open_core(fake_server.base_url)
     try:

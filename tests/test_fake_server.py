@@ -324,6 +324,19 @@ def test_dropped_connections(client: httpx.Client, fake_server: FakeServerThread
     assert fake_server.faults_injected["drop"] == 21
 
 
+def test_gateway_error_after_the_job_was_created(client: httpx.Client, fake_server: FakeServerThread) -> None:
+    fake_server.set_config(gateway_after_submit_rate=1.0, seed=7)
+    codes = [client.post(f"/v1/models/{MODEL}", json={"prompt": f"behind a gateway {i}"}).status_code
+             for i in range(12)]
+    assert set(codes) == {502, 504}
+    jobs = fake_server.jobs_snapshot()
+    assert len(jobs) == 12 and all(job["answer_dropped"] for job in jobs.values())  # each one was taken
+    assert fake_server.faults_injected["gateway_after_submit"] == 12
+    # only submits: the other calls are answered normally
+    rid = next(iter(jobs))
+    assert client.get(f"/v1/requests/{rid}/status").status_code == 200
+
+
 def test_failed_jobs(client: httpx.Client, fake_server: FakeServerThread) -> None:
     fake_server.set_config(fail_rate=1.0)
     request_ids = [submit(client)["request_id"] for _ in range(10)]

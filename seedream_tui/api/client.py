@@ -24,6 +24,7 @@ from seedream_tui.api.errors import (
     InvalidInputError,
     NetworkError,
     ProtocolError,
+    ServerError,
     SubmitOutcomeUnknown,
 )
 from seedream_tui.api.http import DEFAULT_TIMEOUT, RetryPolicy, make_http_client, parse_retry_after
@@ -34,6 +35,8 @@ from seedream_tui.api.types import CancelResult, RequestState, SubmitResult
 MAX_API_BODY = 4 * 1024 * 1024
 
 Sleep = Callable[[float], Awaitable[None]]
+#: a submit answered with these may still have created the job (see ``submit``)
+GATEWAY_STATUSES = frozenset({502, 504})
 #: what replaces the token if a server echoes it back in an error
 REDACTED = "[token hidden]"
 
@@ -98,6 +101,16 @@ class RunComfyClient:
         except ProtocolError:
             # a 2xx (or odd status) we could not read: the job may exist
             raise _unknown() from None
+        except ServerError as exc:
+            # 502/504 come from a gateway in front of RunComfy: the origin may have taken the job before the
+            # gateway gave up on its answer. (500 and 503 are the origin's own "not done"/"not now".)
+            if exc.status_code in GATEWAY_STATUSES:
+                raise SubmitOutcomeUnknown(
+                    f"RunComfy's gateway answered HTTP {exc.status_code} to the submit: the job may have been "
+                    "created. Check the RunComfy dashboard before submitting again.",
+                    status_code=exc.status_code,
+                ) from None
+            raise
         if not isinstance(body, dict) or not isinstance(body.get("request_id"), str) or not body["request_id"]:
             raise SubmitOutcomeUnknown(
                 "RunComfy accepted the submit but its answer had no request id: check the RunComfy dashboard."

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 COST_PER_IMAGE = 0.03
 
 _HTML_5XX = "<html><head><title>{code}</title></head><body><h1>{code} {reason}</h1><hr>nginx</body></html>"
-_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
 class _Dropped(Exception):
@@ -207,6 +207,7 @@ class ApiRoutes:
 
         dice = self.s.dice
         dropped = dice.hit(self.s.config.drop_rate)
+        gateway = not dropped and dice.hit(self.s.config.gateway_after_submit_rate)
         if dropped:
             self.s.count_fault("drop")
             if not dice.hit(0.5):
@@ -219,11 +220,16 @@ class ApiRoutes:
             model_id=model.model_id,
             input=values,
             effective_input=model.with_defaults(values),
-            answer_dropped=dropped,
+            answer_dropped=dropped or gateway,
         )
         self.s.board.add(job)
         if dropped:
             return drop_connection(request)  # the job exists but the client never hears of it
+        if gateway:  # the origin took the job; the proxy in front timed out or failed on the way back
+            self.s.count_fault("gateway_after_submit")
+            code = dice.choice([502, 504])
+            html = _HTML_5XX.format(code=code, reason=_REASONS[code])
+            return web.Response(status=code, text=html, content_type="text/html")
         return web.json_response({"request_id": job.request_id, **self._urls(job.request_id)})
 
     @_gated

@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     fadd("--rate-429", type=float, default=0.0, help="probability of a 429 answer")
     fadd("--retry-after", type=float, default=1.0, help="Retry-After of the 429 answers, in seconds")
     fadd("--drop-rate", type=float, default=0.0, help="probability of closing the connection unanswered")
+    fadd("--gateway-after-submit-rate", type=float, default=0.0,
+         help="probability that a submit creates the job but the answer is a gateway 502/504")
     fadd("--fail-rate", type=float, default=0.0, help="probability that a job fails")
     fadd("--truncate-rate", type=float, default=0.0, help="probability that a CDN download is cut short")
     fadd("--expire-after", type=float, default=None, help="requests older than this many seconds are gone")
@@ -85,6 +87,7 @@ def config_from_args(args: argparse.Namespace) -> FakeConfig:
         rate_429=args.rate_429,
         retry_after=args.retry_after,
         drop_rate=args.drop_rate,
+        gateway_after_submit_rate=args.gateway_after_submit_rate,
         fail_rate=args.fail_rate,
         truncate_rate=args.truncate_rate,
         expire_after=args.expire_after,

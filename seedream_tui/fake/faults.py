@@ -35,7 +35,10 @@ _CHOICES = {
 }
 
 #: knobs that are probabilities in [0, 1]
-_RATES = ("latency_spike_rate", "error_5xx_rate", "rate_429", "drop_rate", "fail_rate", "truncate_rate")
+_RATES = (
+    "latency_spike_rate", "error_5xx_rate", "rate_429", "drop_rate", "gateway_after_submit_rate", "fail_rate",
+    "truncate_rate",
+)
 #: knobs that are non-negative seconds / factors
 _NON_NEGATIVE = ("min_duration", "max_duration", "image_scale", "latency", "latency_spike", "retry_after")
 _BOOLS = ("bad_token", "errors_in_200")
@@ -68,6 +71,7 @@ class FakeConfig:
     rate_429: float = 0.0  # answer 429 with Retry-After header
     retry_after: float = 1.0
     drop_rate: float = 0.0  # close the connection without an answer
+    gateway_after_submit_rate: float = 0.0  # a submit creates the job, then a gateway answers 502/504 instead
     fail_rate: float = 0.0  # jobs end "failed" with an error
     truncate_rate: float = 0.0  # CDN sends a partial body (Content-Length larger than sent) then closes
     expire_after: float | None = None  # requests older than this answer 404 error_code 404001

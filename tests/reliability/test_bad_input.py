@@ -489,9 +489,22 @@ SUBMIT_CASES = {
         lambda: json_answer({"status": "in_queue"}), JobStatus.UNKNOWN,
         "RunComfy accepted the submit but its answer had no request id: check the RunComfy dashboard.",
     ),
+    # a gateway's 502/504: the origin may have taken the job; never "failed" (the user would submit again)
     "submit-answer-502-html": (
-        lambda: text_answer("<html><h1>502 Bad Gateway</h1></html>", 502, "text/html"), JobStatus.FAILED,
-        "Not accepted: RunComfy had a server error (HTTP 502).",
+        lambda: text_answer("<html><h1>502 Bad Gateway</h1></html>", 502, "text/html"), JobStatus.UNKNOWN,
+        "RunComfy's gateway answered HTTP 502 to the submit: the job may have been created. Check the RunComfy",
+    ),
+    "submit-answer-504-empty": (
+        lambda: text_answer("", 504, "text/plain"), JobStatus.UNKNOWN,
+        "RunComfy's gateway answered HTTP 504 to the submit: the job may have been created.",
+    ),
+    "submit-answer-500-json": (
+        lambda: json_answer({"error_code": 500000, "error_message": "Internal error"}, 500), JobStatus.FAILED,
+        "Not accepted: RunComfy had a server error (HTTP 500). (Internal error)",
+    ),
+    "submit-answer-503-html": (
+        lambda: text_answer("<html><h1>503 Service Unavailable</h1></html>", 503, "text/html"), JobStatus.FAILED,
+        "Not accepted: RunComfy had a server error (HTTP 503).",
     ),
     "submit-answer-422-detail": (
         lambda: json_answer({"detail": [{"loc": ["body", "prompt"], "msg": "too spicy"}]}, 422), JobStatus.FAILED,

@@ -1,8 +1,8 @@
 """500 jobs through the real engine while the fake server misbehaves in every way at once; nothing is lost.
 
 Every fault knob is on together: 5xx answers, 429s with Retry-After, dropped connections (on a submit: half
-before the job exists, half after, the answer lost), failed jobs, truncated downloads and latency spikes. At the
-end each history row must agree with the server's own record (``jobs_snapshot()``), every completed job must have
+before the job exists, half after, the answer lost), gateway 502/504s after a submit created the job, failed
+jobs, truncated downloads and latency spikes. At the end each history row must agree with the server's own record (``jobs_snapshot()``), every completed job must have
 all its images on disk and decodable, and no file may be extra or half-written. Each submit attempt the engine
 makes is recorded, to prove it only sends a submit again when the server surely created nothing.
 
@@ -30,6 +30,7 @@ FAULTS = {
     "rate_429": 0.05,
     "retry_after": 0.05,
     "drop_rate": 0.05,
+    "gateway_after_submit_rate": 0.02,
     "fail_rate": 0.03,
     "truncate_rate": 0.02,
     "latency_spike_rate": 0.02,
@@ -40,7 +41,7 @@ POLICY = PollPolicy(
     first=0.05, running=0.1, queued_near=0.1, queued_far=0.2, unknown=0.1,
     backoff_base=0.05, backoff_cap=0.3, lease=5.0,
 )
-FAULT_KINDS = ("error_5xx", "rate_429", "drop", "fail", "truncate", "latency_spike")
+FAULT_KINDS = ("error_5xx", "rate_429", "drop", "gateway_after_submit", "fail", "truncate", "latency_spike")
 
 
 class SubmitRecorder:
