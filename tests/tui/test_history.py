@@ -103,6 +103,24 @@ async def test_search_narrows_and_empty_state(seeded: Paths, host) -> None:
         assert count_text(app) == "0 jobs match"
 
 
+async def test_keys_right_after_slash_land_in_the_search_box(seeded: Paths, host) -> None:
+    """'/' then 'fox' in one burst (a paste, tmux send-keys, fast typing over SSH): no letter is lost."""
+    from textual import events
+
+    app = host(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot, app)
+        for key, char in [("slash", "/"), ("f", "f"), ("o", "o"), ("x", "x")]:
+            event = events.Key(key, char)
+            event.set_sender(app)
+            app._driver.send_message(event)  # as the terminal driver does; all queued before the first is handled
+        search = screen.query_one("#history-search", Input)
+        await wait_for(pilot, lambda: search.value == "fox")
+        assert screen.focused is search
+        await pilot.press("slash", "2")  # in the search box "/" is text, not the binding
+        assert search.value == "fox/2"
+
+
 async def test_status_and_model_filters(seeded: Paths, host) -> None:
     app = host(seeded)
     async with app.run_test(size=(80, 24)) as pilot:

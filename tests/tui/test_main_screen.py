@@ -48,6 +48,25 @@ async def test_bindings_avoid_keys_that_tmux_or_xterm_swallow() -> None:
             assert binding.id, f"{cls.__name__}:{binding.key} has no id (it could not be remapped)"
 
 
+async def test_keys_right_after_ctrl_g_go_where_it_moved_the_focus(config, core) -> None:
+    """ctrl+g and the letters behind it in one burst (fast typing over SSH): no letter lands in the table."""
+    from textual import events
+
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await open_main(app, pilot)
+        main.set_focus(main.table)
+        await pilot.pause()
+        for key, char in [("ctrl+g", None), ("h", "h"), ("i", "i")]:
+            event = events.Key(key, char)
+            event.set_sender(app)
+            app._driver.send_message(event)  # as the terminal driver does: all queued before the first is handled
+        await wait_for(lambda: main.editor.text == "hi", what="the letters in the prompt")
+        assert main.editor.has_focus
+        await pilot.press("ctrl+g")
+        assert main.table.has_focus
+
+
 async def test_empty_prompt_is_shown_at_the_editor_and_nothing_is_sent(config, core) -> None:
     notes: list[Notify] = []
     app = SeedreamApp(config, core=core)

@@ -130,7 +130,9 @@ class HistoryScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="history-back"),
-        Binding("slash", "focus_search", "Search", id="history-search"),
+        # priority: the app runs it as the key arrives, so the keys right behind it ("/fox" in one burst over
+        # SSH, or pasted) already go to the search box; inactive while typing there (see check_action)
+        Binding("slash", "focus_search", "Search", id="history-search", priority=True),
         Binding("l", "load", "Load", tooltip="Load the job into the editor", id="history-load"),
         Binding("r", "rerun", "Re-run", tooltip="Submit the job's input again", id="history-rerun"),
         Binding("e", "export", "Export", tooltip="Copy the job's images to a folder", id="history-export"),
@@ -411,13 +413,20 @@ class HistoryScreen(Screen[None]):
     # ---------------------------------------------------------------- actions
     def action_back(self) -> None:
         if isinstance(self.focused, Input | Select):
-            self.query_one(DataTable).focus()  # leave the search box or a filter first, like a browser
+            self.set_focus(self.query_one(DataTable))  # leave the search box or a filter first, like a browser
             return
         if self.app.screen is self and len(self.app.screen_stack) > 1:
             self.app.pop_screen()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_search" and isinstance(self.focused, Input):
+            return False  # a "/" typed in the search box (or the path prompt) is text
+        return True
+
     def action_focus_search(self) -> None:
-        self.query_one("#history-search", Input).focus()
+        # set_focus at once, not Widget.focus() (queued): keys already on their way, "/fox" pasted or
+        # typed fast over SSH, must land in the search box
+        self.set_focus(self.query_one("#history-search", Input))
 
     def action_load(self) -> None:
         job = self._require_job()

@@ -61,7 +61,9 @@ class MainScreen(Screen[None]):
         Binding("f4", "switch_model", "Model", id="switch-model", tooltip="Choose the model"),
         Binding("f10", "save_defaults", "Save defaults", id="save-defaults", show=False,
                 tooltip="Save the current options as this model's defaults"),
-        Binding("ctrl+g", "toggle_focus", "Jobs", id="focus-jobs", show=False, tooltip="Jump between prompt and jobs"),
+        # priority (run as the key arrives): the keys typed right after it already go to the new place
+        Binding("ctrl+g", "toggle_focus", "Jobs", id="focus-jobs", show=False, priority=True,
+                tooltip="Jump between prompt and jobs"),
         Binding("ctrl+o", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show (narrow) or zoom the preview"),
     ]
 
@@ -325,10 +327,8 @@ class MainScreen(Screen[None]):
 
     # --- view -----------------------------------------------------------------------------------------------
     def action_toggle_focus(self) -> None:
-        if self.editor.has_focus:
-            self.table.focus()
-        else:
-            self.editor.focus()
+        # at once (not Widget.focus(), which is queued), so the keys typed right after go to the new place
+        self.set_focus(self.table if self.editor.has_focus else self.editor)
 
     def action_toggle_preview(self) -> None:
         if self.has_class("-narrow"):
