@@ -27,7 +27,7 @@ from seedream_tui.jobs.service import Core
 from seedream_tui.tui.commands import SeedreamCommands
 from seedream_tui.tui.messages import JobChanged, LoadIntoEditor
 from seedream_tui.tui.screens.help import HelpScreen, binding_rows
-from seedream_tui.tui.screens.main import INITIAL_JOBS, InitialJobs, MainScreen
+from seedream_tui.tui.screens.main import InitialJobs, MainScreen, read_initial
 from seedream_tui.tui.widgets.job_table import JobTable
 from seedream_tui.tui.widgets.preview import PreviewPane
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
@@ -117,7 +117,7 @@ class SeedreamApp(App[int]):
         # read the newest jobs before the main screen is built, so its first frame already lists them
         # (one layout pass instead of an empty table and a second pass a moment later)
         try:
-            initial = InitialJobs(await core.history.list_jobs(limit=INITIAL_JOBS), await core.history.recent_prompts())
+            initial: InitialJobs | None = await read_initial(core)
         except Exception:  # noqa: BLE001 - the screen reads again and reports the problem as a sentence
             initial = None
         self.main_screen = MainScreen(core, initial=initial)

@@ -46,6 +46,11 @@ class InitialJobs(NamedTuple):
     prompts: list[str]
 
 
+async def read_initial(core: Core) -> InitialJobs:
+    """The newest page of jobs and the recent prompts, as the main screen first shows them."""
+    return InitialJobs(await core.history.list_jobs(limit=INITIAL_JOBS), await core.history.recent_prompts())
+
+
 def model_choices(specs: list[ModelSpec]) -> list[tuple[str, str]]:
     """(label, key) per spec; a title shared by several schemas gets the key to tell them apart."""
     titles = [s.title or s.model_id for s in specs]
@@ -156,12 +161,11 @@ class MainScreen(Screen[None]):
     @work(group="main-load", exclusive=True)
     async def _load_history(self) -> None:
         try:
-            jobs = await self.core.history.list_jobs(limit=INITIAL_JOBS)
-            prompts = await self.core.history.recent_prompts()
+            initial = await read_initial(self.core)
         except Exception as exc:  # HistoryError and friends: a sentence, not a crash
             self.notify(f"Could not read the job history: {exc}", severity="error")
             return
-        self._show_initial(jobs, prompts)
+        self._show_initial(*initial)
 
     def _show_initial(self, jobs: list[Job], prompts: list[str]) -> None:
         self._older_exhausted = len(jobs) < INITIAL_JOBS
