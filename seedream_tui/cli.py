@@ -113,9 +113,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         for warning in config.warnings:
             print(f"seedream-tui: {warning}", file=sys.stderr)
         if args.command is None:
-            from seedream_tui import tls
-
-            tls.warm_up()  # the CA bundle loads on another core while Textual is imported
             from seedream_tui.tui.run import run_tui
 
             return run_tui(config, image_mode=args.image_mode)

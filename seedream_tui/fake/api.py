@@ -29,6 +29,11 @@ _HTML_5XX = "<html><head><title>{code}</title></head><body><h1>{code} {reason}</
 _REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
+def _html_error(code: int) -> web.Response:
+    """A 5xx page as nginx in front of an API would send it."""
+    return web.Response(status=code, text=_HTML_5XX.format(code=code, reason=_REASONS[code]), content_type="text/html")
+
+
 class _Dropped(Exception):
     """The gate decided to close the connection without an answer."""
 
@@ -158,8 +163,7 @@ class ApiRoutes:
         code = self.s.dice.choice([500, 502, 503])
         kind = self.s.dice.choice(["html", "json", "empty"])
         if kind == "html":
-            html = _HTML_5XX.format(code=code, reason=_REASONS[code])
-            return web.Response(status=code, text=html, content_type="text/html")
+            return _html_error(code)
         if kind == "json":
             return web.json_response(
                 {"error_code": 500000 + code, "error_message": f"Upstream failure ({_REASONS[code]})."},
@@ -227,9 +231,7 @@ class ApiRoutes:
             return drop_connection(request)  # the job exists but the client never hears of it
         if gateway:  # the origin took the job; the proxy in front timed out or failed on the way back
             self.s.count_fault("gateway_after_submit")
-            code = dice.choice([502, 504])
-            html = _HTML_5XX.format(code=code, reason=_REASONS[code])
-            return web.Response(status=code, text=html, content_type="text/html")
+            return _html_error(dice.choice([502, 504]))
         return web.json_response({"request_id": job.request_id, **self._urls(job.request_id)})
 
     @_gated

@@ -25,7 +25,7 @@ import re
 import select
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO
 
 KITTY_ID = 31
@@ -117,11 +117,9 @@ def probe(
     except (OSError, ValueError, ImportError):
         data = ""
     info = parse_replies(data)
-    if cell_px is not None:
-        info = TerminalInfo(sixel=info.sixel, kitty=info.kitty, cell_px=cell_px, answered=info.answered)
-    if not graphics:
-        info = TerminalInfo(cell_px=info.cell_px, answered=info.answered)
-    return info
+    if not graphics:  # the DA1 reply still names sixel; graphics were not asked about
+        info = replace(info, sixel=False, kitty=False)
+    return replace(info, cell_px=cell_px or info.cell_px)
 
 
 def _exchange(in_fd: int, out_fd: int, query: str, timeout: float) -> str:
