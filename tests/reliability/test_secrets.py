@@ -23,10 +23,11 @@ file must be mode 0600 and hold the token. Run with ``-s`` for the ``SECRETS`` f
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
 import os
-import secrets
+import random
 import stat
 import sys
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ from seedream_tui.jobs.model import JobStatus
 from seedream_tui.jobs.service import Core
 from seedream_tui.paths import Paths
 
-TOKEN = "rc_" + secrets.token_hex(16)
+TOKEN = "rc_" + random.Random(52).getrandbits(128).to_bytes(16, "big").hex()  # fixed: same inputs every run
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -388,13 +389,28 @@ def test_the_search_finds_every_planted_copy(tmp_path: Path) -> None:
     }, scan.summary()
 
 
+_FIXED = random.Random(20261125)  # fixed tokens: a test's inputs must not change from run to run
+
+
 @pytest.mark.parametrize(
     "token",
-    [TOKEN, secrets.token_hex(20), secrets.token_urlsafe(32), "sk_" + secrets.token_hex(12), "ab_" + "x" * 30 + "abcd"],
+    [
+        TOKEN,
+        _FIXED.getrandbits(160).to_bytes(20, "big").hex(),
+        base64.urlsafe_b64encode(_FIXED.getrandbits(256).to_bytes(32, "big")).decode().rstrip("="),
+        "sk_" + _FIXED.getrandbits(96).to_bytes(12, "big").hex(),
+        "ab_" + "x" * 30 + "abcd",
+        "rc_f6e7aaaaaaaaaaaaaaaaaaaaaaf6e7",  # its last four also occur inside: only the tail may show
+    ],
 )
 def test_the_mask_shows_only_the_last_four(token: str) -> None:
     masked = mask_token(token)
     prefix = "rc_" if token.startswith("rc_") else ""  # a public kind marker, not part of the secret
     assert masked == f"{prefix}…{token[-4:]}"
-    secret = token[len(prefix) : -4]
-    assert not any(secret[i : i + 3] in masked for i in range(len(secret) - 2) if secret[i : i + 3] != "xxx")
+    shown = masked.removeprefix(prefix).removeprefix("…")
+    assert shown == token[-4:] and len(shown) == 4  # of the secret part, exactly its last 4 characters
+
+
+@pytest.mark.parametrize("token", ["rc_abc", "short1234", "rc_12345678"])
+def test_a_short_token_shows_nothing_of_itself(token: str) -> None:
+    assert set(mask_token(token)) == {"•"}
