@@ -131,7 +131,9 @@ async def test_jobs_survive_a_restart(tmp_path: Path) -> None:
         assert {job["request_id"] for job in saved["jobs"]} == {done, *live}
         assert not list(state.glob(".*.tmp"))  # atomic writes leave no temp file behind
 
-        second = FakeServer(quick(state), cdn_port=0)
+        # the restored running job must still be running when it is looked at below, even on a loaded
+        # machine: it gets a 2 s run (its duration is drawn when it starts), the later ones short runs
+        second = FakeServer(quick(state, min_duration=2.0, max_duration=2.0), cdn_port=0)
         await second.start()
         try:
             assert second.state_warnings == []
