@@ -247,6 +247,7 @@ class SeedreamApp(App[int]):
 
     @staticmethod
     def help_groups() -> list[tuple[str, type[DOMNode]]]:
+        from seedream_tui.tui.screens.compare import CompareScreen
         from seedream_tui.tui.screens.detail import JobDetailScreen
         from seedream_tui.tui.screens.history import HistoryScreen
         from seedream_tui.tui.screens.settings import SettingsScreen
@@ -258,6 +259,7 @@ class SeedreamApp(App[int]):
             ("Jobs table", JobTable),
             ("Preview", PreviewPane),
             ("History", HistoryScreen),
+            ("Compare", CompareScreen),
             ("Job details", JobDetailScreen),
             ("Settings", SettingsScreen),
         ]

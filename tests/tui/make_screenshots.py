@@ -19,7 +19,7 @@ sys.path[:0] = [str(HERE), str(ROOT)]
 
 
 async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
-    """Main, history, job detail, settings and token screens at ``size``: SVGs in ``out_dir``."""
+    """Main, history, compare, job detail, settings and token screens at ``size``: SVGs in ``out_dir``."""
     from conftest import make_config
     from test_main_snapshots import settle
     from textual.widgets import DataTable
@@ -28,6 +28,7 @@ async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
     from seedream_tui.fake.server import FakeConfig, FakeServerThread
     from seedream_tui.paths import Paths
     from seedream_tui.tui.app import SeedreamApp
+    from seedream_tui.tui.screens.compare import CompareScreen
     from seedream_tui.tui.screens.detail import JobDetailScreen
     from seedream_tui.tui.screens.history import HistoryScreen
     from seedream_tui.tui.screens.settings import SettingsScreen, TokenScreen
@@ -51,6 +52,12 @@ async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
                            and app.screen.query_one(DataTable).row_count > 0, what="history")
             await pilot.pause(0.5)
             save("history")
+            # mark the newest job, move to an older finished one, compare the two
+            await pilot.press("space", "down", "v")
+            await wait_for(lambda: isinstance(app.screen, CompareScreen), what="compare")
+            await pilot.pause(0.5)
+            save("compare")
+            await pilot.press("escape", "escape")  # back to the history, then clear the mark
             await pilot.press("escape")
             app.call_later(app.action_open_job, max(ids))
             await wait_for(lambda: isinstance(app.screen, JobDetailScreen), what="detail")

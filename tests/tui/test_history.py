@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.widgets import DataTable, Input, Select, Static
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -70,13 +72,13 @@ async def test_opens_with_one_page_and_pages_on_demand(seeded: Paths, host) -> N
         assert table.row_count == PAGE_SIZE  # not 2,500
         assert count_text(app) == f"{TOTAL:,} jobs in history"
         # newest first
-        assert str(table.get_row_at(0)[0]) == str(TOTAL)
-        assert str(table.get_row_at(1)[0]) == str(TOTAL - 1)
+        assert str(table.get_row_at(0)[1]) == str(TOTAL)
+        assert str(table.get_row_at(1)[1]) == str(TOTAL - 1)
         # moving the cursor near the end fetches the next page (keyset: ids continue below)
         table.move_cursor(row=PAGE_SIZE - 5)
         await wait_for(pilot, lambda: table.row_count == 2 * PAGE_SIZE)
-        assert str(table.get_row_at(PAGE_SIZE)[0]) == str(TOTAL - PAGE_SIZE)
-        ids = [int(str(table.get_row_at(i)[0])) for i in range(table.row_count)]
+        assert str(table.get_row_at(PAGE_SIZE)[1]) == str(TOTAL - PAGE_SIZE)
+        ids = [int(str(table.get_row_at(i)[1])) for i in range(table.row_count)]
         assert ids == sorted(set(ids), reverse=True)
         assert screen.selected_job() is not None
 
@@ -92,11 +94,11 @@ async def test_search_narrows_and_empty_state(seeded: Paths, host) -> None:
         # every 6th job is a blue whale
         assert count_text(app) == expected(lambda j: "whale" in j.prompt)
         await wait_for(pilot, lambda: table.row_count > 0)
-        assert all("whale" in str(table.get_row_at(i)[4]) for i in range(table.row_count))
+        assert all("whale" in str(table.get_row_at(i)[5]) for i in range(table.row_count))
         # CJK text works too
         search = screen.query_one("#history-search", Input)
         search.value = "雪山"
-        await wait_for(pilot, lambda: table.row_count > 0 and "雪山" in str(table.get_row_at(0)[4]))
+        await wait_for(pilot, lambda: table.row_count > 0 and "雪山" in str(table.get_row_at(0)[5]))
         search.value = "zebra"
         await wait_for(pilot, lambda: screen.has_class("-empty") and count_text(app) != "Counting…")
         assert "No jobs match" in str(screen.query_one("#history-empty", Static).render())
@@ -131,15 +133,15 @@ async def test_status_and_model_filters(seeded: Paths, host) -> None:
         failed = expected(lambda j: j.status is JobStatus.FAILED)
         assert count_text(app) == failed
         await wait_for(pilot, lambda: table.row_count > 0)
-        assert {str(table.get_row_at(i)[2]) for i in range(table.row_count)} == {"failed"}
+        assert {str(table.get_row_at(i)[3]) for i in range(table.row_count)} == {"failed"}
         models = screen.query_one("#history-model", Select)
         await wait_for(pilot, lambda: len(models._options) > 2)
         models.value = "blackforestlabs/flux-2/flash/text-to-image"
         await wait_for(pilot, lambda: count_text(app) not in (failed, "Counting…"))
         assert count_text(app) == expected(lambda j: j.status is JobStatus.FAILED and j.model_id.startswith("black"))
         # the rows come from a separate query than the count: wait for the first page of the new query
-        await wait_for(pilot, lambda: table.row_count > 0 and str(table.get_row_at(0)[3]) == "flux-2/flash")
-        assert {str(table.get_row_at(i)[3]) for i in range(table.row_count)} == {"flux-2/flash"}
+        await wait_for(pilot, lambda: table.row_count > 0 and str(table.get_row_at(0)[4]) == "flux-2/flash")
+        assert {str(table.get_row_at(i)[4]) for i in range(table.row_count)} == {"flux-2/flash"}
         # the seeded jobs are from January 2026: nothing was made "today"
         screen.query_one("#history-date", Select).value = "today"
         await wait_for(pilot, lambda: screen.has_class("-empty") and count_text(app) != "Counting…")
@@ -166,7 +168,7 @@ async def test_delete_asks_then_removes_row_and_files(seeded: Paths, host) -> No
         await pilot.press("y")
         await wait_for(pilot, lambda: table_of(app).row_count == PAGE_SIZE - 1)
         assert not exists(image)
-        assert str(job.id) not in {str(table_of(app).get_row_at(i)[0]) for i in range(5)}
+        assert str(job.id) not in {str(table_of(app).get_row_at(i)[1]) for i in range(5)}
         assert await app.core.history.get(job.id) is None
         await wait_for(pilot, lambda: count_text(app) == f"{TOTAL - 1:,} jobs in history")
 
@@ -213,13 +215,13 @@ async def test_enter_opens_detail_and_rerun_appears_live(seeded: Paths, host) ->
         table = table_of(app)
         # the new job appears on top and its status follows the server until it is done
         await wait_for(pilot, lambda: table.row_count == PAGE_SIZE + 1)
-        assert str(table.get_row_at(0)[0]) == str(TOTAL + 1)
-        await wait_for(pilot, lambda: str(table.get_row_at(0)[2]) == "done")
+        assert str(table.get_row_at(0)[1]) == str(TOTAL + 1)
+        await wait_for(pilot, lambda: str(table.get_row_at(0)[3]) == "done")
         # a JobChanged message updates the cells of a shown job in place
         changed = await app.core.history.update_job(TOTAL - 1, status=JobStatus.EXPIRED)
         screen.post_message(JobChanged(changed))
-        await wait_for(pilot, lambda: str(table.get_row_at(2)[2]) == "expired")
-        assert str(table.get_row_at(2)[0]) == str(TOTAL - 1)
+        await wait_for(pilot, lambda: str(table.get_row_at(2)[3]) == "expired")
+        assert str(table.get_row_at(2)[1]) == str(TOTAL - 1)
 
 
 async def test_load_into_editor_posts_message_and_pops(seeded: Paths, host) -> None:
@@ -234,6 +236,101 @@ async def test_load_into_editor_posts_message_and_pops(seeded: Paths, host) -> N
         await wait_for(pilot, lambda: app.screen is not screen)
         loads = [m for m in seen if isinstance(m, LoadIntoEditor)]
         assert loads and loads[0].job == job
+
+
+def ids_in(table: DataTable, rows: int = 5) -> list[int]:
+    return [int(str(table.get_row_at(i)[1])) for i in range(min(rows, table.row_count))]
+
+
+async def test_marked_jobs_are_exported_copied_and_deleted_together(seeded: Paths, tmp_path: Path, host) -> None:
+    app = host(seeded)
+    dest = tmp_path / "exported"
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot, app)
+        table = table_of(app)
+        first_three = ids_in(table, 3)  # the newest three have images (seed_history)
+        await pilot.press("space", "space", "space")  # Space marks and steps down: a run of three
+        assert list(screen.marked) == first_three
+        assert [str(table.get_row_at(i)[0]) for i in range(4)] == ["●", "●", "●", ""]
+        assert table.cursor_row == 3
+        assert count_text(app).endswith("3 marked (Space unmarks, Esc clears, v compares)")
+        # copy: every marked job's path, whatever row the cursor is on
+        await pilot.press("c")
+        assert app.copied == ["\n".join(job.outputs[0].path or "" for job in screen.marked.values())]
+        # export: all their files into one folder
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
+        assert "the 3 marked jobs" in str(app.screen.query_one("#prompt-message", Static).render())
+        app.screen.query_one(Input).value = str(dest)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: exists(dest) and len(list(dest.iterdir())) == 3)
+        assert sorted(p.name for p in dest.iterdir()) == sorted(
+            Path(job.outputs[0].path or "").name for job in screen.marked.values()
+        )
+        # Space on a marked job unmarks it
+        await pilot.press("up", "space")  # the third
+        assert list(screen.marked) == first_three[:2]
+        # marks survive a search: mark in one view, act in another
+        await pilot.press("slash", *"whale", "enter")
+        await wait_for(pilot, lambda: "match" in count_text(app) and "2 marked" in count_text(app))
+        screen.query_one("#history-search", Input).value = ""
+        await wait_for(pilot, lambda: "in history" in count_text(app) and table.row_count > 0)
+        assert [str(table.get_row_at(i)[0]) for i in range(3)] == ["●", "●", ""]
+        # delete: one question for all of them; refusing keeps everything
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = str(app.screen.query_one("#confirm-message", Static).render())
+        assert question.startswith("Delete the 2 marked jobs and their 2 image files?")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: table.row_count == PAGE_SIZE - 2)
+        assert ids_in(table, 1) == [first_three[2]] and not screen.marked
+        for job_id in first_three[:2]:
+            assert await app.core.history.get(job_id) is None
+        await wait_for(pilot, lambda: count_text(app) == f"{TOTAL - 2:,} jobs in history")
+
+
+async def test_escape_clears_the_marks_before_leaving(seeded: Paths, host) -> None:
+    app = host(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot, app)
+        await pilot.press("space", "space")
+        assert len(screen.marked) == 2
+        await pilot.press("escape")
+        assert app.screen is screen and not screen.marked
+        assert all(str(table_of(app).get_row_at(i)[0]) == "" for i in range(3))
+        assert "marked" not in count_text(app)
+
+
+async def test_compare_marked_jobs_side_by_side(seeded: Paths, host) -> None:
+    from seedream_tui.tui.screens.compare import CompareScreen
+
+    app = host(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot, app)
+        await pilot.press("v")  # nothing marked: says how, opens nothing
+        assert app.screen is screen
+        await pilot.press("space", "down", "v")  # one marked: compared with the job under the cursor
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        newest, second = SEEDED[0], SEEDED[2]
+        assert [job.id for job in compare.jobs] == [newest.id, second.id]
+        title = str(compare.query_one("#compare-title", Static).render())
+        assert title == f"Comparing jobs #{newest.id}, #{second.id}: 1 input differs"
+        console = Console(width=76, record=True, file=io.StringIO())
+        console.print(compare.table())
+        lines = console.export_text().splitlines()
+        assert lines[0].split() == [f"#{newest.id}", f"#{second.id}"]
+        assert lines[1].split()[:3] == ["≠", "prompt", "job"]  # the one difference, first and marked
+        facts = {line.split()[0]: line.split()[1:] for line in lines[3:] if line.strip()}
+        assert facts["status"] == ["done", "done"] and facts["images"] == ["64×48", "64×48"]
+        assert facts["≠"][0] == "model"  # every 5th seeded job is a flux job: a different model is pointed out
+        # each column shows its job's image once decoded
+        await wait_for(pilot, lambda: all(p.has_class("-has-image") for p in compare.query("JobPreview")))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert list(screen.marked) == [newest.id]  # the marks and the cursor are as they were
+        assert screen.selected_job() is not None and screen.selected_job().id == second.id  # type: ignore[union-attr]
 
 
 async def test_empty_history_says_so(host) -> None:
@@ -260,3 +357,23 @@ def test_history_snapshot(snap_compare, size) -> None:  # type: ignore[no-untype
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=ready_)
+
+
+def test_compare_rows_put_the_differences_first() -> None:
+    from seedream_tui.tui.screens.compare import NOT_SET, input_rows
+
+    def job(job_id: int, **inputs: object) -> Job:
+        return Job(job_id, "m", dict(inputs), JobStatus.COMPLETED, 0.0, 0.0)
+
+    rows = input_rows([
+        job(1, prompt="a fox", size="2K", seed=7, watermark=False),
+        job(2, prompt="a fox", size="4K", seed=7, watermark=True),
+        job(3, prompt="a fox", size="2K", seed=7),
+    ])
+    assert rows == [
+        ("size", ["2K", "4K", "2K"], True),
+        ("watermark", ["false", "true", NOT_SET], True),  # not sent: the model's default applied
+        ("prompt", ["a fox"] * 3, False),
+        ("seed", ["7"] * 3, False),
+    ]
+    assert all(not differs for _key, _values, differs in input_rows([job(1, prompt="x"), job(2, prompt="x")]))

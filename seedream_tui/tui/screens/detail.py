@@ -194,9 +194,10 @@ class JobPreview(Vertical):
     JobPreview #preview-info { height: auto; max-height: 14; margin-bottom: 1; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, summary: Callable[[Job], Text] = job_summary) -> None:
         super().__init__(id=id)
         self.job: Job | None = None
+        self._summary = summary
 
     def compose(self) -> ComposeResult:
         yield Static("", id="preview-info")
@@ -219,7 +220,7 @@ class JobPreview(Vertical):
             placeholder.update("Select a job to preview it.")
             self.remove_class("-has-image")
             return
-        info.update(job_summary(job))
+        info.update(self._summary(job))
         if same_files and self.has_class("-has-image"):
             return
         self.remove_class("-has-image")

@@ -37,6 +37,8 @@ from seedream_tui.tui.widgets.job_table import fit_column
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 PAGE_SIZE = 100
+#: side by side, each column still shows its image at 80 columns
+MAX_COMPARED = 4
 #: load the next page when the cursor is this many rows from the end
 PREFETCH_ROWS = 30
 SEARCH_DEBOUNCE = 0.2
@@ -140,6 +142,11 @@ class HistoryScreen(Screen[None]):
         Binding("delete", "delete", "Delete", show=False, id="history-delete-key"),
         Binding("c", "copy_path", "Copy path", tooltip="Copy the image path (OSC 52)", id="history-copy-path"),
         Binding("u", "copy_url", "Copy URL", tooltip="Copy the image URL (OSC 52)", id="history-copy-url"),
+        Binding(
+            "space", "toggle_mark", "Mark",
+            tooltip="Mark the job; export, delete, copy and compare act on every marked job", id="history-mark",
+        ),
+        Binding("v", "compare", "Compare", tooltip="Compare the marked jobs side by side", id="history-compare"),
     ]
 
     def __init__(self, core: Any) -> None:
@@ -153,6 +160,9 @@ class HistoryScreen(Screen[None]):
         self._oldest_id: int | None = None
         self._search_timer: Timer | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        #: marked jobs, in the order they were marked; kept across searches (mark in one, compare with another)
+        self.marked: dict[int, Job] = {}
+        self._count_text = ""
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -177,6 +187,7 @@ class HistoryScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "History"
         table = self.query_one(DataTable)
+        table.add_column("", key="mark", width=1)
         table.add_column("id", key="id", width=6)
         table.add_column("created", key="created", width=16)
         table.add_column("status", key="status", width=11)
@@ -223,7 +234,7 @@ class HistoryScreen(Screen[None]):
         self._loading = None
         self.query_one(DataTable).clear()
         # never show the old query's total next to the new query's rows
-        self.query_one("#history-count", Static).update("Counting…")
+        self._show_count("Counting…")
         self._request_page()
         self._count(self._generation)
 
@@ -274,7 +285,16 @@ class HistoryScreen(Screen[None]):
             scope = "match" if self.query_state.active else "in history"
             if total == 1 and self.query_state.active:
                 scope = "matches"
-            self.query_one("#history-count", Static).update(f"{total:,} {noun} {scope}")
+            self._show_count(f"{total:,} {noun} {scope}")
+
+    def _show_count(self, text: str | None = None) -> None:
+        """The line under the table: the query's total, then how many jobs are marked."""
+        if text is not None:
+            self._count_text = text
+        line = self._count_text
+        if self.marked:
+            line += f"  ·  {len(self.marked)} marked (Space unmarks, Esc clears, v compares)"
+        self.query_one("#history-count", Static).update(line)
 
     @work(exclusive=True, group="history-models", exit_on_error=False)
     async def _load_models(self) -> None:
@@ -292,8 +312,12 @@ class HistoryScreen(Screen[None]):
             self.query_state = query
             self._reload()
 
+    def _mark_cell(self, job_id: int) -> Text:
+        return Text("●", style="bold yellow") if job_id in self.marked else Text("")
+
     def _cells(self, job: Job) -> tuple[Any, ...]:
         return (
+            self._mark_cell(job.id),
             Text(str(job.id), justify="right"),
             fmt_short_time(job.created_at),
             status_text(job.status),
@@ -359,13 +383,16 @@ class HistoryScreen(Screen[None]):
 
     def _job_changed(self, job: Job) -> None:
         """Core callback (on the event loop): update the row in place, or add a brand-new job on top."""
+        if job.id in self.marked:
+            self.marked[job.id] = job  # also when its row is not in the current view
         if not self.is_attached or self._jobs.get(job.id) == job:
             return  # the same change may arrive twice: core callback and the app's JobChanged
         table = self.query_one(DataTable)
         key = str(job.id)
         if job.id in self._jobs:
             self._jobs[job.id] = job
-            for column, value in zip(("id", "created", "status", "model", "prompt"), self._cells(job), strict=True):
+            columns = ("mark", "id", "created", "status", "model", "prompt")
+            for column, value in zip(columns, self._cells(job), strict=True):
                 table.update_cell(key, column, value)
             if self.selected_job() is not None and self.selected_job().id == job.id:  # type: ignore[union-attr]
                 self._show_selected()
@@ -411,9 +438,64 @@ class HistoryScreen(Screen[None]):
         return job
 
     # ---------------------------------------------------------------- actions
+    def _targets(self) -> list[Job]:
+        """What export, delete and copy act on: the marked jobs, or else the one under the cursor."""
+        if self.marked:
+            return list(self.marked.values())
+        job = self._require_job()
+        return [job] if job is not None else []
+
+    def _set_mark(self, job_id: int, job: Job | None) -> None:
+        if job is None:
+            self.marked.pop(job_id, None)
+        else:
+            self.marked[job_id] = job
+        if job_id in self._jobs:
+            self.query_one(DataTable).update_cell(str(job_id), "mark", self._mark_cell(job_id))
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the job under the cursor, then step down (Space, Space, Space marks a run)."""
+        job = self._require_job()
+        if job is None:
+            return
+        self._set_mark(job.id, None if job.id in self.marked else job)
+        table = self.query_one(DataTable)
+        if table.cursor_row < table.row_count - 1:
+            table.move_cursor(row=table.cursor_row + 1, animate=False)
+        self._show_count()
+
+    def clear_marks(self) -> None:
+        for job_id in list(self.marked):
+            self._set_mark(job_id, None)
+        self._show_count()
+
+    def action_compare(self) -> None:
+        """The marked jobs side by side; one marked job is compared with the one under the cursor."""
+        jobs = list(self.marked.values())
+        current = self.selected_job()
+        if len(jobs) == 1 and current is not None and current.id not in self.marked:
+            jobs.append(current)
+        if len(jobs) < 2:
+            self.notify(
+                "Mark jobs with Space to compare them (or mark one and compare it with the job under the cursor).",
+                severity="warning",
+            )
+            return
+        if len(jobs) > MAX_COMPARED:
+            self.notify(f"Comparing the first {MAX_COMPARED} of the {len(jobs)} marked jobs.", severity="warning")
+            jobs = jobs[:MAX_COMPARED]
+        from seedream_tui.tui.screens.compare import CompareScreen
+
+        self.app.push_screen(CompareScreen(jobs))
+
     def action_back(self) -> None:
         if isinstance(self.focused, Input | Select):
             self.set_focus(self.query_one(DataTable))  # leave the search box or a filter first, like a browser
+            return
+        if self.marked:  # then the marks, like a file manager's selection
+            count = len(self.marked)
+            self.clear_marks()
+            self.notify(f"Unmarked {count} job{'s' if count != 1 else ''}.")
             return
         if self.app.screen is self and len(self.app.screen_stack) > 1:
             self.app.pop_screen()
@@ -450,26 +532,30 @@ class HistoryScreen(Screen[None]):
         self.notify(f"Job #{job.id} submitted again as job #{new.id}.")
 
     def action_export(self) -> None:
-        job = self._require_job()
-        if job is None:
+        jobs = self._targets()
+        if not jobs:
             return
-        if not any(f.path for f in job.outputs):
-            self.notify(f"Job #{job.id} has no downloaded image to export.", severity="warning")
+        with_files = [job for job in jobs if any(f.path for f in job.outputs)]
+        if not with_files:
+            which = f"Job #{jobs[0].id} has" if len(jobs) == 1 else "None of the marked jobs has"
+            self.notify(f"{which} no downloaded image to export.", severity="warning")
             return
         pictures = Path.home() / "Pictures"
         default = pictures / "seedream" if pictures.is_dir() else Path.cwd()
-        message = f"Export the images of job #{job.id} to this folder (created if missing):"
+        what = f"job #{jobs[0].id}" if len(jobs) == 1 else f"the {len(jobs)} marked jobs"
+        message = f"Export the images of {what} to this folder (created if missing):"
+        ids = [job.id for job in with_files]
 
         def done(folder: str | None) -> None:
             if folder:
-                self._export(job.id, Path(folder).expanduser())
+                self._export(ids, Path(folder).expanduser())
 
         self.app.push_screen(PromptScreen(message, str(default), ok_label="Export"), done)
 
     @work(group="history-action", exit_on_error=False)
-    async def _export(self, job_id: int, dest: Path) -> None:
+    async def _export(self, job_ids: list[int], dest: Path) -> None:
         try:
-            written = await self.core.export([job_id], dest)
+            written = await self.core.export(job_ids, dest)
         except Exception as exc:  # noqa: BLE001
             self.notify(error_sentence(f"export to {dest}", exc), severity="error")
             return
@@ -477,53 +563,63 @@ class HistoryScreen(Screen[None]):
         self.notify(f"Exported {len(written)} {noun} to {dest}.")
 
     def action_delete(self) -> None:
-        job = self._require_job()
-        if job is None:
+        jobs = self._targets()
+        if not jobs:
             return
-        files = sum(1 for f in job.outputs if f.path)
-        extra = f" and its {files} image file{'s' if files != 1 else ''}" if files else ""
-        question = f"Delete job #{job.id}{extra}? This cannot be undone."
+        files = sum(1 for job in jobs for f in job.outputs if f.path)
+        if len(jobs) == 1:
+            extra = f" and its {files} image file{'s' if files != 1 else ''}" if files else ""
+            question = f"Delete job #{jobs[0].id}{extra}? This cannot be undone."
+        else:
+            extra = f" and their {files} image file{'s' if files != 1 else ''}" if files else ""
+            question = f"Delete the {len(jobs)} marked jobs{extra}? This cannot be undone."
+        ids = [job.id for job in jobs]
 
         def done(yes: bool | None) -> None:
             if yes:
-                self._delete(job.id)
+                self._delete(ids)
 
         self.app.push_screen(ConfirmScreen(question, yes_label="Delete"), done)
 
     @work(group="history-action", exit_on_error=False)
-    async def _delete(self, job_id: int) -> None:
-        try:
-            await self.core.delete(job_id)
-        except Exception as exc:  # noqa: BLE001
-            self.notify(error_sentence("delete this job", exc), severity="error")
-            return
+    async def _delete(self, job_ids: list[int]) -> None:
         table = self.query_one(DataTable)
-        if self._jobs.pop(job_id, None) is not None:
-            table.remove_row(str(job_id))
-        self.notify(f"Deleted job #{job_id}.")
+        deleted: list[int] = []
+        try:
+            for job_id in job_ids:
+                await self.core.delete(job_id)
+                deleted.append(job_id)
+                self.marked.pop(job_id, None)
+                if self._jobs.pop(job_id, None) is not None:
+                    table.remove_row(str(job_id))
+        except Exception as exc:  # noqa: BLE001
+            self.notify(error_sentence("delete this job" if len(job_ids) == 1 else "delete those jobs", exc),
+                        severity="error")
+        if deleted:
+            names = f"job #{deleted[0]}" if len(deleted) == 1 else f"{len(deleted)} jobs"
+            self.notify(f"Deleted {names}.")
         self._count(self._generation)
+        self._show_count()
         self._update_empty()
         self._show_selected()
 
+    def _copy(self, what: str, values: list[str], none: str) -> None:
+        if not values:
+            self.notify(none, severity="warning")
+            return
+        self.app.copy_to_clipboard("\n".join(values))
+        self.notify(f"Copied {f'the {what}' if len(values) == 1 else f'{len(values)} {what}s'} to the clipboard.")
+
     def action_copy_path(self) -> None:
-        job = self._require_job()
-        if job is None:
-            return
-        paths = [f.path for f in job.outputs if f.path]
-        if not paths:
-            self.notify(f"Job #{job.id} has no downloaded image yet.", severity="warning")
-            return
-        self.app.copy_to_clipboard("\n".join(paths))
-        self.notify(f"Copied {'the path' if len(paths) == 1 else f'{len(paths)} paths'} to the clipboard.")
+        jobs = self._targets()
+        if jobs:
+            which = f"Job #{jobs[0].id} has" if len(jobs) == 1 else "The marked jobs have"
+            paths = [f.path for job in jobs for f in job.outputs if f.path]
+            self._copy("path", paths, f"{which} no downloaded image yet.")
 
     def action_copy_url(self) -> None:
-        job = self._require_job()
-        if job is None:
-            return
-        urls = [f.url for f in job.outputs if f.url]
-        if not urls:
-            self.notify(f"Job #{job.id} has no image URL yet.", severity="warning")
-            return
-        self.app.copy_to_clipboard("\n".join(urls))
-        self.notify(f"Copied {'the URL' if len(urls) == 1 else f'{len(urls)} URLs'} to the clipboard.")
-
+        jobs = self._targets()
+        if jobs:
+            which = f"Job #{jobs[0].id} has" if len(jobs) == 1 else "The marked jobs have"
+            urls = [f.url for job in jobs for f in job.outputs if f.url]
+            self._copy("URL", urls, f"{which} no image URL yet.")

@@ -3,7 +3,11 @@
 Textual's ``Footer`` builds a widget per key and recomposes them on every bindings
 change, which happens on every focus change and screen switch: opening the history
 screen spent ~80 ms of its ~180 ms there (measured with bench/bench_history_screen.py).
-This draws the same hints as one line of text; a click on a hint presses its key.
+This draws the same hints as text; a click on a hint presses its key.
+
+Every key must be visible in the footer, also at 80 columns over SSH, where a screen's hints can need
+twice the width. So the hints are laid out to fit: the roomy form on one line when it fits, else a
+compact form (no padding around the keys), wrapped at hint boundaries onto a second line if needed.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ class KeyHints(Widget):
     DEFAULT_CSS = """
     KeyHints {
         dock: bottom;
-        height: 1;
+        height: auto;
+        max-height: 2;
         width: 1fr;
         background: $footer-background;
         color: $footer-foreground;
@@ -35,8 +40,12 @@ class KeyHints(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._text = Text()
-        #: (first cell, end cell, key) of each hint, for clicks
-        self._spans: list[tuple[int, int, str]] = []
+        #: (line, first cell, end cell, key) of each hint, for clicks
+        self._spans: list[tuple[int, int, int, str]] = []
+        self._width = 0
+        #: lines used at this width so far: the footer does not shrink back when the focus moves, so the
+        #: screen's layout does not jump up and down a row at every focus change
+        self._lines = 1
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -45,38 +54,63 @@ class KeyHints(Widget):
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
 
+    def on_resize(self) -> None:
+        if self.size.width != self._width:
+            self._rebuild()
+
     def _bindings_changed(self, screen: Screen[Any]) -> None:
         if screen is self.screen:
             self._rebuild()
 
-    def _rebuild(self) -> None:
-        key_style = self.get_component_rich_style("keyhints--key")
-        description_style = self.get_component_rich_style("keyhints--description")
-        disabled_style = self.get_component_rich_style("keyhints--disabled")
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
-        spans: list[tuple[int, int, str]] = []
+    def _items(self) -> list[tuple[str, str, bool, str]]:
+        """(key as shown, description, enabled, key) of each hint in order, the palette last."""
+        items: list[tuple[str, str, bool, str]] = []
         seen: set[str] = set()
         palette_key = self.app.COMMAND_PALETTE_BINDING
-        palette: tuple[int, Any] | None = None
+        palette: tuple[str, str, bool, str] | None = None
         for key, (_node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
             if key == palette_key and self.app.ENABLE_COMMAND_PALETTE:
-                palette = (0, binding)
+                palette = (self.app.get_key_display(binding), "palette", True, key)
                 continue
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
-            start = text.cell_len
-            text.append(f" {self.app.get_key_display(binding)} ", style=key_style if enabled else disabled_style)
-            text.append(f"{binding.description} ", style=description_style if enabled else disabled_style)
-            spans.append((start, text.cell_len, key))
+            items.append((self.app.get_key_display(binding), binding.description, enabled, key))
         if palette is not None:
-            binding = palette[1]
-            start = text.cell_len
-            text.append(f" {self.app.get_key_display(binding)} ", style=key_style)
-            text.append("palette ", style=description_style)
-            spans.append((start, text.cell_len, palette_key))
+            items.append(palette)
+        return items
+
+    def _rebuild(self) -> None:
+        styles = {
+            "key": self.get_component_rich_style("keyhints--key"),
+            "description": self.get_component_rich_style("keyhints--description"),
+            "disabled": self.get_component_rich_style("keyhints--disabled"),
+        }
+        items = self._items()
+        width = self.size.width or self.app.size.width
+        if width != self._width:
+            self._width, self._lines = width, 1
+        lines = _fit(items, width, compact=False)
+        if len(lines) > 1:
+            lines = _fit(items, width, compact=True)
+        self._lines = max(self._lines, min(2, len(lines)))
+        lines += [[] for _ in range(self._lines - len(lines))]
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        spans: list[tuple[int, int, int, str]] = []
+        for number, line in enumerate(lines[:2]):
+            if number:
+                text.append("\n")
+            cells = 0
+            for piece_key, piece_description, enabled, key in line:
+                key_style = styles["key"] if enabled else styles["disabled"]
+                description_style = styles["description"] if enabled else styles["disabled"]
+                text.append(piece_key, style=key_style)
+                text.append(piece_description, style=description_style)
+                end = cells + Text(piece_key + piece_description).cell_len
+                spans.append((number, cells, end, key))
+                cells = end
         self._text, self._spans = text, spans
-        self.refresh()
+        self.refresh(layout=True)
 
     def render(self) -> Text:
         return self._text
@@ -86,8 +120,26 @@ class KeyHints(Widget):
         return self._text.plain
 
     async def _on_click(self, event: events.Click) -> None:
-        for start, end, key in self._spans:
-            if start <= event.x < end:
+        for line, start, end, key in self._spans:
+            if line == event.y and start <= event.x < end:
                 event.stop()
                 self.app.simulate_key(key)
                 return
+
+
+def _fit(
+    items: list[tuple[str, str, bool, str]], width: int, *, compact: bool
+) -> list[list[tuple[str, str, bool, str]]]:
+    """The hints as drawn pieces, (key part, description part, enabled, key), on as many lines as needed
+    for ``width``, breaking only between hints. Roomy: " ^s " "Submit "; compact: "^s" " Submit "."""
+    lines: list[list[tuple[str, str, bool, str]]] = [[]]
+    used = 0
+    for shown, description, enabled, key in items:
+        piece = (shown, f" {description} ", enabled, key) if compact else (f" {shown} ", f"{description} ", enabled, key)
+        size = Text(piece[0] + piece[1]).cell_len
+        if lines[-1] and used + size > width:
+            lines.append([])
+            used = 0
+        lines[-1].append(piece)
+        used += size
+    return lines
