@@ -289,6 +289,27 @@ async def test_marked_jobs_are_exported_copied_and_deleted_together(seeded: Path
         await wait_for(pilot, lambda: count_text(app) == f"{TOTAL - 2:,} jobs in history")
 
 
+async def test_rerun_of_marked_jobs_asks_once_then_submits_each(seeded: Paths, host) -> None:
+    app = host(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot, app)
+        table = table_of(app)
+        await pilot.press("space", "down", "space")  # rows 0 and 2
+        marked = list(screen.marked.values())
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = str(app.screen.query_one("#confirm-message", Static).render())
+        assert question.startswith("Submit the 2 marked jobs again?")
+        await pilot.press("n")  # refusing submits nothing
+        await wait_for(pilot, lambda: app.screen is screen)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: table.row_count == PAGE_SIZE + 2)
+        new = [await app.core.history.get(TOTAL + n) for n in (1, 2)]
+        assert [job.inputs["prompt"] for job in new if job] == [job.prompt for job in marked]
+
+
 async def test_escape_clears_the_marks_before_leaving(seeded: Paths, host) -> None:
     app = host(seeded)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -136,7 +136,7 @@ class HistoryScreen(Screen[None]):
         # SSH, or pasted) already go to the search box; inactive while typing there (see check_action)
         Binding("slash", "focus_search", "Search", id="history-search", priority=True),
         Binding("l", "load", "Load", tooltip="Load the job into the editor", id="history-load"),
-        Binding("r", "rerun", "Re-run", tooltip="Submit the job's input again", id="history-rerun"),
+        Binding("r", "rerun", "Re-run", tooltip="Submit the job's input again (each marked job's)", id="history-rerun"),
         Binding("e", "export", "Export", tooltip="Copy the job's images to a folder", id="history-export"),
         Binding("d", "delete", "Delete", tooltip="Delete the job and its files (asks first)", id="history-delete"),
         Binding("delete", "delete", "Delete", show=False, id="history-delete-key"),
@@ -519,17 +519,35 @@ class HistoryScreen(Screen[None]):
         self.app.post_message(LoadIntoEditor(job))
         self.action_back()
 
+    def action_rerun(self) -> None:
+        """Submit the job's input again; with jobs marked, each of them, after one question (each is paid)."""
+        jobs = self._targets()
+        if len(jobs) == 1:
+            self._rerun([jobs[0].id])
+        elif jobs:
+            ids = [job.id for job in jobs]
+            question = f"Submit the {len(ids)} marked jobs again? Each one is a new generation, paid as such."
+
+            def done(yes: bool | None) -> None:
+                if yes:
+                    self._rerun(ids)
+
+            self.app.push_screen(ConfirmScreen(question, yes_label="Re-run"), done)
+
     @work(group="history-action", exit_on_error=False)
-    async def action_rerun(self) -> None:
-        job = self._require_job()
-        if job is None:
-            return
-        try:
-            new = await self.core.rerun(job.id)
-        except Exception as exc:  # noqa: BLE001
-            self.notify(error_sentence("re-run this job", exc), severity="error")
-            return
-        self.notify(f"Job #{job.id} submitted again as job #{new.id}.")
+    async def _rerun(self, job_ids: list[int]) -> None:
+        made: list[tuple[int, int]] = []
+        for job_id in job_ids:
+            try:
+                new = await self.core.rerun(job_id)
+            except Exception as exc:  # noqa: BLE001 - say so, and submit nothing more after a refusal
+                self.notify(error_sentence(f"re-run job #{job_id}", exc), severity="error")
+                break
+            made.append((job_id, new.id))
+        if len(made) == 1:
+            self.notify(f"Job #{made[0][0]} submitted again as job #{made[0][1]}.")
+        elif made:
+            self.notify(f"Submitted {len(made)} jobs again: #{made[0][1]} to #{made[-1][1]}.")
 
     def action_export(self) -> None:
         jobs = self._targets()
