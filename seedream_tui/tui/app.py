@@ -28,7 +28,7 @@ from seedream_tui.tui.commands import SeedreamCommands
 from seedream_tui.tui.messages import JobChanged, LoadIntoEditor
 from seedream_tui.tui.screens.help import HelpScreen, binding_rows
 from seedream_tui.tui.screens.main import InitialJobs, MainScreen, read_initial
-from seedream_tui.tui.widgets.job_table import JobTable
+from seedream_tui.tui.widgets.job_table import JobTable, RowTable
 from seedream_tui.tui.widgets.preview import PreviewPane
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
 
@@ -257,6 +257,7 @@ class SeedreamApp(App[int]):
             ("Main screen", MainScreen),
             ("Prompt editor", PromptArea),
             ("Jobs table", JobTable),
+            ("Job lists (jobs, history)", RowTable),
             ("Preview", PreviewPane),
             ("History", HistoryScreen),
             ("Compare", CompareScreen),

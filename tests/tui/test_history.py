@@ -310,6 +310,19 @@ async def test_rerun_of_marked_jobs_asks_once_then_submits_each(seeded: Paths, h
         assert [job.inputs["prompt"] for job in new if job] == [job.prompt for job in marked]
 
 
+async def test_home_and_end_go_to_the_first_and_last_row(seeded: Paths, host) -> None:
+    """DataTable's own Home/End visit columns; ctrl+home/ctrl+end rarely survive tmux."""
+    app = host(seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        table = table_of(app)
+        await pilot.press("end")
+        assert table.cursor_row == PAGE_SIZE - 1  # the last row loaded; the next page is on its way
+        await wait_for(pilot, lambda: table.row_count == 2 * PAGE_SIZE)
+        await pilot.press("home")
+        assert table.cursor_row == 0
+
+
 async def test_escape_clears_the_marks_before_leaving(seeded: Paths, host) -> None:
     app = host(seeded)
     async with app.run_test(size=(80, 24)) as pilot:

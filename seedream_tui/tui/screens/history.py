@@ -33,7 +33,7 @@ from seedream_tui.tui.screens.detail import (
     short_model,
     status_text,
 )
-from seedream_tui.tui.widgets.job_table import fit_column
+from seedream_tui.tui.widgets.job_table import RowTable, fit_column
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 PAGE_SIZE = 100
@@ -178,7 +178,7 @@ class HistoryScreen(Screen[None]):
             yield Select(DATE_CHOICES, value=ALL, allow_blank=False, id="history-date")
         with Horizontal(id="history-body"):
             with Vertical(id="history-list"):
-                yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+                yield RowTable(id="history-table", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="history-empty")
                 yield Static("", id="history-count")
             yield JobPreview(id="history-preview")

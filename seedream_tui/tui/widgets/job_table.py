@@ -78,7 +78,20 @@ def status_text(job: Job) -> str:
     return f"[{style}]{label}[/]" if style else label
 
 
-class JobTable(DataTable[object]):
+class RowTable(DataTable[object]):
+    """A DataTable of whole rows, where Home and End go to the first and last row.
+
+    DataTable binds them to the leftmost and rightmost column (its first and last row are on ctrl+home and
+    ctrl+end, which tmux and many terminals do not pass on); a list of jobs has no columns to visit.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_top", "First row", show=False, id="rows-first"),
+        Binding("end", "scroll_bottom", "Last row", show=False, id="rows-last"),
+    ]
+
+
+class JobTable(RowTable):
     """Jobs, newest first. Posts :class:`JobTable.Highlighted` / :class:`JobTable.Open` with job ids."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
