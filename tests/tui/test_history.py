@@ -201,6 +201,12 @@ async def test_copy_path_and_url(seeded: Paths, host) -> None:
         await pilot.pause()
         await pilot.press("c")
         assert len(app.copied) == 2
+        # marked jobs without files: one sentence for all of them, nothing copied, no folder asked for
+        await pilot.press("space", "space", "c", "e")
+        notes = [n.message for n in app._notifications]
+        assert "The marked jobs have no downloaded image yet." in notes
+        assert "None of the marked jobs has a downloaded image to export." in notes
+        assert len(app.copied) == 2 and app.screen is screen
 
 
 async def test_enter_opens_detail_and_rerun_appears_live(seeded: Paths, host) -> None:

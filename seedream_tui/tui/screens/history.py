@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
 
-from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.jobs.model import Job, JobStatus, OutputFile
 from seedream_tui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from seedream_tui.tui.screens.detail import (
     JobDetailScreen,
@@ -555,8 +555,12 @@ class HistoryScreen(Screen[None]):
             return
         with_files = [job for job in jobs if any(f.path for f in job.outputs)]
         if not with_files:
-            which = f"Job #{jobs[0].id} has" if len(jobs) == 1 else "None of the marked jobs has"
-            self.notify(f"{which} no downloaded image to export.", severity="warning")
+            sentence = (
+                f"Job #{jobs[0].id} has no downloaded image to export."
+                if len(jobs) == 1
+                else "None of the marked jobs has a downloaded image to export."
+            )
+            self.notify(sentence, severity="warning")
             return
         pictures = Path.home() / "Pictures"
         default = pictures / "seedream" if pictures.is_dir() else Path.cwd()
@@ -621,23 +625,21 @@ class HistoryScreen(Screen[None]):
         self._update_empty()
         self._show_selected()
 
-    def _copy(self, what: str, values: list[str], none: str) -> None:
+    def _copy(self, what: str, pick: Callable[[OutputFile], str | None], missing: str) -> None:
+        """Copy one value per output file of the target jobs to the clipboard (OSC 52), or say there is none."""
+        jobs = self._targets()
+        if not jobs:
+            return
+        values = [value for job in jobs for f in job.outputs if (value := pick(f))]
         if not values:
-            self.notify(none, severity="warning")
+            which = f"Job #{jobs[0].id} has" if len(jobs) == 1 else "The marked jobs have"
+            self.notify(f"{which} {missing}", severity="warning")
             return
         self.app.copy_to_clipboard("\n".join(values))
         self.notify(f"Copied {f'the {what}' if len(values) == 1 else f'{len(values)} {what}s'} to the clipboard.")
 
     def action_copy_path(self) -> None:
-        jobs = self._targets()
-        if jobs:
-            which = f"Job #{jobs[0].id} has" if len(jobs) == 1 else "The marked jobs have"
-            paths = [f.path for job in jobs for f in job.outputs if f.path]
-            self._copy("path", paths, f"{which} no downloaded image yet.")
+        self._copy("path", lambda f: f.path, "no downloaded image yet.")
 
     def action_copy_url(self) -> None:
-        jobs = self._targets()
-        if jobs:
-            which = f"Job #{jobs[0].id} has" if len(jobs) == 1 else "The marked jobs have"
-            urls = [f.url for job in jobs for f in job.outputs if f.url]
-            self._copy("URL", urls, f"{which} no image URL yet.")
+        self._copy("URL", lambda f: f.url, "no image URL yet.")
