@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.screen import Screen
@@ -27,6 +28,7 @@ class KeyHints(Widget):
     KeyHints {
         dock: bottom;
         height: auto;
+        min-height: 1;
         max-height: 2;
         width: 1fr;
         background: $footer-background;
@@ -93,6 +95,7 @@ class KeyHints(Widget):
         lines = _fit(items, width, compact=False)
         if len(lines) > 1:
             lines = _fit(items, width, compact=True)
+        height = self._lines
         self._lines = max(self._lines, min(2, len(lines)))
         lines += [[] for _ in range(self._lines - len(lines))]
         text = Text(no_wrap=True, overflow="ellipsis", end="")
@@ -106,11 +109,11 @@ class KeyHints(Widget):
                 description_style = styles["description"] if enabled else styles["disabled"]
                 text.append(piece_key, style=key_style)
                 text.append(piece_description, style=description_style)
-                end = cells + Text(piece_key + piece_description).cell_len
+                end = cells + cell_len(piece_key + piece_description)
                 spans.append((number, cells, end, key))
                 cells = end
         self._text, self._spans = text, spans
-        self.refresh(layout=True)
+        self.refresh(layout=self._lines != height)  # a layout pass only when the footer's height changes
 
     def render(self) -> Text:
         return self._text
@@ -136,7 +139,7 @@ def _fit(
     used = 0
     for shown, description, enabled, key in items:
         piece = (shown, f" {description} ", enabled, key) if compact else (f" {shown} ", f"{description} ", enabled, key)
-        size = Text(piece[0] + piece[1]).cell_len
+        size = cell_len(piece[0] + piece[1])
         if lines[-1] and used + size > width:
             lines.append([])
             used = 0
