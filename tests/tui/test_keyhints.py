@@ -55,7 +55,7 @@ async def test_at_80_columns_every_key_is_still_shown(config, core) -> None:
         shown = [b for _k, (_n, b, _e, _t) in app.screen.active_bindings.items() if b.show]
         for binding in shown:
             assert binding.description in hints.hints() or binding.action == "command_palette"
-        assert hints.size.height == 2
+        await wait_for(lambda: hints.size.height == 2, what="a two-line footer")
         second = lines[1]
         await pilot.click(KeyHints, offset=(second.index("f1"), 1))
         await wait_for(lambda: isinstance(app.screen, HelpScreen), what="help, from the second line")
