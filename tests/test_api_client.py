@@ -358,7 +358,7 @@ async def test_cdn_never_sees_the_token(
     sent = await client.submit(MODEL, INPUT)
     done = await wait_result(client, sent.request_id)
     downloader = Downloader(http=client.http, images_dir=tmp_path / "images", thumbs_dir=tmp_path / "thumbs")
-    output = await downloader.fetch(done.outputs[0], request_id=sent.request_id, index=0)
+    output = await downloader.fetch(done.outputs[0], job_id=1, request_id=sent.request_id, index=0)
     assert output.path and Path(output.path).is_relative_to(tmp_path / "images")
     with Image.open(output.path) as img:
         assert img.size == (output.width, output.height)

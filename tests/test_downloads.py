@@ -43,7 +43,7 @@ async def test_downloads_are_named_by_request_and_carry_the_prompt(fake_server: 
         for out in done.outputs:
             path = Path(out.path or "")
             assert path.parent == core.paths.images_dir / day
-            assert path.name == f"{safe_name(done.request_id or '')}-{out.index}.png"
+            assert path.name == f"{done.id}-{safe_name(done.request_id or '')}-{out.index}.png"
             assert len(read(path)) == out.size
             with Image.open(path) as img:
                 img.load()
@@ -176,7 +176,7 @@ async def _refused(tmp_path: Path, handler: Callable[[httpx.Request], httpx.Resp
     downloader = _downloader(tmp_path, handler, **kw)
     try:
         with pytest.raises(DownloadError) as caught:
-            await downloader.fetch(url, request_id="req-1", index=0, provenance={"prompt": "p"})
+            await downloader.fetch(url, job_id=1, request_id="req-1", index=0, provenance={"prompt": "p"})
     finally:
         await downloader.http.aclose()
     assert leftovers(tmp_path / "images") == []
@@ -214,13 +214,13 @@ async def test_https_redirect_is_followed_without_credentials(tmp_path: Path) ->
 
     downloader = _downloader(tmp_path, handler)
     try:
-        out = await downloader.fetch("https://cdn.example.com/a.png", request_id="abc/../def", index=2)
+        out = await downloader.fetch("https://cdn.example.com/a.png", job_id=7, request_id="abc/../def", index=2)
     finally:
         await downloader.http.aclose()
     assert [r.url.host for r in seen] == ["cdn.example.com", "storage.example.com"]
     assert all("authorization" not in r.headers for r in seen)
     path = Path(out.path or "")
-    assert path.name == "abc_def-2.png" and path.parent.parent == tmp_path / "images"  # never from the URL
+    assert path.name == "7-abc_def-2.png" and path.parent.parent == tmp_path / "images"  # never from the URL
     assert out.url == "https://cdn.example.com/a.png" and is_file(out.thumb_path)
 
 

@@ -144,7 +144,7 @@ async def test_submitting_row_held_by_a_live_instance_is_left_alone(fake_server:
     """A row another running app is submitting right now must not be declared unknown under its feet."""
     history = await AsyncHistory.open(Paths.default().history_db)
     busy = await history.create_job(MODEL, {"prompt": "in flight elsewhere"}, base_url=fake_server.base_url)
-    assert await history.try_claim(busy.id, "other-app", 60.0)
+    assert await history.try_claim(busy.id, "other-app")
 
     core = await open_core(fake_server.base_url)
     try:

@@ -11,7 +11,14 @@ import pytest
 
 from seedream_tui.jobs import store_schema
 from seedream_tui.jobs.model import JobStatus, OutputFile
-from seedream_tui.jobs.store import AsyncHistory, HistoryError, HistoryStore, JobNotFoundError
+from seedream_tui.jobs.store import (
+    AsyncHistory,
+    HistoryError,
+    HistoryStore,
+    JobNotFoundError,
+    Lease,
+    StaleJobError,
+)
 from seedream_tui.paths import Paths
 
 MODEL = "bytedance/seedream-5/lite/text-to-image"
@@ -342,11 +349,29 @@ def test_next_migration_is_one_more_function(db_path: Path, monkeypatch: pytest.
     def v2(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE jobs ADD COLUMN starred INTEGER NOT NULL DEFAULT 0")
 
+    current = store_schema.SCHEMA_VERSION
     monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, v2])
-    monkeypatch.setattr(store_schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(store_schema, "SCHEMA_VERSION", current + 1)
     store = HistoryStore(db_path)
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 2  # type: ignore[union-attr]
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == current + 1  # type: ignore[union-attr]
     assert store._conn.execute("SELECT starred FROM jobs").fetchall() == []  # type: ignore[union-attr]
+    store.close()
+
+
+def test_a_version_1_history_gains_versions_and_beats(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_schema, "MIGRATIONS", store_schema.MIGRATIONS[:1])
+    monkeypatch.setattr(store_schema, "SCHEMA_VERSION", 1)
+    old = HistoryStore(db_path)
+    old._conn.execute(  # type: ignore[union-attr]
+        "INSERT INTO jobs (model_id, inputs, prompt, status, created_at, updated_at, request_id, poll_owner) "
+        "VALUES ('m', '{\"prompt\": \"kept\"}', 'kept', 'queued', 1, 1, 'r-1', 'gone:1:x')"
+    )
+    old.close()
+    monkeypatch.undo()
+    store = HistoryStore(db_path)
+    [job] = store.live_jobs()
+    assert (job.prompt, job.request_id, job.version) == ("kept", "r-1", 0)
+    assert store.lease(job.id) == Lease("gone:1:x", 0)
     store.close()
 
 
@@ -357,12 +382,13 @@ def test_failed_migration_rolls_back(db_path: Path, monkeypatch: pytest.MonkeyPa
         conn.execute("CREATE TABLE half_done (x)")
         conn.execute("THIS IS NOT SQL")
 
+    current = store_schema.SCHEMA_VERSION
     monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, broken])
-    monkeypatch.setattr(store_schema, "SCHEMA_VERSION", 2)
-    with pytest.raises(HistoryError, match="could not be upgraded to schema version 2"):
+    monkeypatch.setattr(store_schema, "SCHEMA_VERSION", current + 1)
+    with pytest.raises(HistoryError, match=f"could not be upgraded to schema version {current + 1}"):
         HistoryStore(db_path)
     conn = sqlite3.connect(db_path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == current
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchall() == []
     conn.close()
 
@@ -431,15 +457,39 @@ def test_foreign_sqlite_file_is_refused(db_path: Path) -> None:
 
 def test_poll_claims_between_two_owners(store: HistoryStore) -> None:
     job = add(store, "shared")
-    assert store.try_claim(job.id, "app-a", 30, now=100.0)
-    assert not store.try_claim(job.id, "app-b", 30, now=110.0)
-    assert store.try_claim(job.id, "app-a", 30, now=120.0)  # renewal extends to 150
-    assert not store.try_claim(job.id, "app-b", 30, now=149.0)
-    assert store.try_claim(job.id, "app-b", 30, now=150.5)  # expired: b takes over
-    assert not store.try_claim(job.id, "app-a", 30, now=151.0)
+    assert store.try_claim(job.id, "app-a")
+    assert not store.try_claim(job.id, "app-b")
+    assert store.try_claim(job.id, "app-a")  # ours already
+    seen = store.lease(job.id)
+    assert seen is not None and seen.owner == "app-a"
+    assert store.heartbeat("app-a") == 1  # a's heartbeat moves the beat on...
+    assert not store.try_claim(job.id, "app-b", expired=seen)  # ...so what b saw standing still is stale
+    standing = store.lease(job.id)
+    assert store.try_claim(job.id, "app-b", expired=standing)  # the beat b watched did stand still: b takes over
+    assert not store.try_claim(job.id, "app-a")
+    assert store.heartbeat("app-a") == 0  # a's heartbeat no longer renews anything
     store.release_claims("app-b")
-    assert store.try_claim(job.id, "app-a", 30, now=152.0)
-    assert not store.try_claim(9999, "app-a", 30)
+    assert store.try_claim(job.id, "app-a")
+    assert not store.try_claim(9999, "app-a")
+
+
+def test_writes_are_compare_and_set(store: HistoryStore) -> None:
+    job = add(store, "cas")
+    store.try_claim(job.id, "app-a")
+    stale = store.get(job.id)
+    assert stale is not None
+    newer = store.update_job(job.id, expect_version=stale.version, owner="app-a", status=JobStatus.RUNNING)
+    assert newer.version == stale.version + 1
+    with pytest.raises(StaleJobError) as refused:  # a write from the old copy never lands
+        store.update_job(job.id, expect_version=stale.version, owner="app-a", status=JobStatus.QUEUED)
+    assert refused.value.current.status is JobStatus.RUNNING
+    store.try_claim(job.id, "app-b", expired=store.lease(job.id))
+    with pytest.raises(StaleJobError):  # nor one from an instance that lost the lease
+        store.update_job(job.id, expect_version=newer.version, owner="app-a", status=JobStatus.FAILED)
+    done = store.update_job(job.id, owner="app-b", status=JobStatus.COMPLETED)
+    lease = store.lease(job.id)
+    assert done.status is JobStatus.COMPLETED and lease is not None and lease.owner is None  # final: freed
+    assert store.get(job.id) == done
 
 
 def test_two_stores_writing_from_threads_keep_every_row(db_path: Path) -> None:
@@ -485,7 +535,7 @@ async def test_async_history(db_path: Path) -> None:
     assert [j.id for j in await history.live_jobs()][0] == job.id
     assert len(await history.list_jobs(search="async", limit=5)) == 5
     assert await history.count_jobs(statuses=[JobStatus.RUNNING]) == 1
-    assert await history.try_claim(job.id, "me", 10)
+    assert await history.try_claim(job.id, "me")
     await history.release_claims("me")
     assert (await history.recent_prompts(3)) == ["async 9", "async 8", "async 7"]
     assert await history.model_ids() == [MODEL]

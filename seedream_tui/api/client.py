@@ -30,6 +30,7 @@ from seedream_tui.api.errors import (
 from seedream_tui.api.http import DEFAULT_TIMEOUT, RetryPolicy, make_http_client, parse_retry_after
 from seedream_tui.api.parse import error_from_answer, parse_cancel, parse_state
 from seedream_tui.api.types import CancelResult, RequestState, SubmitResult
+from seedream_tui.config import is_loopback_host
 
 #: API answers are small JSON; anything bigger is refused rather than buffered
 MAX_API_BODY = 4 * 1024 * 1024
@@ -67,6 +68,15 @@ class RunComfyClient:
         """Point the client at another API origin (the demo server, once it has started)."""
         self.base_url = base_url.rstrip("/")
         self._origin = _origin(self.base_url)
+
+    def for_base_url(self, base_url: str) -> RunComfyClient:
+        """A client for another API origin (a job submitted to a base URL used before), sharing this one's
+        HTTP client. The token goes with it only to RunComfy's own https hosts or loopback: a job made
+        against some other origin is asked without it (an auth error keeps it waiting, with the sentence)."""
+        trusted = _is_runcomfy_api(base_url) or is_loopback_host(urlsplit(base_url).hostname)
+        client = RunComfyClient(base_url, self._token if trusted else None, http=self.http, retry=self.retry,
+                                sleep=self._sleep, rng=self._rng)
+        return client
 
     # ----------------------------------------------------------------- token
     def set_token(self, token: str | None) -> None:
@@ -298,6 +308,12 @@ def _status_for_error_code(code: Any) -> int:
         return 400
     head = value // 1000
     return head if 400 <= head < 600 else 400
+
+
+def _is_runcomfy_api(url: str) -> bool:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and (host.endswith(".runcomfy.net") or host.endswith(".runcomfy.com"))
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -20,9 +20,11 @@ import errno
 import json
 import os
 import re
+import threading
 import time
+import uuid
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -44,13 +46,28 @@ _IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
+#: longer than any real storage URL; httpx refuses far longer ones with an exception of its own
+MAX_URL_LENGTH = 8192
+#: decoding a full image takes memory (a 64 MP 16-bit PNG ~600 MB): one at a time per process
+_DECODES = threading.BoundedSemaphore(1)
+
+
 def check_output_url(url: str) -> None:
-    parts = urlsplit(url)
+    """Refuse, with a sentence, an output URL that is not https (http for loopback) or that no HTTP
+    client could use (absurdly long, control characters, a port out of range)."""
+    shown = repr(url[:120])
+    if not isinstance(url, str) or len(url) > MAX_URL_LENGTH or any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        raise DownloadError(f"Refusing to download {shown}: it is not a usable URL.", kind="permanent")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError when out of range
+    except ValueError:
+        raise DownloadError(f"Refusing to download {shown}: it is not a usable URL.", kind="permanent") from None
     if parts.scheme == "https" and parts.hostname:
         return
     if parts.scheme == "http" and is_loopback_host(parts.hostname):
         return
-    raise DownloadError(f"Refusing to download {url[:120]!r}: output files must come from an https URL.", kind="permanent")
+    raise DownloadError(f"Refusing to download {shown}: output files must come from an https URL.", kind="permanent")
 
 
 def _mb(size: int) -> str:
@@ -90,43 +107,82 @@ class Downloader:
     thumbs_dir: Path
     max_bytes: int = MAX_DOWNLOAD_BYTES
     max_redirects: int = 3
+    #: a download slower than this (bytes/s, averaged once ``rate_grace`` seconds have passed) is dropped
+    min_rate: float = 16 * 1024
+    rate_grace: float = 20.0
+    #: no download, however it trickles, takes longer than this in all
+    deadline: float = 1800.0
+    #: downloads at once (each holds a connection and a file; decoding is one at a time anyway)
+    parallel: int = 4
+    _gate: asyncio.Semaphore | None = field(default=None, init=False, repr=False, compare=False)
 
-    def target_path(self, request_id: str, index: int, ext: str, when: float | None = None) -> Path:
+    def target_path(self, job_id: int, request_id: str, index: int, ext: str, when: float | None = None) -> Path:
+        """Unique per job: the local job id comes first (two request ids may share their first 80
+        characters, or differ only in characters the name cannot keep)."""
         day = time.strftime("%Y-%m-%d", time.localtime(when if when is not None else time.time()))
-        return self.images_dir / day / f"{safe_name(request_id)}-{index}.{ext}"
+        return self.images_dir / day / f"{job_id}-{safe_name(request_id)[:60]}-{index}.{ext}"
 
     async def fetch(
         self,
         url: str,
         *,
+        job_id: int,
         request_id: str,
         index: int,
         provenance: dict[str, Any] | None = None,
         when: float | None = None,
     ) -> OutputFile:
         """Download one output; returns it with path, size, format, dimensions and thumbnail."""
-        day_dir = self.target_path(request_id, index, "x", when).parent
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(self.parallel)
+        async with self._gate:
+            return await self._fetch(url, job_id, request_id, index, provenance, when)
+
+    async def _fetch(
+        self, url: str, job_id: int, request_id: str, index: int, provenance: dict[str, Any] | None,
+        when: float | None,
+    ) -> OutputFile:
+        day_dir = self.target_path(job_id, request_id, index, "x", when).parent
         try:
             await asyncio.to_thread(day_dir.mkdir, parents=True, exist_ok=True)
         except OSError as exc:
             raise local_failure(exc, self.images_dir) from None
-        tmp = day_dir / f".{safe_name(request_id)}-{index}.part"
+        # a name of its own per attempt: two instances (one suspended, then resumed) never share a .part;
+        # the pid in it lets a later attempt remove what a killed process left
+        await asyncio.to_thread(_remove_orphan_parts, day_dir, job_id, index)
+        tmp = day_dir / f".{job_id}-{index}-{os.getpid()}-{uuid.uuid4().hex[:8]}.part"
         try:
-            size = await self._stream_to(url, tmp)
+            try:
+                async with asyncio.timeout(self.deadline):
+                    size = await self._stream_to(url, tmp)
+            except TimeoutError:
+                raise DownloadError(f"The image download took longer than {self.deadline:.0f} s; it was stopped.",
+                                    kind="network") from None
             fmt, width, height = await asyncio.to_thread(_inspect_image, tmp)
+            final = self.target_path(job_id, request_id, index, "jpg" if fmt == "jpeg" else fmt, when)
+            thumb = self.thumbs_dir / f"{final.stem}.png"
+            # every pixel decoded before the file is accepted (a cut or garbled body fails here); the
+            # thumbnail comes from that same decode
+            made = await asyncio.to_thread(_decode_fully, tmp, thumb)
             if fmt == "png" and provenance:
                 await asyncio.to_thread(_append_png_text, tmp, provenance)
                 size = (await asyncio.to_thread(tmp.stat)).st_size
-            final = self.target_path(request_id, index, "jpg" if fmt == "jpeg" else fmt, when)
-            await asyncio.to_thread(os.replace, tmp, final)
+            await asyncio.to_thread(_replace_durably, tmp, final)
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 await asyncio.to_thread(tmp.unlink, missing_ok=True)
             if isinstance(exc, OSError):
                 raise local_failure(exc, day_dir) from None
             raise
-        thumb = await asyncio.to_thread(self._make_thumb, final)
-        return OutputFile(index, url, str(final), width, height, fmt, size, str(thumb) if thumb else None)
+        return OutputFile(index, url, str(final), width, height, fmt, size, str(thumb) if made else None)
+
+    def _make_thumb(self, path: Path) -> Path | None:
+        """The cached thumbnail of an image already on disk (None when it cannot be decoded)."""
+        thumb = self.thumbs_dir / f"{path.stem}.png"
+        try:
+            return thumb if _decode_fully(path, thumb) else None
+        except DownloadError:
+            return None
 
     async def _stream_to(self, url: str, tmp: Path) -> int:
         current = url
@@ -150,6 +206,11 @@ class Downloader:
                 raise DownloadError("The image download timed out.", kind="network") from None
             except (httpx.ConnectError, httpx.PoolTimeout):
                 raise DownloadError("The image server cannot be reached.", kind="network") from None
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError):
+                raise DownloadError(f"Refusing to download {current[:120]!r}: it is not a usable URL.",
+                                    kind="permanent") from None
+            except httpx.DecodingError:
+                raise DownloadError("The image server sent a body that could not be decompressed.") from None
             except httpx.HTTPError as exc:
                 raise DownloadError(f"The image download failed: the connection dropped ({type(exc).__name__}).") from None
         raise DownloadError("The image server redirected too many times.", kind="permanent")
@@ -163,6 +224,7 @@ class Downloader:
                 kind="permanent",
             )
         received = 0
+        started = time.monotonic()
         fh = await asyncio.to_thread(open, tmp, "wb")
         try:
             async for chunk in response.aiter_bytes(256 * 1024):
@@ -173,26 +235,83 @@ class Downloader:
                         kind="permanent",
                     )
                 await asyncio.to_thread(fh.write, chunk)
+                elapsed = time.monotonic() - started
+                if elapsed > self.rate_grace and received < self.min_rate * elapsed:
+                    raise DownloadError(
+                        f"The image server is sending too slowly ({received} bytes in "
+                        f"{elapsed:.0f} s); the download was stopped and is retried.",
+                        kind="network",
+                    )
             await asyncio.to_thread(fh.flush)
             await asyncio.to_thread(os.fsync, fh.fileno())
         finally:
             await asyncio.to_thread(fh.close)
-        if declared is not None and received != declared:
-            raise DownloadError(f"The image download was cut short ({received} of {declared} bytes).")
+        # Content-Length counts the bytes on the wire: compressed ones when the server used gzip or brotli
+        encoded = response.headers.get("Content-Encoding", "").strip().lower() not in ("", "identity")
+        wire = response.num_bytes_downloaded if encoded else received
+        if declared is not None and wire != declared:
+            raise DownloadError(f"The image download was cut short ({wire} of {declared} bytes).")
         if received == 0:
             raise DownloadError("The image server sent an empty file.")
         return received
 
-    def _make_thumb(self, path: Path) -> Path | None:
+
+
+def _decode_fully(path: Path, thumb: Path) -> bool:
+    """Decode every pixel (DownloadError when the data is cut or garbled) and write the thumbnail from
+    that decode. JPEGs decode at the reduced scale the thumbnail needs (``draft``: the whole entropy-coded
+    stream is still read). Returns whether the thumbnail was written (a missing one only costs a slower
+    preview)."""
+    with _DECODES, warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            self.thumbs_dir.mkdir(parents=True, exist_ok=True)
-            thumb = self.thumbs_dir / f"{path.stem}.png"
             with Image.open(path) as img:
-                img.thumbnail(THUMB_SIZE)
-                img.convert("RGB").save(thumb, "PNG", optimize=False, compress_level=1)
-            return thumb
+                img.draft("RGB", THUMB_SIZE)
+                img.load()
+                small = img.copy()
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+            raise DownloadError("The downloaded image is damaged: its pixel data cannot be decoded.") from None
+        small.thumbnail(THUMB_SIZE, reducing_gap=2.0)
+        try:
+            thumb.parent.mkdir(parents=True, exist_ok=True)
+            small.convert("RGB").save(thumb, "PNG", optimize=False, compress_level=1)
         except (OSError, ValueError):
-            return None  # a missing thumbnail only costs a slower preview
+            return False
+        return True
+
+
+def _remove_orphan_parts(folder: Path, job_id: int, index: int) -> None:
+    """Delete the job's ``.part`` files whose writing process is gone (killed mid-download)."""
+    for part in folder.glob(f".{job_id}-{index}-*.part"):
+        pid_text = part.name.split("-")[2] if part.name.count("-") >= 3 else ""
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text)):
+            with contextlib.suppress(OSError):
+                part.unlink()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _replace_durably(tmp: Path, final: Path) -> None:
+    """Rename into place, then sync the folder so the new name survives a power cut."""
+    os.replace(tmp, final)
+    try:
+        fd = os.open(final.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _inspect_image(path: Path) -> tuple[str, int, int]:

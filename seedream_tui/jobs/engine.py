@@ -35,8 +35,9 @@ from seedream_tui.api.errors import (
 from seedream_tui.api.http import NO_RETRY
 from seedream_tui.api.types import RemoteStatus, RequestState, SubmitResult
 from seedream_tui.jobs.downloads import Downloader
+from seedream_tui.jobs.journal import Entry
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
-from seedream_tui.jobs.store import AsyncHistory
+from seedream_tui.jobs.store import AsyncHistory, HistoryError, Lease, StaleJobError
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,11 @@ class PollPolicy:
     jitter: float = 0.1  # up to +10 %
     backoff_base: float = 1.0  # on network trouble
     backoff_cap: float = 30.0
-    lease: float = 30.0  # polling lease held in history
+    lease: float = 30.0  # a lease whose heartbeat stood still this long (our monotonic clock) is taken over
+    watch_interval: float = 5.0  # how often a job another instance polls is re-read from the history
+    save_attempts: int = 4  # tries to write a submit's request id before it is kept in memory and journal only
+    unexpected_limit: int = 5  # answers in a row that the app cannot handle before the job fails with a sentence
+    empty_result_retries: int = 1  # "completed" with no outputs is asked again this often before it fails
     download_attempts: int = 4  # tries of one file in a row
     download_rounds: int = 3  # rounds of such tries before a garbled file fails the job
 
@@ -88,6 +93,30 @@ class PollPolicy:
         return rng.uniform(ceiling / 2, ceiling)
 
 
+class _Stale(Exception):
+    """A write was refused (see StaleJobError): re-read the row and decide again from the truth."""
+
+    def __init__(self, current: Job) -> None:
+        super().__init__(current.id)
+        self.current = current
+
+
+class RequestIdNotSaved(HistoryError):
+    """RunComfy took a paid job but the history could not record its request id: the sentence names it."""
+
+    def __init__(self, job_id: int, request_id: str, reason: str, journal: str | None) -> None:
+        kept = (f"It was kept in {journal}" if journal else "It could not be written anywhere, so note it now") + (
+            "; the app keeps trying to save it while it runs"
+        )
+        super().__init__(
+            f"RunComfy accepted job {job_id} as request {request_id}, but the job history could not be "
+            f"written ({reason.rstrip('.')}). {kept}. Once the history can be written, follow it with: "
+            f"seedream-tui status {request_id}"
+        )
+        self.job_id = job_id
+        self.request_id = request_id
+
+
 class JobEngine:
     def __init__(
         self,
@@ -99,6 +128,7 @@ class JobEngine:
         max_in_flight: int = 8,
         owner: str | None = None,
         rng: random.Random | None = None,
+        pin_base_url: bool = False,
     ) -> None:
         self.client = client
         self.history = history
@@ -110,9 +140,16 @@ class JobEngine:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         #: rows this engine is submitting right now (their follower starts once the answer is in)
         self._submitting: set[int] = set()
+        #: request ids RunComfy gave us that the history could not take yet (job id -> request id)
+        self._unsaved: dict[int, str] = {}
         self._listeners: list[Listener] = []
         self._running = False
-        self._adopter: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self._heart: asyncio.Task[None] | None = None
+        #: every row is polled at the current base URL (the demo: one server per demo home, whatever
+        #: port it had when the row was made); otherwise each job is polled where it was submitted
+        self.pin_base_url = pin_base_url
+        self._clients: dict[str, RunComfyClient] = {}
         #: requests sent by pollers (for benchmarks)
         self.poll_requests = 0
 
@@ -133,26 +170,62 @@ class JobEngine:
             except Exception:  # a broken listener must not stop polling
                 log.exception("job listener failed")
 
-    async def _save(self, job_id: int, **changes: Any) -> Job:
-        job = await self.history.update_job(job_id, **changes)
-        self._emit(job)
-        return job
+    async def _save(self, job: Job, **changes: Any) -> Job:
+        """Write ``changes`` only if the row is still the copy we hold and we still hold its lease."""
+        try:
+            saved = await self.history.update_job(job.id, expect_version=job.version, owner=self.owner, **changes)
+        except StaleJobError as exc:
+            raise _Stale(exc.current) from None
+        self._emit(saved)
+        return saved
+
+    async def _settle(self, job_id: int, *, only_from: frozenset[JobStatus] | None = None, **changes: Any) -> Job | None:
+        """Write a fact learned outside the poller (a cancel's answer) onto whatever the row is now,
+        unless the row is already final (or not in ``only_from``). Compare-and-set in a loop: never over a
+        newer write."""
+        for _ in range(20):
+            current = await self.history.get(job_id)
+            if current is None or current.status.terminal or (only_from and current.status not in only_from):
+                return current
+            try:
+                saved = await self.history.update_job(job_id, expect_version=current.version, **changes)
+            except StaleJobError:
+                continue
+            self._emit(saved)
+            return saved
+        return await self.history.get(job_id)
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> list[Job]:
         """Resume every non-terminal job in history. Returns them."""
         self._running = True
+        self._ensure_heartbeat()
+        for job in await self.history.replay_journal():
+            log.warning("job %s: request id %s restored from the journal", job.id, job.request_id)
         for owner in await self.history.lease_owners():
             if owner != self.owner and _owner_is_dead(owner):
                 await self.history.release_claims(owner)  # a crashed instance on this machine: take over now
         live = await self.history.live_jobs()
         for job in live:
             # SUBMITTING rows are settled by their follower once it holds the lease (see _settle_submitting):
-            # a row another live instance is submitting right now must not be touched, and one left by a
-            # crashed instance is settled as soon as that instance's lease runs out, not only at a later start
+            # a row another live instance is submitting holds that instance's beating lease, so it is left alone
             self._track(job)
-        self._adopter = asyncio.create_task(self._adopt_new_rows(), name="adopt-live-jobs")
+        self._background.append(asyncio.create_task(self._adopt_new_rows(), name="adopt-live-jobs"))
         return live
+
+    def _ensure_heartbeat(self) -> None:
+        self._running = True
+        if self._heart is None or self._heart.done():
+            self._heart = asyncio.create_task(self._beat(), name="lease-heartbeat")
+
+    async def _beat(self) -> None:
+        """Renew every lease this engine holds, whatever its jobs are doing (submit, poll, download)."""
+        while self._running:
+            try:
+                await self.history.heartbeat(self.owner)
+            except Exception:  # a busy history: the next beat comes soon, and the lease is 3 beats long
+                log.warning("lease heartbeat failed", exc_info=True)
+            await asyncio.sleep(self.policy.lease / 3)
 
     async def _adopt_new_rows(self) -> None:
         """Pick up live rows another app instance created after our start.
@@ -162,25 +235,23 @@ class JobEngine:
         """
         while self._running:
             await asyncio.sleep(self.policy.lease / 3)
-            with contextlib.suppress(Exception):  # a busy database must not end the loop
+            try:
                 for job in await self.history.live_jobs():
-                    if job.id not in self._submitting:
-                        self._track(job)
+                    self._track(job)
+            except Exception:  # a busy database must not end the loop
+                log.warning("looking for new live jobs failed", exc_info=True)
 
     async def stop(self) -> None:
         """Stop polling; live jobs stay live in history for the next start."""
         self._running = False
-        if self._adopter is not None:
-            self._adopter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._adopter
-            self._adopter = None
-        tasks = list(self._tasks.values())
+        tasks = [*self._background, *([self._heart] if self._heart else []), *self._tasks.values()]
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        self._background.clear()
+        self._heart = None
         self._tasks.clear()
         with contextlib.suppress(Exception):
             await self.history.release_claims(self.owner)
@@ -210,6 +281,36 @@ class JobEngine:
     def _forget(self, job_id: int, task: asyncio.Task[None]) -> None:
         if self._tasks.get(job_id) is task:
             del self._tasks[job_id]
+        if not task.cancelled() and task.exception() is not None:  # the guards should make this unreachable
+            log.error("the poller of job %s ended with an error", job_id, exc_info=task.exception())
+
+    async def wait_for(self, job_id: int, *, check_every: float = 2.0) -> Job | None:
+        """The job once it is final, whoever settled it (this engine, or another instance through the
+        history). Events wake the waiter early; the history is read every ``check_every`` seconds."""
+        changed = asyncio.Event()
+        unsubscribe = self.subscribe(lambda job: changed.set() if job.id == job_id else None)
+        try:
+            while True:
+                job = await self.history.get(job_id)
+                if job is None or job.status.terminal:
+                    return job
+                changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), check_every)
+        finally:
+            unsubscribe()
+
+    # ---------------------------------------------------------------- clients
+    def client_for(self, job: Job) -> RunComfyClient:
+        """The client for the API the job was submitted to (its row's base URL)."""
+        base = (job.base_url or "").rstrip("/")
+        if self.pin_base_url or not base or base == self.client.base_url:
+            return self.client
+        client = self._clients.get(base)
+        if client is None:
+            client = self.client.for_base_url(base)
+            self._clients[base] = client
+        return client
 
     # ---------------------------------------------------------------- submit
     async def submit(self, model_id: str, inputs: dict[str, Any]) -> Job:
@@ -217,16 +318,16 @@ class JobEngine:
 
         Raises the ApiError after recording it on the job (failed, or unknown when the
         answer was lost). Only a submit that surely never arrived (connection refused,
-        429) is sent again, a few times.
+        429) is sent again, a few times. The row is born holding this engine's lease, and the
+        heartbeat keeps it through the submit, so no other instance settles it meanwhile.
         """
-        job = await self.history.create_job(model_id, inputs, base_url=self.client.base_url)
+        self._ensure_heartbeat()
+        job = await self.history.create_job(model_id, inputs, base_url=self.client.base_url, owner=self.owner)
         self._submitting.add(job.id)
         try:
-            await self.history.try_claim(job.id, self.owner, self.policy.lease)
             self._emit(job)
             answer = await self._send_submit(job, model_id, inputs)
-            now = time.time()
-            job = await self._save(job.id, request_id=answer.request_id, status=JobStatus.QUEUED, submitted_at=now)
+            job = await self._keep_request_id(job, answer.request_id)
         finally:
             # only now: until the request id is saved, a start() or adopter reading the row sees SUBMITTING
             # and must leave it alone (its follower would settle a row with no request id as UNKNOWN)
@@ -235,24 +336,76 @@ class JobEngine:
         return job
 
     async def _send_submit(self, job: Job, model_id: str, inputs: dict[str, Any]) -> SubmitResult:
+        """The row has no request id yet: only this engine knows the submit's outcome, so its failure
+        writes are unconditional (they correct even a row another instance settled meanwhile)."""
         failures = 0
         while True:
             try:
-                answer = await self.client.submit(model_id, inputs)
-                break
+                return await self.client.submit(model_id, inputs)
             except SubmitOutcomeUnknown as exc:
-                await self._save(job.id, status=JobStatus.UNKNOWN, error=str(exc), finished_at=time.time())
+                await self._write_outcome(job, status=JobStatus.UNKNOWN, error=str(exc), finished_at=time.time())
                 raise
             except (RateLimitedError, NetworkError) as exc:
                 failures += 1
                 if failures >= 3:
-                    await self._save(job.id, status=JobStatus.FAILED, error=f"Not sent: {exc}", finished_at=time.time())
+                    await self._write_outcome(job, status=JobStatus.FAILED, error=f"Not sent: {exc}",
+                                              finished_at=time.time())
                     raise
                 await asyncio.sleep(self.policy.backoff(failures, self._rng, getattr(exc, "retry_after", None)))
             except ApiError as exc:
-                await self._save(job.id, status=JobStatus.FAILED, error=f"Not accepted: {exc}", finished_at=time.time())
+                await self._write_outcome(job, status=JobStatus.FAILED, error=f"Not accepted: {exc}",
+                                          finished_at=time.time())
                 raise
-        return answer
+
+    async def _write_outcome(self, job: Job, **changes: Any) -> None:
+        try:
+            self._emit(await self.history.update_job(job.id, durable=True, **changes))
+        except HistoryError:
+            log.exception("job %s: the submit's outcome could not be written", job.id)
+
+    async def _keep_request_id(self, job: Job, request_id: str) -> Job:
+        """Make the request id survive: journal first (synced), then the row, retried; else keep it in
+        memory, keep trying, and say it in the error."""
+        now = time.time()
+        journal: str | None = str(self.history.store.journal.path)
+        try:
+            await asyncio.to_thread(self.history.store.journal.append,
+                                    Entry(job.id, request_id, job.model_id, now))
+        except OSError as exc:
+            journal = None
+            log.error("job %s: request id %s could not be journaled: %s", job.id, request_id, exc)
+        reason = ""
+        for attempt in range(self.policy.save_attempts):
+            try:
+                saved = await self.history.record_request_id(job.id, request_id, self.owner, submitted_at=now)
+            except StaleJobError as exc:  # it already has this or another request id: nothing to add
+                saved = exc.current
+            except HistoryError as exc:
+                reason = str(exc)
+                log.warning("job %s: saving request id %s failed (attempt %d): %s",
+                            job.id, request_id, attempt + 1, exc)
+                await asyncio.sleep(self.policy.backoff(attempt + 1, self._rng))
+                continue
+            self._emit(saved)
+            return saved
+        log.error("job %s: request id %s is not in the history yet: %s", job.id, request_id, reason)
+        self._unsaved[job.id] = request_id
+        self._background.append(asyncio.create_task(self._save_later(job.id, request_id), name=f"save-{job.id}"))
+        raise RequestIdNotSaved(job.id, request_id, reason, journal)
+
+    async def _save_later(self, job_id: int, request_id: str) -> None:
+        while self._running and job_id in self._unsaved:
+            await asyncio.sleep(self.policy.backoff_cap / 6)
+            try:
+                saved = await self.history.record_request_id(job_id, request_id, self.owner, submitted_at=time.time())
+            except StaleJobError as exc:
+                saved = exc.current
+            except Exception:
+                continue
+            self._unsaved.pop(job_id, None)
+            log.info("job %s: request id %s saved to the history at last", job_id, request_id)
+            self._emit(saved)
+            self._track(saved)
 
     # ---------------------------------------------------------------- cancel
     async def cancel(self, job_id: int) -> str:
@@ -266,88 +419,128 @@ class JobEngine:
         if job.status in (JobStatus.RUNNING, JobStatus.DOWNLOADING):
             return "The job is already running; RunComfy cannot cancel a running job."
         try:
-            result = await self.client.cancel(job.request_id)
+            result = await self.client_for(job).cancel(job.request_id)
         except NotFoundError:
-            await self._save(job.id, status=JobStatus.EXPIRED, error="RunComfy no longer knows this request.")
+            await self._settle(job.id, status=JobStatus.EXPIRED, error="RunComfy no longer knows this request.")
             return "RunComfy no longer knows this request; it is marked expired."
         except ApiError as exc:
             return f"Could not cancel: {exc}"
         if result.cancelled:
-            await self._save(job.id, status=JobStatus.CANCELLED, queue_position=None, finished_at=time.time())
+            await self._settle(job.id, status=JobStatus.CANCELLED, queue_position=None, finished_at=time.time())
             self.forget(job.id)
             return "Cancelled."
         if result.status is RemoteStatus.IN_PROGRESS:
-            await self._save(job.id, status=JobStatus.RUNNING, queue_position=None)
+            await self._settle(job.id, only_from=frozenset({JobStatus.QUEUED}), status=JobStatus.RUNNING,
+                               queue_position=None)
         return "The job has already started; RunComfy cannot cancel a running job."
 
     # ---------------------------------------------------------------- polling
     async def _follow(self, job: Job) -> None:
-        failures = 0
-        bad_downloads = 0  # rounds of cut-short or garbled files
-        delay = self.policy.first if job.status is JobStatus.QUEUED else 0.0
-        expiry = 0.0  # when our polling lease runs out (monotonic estimate)
-        seen: tuple[float, int] | None = None  # (time, queue position) of the first poll in the queue
+        """Follow one job until it is final: poll it while this engine holds its lease, otherwise watch
+        the history (another instance polls it) and take the lease over once its holder's heartbeat has
+        stood still for a whole lease on this process's own monotonic clock (or its process is gone)."""
+        watched: tuple[Lease, float] | None = None
+        trouble = 0
         while self._running:
-            # the lease must cover the coming sleep and the poll after it, or another instance could take the
-            # job over while we sleep; renew when less than half a lease would be left at wake-up
-            if time.monotonic() + delay + self.policy.lease / 2 >= expiry:
-                hold = delay + self.policy.lease
-                if not await self.history.try_claim(job.id, self.owner, hold):
-                    # another instance polls it; follow its progress through the history
-                    fresh = await self.history.get(job.id)
-                    if fresh is None or fresh.status.terminal:
-                        if fresh is not None and fresh != job:
-                            self._emit(fresh)
-                        return
-                    if fresh != job:
-                        self._emit(fresh)
-                    job, delay = fresh, 0.0
-                    await asyncio.sleep(self.policy.lease / 3)
-                    continue
-                expiry = time.monotonic() + hold
-                # while we hold the lease only this engine changes the row (cancel and delete stop this task)
-                current = await self.history.get(job.id)
-                if current is None or current.status.terminal:
+            try:
+                fresh = await self.history.get(job.id)
+                if fresh is None:
                     return
-                job = current.evolve(queue_position=job.queue_position) if current.status is job.status else current
-            if delay:
-                await asyncio.sleep(delay)
-            if job.status is JobStatus.SUBMITTING:
-                job = await self._settle_submitting(job)
+                if fresh != job:
+                    self._emit(fresh)  # learned from the history: another instance's progress, or a cancel
+                job = fresh
                 if job.status.terminal:
                     return
-            try:
-                if job.status is JobStatus.DOWNLOADING:
-                    job = await self._download_all(job)
-                else:
-                    async with self._slots:
-                        self.poll_requests += 1
-                        state = await self.client.result(job.request_id or "", include_cost=True, retry=NO_RETRY)
-                    job = await self._apply(job, state)
-                failures = 0
-            except NotFoundError:
-                await self._save(job.id, status=JobStatus.EXPIRED, queue_position=None, finished_at=time.time(),
-                                 error="RunComfy no longer knows this request: it expired or was deleted.")
-                return
-            except AuthError as exc:
-                failures += 1
-                job = await self._note_trouble(job, str(exc))
-                delay = max(30.0, self.policy.backoff(failures, self._rng))
-                continue
-            except DownloadError as exc:
-                bad_downloads += exc.kind == "integrity"
-                if exc.kind == "permanent" or bad_downloads > self.policy.download_rounds:
-                    await self._save(job.id, status=JobStatus.FAILED, finished_at=time.time(),
-                                     error=f"RunComfy made the image but it could not be saved: {exc}")
+                lease = await self.history.lease(job.id)
+                if lease is None:
                     return
-                failures += 1
-                job = await self._note_trouble(job, str(exc))
-                delay = self.policy.backoff(failures, self._rng)
-                continue
-            except ApiError as exc:
-                failures += 1
-                job = await self._note_trouble(job, str(exc))
-                delay = self.policy.backoff(failures, self._rng, getattr(exc, "retry_after", None))
+                if lease.owner != self.owner:
+                    expired: Lease | None = None
+                    if lease.owner is not None:
+                        now = time.monotonic()
+                        if _owner_is_dead(lease.owner):
+                            expired = lease
+                        elif watched is None or watched[0] != lease:
+                            watched = (lease, now)
+                        elif now - watched[1] >= self.policy.lease:
+                            expired = lease
+                        if expired is None:
+                            await asyncio.sleep(min(self.policy.watch_interval, self.policy.lease / 3) * self._rng.uniform(1.0, 1.1))
+                            continue
+                    if not await self.history.try_claim(job.id, self.owner, expired=expired):
+                        continue
+                    watched = None
+                    continue  # re-read as the lease holder
+                trouble = 0
+                await self._drive(job)
+                return
+            except _Stale as exc:
+                job = exc.current  # someone else wrote the row: decide again from what it says now
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # one guard: nothing kills a poller (a busy history, a bug)
+                trouble += 1
+                log.exception("job %s: following it failed (%s); trying again", job.id, exc)
+                await asyncio.sleep(self.policy.backoff(trouble, self._rng))
+
+    async def _drive(self, job: Job) -> None:
+        """Poll (and download) a job whose lease this engine holds, until it is final."""
+        failures = 0
+        unexpected = 0
+        bad_downloads = 0  # rounds of cut-short or garbled files
+        empty = 0  # "completed" answers that listed no outputs
+        delay = self.policy.first if job.status is JobStatus.QUEUED else 0.0
+        seen: tuple[float, int] | None = None  # (time, queue position) of the first poll in the queue
+        while self._running:
+            if delay:
+                await asyncio.sleep(delay)
+            delay = 0.0
+            try:
+                job = await self._step(job, empty)
+                failures = unexpected = 0
+            except (_Stale, asyncio.CancelledError, HistoryError):
+                raise  # a busy history or a newer write: the follow loop re-reads and decides again
+            except Exception as exc:
+                # the step may have written before it failed (e.g. completed -> downloading): go on from the row
+                job = await self._current(job)
+                if isinstance(exc, _EmptyCompletion):
+                    empty += 1
+                    if empty > self.policy.empty_result_retries:
+                        await self._save(job, status=JobStatus.FAILED, finished_at=time.time(), queue_position=None,
+                                         error="RunComfy reports the job completed but returned no output files.")
+                        return
+                    delay = self.policy.running
+                elif isinstance(exc, NotFoundError):
+                    await self._save(job, status=JobStatus.EXPIRED, queue_position=None, finished_at=time.time(),
+                                     error="RunComfy no longer knows this request: it expired or was deleted.")
+                    return
+                elif isinstance(exc, AuthError):
+                    failures += 1
+                    job = await self._note_trouble(job, str(exc))
+                    delay = max(30.0, self.policy.backoff(failures, self._rng))
+                elif isinstance(exc, DownloadError) and (
+                    exc.kind == "permanent" or bad_downloads + (exc.kind == "integrity") > self.policy.download_rounds
+                ):
+                    job = await self._refresh_outputs(job, exc)
+                    bad_downloads = 0
+                    if job.status.terminal:
+                        return
+                elif isinstance(exc, ApiError):  # network trouble, a garbled file, 5xx, 429: wait and ask again
+                    bad_downloads += isinstance(exc, DownloadError) and exc.kind == "integrity"
+                    failures += 1
+                    job = await self._note_trouble(job, str(exc))
+                    delay = self.policy.backoff(failures, self._rng, getattr(exc, "retry_after", None))
+                else:  # any other answer we cannot handle: bounded retries, then a clear error
+                    unexpected += 1
+                    log.exception("job %s: unexpected failure while polling", job.id)
+                    what = _describe(exc)
+                    if unexpected >= self.policy.unexpected_limit:
+                        await self._save(job, status=JobStatus.FAILED, finished_at=time.time(), queue_position=None,
+                                         error=f"The app could not handle RunComfy's answers for this job ({what}). "
+                                               "Details are in the log file.")
+                        return
+                    job = await self._note_trouble(job, f"an answer the app could not handle ({what}); retrying")
+                    delay = self.policy.backoff(unexpected, self._rng)
                 continue
             if job.status.terminal:
                 return
@@ -360,6 +553,47 @@ class JobEngine:
                     speed = (seen[1] - job.queue_position) / (now - seen[0])
             delay = self.policy.interval(job, self._rng, speed)
 
+    async def _step(self, job: Job, empty: int) -> Job:
+        if job.status is JobStatus.SUBMITTING:
+            return await self._settle_submitting(job)
+        if job.status is JobStatus.DOWNLOADING:
+            return await self._download_all(job)
+        async with self._slots:
+            self.poll_requests += 1
+            state = await self.client_for(job).result(job.request_id or "", include_cost=True, retry=NO_RETRY)
+        return await self._apply(job, state)
+
+    async def _refresh_outputs(self, job: Job, exc: DownloadError) -> Job:
+        """A stored output URL no longer works (expired, refused): ask ``/result`` for fresh URLs once; if
+        they are the same or cannot be had, end the job with the reason ("download again" retries later)."""
+        if job.request_id:
+            try:
+                async with self._slots:
+                    state = await self.client_for(job).result(job.request_id, include_cost=True, retry=NO_RETRY)
+            except ApiError as fresh_exc:
+                log.info("job %s: fresh output URLs could not be had: %s", job.id, fresh_exc)
+                state = None
+            if state is not None and state.status is RemoteStatus.COMPLETED and state.outputs:
+                if tuple(o.url for o in job.outputs) != state.outputs:
+                    return await self._set_outputs(job, state.outputs)
+        await self._save(job, status=JobStatus.FAILED, finished_at=time.time(),
+                         error=f"RunComfy made the image but it could not be saved: {exc} "
+                               "Use \u201cdownload again\u201d to retry.")
+        return await self._current(job)
+
+    async def _current(self, job: Job) -> Job:
+        return await self.history.get(job.id) or job
+
+    async def _set_outputs(self, job: Job, urls: tuple[str, ...]) -> Job:
+        kept = {o.url: o for o in job.outputs if o.path}
+        outputs = [kept.get(url, OutputFile(i, url)) for i, url in enumerate(urls)]
+        outputs = [o if o.index == i else OutputFile(i, o.url, o.path, o.width, o.height, o.format, o.size,
+                                                     o.thumb_path) for i, o in enumerate(outputs)]
+        try:
+            return await self.history.set_outputs(job.id, outputs, owner=self.owner)
+        except StaleJobError as exc:
+            raise _Stale(exc.current) from None
+
     async def _settle_submitting(self, job: Job) -> Job:
         """A row left SUBMITTING by a stopped instance: the submit was cut between send and answer.
 
@@ -367,15 +601,15 @@ class JobEngine:
         the dashboard sentence; with one, it is simply polled.
         """
         if job.request_id is None:
-            return await self._save(job.id, status=JobStatus.UNKNOWN, error=UNKNOWN_SUBMIT, finished_at=time.time())
-        return await self._save(job.id, status=JobStatus.QUEUED)
+            return await self._save(job, status=JobStatus.UNKNOWN, error=UNKNOWN_SUBMIT, finished_at=time.time())
+        return await self._save(job, status=JobStatus.QUEUED)
 
     async def _note_trouble(self, job: Job, message: str) -> Job:
         """Keep the job live, with the trouble shown, while polling backs off."""
         text = f"Waiting: {message}"
         if job.error == text:
             return job
-        return await self._save(job.id, error=text)
+        return await self._save(job, error=text)
 
     async def _apply(self, job: Job, state: RequestState) -> Job:
         changes: dict[str, Any] = {}
@@ -402,19 +636,16 @@ class JobEngine:
             changes.update(status=JobStatus.CANCELLED, queue_position=None, finished_at=time.time())
         elif status is RemoteStatus.COMPLETED:
             if not state.outputs:
-                changes.update(status=JobStatus.FAILED, finished_at=time.time(),
-                               error="RunComfy reports the job completed but returned no output files.")
-            else:
-                outputs = [OutputFile(i, url) for i, url in enumerate(state.outputs)]
-                job = await self.history.set_outputs(job.id, outputs)
-                changes.update(status=JobStatus.DOWNLOADING, queue_position=None, cost=state.cost,
-                               started_at=job.started_at or time.time())
+                raise _EmptyCompletion  # an answer written before its outputs were: ask once more first
+            job = await self._set_outputs(job, state.outputs)
+            changes.update(status=JobStatus.DOWNLOADING, queue_position=None, cost=state.cost,
+                           started_at=job.started_at or time.time())
         if set(changes) == {"queue_position"}:
             # a queue move alone is not worth a disk write: tell the UI, persist with the next real change
             job = job.evolve(**changes)
             self._emit(job)
         elif changes:
-            job = await self._save(job.id, **changes)
+            job = await self._save(job, **changes)
         if job.status is JobStatus.DOWNLOADING:
             job = await self._download_all(job)
         return job
@@ -430,7 +661,7 @@ class JobEngine:
                 attempt += 1
                 try:
                     saved = await self.downloader.fetch(
-                        output.url, request_id=job.request_id or str(job.id), index=output.index,
+                        output.url, job_id=job.id, request_id=job.request_id or str(job.id), index=output.index,
                         provenance=provenance, when=job.created_at,
                     )
                     break
@@ -438,8 +669,52 @@ class JobEngine:
                     if exc.kind == "permanent" or attempt >= self.policy.download_attempts:
                         raise
                     await asyncio.sleep(self.policy.backoff(attempt, self._rng))
-            job = await self.history.update_output(job.id, saved)
-        return await self._save(job.id, status=JobStatus.COMPLETED, error=None, finished_at=time.time())
+            try:
+                job = await self.history.update_output(job.id, saved, owner=self.owner)
+            except StaleJobError as exc:
+                raise _Stale(exc.current) from None
+        return await self._save(job, status=JobStatus.COMPLETED, error=None, finished_at=time.time())
+
+    async def download_again(self, job_id: int) -> str:
+        """Ask RunComfy for the job's output URLs again and download them (a job whose files could not be
+        saved, or were deleted). Returns a sentence for the user."""
+        job = await self.history.get(job_id)
+        if job is None:
+            return "That job is no longer in the history."
+        if job.request_id is None:
+            return "That job has no request id: RunComfy never confirmed it, so there is nothing to download."
+        if not job.status.terminal and self.is_following(job.id):
+            return "That job is still being followed; its files are saved when it finishes."
+        try:
+            state = await self.client_for(job).result(job.request_id, include_cost=True)
+        except NotFoundError:
+            return "RunComfy no longer has this request (results are kept for a limited time): it cannot be downloaded again."
+        except ApiError as exc:
+            return f"Could not ask RunComfy for the files: {exc}"
+        if state.status is not RemoteStatus.COMPLETED or not state.outputs:
+            return f"RunComfy reports the job as {state.raw_status or state.status.value}, with no files to download."
+        if not await self.history.try_claim(job.id, self.owner) and not job.status.terminal:
+            return "Another seedream-tui is following that job; its files are saved there."
+        fresh = await self._current(job)
+        changes = {"status": JobStatus.DOWNLOADING, "error": None, "finished_at": None}
+        try:
+            fresh = await self.history.update_job(job.id, expect_version=fresh.version, **changes)
+            fresh = await self.history.set_outputs(job.id, [OutputFile(i, u) for i, u in enumerate(state.outputs)])
+        except StaleJobError:
+            return "The job changed meanwhile; try again."
+        self._emit(fresh)
+        self._ensure_heartbeat()
+        self._track(fresh)
+        return f"Downloading {len(state.outputs)} file(s) of job {job.id} again."
+
+
+class _EmptyCompletion(Exception):
+    """``completed`` with no outputs listed (see ``PollPolicy.empty_result_retries``)."""
+
+
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:120]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 #: status words other backends use for "not started yet": waiting, and nothing worth a sentence

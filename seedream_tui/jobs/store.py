@@ -20,9 +20,11 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .journal import RequestJournal
 from .model import Job, JobStatus, OutputFile
 from .store_query import (
     JOB_COLUMNS,
@@ -36,11 +38,30 @@ from .store_query import (
     output_params,
     prompt_of,
 )
-from .store_schema import LIVE_STATUSES, HistoryError, JobNotFoundError, connect, unreadable
+from .store_schema import LIVE_SQL, HistoryError, JobNotFoundError, connect, unreadable
 
-__all__ = ["AsyncHistory", "HistoryError", "HistoryStore", "JobNotFoundError"]
+__all__ = ["AsyncHistory", "HistoryError", "HistoryStore", "JobNotFoundError", "Lease", "StaleJobError"]
 
 T = TypeVar("T")
+
+
+class StaleJobError(HistoryError):
+    """A write was refused: the row changed since it was read, or the writer no longer holds its lease.
+
+    ``current`` is the row as it is now: the writer re-decides from it instead of overwriting newer truth.
+    """
+
+    def __init__(self, current: Job) -> None:
+        super().__init__(f"Job {current.id} was changed by someone else; the change was not written.")
+        self.current = current
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who polls a job: the owner and its heartbeat counter (see store_schema._migrate_v2)."""
+
+    owner: str | None
+    beat: int
 
 _UPDATABLE = frozenset(PLAIN_FIELDS) | {"inputs"}
 _INSERT_OUTPUT = f"INSERT OR REPLACE INTO outputs ({OUTPUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -55,6 +76,8 @@ class HistoryStore:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = connect(self.path)
+        #: request ids land here first (see journal.py); replayed by :meth:`replay_journal`
+        self.journal = RequestJournal(self.path.with_name(self.path.name + ".requests"))
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -130,14 +153,24 @@ class HistoryStore:
     # -- writes -----------------------------------------------------------------
 
     def create_job(
-        self, model_id: str, inputs: dict[str, Any], *, base_url: str | None = None, now: float | None = None
+        self,
+        model_id: str,
+        inputs: dict[str, Any],
+        *,
+        base_url: str | None = None,
+        now: float | None = None,
+        owner: str | None = None,
     ) -> Job:
-        """Write the row for a job about to be submitted (status SUBMITTING)."""
+        """Write the row for a job about to be submitted (status SUBMITTING).
+
+        ``owner`` takes the polling lease in the same statement: no other instance can claim the row
+        between its birth and the submit's answer (the owner's heartbeat keeps it through the submit).
+        """
         stamp = time.time() if now is None else now
         with self._tx() as conn:
             cursor = conn.execute(
-                "INSERT INTO jobs (model_id, inputs, prompt, status, created_at, updated_at, base_url) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO jobs (model_id, inputs, prompt, status, created_at, updated_at, base_url, poll_owner) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     model_id,
                     dump_inputs(inputs),
@@ -146,13 +179,28 @@ class HistoryStore:
                     stamp,
                     stamp,
                     base_url,
+                    owner,
                 ),
             )
             assert cursor.lastrowid is not None
             return self._require(conn, cursor.lastrowid)
 
-    def update_job(self, job_id: int, **changes: Any) -> Job:
-        """Change any Job field but id/outputs; ``updated_at`` is set to now unless given."""
+    def update_job(
+        self,
+        job_id: int,
+        *,
+        expect_version: int | None = None,
+        owner: str | None = None,
+        durable: bool = False,
+        **changes: Any,
+    ) -> Job:
+        """Change any Job field but id/outputs; ``updated_at`` is set to now unless given.
+
+        Compare-and-set: with ``expect_version`` the write happens only if nobody wrote the row since that
+        version was read; with ``owner`` only while that instance holds the polling lease. Otherwise
+        :class:`StaleJobError` carries the row as it is now. ``durable`` syncs the write to disk before
+        returning (the rows around a paid submit). A job that becomes terminal gives up its lease.
+        """
         bad = set(changes) - _UPDATABLE
         if bad:
             raise ValueError(f"update_job cannot change {', '.join(sorted(bad))}")
@@ -166,30 +214,78 @@ class HistoryStore:
             else:
                 columns[name] = value
         columns.setdefault("updated_at", time.time())
-        assignments = ", ".join(f"{name} = ?" for name in columns)
-        with self._tx() as conn:
-            cursor = conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*columns.values(), job_id])
+        if "status" in columns and JobStatus(columns["status"]).terminal:
+            columns["poll_owner"] = None
+        assignments = ", ".join(f"{name} = ?" for name in columns) + ", version = version + 1"
+        where: str = "id = ?"
+        params: list[Any] = [job_id]
+        if expect_version is not None:
+            where, params = where + " AND version = ?", [*params, expect_version]
+        if owner is not None:
+            where, params = where + " AND poll_owner = ?", [*params, owner]
+        with self._durable(durable), self._tx() as conn:
+            cursor = conn.execute(f"UPDATE jobs SET {assignments} WHERE {where}", [*columns.values(), *params])
+            current = self._require(conn, job_id)
             if cursor.rowcount == 0:
-                raise JobNotFoundError(
-                    f"Job {job_id} is no longer in the history (it may have been deleted)."
-                )
-            return self._require(conn, job_id)
+                raise StaleJobError(current)
+            return current
 
-    def set_outputs(self, job_id: int, outputs: Sequence[OutputFile]) -> Job:
-        """Replace all of the job's outputs (e.g. the URLs from the result call)."""
+    @contextmanager
+    def _durable(self, on: bool) -> Iterator[None]:
+        """``synchronous=FULL`` for one write: the commit is on disk (WAL synced) when it returns."""
+        if not on:
+            yield
+            return
+        with self._guard() as conn:
+            conn.execute("PRAGMA synchronous = FULL")
+        try:
+            yield
+        finally:
+            with self._guard() as conn:
+                conn.execute("PRAGMA synchronous = NORMAL")
+
+    def record_request_id(self, job_id: int, request_id: str, owner: str | None, *, submitted_at: float) -> Job:
+        """Save a submit's answer, durably, whoever touched the row meanwhile.
+
+        The request id is the only handle on a paid job, so it wins over what another instance may have
+        concluded without it (a row it settled as "unknown" while this one was suspended mid-submit): the
+        row becomes queued again, and this instance holds its lease. A row that already has a request id is
+        left alone (StaleJobError).
+        """
+        with self._durable(True), self._tx() as conn:
+            cursor = conn.execute(
+                "UPDATE jobs SET request_id = ?, status = ?, submitted_at = ?, error = NULL, finished_at = NULL, "
+                "poll_owner = COALESCE(?, poll_owner), updated_at = ?, version = version + 1 "
+                "WHERE id = ? AND request_id IS NULL AND status IN (?, ?)",
+                (request_id, JobStatus.QUEUED.value, submitted_at, owner, time.time(), job_id,
+                 JobStatus.SUBMITTING.value, JobStatus.UNKNOWN.value),
+            )
+            current = self._require(conn, job_id)
+            if cursor.rowcount == 0 and current.request_id != request_id:
+                raise StaleJobError(current)
+            return current
+
+    def _check_owner(self, conn: sqlite3.Connection, job_id: int, owner: str | None) -> None:
+        job = self._require(conn, job_id)
+        if owner is not None and conn.execute("SELECT poll_owner FROM jobs WHERE id = ?", (job_id,)).fetchone()[0] != owner:
+            raise StaleJobError(job)
+
+    def set_outputs(self, job_id: int, outputs: Sequence[OutputFile], *, owner: str | None = None) -> Job:
+        """Replace all of the job's outputs (e.g. the URLs from the result call); with ``owner``, only
+        while that instance holds the job's lease (else StaleJobError)."""
         with self._tx() as conn:
-            self._require(conn, job_id)
+            self._check_owner(conn, job_id, owner)
             conn.execute("DELETE FROM outputs WHERE job_id = ?", (job_id,))
             conn.executemany(_INSERT_OUTPUT, [output_params(job_id, out) for out in outputs])
-            conn.execute("UPDATE jobs SET updated_at = ? WHERE id = ?", (time.time(), job_id))
+            conn.execute("UPDATE jobs SET updated_at = ?, version = version + 1 WHERE id = ?", (time.time(), job_id))
             return self._require(conn, job_id)
 
-    def update_output(self, job_id: int, output: OutputFile) -> Job:
+    def update_output(self, job_id: int, output: OutputFile, *, owner: str | None = None) -> Job:
         """Insert or replace the output with ``output.index`` (e.g. once it is downloaded)."""
         with self._tx() as conn:
-            self._require(conn, job_id)
+            self._check_owner(conn, job_id, owner)
             conn.execute(_INSERT_OUTPUT, output_params(job_id, output))
-            conn.execute("UPDATE jobs SET updated_at = ? WHERE id = ?", (time.time(), job_id))
+            conn.execute("UPDATE jobs SET updated_at = ?, version = version + 1 WHERE id = ?", (time.time(), job_id))
             return self._require(conn, job_id)
 
     def delete_job(self, job_id: int) -> Job | None:
@@ -200,31 +296,60 @@ class HistoryStore:
                 conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
             return job
 
-    def try_claim(self, job_id: int, owner: str, lease_seconds: float, *, now: float | None = None) -> bool:
-        """Take (or renew) the polling lease unless another live owner holds it. Atomic."""
-        stamp = time.time() if now is None else now
+    def replay_journal(self) -> list[Job]:
+        """Put request ids that reached the journal but not the history into the history; returns those
+        jobs (queued again; a lease is left with its holder, which may be submitting it right now). Entries
+        already in the history are dropped from the journal."""
+        restored: list[Job] = []
+        done: set[tuple[int, str]] = set()
+        for entry in self.journal.entries():
+            job = self.get(entry.job_id)
+            if job is not None and job.request_id is None and job.status in (JobStatus.SUBMITTING, JobStatus.UNKNOWN):
+                restored.append(self.record_request_id(entry.job_id, entry.request_id, None, submitted_at=entry.at))
+            done.add((entry.job_id, entry.request_id))
+        if done:
+            self.journal.compact(done)
+        return restored
+
+    def try_claim(self, job_id: int, owner: str, *, expired: Lease | None = None) -> bool:
+        """Take the polling lease of a live job: free, already ours, or ``expired`` (the holder and beat
+        the caller saw standing still for a whole lease) and unchanged since. Atomic."""
+        cond = "poll_owner IS NULL OR poll_owner = ?"
+        params: list[Any] = [owner, job_id, owner]
+        if expired is not None:
+            cond += " OR (poll_owner IS ? AND poll_beat = ?)"
+            params += [expired.owner, expired.beat]
         with self._tx() as conn:
             cursor = conn.execute(
-                "UPDATE jobs SET poll_owner = ?, poll_lease_until = ? WHERE id = ? AND ("
-                "poll_owner IS NULL OR poll_owner = ? OR poll_lease_until IS NULL OR poll_lease_until <= ?)",
-                (owner, stamp + lease_seconds, job_id, owner, stamp),
+                f"UPDATE jobs SET poll_owner = ?, poll_beat = poll_beat + 1 WHERE id = ? "
+                f"AND status IN ({LIVE_SQL}) AND ({cond})",
+                params,
             )
             return cursor.rowcount == 1
+
+    def lease(self, job_id: int) -> Lease | None:
+        """The job's lease as it stands (None when the job is gone)."""
+        with self._guard() as conn:
+            row = conn.execute("SELECT poll_owner, poll_beat FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return Lease(row[0], row[1]) if row else None
+
+    def heartbeat(self, owner: str) -> int:
+        """Renew every lease ``owner`` holds (one statement, whatever each job is doing). Returns how many."""
+        with self._tx() as conn:
+            return conn.execute(
+                "UPDATE jobs SET poll_beat = poll_beat + 1 WHERE poll_owner = ?", (owner,)
+            ).rowcount
 
     def release_claims(self, owner: str) -> None:
         """Give up every lease ``owner`` holds (on quit) so another instance can poll at once."""
         with self._tx() as conn:
-            conn.execute(
-                "UPDATE jobs SET poll_owner = NULL, poll_lease_until = NULL WHERE poll_owner = ?", (owner,)
-            )
+            conn.execute("UPDATE jobs SET poll_owner = NULL WHERE poll_owner = ?", (owner,))
 
     def lease_owners(self) -> list[str]:
         """Owners holding a lease on a live job (to free those of app instances that died)."""
-        marks = ", ".join("?" * len(LIVE_STATUSES))
         with self._tx("DEFERRED") as conn:
             rows = conn.execute(
-                f"SELECT DISTINCT poll_owner FROM jobs WHERE poll_owner IS NOT NULL AND status IN ({marks})",
-                LIVE_STATUSES,
+                f"SELECT DISTINCT poll_owner FROM jobs WHERE poll_owner IS NOT NULL AND status IN ({LIVE_SQL})"
             ).fetchall()
         return [row[0] for row in rows]
 
@@ -254,13 +379,9 @@ class HistoryStore:
 
     def live_jobs(self) -> list[Job]:
         """Jobs that still need polling or downloading, oldest first (resumed at start-up)."""
-        marks = ", ".join("?" * len(LIVE_STATUSES))
+        # literal statuses: bound parameters would keep SQLite off the partial index jobs_live (a full scan)
         with self._tx("DEFERRED") as conn:
-            return self._load(
-                conn,
-                f"SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ({marks}) ORDER BY id",
-                LIVE_STATUSES,
-            )
+            return self._load(conn, f"SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ({LIVE_SQL}) ORDER BY id")
 
     def list_jobs(
         self,
@@ -348,18 +469,30 @@ class AsyncHistory:
         self._executor.shutdown(wait=False)
 
     async def create_job(
-        self, model_id: str, inputs: dict[str, Any], *, base_url: str | None = None, now: float | None = None
+        self,
+        model_id: str,
+        inputs: dict[str, Any],
+        *,
+        base_url: str | None = None,
+        now: float | None = None,
+        owner: str | None = None,
     ) -> Job:
-        return await self._run(self.store.create_job, model_id, inputs, base_url=base_url, now=now)
+        return await self._run(self.store.create_job, model_id, inputs, base_url=base_url, now=now, owner=owner)
 
     async def update_job(self, job_id: int, **changes: Any) -> Job:
         return await self._run(self.store.update_job, job_id, **changes)
 
-    async def set_outputs(self, job_id: int, outputs: Sequence[OutputFile]) -> Job:
-        return await self._run(self.store.set_outputs, job_id, tuple(outputs))
+    async def record_request_id(self, job_id: int, request_id: str, owner: str, *, submitted_at: float) -> Job:
+        return await self._run(self.store.record_request_id, job_id, request_id, owner, submitted_at=submitted_at)
 
-    async def update_output(self, job_id: int, output: OutputFile) -> Job:
-        return await self._run(self.store.update_output, job_id, output)
+    async def replay_journal(self) -> list[Job]:
+        return await self._run(self.store.replay_journal)
+
+    async def set_outputs(self, job_id: int, outputs: Sequence[OutputFile], *, owner: str | None = None) -> Job:
+        return await self._run(self.store.set_outputs, job_id, tuple(outputs), owner=owner)
+
+    async def update_output(self, job_id: int, output: OutputFile, *, owner: str | None = None) -> Job:
+        return await self._run(self.store.update_output, job_id, output, owner=owner)
 
     async def get(self, job_id: int) -> Job | None:
         return await self._run(self.store.get, job_id)
@@ -419,10 +552,14 @@ class AsyncHistory:
     async def model_ids(self) -> list[str]:
         return await self._run(self.store.model_ids)
 
-    async def try_claim(
-        self, job_id: int, owner: str, lease_seconds: float, *, now: float | None = None
-    ) -> bool:
-        return await self._run(self.store.try_claim, job_id, owner, lease_seconds, now=now)
+    async def try_claim(self, job_id: int, owner: str, *, expired: Lease | None = None) -> bool:
+        return await self._run(self.store.try_claim, job_id, owner, expired=expired)
+
+    async def lease(self, job_id: int) -> Lease | None:
+        return await self._run(self.store.lease, job_id)
+
+    async def heartbeat(self, owner: str) -> int:
+        return await self._run(self.store.heartbeat, owner)
 
     async def release_claims(self, owner: str) -> None:
         await self._run(self.store.release_claims, owner)

@@ -37,7 +37,8 @@ PLAIN_FIELDS = (
     "cost",
     "base_url",
 )
-JOB_COLUMNS = "jobs.id, jobs.inputs, " + ", ".join(f"jobs.{name}" for name in PLAIN_FIELDS)
+#: ``version`` comes last: it is bumped by every write (compare-and-set, see ``HistoryStore.update_job``)
+JOB_COLUMNS = "jobs.id, jobs.inputs, " + ", ".join(f"jobs.{name}" for name in PLAIN_FIELDS) + ", jobs.version"
 OUTPUT_COLUMNS = "job_id, idx, url, path, width, height, format, size, thumb_path"
 
 
@@ -51,9 +52,9 @@ def prompt_of(inputs: dict[str, Any]) -> str:
 
 
 def job_from_row(row: Sequence[Any], outputs: Sequence[OutputFile] = ()) -> Job:
-    values = dict(zip(PLAIN_FIELDS, row[2:], strict=True))
+    values = dict(zip(PLAIN_FIELDS, row[2:-1], strict=True))
     values["status"] = JobStatus(values["status"])
-    return Job(id=row[0], inputs=json.loads(row[1]), outputs=tuple(outputs), **values)
+    return Job(id=row[0], inputs=json.loads(row[1]), outputs=tuple(outputs), version=row[-1], **values)
 
 
 def output_from_row(row: Sequence[Any]) -> OutputFile:

@@ -39,7 +39,7 @@ class JobNotFoundError(HistoryError):
     """The job id is not (or no longer) in the history, e.g. the user deleted it."""
 
 
-_LIVE_SQL = ", ".join(f"'{s}'" for s in LIVE_STATUSES)
+LIVE_SQL = ", ".join(f"'{s}'" for s in LIVE_STATUSES)
 
 
 def _migrate_v1(conn: sqlite3.Connection) -> None:
@@ -83,7 +83,7 @@ def _migrate_v1(conn: sqlite3.Connection) -> None:
         CREATE INDEX jobs_model_id ON jobs(model_id, id);
         CREATE INDEX jobs_model_status_id ON jobs(model_id, status, id);
         CREATE INDEX jobs_created ON jobs(created_at);
-        CREATE INDEX jobs_live ON jobs(id) WHERE status IN ({_LIVE_SQL});
+        CREATE INDEX jobs_live ON jobs(id) WHERE status IN ({LIVE_SQL});
         -- the CJK rows, for substring terms too short for the trigram index
         CREATE INDEX jobs_cjk_rows ON jobs(id) WHERE prompt GLOB '{CJK_GLOB}';
 
@@ -145,6 +145,24 @@ def _migrate_v1(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_v2(conn: sqlite3.Connection) -> None:
+    """Compare-and-set writes and clock-free polling leases (many instances on one history).
+
+    ``version`` is bumped by every write, so a write made from a stale copy of a row can be refused.
+    ``poll_beat`` is the lease holder's heartbeat counter: another instance takes a lease over only after
+    it has seen the counter stand still for a whole lease on its *own* monotonic clock, so no process's
+    wall clock (skewed, or jumping after a suspend) decides who polls. ``poll_lease_until`` stays, unused.
+    """
+    run_script(
+        conn,
+        """
+        ALTER TABLE jobs ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN poll_beat INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX jobs_poll_owner ON jobs(poll_owner) WHERE poll_owner IS NOT NULL;
+        """,
+    )
+
+
 def run_script(conn: sqlite3.Connection, script: str) -> None:
     """Run statements one by one: ``executescript`` would COMMIT our open transaction first."""
     pending = ""
@@ -158,14 +176,23 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
 
 
 #: ``MIGRATIONS[n]`` takes a database from user_version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _OUR_TABLES = {"jobs", "outputs", "job_counts"}
 
 
 def unreadable(path: Path, exc: BaseException) -> HistoryError:
-    """The sentence for a file SQLite cannot use; the file itself is left untouched."""
+    """The sentence for a file SQLite cannot use; the file itself is left untouched.
+
+    A full disk or a read-only folder is not damage: those get their own sentences (moving a healthy
+    history aside would be the wrong advice).
+    """
+    text = str(exc).lower()
+    if "full" in text:
+        return HistoryError(f"The disk holding the job history at {path} is full: free some space and try again.")
+    if "readonly" in text or "read-only" in text:
+        return HistoryError(f"The job history at {path} is in a read-only folder; nothing could be written to it.")
     return HistoryError(
         f"The job history at {path} cannot be read ({exc}). It may be damaged or not a "
         "seedream-tui history; it was left untouched — move it aside to start a new history."
