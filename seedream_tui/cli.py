@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cancel", parents=[common], help="cancel a queued job")
     p.add_argument("id")
 
+    p = sub.add_parser("download", parents=[common],
+                       help="download a finished job's files again (fresh links from RunComfy)")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("rerun", parents=[common], help="submit a past job's input again")
     p.add_argument("id")
     p.add_argument("--wait", action="store_true")
@@ -177,7 +182,7 @@ def _store_token() -> int:
 async def _headless(args: argparse.Namespace, config: AppConfig) -> int:
     from seedream_tui.jobs.service import Core
 
-    if not config.demo and not config.token and args.command in ("submit", "rerun", "cancel", "fetch-model"):
+    if not config.demo and not config.token and args.command in ("submit", "rerun", "cancel", "fetch-model", "download"):
         raise CliError(
             "No API token: set RUNCOMFY_API_TOKEN, run 'seedream-tui token', or try --demo.", EXIT_AUTH
         )
@@ -248,8 +253,8 @@ def _parse_sets(spec: Any, sets: list[str]) -> dict[str, Any]:
 
 
 async def _wait(core: Any, job: Any) -> Any:
-    """Follow a job until it is terminal, with progress lines on stderr."""
-    done = asyncio.Event()
+    """Follow a job until it is terminal, with progress lines on stderr. The outcome is read from the
+    history, so a job another instance settles ends the wait too."""
     last = [""]
 
     def on_change(changed: Any) -> None:
@@ -261,18 +266,12 @@ async def _wait(core: Any, job: Any) -> Any:
         if line != last[0]:
             last[0] = line
             print(f"[{time.strftime('%H:%M:%S')}] job {changed.id}: {line}", file=sys.stderr)
-        if changed.status.terminal:
-            done.set()
 
     unsubscribe = core.subscribe(on_change)
     try:
-        current = await core.history.get(job.id)
-        if current is not None and current.status.terminal:
-            return current
-        await done.wait()
+        return await core.engine.wait_for(job.id) or job
     finally:
         unsubscribe()
-    return await core.history.get(job.id)
 
 
 async def _finish(core: Any, job: Any, args: argparse.Namespace) -> int:
@@ -357,6 +356,16 @@ async def _cmd_cancel(core: Any, args: argparse.Namespace) -> int:
     return EXIT_OK if message == "Cancelled." else EXIT_JOB
 
 
+async def _cmd_download(core: Any, args: argparse.Namespace) -> int:
+    job = await _find(core, args.id)
+    message = await core.download_again(job.id)
+    print(message, file=sys.stderr)
+    if not message.startswith("Downloading"):
+        return EXIT_JOB
+    args.wait, args.out = True, None
+    return await _finish(core, job, args)
+
+
 async def _cmd_rerun(core: Any, args: argparse.Namespace) -> int:
     job = await _find(core, args.id)
     await core.start()
@@ -434,6 +443,7 @@ _COMMANDS = {
     "status": _cmd_status,
     "cancel": _cmd_cancel,
     "rerun": _cmd_rerun,
+    "download": _cmd_download,
     "history": _cmd_history,
     "export": _cmd_export,
     "fetch-model": _cmd_fetch_model,

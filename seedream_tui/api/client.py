@@ -54,8 +54,12 @@ class RunComfyClient:
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        total_timeout: float = 60.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        #: no call takes longer than this in all, however slowly the answer trickles in (the httpx
+        #: timeouts are per read, so a server sending a byte a second would otherwise hold it for hours)
+        self.total_timeout = total_timeout
         self._origin = _origin(self.base_url)
         self._token = token
         self._own_http = http is None
@@ -75,7 +79,7 @@ class RunComfyClient:
         against some other origin is asked without it (an auth error keeps it waiting, with the sentence)."""
         trusted = _is_runcomfy_api(base_url) or is_loopback_host(urlsplit(base_url).hostname)
         client = RunComfyClient(base_url, self._token if trusted else None, http=self.http, retry=self.retry,
-                                sleep=self._sleep, rng=self._rng)
+                                sleep=self._sleep, rng=self._rng, total_timeout=self.total_timeout)
         return client
 
     # ----------------------------------------------------------------- token
@@ -213,14 +217,16 @@ class RunComfyClient:
                 "check that it was pasted correctly."
             ) from None
         try:
-            response = await self.http.send(request, stream=True)
-            try:
-                raw = await _read_capped(response)
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException as exc:
-            # connect/pool time-outs mean nothing was sent; read/write ones may have reached the server
-            if not idempotent and isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
+            async with asyncio.timeout(self.total_timeout):
+                response = await self.http.send(request, stream=True)
+                try:
+                    raw = await _read_capped(response)
+                finally:
+                    await response.aclose()
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            # connect/pool time-outs mean nothing was sent; read/write ones (and the overall deadline) may
+            # have reached the server
+            if not idempotent and not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
                 raise _unknown() from None
             raise ApiTimeoutError("RunComfy did not answer in time; check your connection.") from None
         except (httpx.ConnectError, httpx.PoolTimeout):
@@ -238,10 +244,11 @@ class RunComfyClient:
         return self._interpret(response, raw)
 
     def _interpret(self, response: httpx.Response, raw: bytes) -> Any:
-        text = raw.decode("utf-8", errors="replace")
+        # the token is hidden before anything reads the answer: nothing stored, cut or shown can hold it
+        text = redact(raw.decode("utf-8", errors="replace"), self._token)
         try:
-            body: Any = json.loads(text) if text.strip() else None
-        except ValueError:
+            body: Any = redact(json.loads(text, parse_constant=_no_constant), self._token) if text.strip() else None
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than any real answer
             body = None
         code = response.status_code
         if 200 <= code < 300:
@@ -273,19 +280,38 @@ def _final(exc: ApiError) -> ApiError:
     return exc
 
 
+def _no_constant(name: str) -> None:
+    """``NaN``/``Infinity`` are not JSON: read them as missing values."""
+    return None
+
+
+def redact(value: Any, token: str | None) -> Any:
+    """``value`` (text, or JSON data of any depth) with every copy of the token replaced."""
+    if not token or len(token) < 4:
+        return value
+
+    def clean(item: Any) -> Any:
+        if isinstance(item, str):
+            return item.replace(token, REDACTED) if token in item else item
+        if isinstance(item, list):
+            return [clean(v) for v in item]
+        if isinstance(item, dict):
+            return {clean(k): clean(v) for k, v in item.items()}
+        return item
+
+    try:
+        return clean(value)
+    except RecursionError:  # deeper than any real answer: keep nothing of it
+        return None
+
+
 def _redact(exc: ApiError, token: str | None) -> None:
     """Hide the token if a server echoed it back (message, args, detail, field errors)."""
     if not token or len(token) < 4:
         return
 
     def clean(value: Any) -> Any:
-        if isinstance(value, str):
-            return value.replace(token, REDACTED)
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        if isinstance(value, dict):
-            return {clean(k): clean(v) for k, v in value.items()}
-        return value
+        return redact(value, token)
 
     exc.message = clean(exc.message)
     exc.args = tuple(clean(a) for a in exc.args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from seedream_tui.api.errors import (
@@ -79,6 +80,15 @@ def _int_or_none(value: Any) -> int | None:
     return None
 
 
+#: no real queue is this long; a bigger (or negative) position is not shown as one
+MAX_QUEUE_POSITION = 1_000_000
+
+
+def _position(value: Any) -> int | None:
+    number = _int_or_none(value)
+    return number if number is not None and 0 <= number <= MAX_QUEUE_POSITION else None
+
+
 def error_from_answer(
     status_code: int, body: Any, *, text: str = "", retry_after: float | None = None, what: str = "RunComfy"
 ) -> ApiError:
@@ -152,15 +162,15 @@ def flatten_outputs(output: Any) -> tuple[str, ...]:
 
 
 def _cost(value: Any) -> float | None:
+    """A cost in USD: a finite, non-negative number (``"inf"``, ``NaN`` or ``-3`` are no cost at all)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+    if isinstance(value, int | float | str):
         try:
-            return float(value)
-        except ValueError:
+            number = float(value)
+        except (ValueError, OverflowError):
             return None
+        return number if math.isfinite(number) and number >= 0 else None
     if isinstance(value, dict):
         for key in ("total", "amount", "cost", "usd"):
             if key in value:
@@ -189,7 +199,7 @@ def parse_state(body: Any, request_id: str) -> RequestState:
         request_id=rid if isinstance(rid, str) and rid else request_id,
         status=status,
         raw_status=raw_status if isinstance(raw_status, str) else None,
-        queue_position=_int_or_none(body.get("queue_position")) if status is RemoteStatus.IN_QUEUE else None,
+        queue_position=_position(body.get("queue_position")) if status is RemoteStatus.IN_QUEUE else None,
         outputs=outputs,
         error=error,
         created_at=body.get("created_at") if isinstance(body.get("created_at"), str) else None,

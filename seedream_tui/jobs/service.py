@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
+import logging
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,6 +20,7 @@ from seedream_tui.api.client import RunComfyClient
 from seedream_tui.api.errors import FieldError, InvalidInputError
 from seedream_tui.api.http import make_http_client
 from seedream_tui.config import AppConfig, save_token
+from seedream_tui.jobs.demo_backend import DemoBackend
 from seedream_tui.jobs.downloads import Downloader
 from seedream_tui.jobs.engine import JobEngine, PollPolicy
 from seedream_tui.jobs.model import Job
@@ -55,7 +56,8 @@ class Core:
         self.history = history
         self.client = client
         self.engine = engine
-        self._fake: Any = None  # the demo server, once started
+        self._demo: DemoBackend | None = None  # the demo server of this demo home, once found or started
+        self._watchdog: asyncio.Task[None] | None = None
         #: demo server settings not started yet (``defer_backend``): started by the first call that needs it
         self._pending_fake: Any = None
         self._backend_lock = asyncio.Lock()
@@ -107,24 +109,41 @@ class Core:
         registry, history, http = cast(tuple[ModelRegistry, AsyncHistory, httpx.AsyncClient], tuple(results))
         client = RunComfyClient(config.base_url, config.token, http=http)
         downloader = Downloader(http, config.paths.images_dir, config.paths.thumbs_dir)
-        engine = JobEngine(client, history, downloader, policy=policy, max_in_flight=max_in_flight)
+        # every job of a demo home belongs to its demo server, whatever port that had when the job was made
+        engine = JobEngine(client, history, downloader, policy=policy, max_in_flight=max_in_flight,
+                           pin_base_url=config.demo)
         return cls(config, registry=registry, history=history, client=client, engine=engine)
 
     # ------------------------------------------------------------------ jobs
     async def _ensure_backend(self) -> None:
-        """Start the deferred demo server (once) and point the client at it."""
+        """Find (or start) the demo home's server once, and point the client at it."""
         if self._pending_fake is None:
             return
         async with self._backend_lock:
             if self._pending_fake is None:
                 return
-            module = await asyncio.to_thread(importlib.import_module, "seedream_tui.fake.server")
-            fake = module.FakeServerThread(self._pending_fake)
-            await asyncio.to_thread(fake.start)
-            self._fake = fake
-            self.config.base_url = fake.base_url
-            self.client.set_base_url(fake.base_url)
+            demo = DemoBackend(self._pending_fake)
+            self._use_backend(await demo.ensure())
+            self._demo = demo
             self._pending_fake = None
+            if demo.folder is not None:
+                self._watchdog = asyncio.create_task(self._watch_backend(demo), name="demo-backend-watchdog")
+
+    def _use_backend(self, base_url: str) -> None:
+        self.config.base_url = base_url
+        self.client.set_base_url(base_url)
+
+    async def _watch_backend(self, demo: DemoBackend, every: float = 2.0) -> None:
+        """While another instance runs the demo server, take over as soon as it is gone."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                moved = await demo.revive()
+            except Exception:  # noqa: BLE001 - try again at the next tick; the pollers wait meanwhile
+                logging.getLogger(__name__).warning("the demo server could not be restarted", exc_info=True)
+                continue
+            if moved:
+                self._use_backend(moved)
 
     async def start(self) -> list[Job]:
         """Resume polling every non-terminal job in history."""
@@ -151,6 +170,11 @@ class Core:
     async def cancel(self, job_id: int) -> str:
         await self._ensure_backend()
         return await self.engine.cancel(job_id)
+
+    async def download_again(self, job_id: int) -> str:
+        """Fetch fresh output links from RunComfy and download the job's files again (a sentence)."""
+        await self._ensure_backend()
+        return await self.engine.download_again(job_id)
 
     async def rerun(self, job_id: int) -> Job:
         job = await self.history.get(job_id)
@@ -199,8 +223,12 @@ class Core:
         with contextlib.suppress(Exception):
             await self.client.http.aclose()
         await self.history.close()
-        if self._fake is not None:
-            await asyncio.to_thread(self._fake.stop)
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+        if self._demo is not None:
+            await self._demo.stop()
 
 
 def _copy_files(files: list[Path], dest: Path) -> list[Path]:
