@@ -357,6 +357,12 @@ def test_broken_api_bodies(client: httpx.Client, fake_server: FakeServerThread, 
     elif style == "unknown_status":
         assert {a.json()["status"] for a in answers} == {"warming_up"}
         assert answers[3].json()["queue_position"] == 1
+    elif style == "nested_json":
+        for answer in answers:
+            with pytest.raises(RecursionError):
+                json.loads(answer.content)
+    elif style == "huge_position":
+        assert {a.json()["queue_position"] for a in answers} == {10**30}
     else:
         assert style == "gigantic"
         for answer in answers:

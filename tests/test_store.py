@@ -462,12 +462,12 @@ def test_poll_claims_between_two_owners(store: HistoryStore) -> None:
     assert store.try_claim(job.id, "app-a")  # ours already
     seen = store.lease(job.id)
     assert seen is not None and seen.owner == "app-a"
-    assert store.heartbeat("app-a") == 1  # a's heartbeat moves the beat on...
+    assert store.heartbeat("app-a") == [job.id]  # a's heartbeat moves the beat on...
     assert not store.try_claim(job.id, "app-b", expired=seen)  # ...so what b saw standing still is stale
     standing = store.lease(job.id)
     assert store.try_claim(job.id, "app-b", expired=standing)  # the beat b watched did stand still: b takes over
     assert not store.try_claim(job.id, "app-a")
-    assert store.heartbeat("app-a") == 0  # a's heartbeat no longer renews anything
+    assert store.heartbeat("app-a") == []  # a's heartbeat no longer renews anything
     store.release_claims("app-b")
     assert store.try_claim(job.id, "app-a")
     assert not store.try_claim(9999, "app-a")

@@ -216,9 +216,10 @@ class ApiRoutes:
             self.s.count_fault("drop")
             if not dice.hit(0.5):
                 return drop_connection(request)  # lost before the job was created
-        request_id = dice.request_id()
+        prefix = self.s.config.request_id_prefix
+        request_id = prefix + dice.request_id()
         while request_id in self.s.board.jobs:  # a seeded run after a restart draws the same ids again
-            request_id = dice.request_id()
+            request_id = prefix + dice.request_id()
         job = FakeJob(
             request_id=request_id,
             model_id=model.model_id,
@@ -258,6 +259,9 @@ class ApiRoutes:
         body: dict[str, Any] = {"request_id": job.request_id, "status": self._status_word(job.status)}
         if job.status == "completed":
             urls = job.outputs
+            if self.s.config.one_time_links:  # freshly signed links on every ask, each good for one download
+                self.s.signatures += 1
+                urls = [f"{url}?sig={self.s.signatures}" for url in urls]
             if rewrites_urls(self.s.config.output_url_style):
                 self.s.count_fault("output_url_style")
                 urls = output_urls(urls, self.s.config.output_url_style)

@@ -25,6 +25,8 @@ error answers are unchanged):
 - ``wrong_types``: ``status`` is a number, ``queue_position`` a string, ``output`` a number (all three always
   present). ``unknown_status``: ``status`` is ``"warming_up"``.
 - ``gigantic``: the real JSON plus a ``padding`` string field, about 10 MB in all (valid JSON).
+- ``nested_json``: ``status`` is a list nested 100,000 deep (valid JSON; Python's parser gives RecursionError).
+- ``huge_position``: ``queue_position`` is 10**30 (too big for SQLite's integers).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ HUGE_CHUNK = 64 * 1024
 HUGE_INTERVAL = 0.02  # seconds between chunks: about 3 MB/s
 GIGANTIC_SIZE = 10 * 1024 * 1024
 WARMING_UP = "warming_up"
+NESTING = 100_000
+HUGE_POSITION = 10**30
 
 _NOT_IMAGE = (
     b"<!DOCTYPE html>\n<html><head><title>Sign in to the network</title></head>"
@@ -172,6 +176,11 @@ def api_body_answer(body: dict[str, Any], style: str) -> web.Response:
         return web.json_response({**body, "status": WARMING_UP})
     if style == "gigantic":
         return web.Response(body=_gigantic(json.dumps(body).encode()), content_type="application/json")
+    if style == "nested_json":  # valid JSON nested far deeper than any parser's recursion limit
+        return web.Response(body=b'{"status": ' + b"[" * NESTING + b"]" * NESTING + b"}",
+                            content_type="application/json")
+    if style == "huge_position":
+        return web.json_response({**body, "queue_position": HUGE_POSITION})
     return web.json_response(body)
 
 

@@ -7,6 +7,7 @@ headers are kept in ``cdn_requests`` so tests can prove it.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,10 +53,37 @@ class CdnRoutes:
         except OSError:
             return web.Response(status=404, text="Not found.")
         content_type = CONTENT_TYPES[match.group(1)]
-        if request.method == "GET" and self.s.dice.hit(self.s.config.truncate_rate):
+        config = self.s.config
+        if config.one_time_links and request.method == "GET":
+            link = (path, request.query.get("sig", ""))
+            if link in self.s.served_once:
+                return web.Response(status=410, text="This link has been used.")
+            self.s.served_once.add(link)
+        if request.method == "GET" and self.s.dice.hit(config.truncate_rate):
             self.s.count_fault("truncate")
             return await _truncated(request, data, content_type)
-        return web.Response(body=data, content_type=content_type)
+        headers = {"Content-Type": content_type}
+        if config.cdn_gzip:
+            data = gzip.compress(data)
+            headers["Content-Encoding"] = "gzip"
+        if config.cdn_rate is not None and request.method == "GET":
+            return await _trickle(request, data, headers, config.cdn_rate)
+        return web.Response(body=data, headers=headers)
+
+
+async def _trickle(request: web.Request, data: bytes, headers: dict[str, str], rate: float) -> web.StreamResponse:
+    """Send ``data`` at about ``rate`` bytes a second (a CDN on a dying link); ends early if the client goes."""
+    response = web.StreamResponse(headers=headers)
+    response.content_length = len(data)
+    await response.prepare(request)
+    step = max(1, int(rate / 10))
+    for start in range(0, len(data), step):
+        try:
+            await response.write(data[start : start + step])
+        except (ConnectionError, RuntimeError):
+            return response
+        await asyncio.sleep(step / rate)
+    return response
 
 
 async def _truncated(request: web.Request, data: bytes, content_type: str) -> web.StreamResponse:

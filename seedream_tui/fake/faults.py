@@ -27,7 +27,10 @@ OUTPUT_URL_STYLES = (
     "wrong_type",
 )
 #: what the status/result answers' bodies do wrong (see :mod:`seedream_tui.fake.badoutput`)
-API_BODY_STYLES = ("normal", "html", "empty", "truncated_json", "wrong_types", "unknown_status", "gigantic")
+API_BODY_STYLES = (
+    "normal", "html", "empty", "truncated_json", "wrong_types", "unknown_status", "gigantic", "nested_json",
+    "huge_position",
+)
 _CHOICES = {
     "status_style": STATUS_STYLES,
     "output_url_style": OUTPUT_URL_STYLES,
@@ -41,7 +44,7 @@ _RATES = (
 )
 #: knobs that are non-negative seconds / factors
 _NON_NEGATIVE = ("min_duration", "max_duration", "image_scale", "latency", "latency_spike", "retry_after")
-_BOOLS = ("bad_token", "errors_in_200")
+_BOOLS = ("bad_token", "errors_in_200", "one_time_links", "cdn_gzip")
 
 #: how ``status_style="synonyms"`` words each canonical status (what other backends say)
 SYNONYMS = {
@@ -80,6 +83,11 @@ class FakeConfig:
     errors_in_200: bool = False  # errors come as HTTP 200 with an error_code body
     output_url_style: str = "normal"  # bad output URLs / CDN answers the downloader must refuse
     api_body_style: str = "normal"  # broken status/result bodies the client must survive
+    one_time_links: bool = False  # each output URL serves its file once; later requests answer 410 Gone
+    cdn_gzip: bool = False  # the CDN compresses files: Content-Encoding gzip, Content-Length of the gzip bytes
+    cdn_rate: float | None = None  # bytes/s: the CDN trickles files out this slowly (None: at once)
+    request_id_prefix: str = ""  # odd request ids: this text before each one (long, or with space, _ ...)
+    fail_message: str | None = None  # the error text of failed jobs (hostile texts: markup, the token, ...)
     # not a fault: where the job record and the output files live across restarts (None = a temp dir)
     state_dir: str | None = None
 
@@ -100,6 +108,8 @@ class FakeConfig:
         for name in _RATES:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} is a probability and must be between 0 and 1.")
+        if self.cdn_rate is not None and self.cdn_rate <= 0:
+            raise ValueError("cdn_rate must be a positive number of bytes per second, or null.")
         if self.expire_after is not None and self.expire_after < 0:
             raise ValueError("expire_after must not be negative.")
         for name, choices in _CHOICES.items():
@@ -153,8 +163,12 @@ def _coerce(name: str, value: Any) -> Any:
         if value is not None and not isinstance(value, str):
             raise ValueError("state_dir must be a folder path or null.")
         return value
-    if name == "expire_after" and value is None:
+    if name in ("expire_after", "cdn_rate", "fail_message") and value is None:
         return None
+    if name in ("request_id_prefix", "fail_message"):
+        if not isinstance(value, str):
+            raise ValueError(f"{name} must be a string.")
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name} must be a number.")
     return float(value)

@@ -177,6 +177,7 @@ class JobBoard:
             if self._dice.hit(self._config().fail_rate):
                 self._count_fault("fail")
                 message, code = self._dice.choice(_FAILURES)
+                message = self._config().fail_message or message
                 job.error = self._dice.choice([{"message": message, "code": code}, message])
                 job.mark_finished("failed")
             else:

@@ -71,6 +71,9 @@ class FakeServer:
         self.cdn_url = ""
         self.api_requests: list[dict[str, Any]] = []
         self.cdn_requests: list[dict[str, Any]] = []
+        #: files already served once (``one_time_links``)
+        self.served_once: set[tuple[Path, str]] = set()
+        self.signatures = 0
         self.faults_injected: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
         self.models: dict[str, FakeModel] = load_models()
         self.validator = Validator(self.models)

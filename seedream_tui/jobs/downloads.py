@@ -42,6 +42,7 @@ MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
 MAX_PIXELS = 64_000_000
 #: what a text-to-image model delivers; anything else (a GIF under a .png URL, say) is refused
 FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
+_WRITE_CHUNK = 256 * 1024
 _IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -227,14 +228,18 @@ class Downloader:
         started = time.monotonic()
         fh = await asyncio.to_thread(open, tmp, "wb")
         try:
-            async for chunk in response.aiter_bytes(256 * 1024):
+            pending = bytearray()
+            async for chunk in response.aiter_bytes():  # as they come: a trickle must be seen
                 received += len(chunk)
                 if received > self.max_bytes:
                     raise DownloadError(
                         f"The image is over the {_mb(self.max_bytes)} limit; the download was stopped.",
                         kind="permanent",
                     )
-                await asyncio.to_thread(fh.write, chunk)
+                pending += chunk
+                if len(pending) >= _WRITE_CHUNK:
+                    await asyncio.to_thread(fh.write, bytes(pending))
+                    pending.clear()
                 elapsed = time.monotonic() - started
                 if elapsed > self.rate_grace and received < self.min_rate * elapsed:
                     raise DownloadError(
@@ -242,6 +247,8 @@ class Downloader:
                         f"{elapsed:.0f} s); the download was stopped and is retried.",
                         kind="network",
                     )
+            if pending:
+                await asyncio.to_thread(fh.write, bytes(pending))
             await asyncio.to_thread(fh.flush)
             await asyncio.to_thread(os.fsync, fh.fileno())
         finally:

@@ -146,6 +146,10 @@ class JobEngine:
         self._running = False
         self._background: list[asyncio.Task[None]] = []
         self._heart: asyncio.Task[None] | None = None
+        #: the jobs whose lease the last heartbeat renewed, and when it was sent (monotonic)
+        self._owned: set[int] = set()
+        self._beat_at = -1e9
+        self._beat_lock = asyncio.Lock()
         #: every row is polled at the current base URL (the demo: one server per demo home, whatever
         #: port it had when the row was made); otherwise each job is polled where it was submitted
         self.pin_base_url = pin_base_url
@@ -222,10 +226,25 @@ class JobEngine:
         """Renew every lease this engine holds, whatever its jobs are doing (submit, poll, download)."""
         while self._running:
             try:
-                await self.history.heartbeat(self.owner)
+                await self._beat_once()
             except Exception:  # a busy history: the next beat comes soon, and the lease is 3 beats long
                 log.warning("lease heartbeat failed", exc_info=True)
             await asyncio.sleep(self.policy.lease / 3)
+
+    async def _beat_once(self) -> None:
+        async with self._beat_lock:
+            sent = time.monotonic()
+            self._owned = set(await self.history.heartbeat(self.owner))
+            self._beat_at = sent
+
+    async def _hold(self, job: Job) -> None:
+        """Before each request made for a job: make sure this engine still holds its lease. After a long
+        pause (the process was suspended, the machine slept) the heartbeat is renewed first, which tells
+        whether another instance took the job over meanwhile; if so, this one stops polling it (_Stale)."""
+        if time.monotonic() - self._beat_at > self.policy.lease / 2:
+            await self._beat_once()
+        if job.id not in self._owned:
+            raise _Stale(await self._current(job))
 
     async def _adopt_new_rows(self) -> None:
         """Pick up live rows another app instance created after our start.
@@ -323,6 +342,7 @@ class JobEngine:
         """
         self._ensure_heartbeat()
         job = await self.history.create_job(model_id, inputs, base_url=self.client.base_url, owner=self.owner)
+        self._owned.add(job.id)
         self._submitting.add(job.id)
         try:
             self._emit(job)
@@ -386,6 +406,7 @@ class JobEngine:
                             job.id, request_id, attempt + 1, exc)
                 await asyncio.sleep(self.policy.backoff(attempt + 1, self._rng))
                 continue
+            self._owned.add(job.id)
             self._emit(saved)
             return saved
         log.error("job %s: request id %s is not in the history yet: %s", job.id, request_id, reason)
@@ -403,6 +424,7 @@ class JobEngine:
             except Exception:
                 continue
             self._unsaved.pop(job_id, None)
+            self._owned.add(job_id)
             log.info("job %s: request id %s saved to the history at last", job_id, request_id)
             self._emit(saved)
             self._track(saved)
@@ -469,6 +491,7 @@ class JobEngine:
                             continue
                     if not await self.history.try_claim(job.id, self.owner, expired=expired):
                         continue
+                    self._owned.add(job.id)
                     watched = None
                     continue  # re-read as the lease holder
                 trouble = 0
@@ -554,6 +577,7 @@ class JobEngine:
             delay = self.policy.interval(job, self._rng, speed)
 
     async def _step(self, job: Job, empty: int) -> Job:
+        await self._hold(job)
         if job.status is JobStatus.SUBMITTING:
             return await self._settle_submitting(job)
         if job.status is JobStatus.DOWNLOADING:
@@ -659,6 +683,7 @@ class JobEngine:
             attempt = 0
             while True:
                 attempt += 1
+                await self._hold(job)
                 try:
                     saved = await self.downloader.fetch(
                         output.url, job_id=job.id, request_id=job.request_id or str(job.id), index=output.index,
@@ -695,6 +720,7 @@ class JobEngine:
             return f"RunComfy reports the job as {state.raw_status or state.status.value}, with no files to download."
         if not await self.history.try_claim(job.id, self.owner) and not job.status.terminal:
             return "Another seedream-tui is following that job; its files are saved there."
+        self._owned.add(job.id)
         fresh = await self._current(job)
         changes = {"status": JobStatus.DOWNLOADING, "error": None, "finished_at": None}
         try:

@@ -333,12 +333,14 @@ class HistoryStore:
             row = conn.execute("SELECT poll_owner, poll_beat FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return Lease(row[0], row[1]) if row else None
 
-    def heartbeat(self, owner: str) -> int:
-        """Renew every lease ``owner`` holds (one statement, whatever each job is doing). Returns how many."""
+    def heartbeat(self, owner: str) -> list[int]:
+        """Renew every lease ``owner`` holds (one statement, whatever each job is doing). Returns the ids of
+        those jobs: the ones ``owner`` may still poll."""
         with self._tx() as conn:
-            return conn.execute(
-                "UPDATE jobs SET poll_beat = poll_beat + 1 WHERE poll_owner = ?", (owner,)
-            ).rowcount
+            rows = conn.execute(
+                "UPDATE jobs SET poll_beat = poll_beat + 1 WHERE poll_owner = ? RETURNING id", (owner,)
+            ).fetchall()
+        return [row[0] for row in rows]
 
     def release_claims(self, owner: str) -> None:
         """Give up every lease ``owner`` holds (on quit) so another instance can poll at once."""
@@ -558,7 +560,7 @@ class AsyncHistory:
     async def lease(self, job_id: int) -> Lease | None:
         return await self._run(self.store.lease, job_id)
 
-    async def heartbeat(self, owner: str) -> int:
+    async def heartbeat(self, owner: str) -> list[int]:
         return await self._run(self.store.heartbeat, owner)
 
     async def release_claims(self, owner: str) -> None:
