@@ -6,6 +6,7 @@ CDN cannot be told to produce (redirect chains, bombs, non-images) use ``httpx.M
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import time
@@ -271,3 +272,68 @@ async def test_huge_dimensions_are_refused(tmp_path: Path) -> None:
         return httpx.Response(200, content=bomb)
 
     assert "too large" in await _refused(tmp_path, handler, "https://cdn.example.com/a.png")
+
+
+def _garbled_png() -> bytes:
+    """A PNG whose pixel data is garbage behind valid CRCs: ``verify()`` passes, decoding does not."""
+    import struct
+    import zlib
+
+    raw = bytearray(_png((64, 48)))
+    start = raw.index(b"IDAT") - 4
+    length = struct.unpack(">I", raw[start : start + 4])[0]
+    data = bytes((b * 7 + 13) % 256 for b in raw[start + 8 : start + 8 + length])
+    chunk = struct.pack(">I", length) + b"IDAT" + data + struct.pack(">I", zlib.crc32(b"IDAT" + data))
+    return bytes(raw[:start]) + chunk + bytes(raw[start + 12 + length :])
+
+
+def _cut_jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.effect_noise((256, 192), 64).convert("RGB").save(buf, "JPEG", quality=90)
+    return buf.getvalue()[: len(buf.getvalue()) * 2 // 3]
+
+
+@pytest.mark.parametrize("body", [_garbled_png(), _cut_jpeg()], ids=["png-garbage-with-valid-crcs", "jpeg-cut"])
+async def test_every_pixel_is_decoded_before_a_file_is_accepted(tmp_path: Path, body: bytes) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body)
+
+    assert "damaged" in await _refused(tmp_path, handler, "https://cdn.example.com/a.png")
+
+
+async def test_images_are_decoded_one_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 64-megapixel 16-bit PNG takes ~600 MB to decode: six at once would take gigabytes."""
+    import threading
+
+    from seedream_tui.jobs import downloads
+
+    decoding: dict[int, int] = {}  # thread -> nested load() calls (copy() and convert() load again)
+    peak, lock = [0], threading.Lock()
+    real_load = Image.Image.load
+
+    def counting_load(self: Image.Image) -> Any:
+        me = threading.get_ident()
+        with lock:
+            decoding[me] = decoding.get(me, 0) + 1
+            peak[0] = max(peak[0], len(decoding))
+        try:
+            threading.Event().wait(0.05)  # a slow decode, so overlapping ones would show
+            return real_load(self)
+        finally:
+            with lock:
+                decoding[me] -= 1
+                if not decoding[me]:
+                    del decoding[me]
+
+    body = _png((64, 48))
+    monkeypatch.setattr(Image.Image, "load", counting_load)
+    downloader = _downloader(tmp_path, lambda request: httpx.Response(200, content=body))
+    try:
+        outs = await asyncio.gather(*(
+            downloader.fetch(f"https://cdn.example.com/{i}.png", job_id=i, request_id=f"r{i}", index=0)
+            for i in range(6)
+        ))
+    finally:
+        await downloader.http.aclose()
+    assert len({o.path for o in outs}) == 6 and peak[0] == 1
+    assert downloads._DECODES._value == 1  # type: ignore[attr-defined]  # released every time

@@ -350,8 +350,10 @@ class JobEngine:
             job = await self._keep_request_id(job, answer.request_id)
         finally:
             # only now: until the request id is saved, a start() or adopter reading the row sees SUBMITTING
-            # and must leave it alone (its follower would settle a row with no request id as UNKNOWN)
-            self._submitting.discard(job.id)
+            # and must leave it alone (its follower would settle a row with no request id as UNKNOWN); one
+            # whose id is still only in memory stays so until _save_later has written it
+            if job.id not in self._unsaved:
+                self._submitting.discard(job.id)
         self._track(job)
         return job
 
@@ -424,6 +426,7 @@ class JobEngine:
             except Exception:
                 continue
             self._unsaved.pop(job_id, None)
+            self._submitting.discard(job_id)
             self._owned.add(job_id)
             log.info("job %s: request id %s saved to the history at last", job_id, request_id)
             self._emit(saved)

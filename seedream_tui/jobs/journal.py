@@ -40,7 +40,7 @@ class RequestJournal:
 
     @contextlib.contextmanager
     def _locked(self, mode: str) -> Iterator[int]:
-        fd = os.open(self.path, {"a": os.O_WRONLY | os.O_APPEND | os.O_CREAT, "rw": os.O_RDWR | os.O_CREAT}[mode],
+        fd = os.open(self.path, {"a": os.O_RDWR | os.O_APPEND | os.O_CREAT, "rw": os.O_RDWR | os.O_CREAT}[mode],
                      0o600)
         try:
             if fcntl is not None:
@@ -53,6 +53,9 @@ class RequestJournal:
         """Append one entry and sync it to disk. Raises OSError (a full disk, a read-only folder)."""
         line = json.dumps(entry.__dict__, ensure_ascii=True, separators=(",", ":")) + "\n"
         with self._locked("a") as fd:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":  # a torn last line: start on a line of our own
+                line = "\n" + line
             os.write(fd, line.encode("ascii"))
             os.fsync(fd)
 
