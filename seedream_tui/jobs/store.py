@@ -167,7 +167,8 @@ class HistoryStore:
         between its birth and the submit's answer (the owner's heartbeat keeps it through the submit).
         """
         stamp = time.time() if now is None else now
-        with self._tx() as conn:
+        # durable: the row must be on disk before the paid submit it stands for is sent
+        with self._durable(True), self._tx() as conn:
             cursor = conn.execute(
                 "INSERT INTO jobs (model_id, inputs, prompt, status, created_at, updated_at, base_url, poll_owner) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
