@@ -42,6 +42,8 @@ class Settings:
     defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: binding id -> keys, e.g. {"submit": "f5,ctrl+s"}: remaps any key (ids are listed by F1 / `?`)
     keymap: dict[str, str] = field(default_factory=dict)
+    #: hosts outputs may be downloaded from besides RunComfy's own storage (``*.example.com`` for a domain)
+    trusted_hosts: list[str] = field(default_factory=list)
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -121,6 +123,11 @@ def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
         settings.keymap = {str(k): v.replace(" ", "") for k, v in keymap.items()}
     else:
         warnings.append('Settings: [keymap] must map binding ids to keys, e.g. submit = "f5,ctrl+s"; ignored.')
+    hosts = data.get("trusted_hosts", [])
+    if isinstance(hosts, list) and all(isinstance(h, str) and h.strip() and " " not in h.strip() for h in hosts):
+        settings.trusted_hosts = [h.strip() for h in hosts]
+    else:
+        warnings.append('Settings: trusted_hosts must be a list of host names, e.g. ["cdn.example.com"]; ignored.')
     known = set(asdict(Settings()))
     for key in data:
         if key not in known:

@@ -169,6 +169,7 @@ def _png(size: tuple[int, int] = (8, 6), mode: str = "RGB") -> bytes:
 
 def _downloader(tmp_path: Path, handler: Callable[[httpx.Request], httpx.Response], **kw: Any) -> Downloader:
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler), follow_redirects=False)
+    kw.setdefault("trusted_hosts", ("*.example.com",))
     return Downloader(http, tmp_path / "images", tmp_path / "thumbs", **kw)
 
 

@@ -134,31 +134,49 @@ def error_from_answer(
     return ProtocolError(said(f"RunComfy answered HTTP {status_code}, which this app does not understand."), **kw)
 
 
-def flatten_outputs(output: Any) -> tuple[str, ...]:
-    """Output URLs in order from ``{"image"}``, ``{"images": [...]}``, ``video(s)``, a list, or a string."""
-    urls: list[str] = []
+#: where known kinds of output live; they come first, in this order, then any other URL found
+_OUTPUT_KEYS = ("image", "images", "video", "videos", "audio", "audios", "url", "urls", "file", "files")
+#: no real output object is deeper than this; a deeper one is not walked further
+_MAX_OUTPUT_DEPTH = 32
 
-    def add(value: Any) -> None:
-        if isinstance(value, str) and value.strip():
-            urls.append(value.strip())
+
+def collect_outputs(output: Any) -> tuple[tuple[str, str], ...]:
+    """Every http(s) URL in a result's ``output``, nested or not, with the key path it came under
+    (``images[1]``, ``result.video.url``), known keys first, each URL once.
+
+    As liberal as the most liberal of RunComfy's clients (its CLI takes every http(s) URL anywhere in the
+    output): a model returning ``{"video": {"url": …}, "poster": …}`` keeps both.
+    """
+    found: list[tuple[str, str]] = []
+
+    def walk(value: Any, key: str, known: bool, depth: int) -> None:
+        if depth > _MAX_OUTPUT_DEPTH:
+            return
+        if isinstance(value, str):
+            text = value.strip()
+            # under a known key any link counts (an ftp:// or file:// one is then refused with a sentence);
+            # elsewhere only http(s) URLs (a caption or a seed is not an output)
+            if text and (known or text.lower().startswith(("http://", "https://"))):
+                found.append((key or "output", text))
         elif isinstance(value, dict):
-            for key in ("url", "uri", "image", "video"):
-                if isinstance(value.get(key), str):
-                    urls.append(value[key].strip())
-                    return
+            names = [k for k in _OUTPUT_KEYS if k in value] + [k for k in value if k not in _OUTPUT_KEYS]
+            for name in names:
+                inherited = known and depth > 0  # below a known key everything is an output; not at the root
+                walk(value[name], f"{key}.{name}" if key else str(name), inherited or name in _OUTPUT_KEYS, depth + 1)
         elif isinstance(value, list):
-            for item in value:
-                add(item)
+            for i, item in enumerate(value):
+                walk(item, f"{key}[{i}]", known, depth + 1)
 
-    if isinstance(output, dict):
-        for key in ("image", "images", "video", "videos"):
-            add(output.get(key))
-        if not urls:
-            for value in output.values():
-                add(value)
-    else:
-        add(output)
-    return tuple(dict.fromkeys(urls))
+    walk(output, "", True, 0)
+    seen: dict[str, str] = {}
+    for key, url in found:
+        seen.setdefault(url, key)
+    return tuple((key, url) for url, key in seen.items())
+
+
+def flatten_outputs(output: Any) -> tuple[str, ...]:
+    """The output URLs in order (see :func:`collect_outputs`)."""
+    return tuple(url for _key, url in collect_outputs(output))
 
 
 def _cost(value: Any) -> float | None:

@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from seedream_tui.jobs.model import THUMB_SIZE, OutputFile
 from seedream_tui.jobs.pngmeta import itxt_chunk
 
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
+MAX_MEDIA_BYTES = 2 * 1024 * 1024 * 1024
 #: 4704x2016 is the largest Seedream tier; allow headroom, refuse bombs
 MAX_PIXELS = 64_000_000
 #: what a text-to-image model delivers; anything else (a GIF under a .png URL, say) is refused
@@ -53,9 +55,40 @@ MAX_URL_LENGTH = 8192
 _DECODES = threading.BoundedSemaphore(1)
 
 
-def check_output_url(url: str) -> None:
+#: where RunComfy keeps outputs (its own clients download only from these, as an SSRF guard)
+RUNCOMFY_HOSTS = ("*.runcomfy.net", "*.runcomfy.com")
+
+
+def host_allowed(host: str, trusted: Sequence[str]) -> bool:
+    """``host`` matches one of ``trusted``: an exact name, or ``*.domain`` for the domain and its subdomains."""
+    host = host.lower().rstrip(".")
+    for pattern in trusted:
+        pattern = pattern.strip().lower().rstrip(".")
+        if pattern.startswith("*."):
+            if host == pattern[2:] or host.endswith(pattern[1:]):
+                return True
+        elif pattern and host == pattern:
+            return True
+    return False
+
+
+class UntrustedHost(DownloadError):
+    """An output on a host the user has not allowed; ``host`` is named in the sentence."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(
+            f"Refusing to download from {host}: outputs are only fetched from RunComfy's storage hosts "
+            f"({', '.join(RUNCOMFY_HOSTS)}) and the hosts in trusted_hosts in the settings file. If you trust "
+            f"{host}, add it there.",
+            kind="permanent",
+        )
+        self.host = host
+
+
+def check_output_url(url: str, trusted: Sequence[str] | None = None) -> None:
     """Refuse, with a sentence, an output URL that is not https (http for loopback) or that no HTTP
-    client could use (absurdly long, control characters, a port out of range)."""
+    client could use (absurdly long, control characters, a port out of range). With ``trusted`` (host
+    patterns), an https host must also be one of them (loopback is always allowed: the demo's CDN)."""
     shown = repr(url[:120])
     if not isinstance(url, str) or len(url) > MAX_URL_LENGTH or any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
         raise DownloadError(f"Refusing to download {shown}: it is not a usable URL.", kind="permanent")
@@ -65,6 +98,8 @@ def check_output_url(url: str) -> None:
     except ValueError:
         raise DownloadError(f"Refusing to download {shown}: it is not a usable URL.", kind="permanent") from None
     if parts.scheme == "https" and parts.hostname:
+        if trusted is not None and not is_loopback_host(parts.hostname) and not host_allowed(parts.hostname, trusted):
+            raise UntrustedHost(parts.hostname)
         return
     if parts.scheme == "http" and is_loopback_host(parts.hostname):
         return
@@ -107,7 +142,11 @@ class Downloader:
     images_dir: Path
     thumbs_dir: Path
     max_bytes: int = MAX_DOWNLOAD_BYTES
+    #: videos and sounds may be larger than any image
+    max_media_bytes: int = MAX_MEDIA_BYTES
     max_redirects: int = 3
+    #: host patterns outputs may come from (RunComfy's storage, plus the user's ``trusted_hosts``)
+    trusted_hosts: Sequence[str] = RUNCOMFY_HOSTS
     #: a download slower than this (bytes/s, averaged once ``rate_grace`` seconds have passed) is dropped
     min_rate: float = 16 * 1024
     rate_grace: float = 20.0
@@ -159,12 +198,18 @@ class Downloader:
             except TimeoutError:
                 raise DownloadError(f"The image download took longer than {self.deadline:.0f} s; it was stopped.",
                                     kind="network") from None
-            fmt, width, height = await asyncio.to_thread(_inspect_image, tmp)
-            final = self.target_path(job_id, request_id, index, "jpg" if fmt == "jpeg" else fmt, when)
-            thumb = self.thumbs_dir / f"{final.stem}.png"
-            # every pixel decoded before the file is accepted (a cut or garbled body fails here); the
-            # thumbnail comes from that same decode
-            made = await asyncio.to_thread(_decode_fully, tmp, thumb)
+            media = await asyncio.to_thread(sniff_media, tmp)
+            if media is not None:  # a video or a sound: kept as it came, with its own extension
+                fmt, width, height, made = media, None, None, False
+                final = self.target_path(job_id, request_id, index, fmt, when)
+                thumb = final
+            else:
+                fmt, width, height = await asyncio.to_thread(_inspect_image, tmp)
+                final = self.target_path(job_id, request_id, index, "jpg" if fmt == "jpeg" else fmt, when)
+                thumb = self.thumbs_dir / f"{final.stem}.png"
+                # every pixel decoded before the file is accepted (a cut or garbled body fails here); the
+                # thumbnail comes from that same decode
+                made = await asyncio.to_thread(_decode_fully, tmp, thumb)
             if fmt == "png" and provenance:
                 await asyncio.to_thread(_append_png_text, tmp, provenance)
                 size = (await asyncio.to_thread(tmp.stat)).st_size
@@ -188,9 +233,9 @@ class Downloader:
     async def _stream_to(self, url: str, tmp: Path) -> int:
         current = url
         for _ in range(self.max_redirects + 1):
-            check_output_url(current)
+            check_output_url(current, self.trusted_hosts)
             try:
-                async with self.http.stream("GET", current, headers={"Accept": "image/*"}) as response:
+                async with self.http.stream("GET", current, headers={"Accept": "*/*"}) as response:
                     if response.is_redirect:
                         location = response.headers.get("Location")
                         if not location:
@@ -219,9 +264,12 @@ class Downloader:
     async def _write_body(self, response: httpx.Response, tmp: Path) -> int:
         declared_text = response.headers.get("Content-Length", "")
         declared = int(declared_text) if declared_text.isdigit() else None
-        if declared is not None and declared > self.max_bytes:
+        media = response.headers.get("Content-Type", "").lower().startswith(("video/", "audio/"))
+        limit = self.max_media_bytes if media else self.max_bytes
+        what = "file" if media else "image"
+        if declared is not None and declared > limit:
             raise DownloadError(
-                f"The image is {_mb(declared)}, over the {_mb(self.max_bytes)} limit; not downloaded.",
+                f"The {what} is {_mb(declared)}, over the {_mb(limit)} limit; not downloaded.",
                 kind="permanent",
             )
         received = 0
@@ -231,9 +279,9 @@ class Downloader:
             pending = bytearray()
             async for chunk in response.aiter_bytes():  # as they come: a trickle must be seen
                 received += len(chunk)
-                if received > self.max_bytes:
+                if received > limit:
                     raise DownloadError(
-                        f"The image is over the {_mb(self.max_bytes)} limit; the download was stopped.",
+                        f"The {what} is over the {_mb(limit)} limit; the download was stopped.",
                         kind="permanent",
                     )
                 pending += chunk
@@ -319,6 +367,31 @@ def _replace_durably(tmp: Path, final: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+#: formats kept as they come (no decode, no thumbnail), told by their first bytes
+MEDIA_FORMATS = ("mp4", "mov", "webm", "m4a", "mp3", "wav", "ogg", "flac")
+
+
+def sniff_media(path: Path) -> str | None:
+    """The extension of a video or audio file, from its first bytes; None for anything else (images, and
+    files no model returns: those must still pass the image checks)."""
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        return "mov" if brand == b"qt  " else "m4a" if brand.startswith(b"M4A") else "mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "wav"
+    if head.startswith(b"OggS"):
+        return "ogg"
+    if head.startswith(b"fLaC"):
+        return "flac"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    return None
 
 
 def _inspect_image(path: Path) -> tuple[str, int, int]:

@@ -21,7 +21,7 @@ from seedream_tui.api.errors import FieldError, InvalidInputError
 from seedream_tui.api.http import make_http_client
 from seedream_tui.config import AppConfig, save_token
 from seedream_tui.jobs.demo_backend import DemoBackend
-from seedream_tui.jobs.downloads import Downloader
+from seedream_tui.jobs.downloads import RUNCOMFY_HOSTS, Downloader
 from seedream_tui.jobs.engine import JobEngine, PollPolicy
 from seedream_tui.jobs.model import Job
 from seedream_tui.jobs.store import AsyncHistory
@@ -108,7 +108,8 @@ class Core:
             raise failure
         registry, history, http = cast(tuple[ModelRegistry, AsyncHistory, httpx.AsyncClient], tuple(results))
         client = RunComfyClient(config.base_url, config.token, http=http)
-        downloader = Downloader(http, config.paths.images_dir, config.paths.thumbs_dir)
+        downloader = Downloader(http, config.paths.images_dir, config.paths.thumbs_dir,
+                                trusted_hosts=(*RUNCOMFY_HOSTS, *config.settings.trusted_hosts))
         # every job of a demo home belongs to its demo server, whatever port that had when the job was made
         engine = JobEngine(client, history, downloader, policy=policy, max_in_flight=max_in_flight,
                            pin_base_url=config.demo)
