@@ -68,14 +68,44 @@ class PollPolicy:
     download_attempts: int = 4  # tries of one file in a row
     download_rounds: int = 3  # rounds of such tries before a garbled file fails the job
 
-    def interval(self, job: Job, rng: random.Random, speed: float | None = None) -> float:
+    #: a run-time prediction (from the history) lets a running job be asked rarely early on and often
+    #: around its expected end: ``dense`` seconds apart from ``lead`` before the shortest past run, at most
+    #: ``sparse_max`` apart before that; past the longest past run, back to ``running``
+    dense: float = 0.8
+    dense_wide: float = 1.2
+    wide_window: float = 6.0
+    lead: float = 1.5
+    sparse_max: float = 30.0
+    predict_min_samples: int = 3
+
+    def interval(
+        self,
+        job: Job,
+        rng: random.Random,
+        speed: float | None = None,
+        expected: tuple[float, float] | None = None,
+        now: float | None = None,
+    ) -> float:
         """Seconds until the next poll; jitter only lengthens it, so the rate targets hold.
 
         ``speed`` is how fast the job's queue position has been falling (positions per
         second): a job far back is asked only about half as often as it takes to come near.
+        ``expected`` is the (shortest, longest) run time of past jobs like this one.
         """
         if job.status is JobStatus.RUNNING:
             base = self.running
+            if expected is not None and job.started_at is not None:
+                shortest, longest = expected
+                lead = self.lead
+                # a wide window (run times that vary) is walked a little less densely: the delay stays
+                # under a second on average while the requests do not grow with the spread
+                step = self.dense if longest - shortest <= self.wide_window else self.dense_wide
+                dense = min(step, self.running)
+                elapsed = (time.time() if now is None else now) - job.started_at
+                if elapsed < shortest - lead:
+                    base = min(self.sparse_max, max(dense, shortest - lead - elapsed))
+                elif elapsed <= longest + lead:
+                    base = dense
         elif job.status is JobStatus.QUEUED:
             pos = job.queue_position or 0
             base = self.queued_near if pos <= self.near_positions else self.queued_far
@@ -517,6 +547,7 @@ class JobEngine:
         empty = 0  # "completed" answers that listed no outputs
         delay = self.policy.first if job.status is JobStatus.QUEUED else 0.0
         seen: tuple[float, int] | None = None  # (time, queue position) of the first poll in the queue
+        expected: tuple[float, float] | tuple[()] | None = None  # run time of past jobs like it; () = unknown
         while self._running:
             if delay:
                 await asyncio.sleep(delay)
@@ -577,7 +608,9 @@ class JobEngine:
                     seen = (now, job.queue_position)
                 elif now > seen[0] and job.queue_position < seen[1]:
                     speed = (seen[1] - job.queue_position) / (now - seen[0])
-            delay = self.policy.interval(job, self._rng, speed)
+            if job.status is JobStatus.RUNNING and expected is None:
+                expected = await self._expected_run(job)
+            delay = self.policy.interval(job, self._rng, speed, expected or None)
 
     async def _step(self, job: Job, empty: int) -> Job:
         await self._hold(job)
@@ -589,6 +622,21 @@ class JobEngine:
             self.poll_requests += 1
             state = await self.client_for(job).result(job.request_id or "", include_cost=True, retry=NO_RETRY)
         return await self._apply(job, state)
+
+    async def _expected_run(self, job: Job) -> tuple[float, float] | tuple[()]:
+        """(shortest, longest) run time of recent completed jobs of the same model with the same options
+        (or of the same model, when too few share them); () without enough history."""
+        try:
+            past = await self.history.run_times(job.model_id)
+        except HistoryError:
+            return ()
+        key = _options_key(job.inputs)
+        alike = [seconds for inputs, seconds in past if _options_key(inputs) == key]
+        sample = alike if len(alike) >= self.policy.predict_min_samples else [seconds for _i, seconds in past]
+        sample = sorted(sample[:20])
+        if len(sample) < self.policy.predict_min_samples:
+            return ()
+        return sample[0], sample[-1]
 
     async def _refresh_outputs(self, job: Job, exc: DownloadError) -> Job:
         """A stored output URL no longer works (expired, refused): ask ``/result`` for fresh URLs once; if
@@ -739,6 +787,14 @@ class JobEngine:
 
 class _EmptyCompletion(Exception):
     """``completed`` with no outputs listed (see ``PollPolicy.empty_result_retries``)."""
+
+
+#: inputs that change what is made but not how long it takes
+_FREE_TEXT = frozenset({"prompt", "negative_prompt", "seed"})
+
+
+def _options_key(inputs: dict[str, Any]) -> str:
+    return repr(sorted((k, repr(v)) for k, v in inputs.items() if k not in _FREE_TEXT))
 
 
 def _describe(exc: BaseException) -> str:

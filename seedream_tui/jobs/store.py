@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import sqlite3
 import threading
 import time
@@ -419,6 +420,24 @@ class HistoryStore:
             query = filters.query()
             return int(conn.execute(query.count_sql(), query.params).fetchone()[0])
 
+    def run_times(self, model_id: str, limit: int = 100) -> list[tuple[dict[str, Any], float]]:
+        """(inputs, seconds from started to finished) of the model's latest completed jobs, newest first:
+        what the poller predicts a running job's end from."""
+        with self._guard() as conn:
+            rows = conn.execute(
+                "SELECT inputs, finished_at - started_at FROM jobs INDEXED BY jobs_model_status_id "
+                "WHERE model_id = ? AND status = 'completed' AND started_at IS NOT NULL AND finished_at IS NOT NULL "
+                "ORDER BY id DESC LIMIT ?",
+                (model_id, limit),
+            ).fetchall()
+        out = []
+        for inputs, seconds in rows:
+            try:
+                out.append((json.loads(inputs), float(seconds)))
+            except ValueError:
+                continue
+        return [(i, s) for i, s in out if isinstance(i, dict) and s > 0]
+
     def recent_prompts(self, limit: int = 50) -> list[str]:
         """Distinct non-empty prompts, most recently used first (prompt recall)."""
         seen: dict[str, None] = {}
@@ -548,6 +567,9 @@ class AsyncHistory:
 
     async def delete_job(self, job_id: int) -> Job | None:
         return await self._run(self.store.delete_job, job_id)
+
+    async def run_times(self, model_id: str, limit: int = 100) -> list[tuple[dict[str, Any], float]]:
+        return await self._run(self.store.run_times, model_id, limit)
 
     async def recent_prompts(self, limit: int = 50) -> list[str]:
         return await self._run(self.store.recent_prompts, limit)

@@ -1,0 +1,57 @@
+"""Polling a running job by its expected run time: rarely early on, densely around the expected end."""
+
+from __future__ import annotations
+
+import random
+
+from helpers import MODEL, open_core, result_requests, wait_status
+
+from seedream_tui.jobs.engine import PollPolicy
+from seedream_tui.jobs.model import Job, JobStatus
+
+
+def _running(started: float) -> Job:
+    return Job(1, MODEL, {"prompt": "p"}, JobStatus.RUNNING, 0.0, 0.0, started_at=started)
+
+
+def schedule(policy: PollPolicy, duration: float, expected: tuple[float, float] | None) -> tuple[int, float]:
+    """Polls sent while a job runs ``duration`` seconds, and how late the end is learnt (no jitter)."""
+    rng = random.Random(1)
+    t, polls = 0.0, 0
+    quiet = PollPolicy(jitter=0.0)
+    assert policy.jitter == quiet.jitter
+    while True:
+        polls += 1
+        if t >= duration:
+            return polls, t - duration
+        t += policy.interval(_running(0.0), rng, expected=expected, now=t)
+
+
+def test_a_prediction_cuts_requests_and_keeps_detection_quick() -> None:
+    policy = PollPolicy(jitter=0.0)
+    for duration in (30.0, 120.0):
+        budget = duration / 5 + 1  # what RunComfy's own client sends, polling every 5 s
+        polls, late = schedule(policy, duration, (duration * 0.98, duration * 1.02))
+        blind, blind_late = schedule(policy, duration, None)
+        assert polls <= budget and late <= policy.dense, (duration, polls, late)
+        assert blind >= duration and blind_late <= policy.running  # without history: today's policy
+    # a job that runs far longer than any before it is asked every second again, not every 20 s
+    polls, late = schedule(policy, 300.0, (30.0, 31.0))
+    assert late <= policy.running
+
+
+async def test_the_history_supplies_the_prediction(fake_server: object) -> None:
+    fake_server.set_config(min_duration=0.2, max_duration=0.2)  # type: ignore[attr-defined]
+    core = await open_core(fake_server.base_url)  # type: ignore[attr-defined]
+    try:
+        for i in range(3):
+            await wait_status(core, (await core.engine.submit(MODEL, {"prompt": f"warm-up {i}"})).id)
+        job = await core.engine.submit(MODEL, {"prompt": "predicted"})
+        shortest, longest = await core.engine._expected_run(job)
+        assert 0.1 < shortest <= longest < 2.0
+        other = await core.engine._expected_run(job.evolve(model_id="another/model"))
+        assert other == ()
+        done = await wait_status(core, job.id)
+        assert done.status is JobStatus.COMPLETED and result_requests(fake_server, done.request_id or "") >= 1
+    finally:
+        await core.close()
