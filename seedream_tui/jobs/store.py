@@ -440,6 +440,15 @@ class HistoryStore:
             ).fetchall()
         return [row[0] for row in rows]
 
+    def cost_rows(self, since: float | None = None) -> list[tuple[str, float, float]]:
+        """``(model_id, created_at, cost)`` of every job with a reported cost, oldest first (the spend ledger)."""
+        sql = "SELECT model_id, created_at, cost FROM jobs WHERE cost IS NOT NULL"
+        params: tuple[Any, ...] = ()
+        if since is not None:
+            sql, params = sql + " AND created_at >= ?", (since,)
+        with self._guard() as conn:
+            return [(str(m), float(t), float(c)) for m, t, c in conn.execute(sql + " ORDER BY created_at", params)]
+
     def integrity_check(self) -> str:
         with self._guard() as conn:
             return "\n".join(str(row[0]) for row in conn.execute("PRAGMA integrity_check"))
@@ -569,6 +578,9 @@ class AsyncHistory:
 
     async def lease_owners(self) -> list[str]:
         return await self._run(self.store.lease_owners)
+
+    async def cost_rows(self, since: float | None = None) -> list[tuple[str, float, float]]:
+        return await self._run(self.store.cost_rows, since)
 
     async def integrity_check(self) -> str:
         return await self._run(self.store.integrity_check)
