@@ -16,9 +16,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from seedream_tui.api.errors import ApiError, AuthError, NetworkError
-from seedream_tui.catalog.browse import PAGE_SIZE, CatalogEntry, CatalogPage, local_catalog, search_catalog
-from seedream_tui.catalog.cache import fetch_model
+from seedream_tui.catalog.browse import CatalogEntry
 from seedream_tui.catalog.pricing import format_usd
 from seedream_tui.cli import EXIT_INPUT, EXIT_OK, CliError
 from seedream_tui.jobs.spend import SPEND_GROUPS, group_spend
@@ -43,41 +41,27 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 async def cmd_models(core: Any, args: argparse.Namespace) -> int:
     """The whole catalog (every page) or, without a token or a network, the schemas on disk."""
-    known = {spec.model_id for spec in core.registry.list()}
-    page: CatalogPage
-    if not core.demo and not core.config.token:
-        print("seedream-tui: no API token: listing only the models whose schemas are on disk.", file=sys.stderr)
-        page = local_catalog(core.registry, search=args.search, category=args.category, kind=args.kind)
-    else:
-        try:
-            page = await _all_pages(core, args, known)
-        except (NetworkError, AuthError) as exc:
-            print(f"seedream-tui: {exc} Listing only the models whose schemas are on disk.", file=sys.stderr)
-            page = local_catalog(core.registry, search=args.search, category=args.category, kind=args.kind)
+    filters = {"search": args.search, "category": args.category, "kind": args.kind}
+    entries: list[CatalogEntry] = []
+    while True:
+        page = await core.catalog(**filters, offset=len(entries))
+        entries.extend(page.entries)
+        if page.offline or not page.entries or len(entries) >= page.total:
+            break
+    if page.note:
+        print(f"seedream-tui: {page.note}", file=sys.stderr)
     if args.json:
-        body = {"models": [e.as_json() for e in page.entries], "total": page.total, "offline": page.offline}
+        body = {"models": [e.as_json() for e in entries], "total": page.total, "offline": page.offline}
         print(json.dumps(body, ensure_ascii=False, indent=2))
         return EXIT_OK
-    if not page.entries:
+    if not entries:
         print("No models match.", file=sys.stderr)
-    for entry in page.entries:
+    for entry in entries:
         mark = "*" if entry.local else " "
         print(f"{mark} {entry.display_name[:40]:<40} {entry.kind[:15]:<15} {entry.price_text:<16} {entry.model_id}")
-    if page.entries and any(e.local for e in page.entries):
+    if any(e.local for e in entries):
         print("(* = its schema is on disk: usable offline)", file=sys.stderr)
     return EXIT_OK
-
-
-async def _all_pages(core: Any, args: argparse.Namespace, known: set[str]) -> CatalogPage:
-    entries: list[CatalogEntry] = []
-    total = 0
-    while True:
-        page = await search_catalog(core.client, search=args.search, category=args.category, kind=args.kind,
-                                    offset=len(entries), limit=PAGE_SIZE, known=known)  # fmt: skip
-        entries.extend(page.entries)
-        total = page.total
-        if not page.entries or len(entries) >= total:
-            return CatalogPage(entries, total)
 
 
 async def cmd_fetch_model(core: Any, args: argparse.Namespace) -> int:
@@ -86,15 +70,12 @@ async def cmd_fetch_model(core: Any, args: argparse.Namespace) -> int:
 
     model_id = args.model_id.strip().strip("/")
     try:
-        cached = await fetch_model(core.client, core.paths.user_models_dir, model_id)
+        spec = await core.fetch_model(model_id)
     except SchemaError as exc:
         raise CliError(f"RunComfy's schema for {model_id} cannot be used: {exc.reason}") from None
     except OSError as exc:
         raise CliError(f"Could not write the schema of {model_id}: {exc.strerror or exc}.") from None
-    except ApiError:
-        raise
-    spec = cached.spec
-    print(f"Saved {spec.title or model_id} ({len(spec.fields)} options) to {cached.path}.")
+    print(f"Saved {spec.title or model_id} ({len(spec.fields)} options) to {spec.source}.")
     return EXIT_OK
 
 

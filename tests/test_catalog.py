@@ -130,7 +130,7 @@ def test_cli_models_lists_and_filters_the_live_catalog(
 def test_cli_models_without_a_token_lists_the_schemas_on_disk(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _cli(["models", "--json", "--base-url", "http://127.0.0.1:9"], capsys)
     assert code == 0
-    assert "no API token" in err
+    assert "No API token" in err
     listed = json.loads(out)
     assert listed["offline"] and "bytedance/seedream-5/lite/text-to-image" in {m["model_id"] for m in listed["models"]}
 

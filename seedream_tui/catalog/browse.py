@@ -59,6 +59,8 @@ class CatalogPage:
     total: int
     #: True when the list came from the schemas on disk because RunComfy could not be asked
     offline: bool = False
+    #: why it is offline, as a sentence
+    note: str = ""
 
 
 def entry_from(raw: Any, *, local: bool = False) -> CatalogEntry | None:

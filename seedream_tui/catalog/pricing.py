@@ -113,6 +113,21 @@ def quote(spec: ModelSpec, values: Mapping[str, Any]) -> Quote:
                  f" the run.{' ' + price.note if price.note else ''}")  # fmt: skip
 
 
+def quote_job(registry: Any, model_id: str, inputs: Mapping[str, Any]) -> Quote:
+    """The quote of submitting ``inputs`` again (a re-run), from the schema the registry has for the model."""
+    try:
+        spec = registry.get(model_id)
+    except KeyError:
+        return Quote(None, reason=f"There is no schema for {model_id}.")
+    return quote(spec, inputs)
+
+
+def total_sentence(quotes: Iterable[Quote]) -> str:
+    """``≈ $0.09 in all`` / ``up to $0.48 in all`` / ``the total is unknown: …`` for a question before paying."""
+    summed = total(quotes)
+    return f"{summed.text} in all" if summed.known else f"the total is unknown: {summed.reason.rstrip('.')}"
+
+
 def total(quotes: Iterable[Quote]) -> Quote:
     """The sum of several quotes; unknown when any part is (the known part is said in ``reason``)."""
     parts = list(quotes)

@@ -9,6 +9,7 @@ call into it is a named worker group.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Static
 
+from seedream_tui.catalog.pricing import price_of
 from seedream_tui.config import AppConfig, save_settings
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.service import Core
@@ -33,6 +35,7 @@ from seedream_tui.tui.widgets.preview import PreviewPane
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
 
 _ALERT_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED)
+log = logging.getLogger(__name__)
 
 
 def osc9(text: str, *, tmux: bool) -> str:
@@ -68,6 +71,8 @@ class SeedreamApp(App[int]):
         Binding("f1,question_mark", "help", "Help", id="help", tooltip="Show every key binding"),
         Binding("f2,ctrl+r", "history", "History", id="history", tooltip="Browse and reuse past jobs"),
         Binding("f3", "settings", "Settings", id="settings", tooltip="Settings and API token"),
+        Binding("f6", "spend", "Spend", id="spend", show=False, priority=True,  # over TextArea's select-line
+                tooltip="What your jobs cost: today, this week, by model and by day"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="toggle-theme", show=False, tooltip="Toggle dark/light theme"),
     ]
 
@@ -134,6 +139,25 @@ class SeedreamApp(App[int]):
                 self._statuses.setdefault(job.id, job.status)
         except Exception as exc:
             self.notify(f"Could not resume polling: {exc}", severity="error", timeout=15)
+        self._refresh_models()
+
+    @work(group="refresh-models", exclusive=True, exit_on_error=False)
+    async def _refresh_models(self) -> None:
+        """Fetch again the catalog schemas cached more than a day ago, and the current model's when its price is
+        not known yet (a bundled schema has none), so the quote is there before the first submit. Quietly: the
+        copy on disk still works, and a failure is only logged."""
+        core, screen = self.core, self.main_screen
+        if core is None:
+            return
+        await core.refresh_cached_models()
+        if screen is None or price_of(screen.spec.raw).base_usd is not None or not (core.demo or core.config.token):
+            return
+        try:
+            spec = await core.fetch_model(screen.spec.model_id)
+        except Exception as exc:  # noqa: BLE001 - the quote stays "price unknown"; nothing the user asked failed
+            log.info("could not fetch the price of %s: %s", screen.spec.model_id, exc)
+            return
+        await screen.adopt_refreshed(spec)
 
     def _ask_token(self) -> None:
         try:
@@ -233,6 +257,14 @@ class SeedreamApp(App[int]):
         core = self.core
         self._push_once(SettingsScreen, lambda: SettingsScreen(core))
 
+    async def action_spend(self) -> None:
+        if self.core is None:
+            return
+        from seedream_tui.tui.screens.spend import SpendScreen
+
+        core = self.core
+        self._push_once(SpendScreen, lambda: SpendScreen(core))
+
     async def action_open_job(self, job_id: int) -> None:
         if self.core is None:
             return
@@ -247,6 +279,7 @@ class SeedreamApp(App[int]):
 
     @staticmethod
     def help_groups() -> list[tuple[str, type[DOMNode]]]:
+        from seedream_tui.tui.screens.catalog import CatalogScreen
         from seedream_tui.tui.screens.compare import CompareScreen
         from seedream_tui.tui.screens.detail import JobDetailScreen
         from seedream_tui.tui.screens.history import HistoryScreen
@@ -263,6 +296,7 @@ class SeedreamApp(App[int]):
             ("Compare", CompareScreen),
             ("Job details", JobDetailScreen),
             ("Settings", SettingsScreen),
+            ("Models (catalog)", CatalogScreen),
         ]
 
     async def action_submit_prompt(self) -> None:

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
 
+from seedream_tui.catalog.pricing import quote_job, total_sentence
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
 from seedream_tui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from seedream_tui.tui.screens.detail import (
@@ -526,7 +527,10 @@ class HistoryScreen(Screen[None]):
             self._rerun([jobs[0].id])
         elif jobs:
             ids = [job.id for job in jobs]
-            question = f"Submit the {len(ids)} marked jobs again? Each one is a new generation, paid as such."
+            cost = total_sentence(quote_job(self.core.registry, job.model_id, job.inputs) for job in jobs)
+            question = (
+                f"Submit the {len(ids)} marked jobs again? Each one is a new generation, paid as such: {cost}."
+            )
 
             def done(yes: bool | None) -> None:
                 if yes:
