@@ -99,9 +99,13 @@ async def cmd_spend(core: Any, args: argparse.Namespace) -> int:
         print("No costs recorded yet" + (f" since {args.since}." if args.since else "."), file=sys.stderr)
         return EXIT_OK
     for group in groups:
-        print(f"{group.key:<48} {group.jobs:>5} jobs  {format_usd(group.usd):>10}")
-    print(f"{'total':<48} {sum(g.jobs for g in groups):>5} jobs  {format_usd(grand):>10}")
+        print(f"{group.key:<48} {_jobs(group.jobs)}  {format_usd(group.usd):>10}")
+    print(f"{'total':<48} {_jobs(sum(g.jobs for g in groups))}  {format_usd(grand):>10}")
     return EXIT_OK
+
+
+def _jobs(n: int) -> str:
+    return f"{n:>5} job{'s' if n != 1 else ' '}"
 
 
 COMMANDS = {"models": cmd_models, "fetch-model": cmd_fetch_model, "spend": cmd_spend}

@@ -72,7 +72,7 @@ class CatalogScreen(Screen[str | None]):
     def compose(self) -> ComposeResult:
         self.set_class(self.app.size.width < 100, "-narrow")
         with Horizontal(id="catalog-filters"):
-            yield Input(placeholder="Search models… (↓ list, enter uses the highlighted one)", id="catalog-search")
+            yield Input(placeholder="Search models…  ↓ list · enter picks", id="catalog-search")
             yield Select([(ALL_LABEL, ALL)], value=ALL, allow_blank=False, id="catalog-category")
         table: DataTable[Text] = DataTable(id="catalog-table", cursor_type="row", zebra_stripes=True)
         yield table
@@ -84,8 +84,8 @@ class CatalogScreen(Screen[str | None]):
         self.title = "Models"
         table = self.table
         table.add_column("Model", key="name")
+        table.add_column("Price", key="price")  # before the kind: visible in 60 columns too
         table.add_column("Kind", key="kind")
-        table.add_column("Price", key="price")
         table.add_column("", key="local", width=7)
         self._with_ids = self.app.size.width >= WIDE_FROM
         if self._with_ids:
@@ -155,8 +155,8 @@ class CatalogScreen(Screen[str | None]):
             self.entries[entry.model_id] = entry
             table.add_row(
                 Text(entry.display_name),
-                Text(entry.kind or "—"),
                 Text(entry.price_text, style="italic" if entry.price.base_usd is None else ""),
+                Text(entry.kind or "—"),
                 Text("on disk" if entry.local else ""),
                 *([Text(entry.model_id, style="dim")] if self._with_ids else []),
                 key=entry.model_id,
