@@ -27,15 +27,15 @@ async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
     from tui_support import seed_finished_jobs, wait_for
 
     from seedream_tui.fake.server import FakeConfig, FakeServerThread
+    from seedream_tui.jobs.store import HistoryStore
     from seedream_tui.paths import Paths
     from seedream_tui.tui.app import SeedreamApp
-    from seedream_tui.jobs.store import HistoryStore
     from seedream_tui.tui.screens.catalog import CatalogScreen
     from seedream_tui.tui.screens.compare import CompareScreen
-    from seedream_tui.tui.screens.spend import SpendScreen
     from seedream_tui.tui.screens.detail import JobDetailScreen
     from seedream_tui.tui.screens.history import HistoryScreen
     from seedream_tui.tui.screens.settings import SettingsScreen, TokenScreen
+    from seedream_tui.tui.screens.spend import SpendScreen
 
     tag = f"{size[0]}x{size[1]}"
     shots: list[Path] = []
