@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from seedream_tui.fake import edits
 from seedream_tui.fake.badoutput import api_body_answer, output_urls, rewrites_urls
 from seedream_tui.fake.catalog import categories
 from seedream_tui.fake.faults import styled_status
@@ -205,6 +206,7 @@ class ApiRoutes:
         if not isinstance(values, dict):
             return self.error(400, None, "The request body must be a JSON object of model inputs.")
         errors = self.s.validator.errors(model.model_id, values)
+        errors.update({k: v for k, v in edits.check_inputs(model.input_schema, values).items() if k not in errors})
         if errors:
             detail = [
                 {"loc": ["body", name] if name else ["body"], "msg": msg, "type": "value_error"}

@@ -31,9 +31,10 @@ from seedream_tui.config import AppConfig, save_token
 from seedream_tui.jobs.demo_backend import DemoBackend
 from seedream_tui.jobs.downloads import RUNCOMFY_HOSTS, Downloader
 from seedream_tui.jobs.engine import JobEngine, PollPolicy
+from seedream_tui.jobs.media_inputs import JOB_REF, MediaInputError, ResolvedInputs, resolve_media
 from seedream_tui.jobs.model import Job
 from seedream_tui.jobs.store import AsyncHistory
-from seedream_tui.schema import ModelRegistry, ModelSpec, validate_input
+from seedream_tui.schema import FieldKind, ModelRegistry, ModelSpec, validate_input
 
 
 def demo_fake_config(paths: Any) -> Any:
@@ -171,7 +172,24 @@ class Core:
             raise InvalidInputError(f"The input is not valid: {listed}", fields=fields)
         return result.cleaned
 
+    async def resolve_media(self, spec: ModelSpec, inputs: dict[str, Any]) -> ResolvedInputs:
+        """Image inputs given as file paths or ``#job`` results turned into what is sent (``data:`` URIs or
+        URLs); raises InvalidInputError naming the field when one cannot be sent."""
+        wanted = {int(m.group(1)) for m in map(JOB_REF.match, _media_texts(spec, inputs)) if m}
+        jobs = {job_id: await self.history.get(job_id) for job_id in wanted}
+
+        def lookup(job_id: int, index: int) -> tuple[str | None, str | None] | None:
+            job = jobs.get(job_id)
+            out = next((o for o in job.outputs if o.index == index), None) if job else None
+            return (out.path, out.url) if out is not None else None
+
+        try:
+            return await asyncio.to_thread(resolve_media, spec, inputs, lookup)
+        except MediaInputError as exc:
+            raise InvalidInputError(str(exc), fields=[FieldError(exc.field, str(exc))]) from None
+
     async def submit(self, spec: ModelSpec, inputs: dict[str, Any]) -> Job:
+        inputs = (await self.resolve_media(spec, inputs)).values
         cleaned = self.validate(spec, inputs)
         await self._ensure_backend()
         return await self.engine.submit(spec.model_id, cleaned)
@@ -281,6 +299,16 @@ class Core:
                 await self._watchdog
         if self._demo is not None:
             await self._demo.stop()
+
+
+def _media_texts(spec: ModelSpec, inputs: dict[str, Any]) -> list[str]:
+    """Every text given to a media field (single or list), stripped."""
+    texts: list[str] = []
+    for field in spec.fields:
+        value = inputs.get(field.name)
+        if field.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST):
+            texts.extend(v.strip() for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))
+    return texts
 
 
 def _offline(page: CatalogPage, note: str) -> CatalogPage:

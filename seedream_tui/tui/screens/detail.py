@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 from textual.worker import get_current_worker
 
+from seedream_tui.jobs.media_inputs import shorten_data_uris
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
 from seedream_tui.tui import images, thumbs
 from seedream_tui.tui.images import image_widget_class
@@ -165,7 +166,7 @@ def job_report(job: Job) -> Text:
         t.append(f"     {dims}, {fmt_size(f.size)}{', ' + f.format if f.format else ''}\n", style="dim")
         t.append(f"     {f.url}\n", style="dim")
     head("Input")
-    t.append(json.dumps(job.inputs, indent=2, ensure_ascii=False, sort_keys=True))
+    t.append(json.dumps(shorten_data_uris(job.inputs), indent=2, ensure_ascii=False, sort_keys=True))
     t.append("\n")
     return t
 
