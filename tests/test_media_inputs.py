@@ -116,6 +116,12 @@ async def test_an_edit_chain_three_deep_derives_each_image_from_the_last(fake_se
             chain.append(job.id)
             previous = done
         assert len(chain) == 4
+        # the history keeps the lineage: the chain up from the last edit, and everything derived from the first
+        assert await core.history.chain(chain[-1]) == chain
+        assert await core.history.derived_from(chain[0]) == chain[1:]
+        again = await core.rerun(chain[-1])  # the same inputs, the same place in the chain
+        assert await core.history.parents(again.id) == [chain[-2]]
+        assert (await core.history.get(again.id)).inputs == previous.inputs  # type: ignore[union-attr]
     finally:
         await core.close()
 

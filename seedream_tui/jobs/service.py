@@ -188,11 +188,17 @@ class Core:
         except MediaInputError as exc:
             raise InvalidInputError(str(exc), fields=[FieldError(exc.field, str(exc))]) from None
 
-    async def submit(self, spec: ModelSpec, inputs: dict[str, Any]) -> Job:
-        inputs = (await self.resolve_media(spec, inputs)).values
-        cleaned = self.validate(spec, inputs)
+    async def submit(self, spec: ModelSpec, inputs: dict[str, Any], *, parents: Sequence[int] = ()) -> Job:
+        """Validate and submit; image inputs given as paths or ``#job`` are resolved first, and the jobs whose
+        results they are become the new job's parents (its edit chain)."""
+        resolved = await self.resolve_media(spec, inputs)
+        cleaned = self.validate(spec, resolved.values)
         await self._ensure_backend()
-        return await self.engine.submit(spec.model_id, cleaned)
+        job = await self.engine.submit(spec.model_id, cleaned)
+        lineage = list(dict.fromkeys([*resolved.parents, *parents]))
+        if lineage:
+            await self.history.set_parents(job.id, lineage)
+        return job
 
     async def cancel(self, job_id: int) -> str:
         await self._ensure_backend()
@@ -207,12 +213,17 @@ class Core:
         job = await self.history.get(job_id)
         if job is None:
             raise LookupError("That job is no longer in the history.")
+        parents = await self.history.parents(job_id)  # a re-run of an edit keeps its place in the chain
         try:
             spec = self.registry.get(job.model_id)
         except KeyError:
             await self._ensure_backend()
-            return await self.engine.submit(job.model_id, dict(job.inputs))
-        return await self.submit(spec, dict(job.inputs))
+            new = await self.engine.submit(job.model_id, dict(job.inputs))
+            if parents:
+                await self.history.set_parents(new.id, parents)
+            return new
+        # the same inputs: an edit's images were stored as they were sent
+        return await self.submit(spec, dict(job.inputs), parents=parents)
 
     async def export(self, job_ids: Sequence[int], dest: Path) -> list[Path]:
         """Copy the jobs' image files into ``dest``. Raises OSError/LookupError with a sentence."""
