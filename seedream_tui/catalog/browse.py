@@ -90,6 +90,15 @@ def kind_from_id(model_id: str) -> str:
     return next((word for word in _KIND_WORDS if word in last), "")
 
 
+def edit_model_candidates(model_id: str) -> list[str]:
+    """Edit models of the same family, most likely first: the model itself when it edits, else its sibling
+    ``…/edit`` (``bytedance/seedream-5/lite/text-to-image`` -> ``bytedance/seedream-5/lite/edit``) [guess]."""
+    parts = model_id.strip("/").split("/")
+    if kind_from_id(model_id) in ("edit", "image-to-image"):
+        return [model_id]
+    return ["/".join([*parts[:-1], "edit"]), "/".join([*parts[:-1], "image-to-image"])]
+
+
 async def search_catalog(
     client: RunComfyClient,
     *,

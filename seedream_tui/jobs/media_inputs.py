@@ -112,6 +112,16 @@ def _resolve_one(field: FieldSpec, text: str, lookup: ResultLookup, parents: lis
     return file_to_data_uri(Path(text).expanduser(), image_limit(field), field)
 
 
+def image_field(spec: ModelSpec) -> FieldSpec | None:
+    """The model's first image input (where "edit this result" puts the result), if it has one."""
+    return next((f for f in spec.fields if f.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST)), None)
+
+
+def reference_to(field: FieldSpec, job_id: int) -> str | list[str]:
+    """``#12`` in the shape the field takes (a list for an ``image_uris`` field)."""
+    return [f"#{job_id}"] if field.kind is FieldKind.MEDIA_LIST else f"#{job_id}"
+
+
 def file_to_data_uri(path: Path, limit: int, field: FieldSpec) -> str:
     """A local image as a ``data:`` URI within ``limit`` bytes (scaled down as JPEG when it is bigger)."""
     from PIL import Image, UnidentifiedImageError

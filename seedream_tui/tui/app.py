@@ -22,12 +22,14 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Static
 
+from seedream_tui.catalog.browse import edit_model_candidates
 from seedream_tui.catalog.pricing import price_of
 from seedream_tui.config import AppConfig, save_settings
+from seedream_tui.jobs.media_inputs import image_field, reference_to
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.service import Core
 from seedream_tui.tui.commands import SeedreamCommands
-from seedream_tui.tui.messages import JobChanged, LoadIntoEditor
+from seedream_tui.tui.messages import EditResult, JobChanged, LoadIntoEditor
 from seedream_tui.tui.screens.help import HelpScreen, binding_rows
 from seedream_tui.tui.screens.main import InitialJobs, MainScreen, read_initial
 from seedream_tui.tui.widgets.job_table import JobTable, RowTable
@@ -231,6 +233,38 @@ class SeedreamApp(App[int]):
     def _screen_result(self, result: object) -> None:
         if isinstance(result, LoadIntoEditor):
             self.post_message(LoadIntoEditor(result.job))
+        elif isinstance(result, EditResult):
+            self.edit_result(result.job)
+
+    @work(group="edit-result", exclusive=True, exit_on_error=False)
+    async def edit_result(self, job: Job) -> None:
+        """Open an edit model of the job's family (fetched from the catalog if need be) with the job's result as
+        its input image and the job's prompt ready to change; the new job's parent is this one."""
+        core, main = self.core, self.main_screen
+        if core is None or main is None:
+            return
+        spec = None
+        for model_id in edit_model_candidates(job.model_id):
+            if model_id in core.registry:
+                spec = core.registry.get(model_id)
+                break
+            try:
+                spec = await core.fetch_model(model_id)
+                break
+            except Exception:  # noqa: BLE001 - try the next candidate; none at all is said below
+                continue
+        field = image_field(spec) if spec is not None else None
+        if spec is None or field is None:
+            self.notify(f"No edit model of the family of {job.model_id} is known: choose one with F4 and give it "
+                        f"#{job.id} as its image.", severity="warning", markup=False)  # fmt: skip
+            return
+        while self.screen is not main and len(self.screen_stack) > 2:
+            await self.pop_screen()
+        await main.set_model(spec, {field.name: reference_to(field, job.id)})
+        main.editor.load_text(job.prompt)
+        main.editor.focus()
+        self.notify(f"Editing the result of job #{job.id} with {spec.title or spec.model_id}: change the prompt "
+                    "and submit.", markup=False)  # fmt: skip
 
     async def action_history(self) -> None:
         if self.core is None:

@@ -194,3 +194,37 @@ async def _settle_catalog(pilot: Any) -> None:
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 def test_catalog_snapshot(snap_compare: Any, queue_server: FakeServerThread, size: tuple[int, int]) -> None:
     assert snap_compare(_app(queue_server), terminal_size=size, run_before=_settle_catalog)
+
+
+async def test_edit_this_result_opens_the_familys_edit_model_and_records_the_chain(
+    fake_server: FakeServerThread,
+) -> None:
+    from helpers import wait_status
+
+    from seedream_tui.tui.screens.detail import JobDetailScreen
+
+    app = _app(fake_server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = await open_main(app, pilot)
+        core = app.core
+        assert core is not None
+        first = await core.submit(core.registry.get(SEEDREAM), {"prompt": "a red fox"})
+        await wait_status(core, first.id, [JobStatus.COMPLETED])
+        app.call_later(app.action_open_job, first.id)
+        await wait_for(lambda: isinstance(app.screen, JobDetailScreen) and app.screen.job is not None, what="detail")
+        await pilot.press("e")
+        edit = "bytedance/seedream-5/lite/edit"
+        await wait_for(lambda: app.screen is main and main.spec.model_id == edit, what="the edit model")
+        assert main.options.values()["image_urls"] == [f"#{first.id}"]
+        assert main.editor.text == "a red fox"
+        main.editor.load_text("the same fox, at night")
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: len(main.table.jobs) == 2, what="the edit job")
+        second = max(main.table.jobs)
+        done = await wait_status(core, second, [JobStatus.COMPLETED])
+        assert await core.history.parents(done.id) == [first.id]
+        app.call_later(app.action_open_job, done.id)
+        await wait_for(lambda: isinstance(app.screen, JobDetailScreen) and app.screen.job is not None, what="detail")
+        text = str(app.screen.query_one("#detail-text", Static).render())
+        assert f"#{first.id} → #{done.id}" in text
+        assert "base64" not in text  # the inline image is shown short

@@ -24,6 +24,7 @@ from seedream_tui.jobs.media_inputs import shorten_data_uris
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
 from seedream_tui.tui import images, thumbs
 from seedream_tui.tui.images import image_widget_class
+from seedream_tui.tui.messages import EditResult
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 #: statuses a user may still cancel (the server refuses once a job runs)
@@ -119,8 +120,8 @@ def job_summary(job: Job) -> Text:
     return out
 
 
-def job_report(job: Job) -> Text:
-    """Everything we know about a job, for the detail screen."""
+def job_report(job: Job, chain: list[int] | None = None) -> Text:
+    """Everything we know about a job, for the detail screen; ``chain`` is its edit chain, oldest first."""
     t = Text()
 
     def head(title: str) -> None:
@@ -141,6 +142,8 @@ def job_report(job: Job) -> Text:
         row("cost", f"${job.cost:.4f}")
     if job.base_url:
         row("endpoint", job.base_url)
+    if chain and len(chain) > 1:
+        row("edit chain", " → ".join(f"#{n}" for n in chain))
     head("Timings")
     row("created", fmt_time(job.created_at))
     row("submitted", fmt_time(job.submitted_at))
@@ -264,7 +267,7 @@ class JobPreview(Vertical):
             self.query_one("#preview-placeholder", Static).update(sentence)
 
 
-class JobDetailScreen(ModalScreen[None]):
+class JobDetailScreen(ModalScreen[EditResult | None]):
     """Full record of one job, live: it re-renders whenever the core reports a change to it."""
 
     DEFAULT_CSS = """
@@ -297,6 +300,8 @@ class JobDetailScreen(ModalScreen[None]):
         Binding("escape", "close", "Close", id="detail-close"),
         Binding("x", "cancel_job", "Cancel job", tooltip="Cancel the job (only while queued)", id="detail-cancel"),
         Binding("c", "copy_request_id", "Copy request id", id="detail-copy-id"),
+        Binding("e", "edit_result", "Edit this result", id="detail-edit",
+                tooltip="Open an edit model of the same family with this result as its input"),
     ]
 
     def __init__(self, core: Any, job_id: int) -> None:
@@ -304,6 +309,7 @@ class JobDetailScreen(ModalScreen[None]):
         self.core = core
         self.job_id = job_id
         self.job: Job | None = None
+        self.chain: list[int] = []
         self._unsubscribe: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
@@ -336,11 +342,15 @@ class JobDetailScreen(ModalScreen[None]):
         if job is None:
             self.query_one("#detail-text", Static).update("This job is no longer in the history.")
             return
+        try:
+            self.chain = await self.core.history.chain(self.job_id)
+        except Exception:  # noqa: BLE001 - the chain is a detail: the rest of the record still shows
+            self.chain = []
         self._render_job(job)
 
     def _render_job(self, job: Job) -> None:
         self.job = job
-        self.query_one("#detail-text", Static).update(job_report(job))
+        self.query_one("#detail-text", Static).update(job_report(job, self.chain))
         self.query_one("#detail-cancel", Button).disabled = job.status not in CANCELLABLE
         self.query_one("#detail-copy", Button).disabled = not job.request_id
 
@@ -356,6 +366,12 @@ class JobDetailScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_edit_result(self) -> None:
+        if self.job is None or not self.job.outputs:
+            self.notify("This job has no result to edit yet.", severity="warning")
+            return
+        self.dismiss(EditResult(self.job))
 
     @on(Button.Pressed, "#detail-close")
     def _close_pressed(self) -> None:

@@ -132,7 +132,9 @@ class TextInputField(FieldWidget):
     KINDS: ClassVar[tuple[FieldKind, ...]] = (FieldKind.STRING, FieldKind.MEDIA)
 
     def make_control(self) -> Widget:
-        placeholder = "https://…" if self.spec.kind is FieldKind.MEDIA else ""
+        # an image input takes a URL, a local file (sent inline) or a result from history (#12)
+        placeholders = {FieldKind.MEDIA: "URL, file or #job", FieldKind.MEDIA_LIST: "URLs, files or #jobs, comma separated"}
+        placeholder = placeholders.get(self.spec.kind, "")
         return Input(placeholder=placeholder, compact=True, classes="field-control")
 
     def on_input_changed(self, event: Input.Changed) -> None:
