@@ -102,7 +102,7 @@ def render_derived(
     if words and min(image.size) >= 32:
         font = ImageFont.load_default(size=max(8, height // 14))
         ImageDraw.Draw(image).multiline_text(
-            (width // 20, height - height // 5), f"edit: {words}", font=font, fill=(255, 255, 255),
+            (width // 20, height - height // 5 - (digest[3] % 5) * height // 8), f"edit: {words}", font=font, fill=(255, 255, 255),
             stroke_width=max(1, height // 200), stroke_fill=(0, 0, 0),
         )  # fmt: skip
     pil = {"jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP"}.get(fmt, "PNG")

@@ -262,6 +262,7 @@ class SeedreamApp(App[int]):
             await self.pop_screen()
         await main.set_model(spec, {field.name: reference_to(field, job.id)})
         main.editor.load_text(job.prompt)
+        main.editor.move_cursor(main.editor.document.end)  # ready to add to the prompt
         main.editor.focus()
         self.notify(f"Editing the result of job #{job.id} with {spec.title or spec.model_id}: change the prompt "
                     "and submit.", markup=False)  # fmt: skip
