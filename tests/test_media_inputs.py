@@ -122,6 +122,11 @@ async def test_an_edit_chain_three_deep_derives_each_image_from_the_last(fake_se
         again = await core.rerun(chain[-1])  # the same inputs, the same place in the chain
         assert await core.history.parents(again.id) == [chain[-2]]
         assert (await core.history.get(again.id)).inputs == previous.inputs  # type: ignore[union-attr]
+        # history can filter "derived from #first" (with other search words too)
+        derived = await core.history.list_jobs(limit=50, search=f"from:#{chain[0]}")
+        assert sorted(j.id for j in derived) == sorted([*chain[1:], again.id])
+        assert await core.history.count_jobs(search=f"from:#{chain[0]}") == 4
+        assert [j.id for j in await core.history.list_jobs(limit=50, search=f"step 1 from:#{chain[1]}")] == [chain[2]]
     finally:
         await core.close()
 
