@@ -228,3 +228,51 @@ async def test_edit_this_result_opens_the_familys_edit_model_and_records_the_cha
         text = str(app.screen.query_one("#detail-text", Static).render())
         assert f"#{first.id} → #{done.id}" in text
         assert "base64" not in text  # the inline image is shown short
+
+
+def _thumbs(main: Any, field: str) -> list[str]:
+    """What the field's thumbnail strip shows: "image" per drawn thumbnail, else the chip's word."""
+    strip = main.options.field(field).query_one(".field-thumbs")
+    return ["image" if not isinstance(w, Static) else str(w.render()) for w in strip.children]
+
+
+async def test_image_inputs_show_thumbnails(fake_server: FakeServerThread, tmp_path: Path) -> None:
+    from helpers import wait_status
+    from PIL import Image
+
+    picture = tmp_path / "cat.png"
+    Image.new("RGB", (120, 90), (40, 160, 90)).save(picture)
+    app = _app(fake_server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = await open_main(app, pilot)
+        core = app.core
+        assert core is not None
+        first = await core.submit(core.registry.get(SEEDREAM), {"prompt": "a fox"})
+        await wait_status(core, first.id, [JobStatus.COMPLETED])
+        spec = await core.fetch_model("bytedance/seedream-5/lite/edit")
+        refs = [str(picture), f"#{first.id}", "https://cdn.example/a.png", str(tmp_path / "missing.png")]
+        await main.set_model(spec, {"image_urls": refs})
+        await wait_for(lambda: _thumbs(main, "image_urls") == ["image", "image", "URL", "no such file"],
+                       what="the thumbnails")  # fmt: skip
+
+
+async def _settle_edit_form(pilot: Any) -> None:
+    from test_main_snapshots import settle
+
+    app = pilot.app
+    await settle(pilot)
+    main = app.main_screen
+    spec = await app.core.fetch_model("bytedance/seedream-5/lite/edit")
+    await main.set_model(spec, {"image_urls": ["#1", "#3"]})
+    main.editor.load_text("the same scene, in winter")
+    await wait_for(lambda: _thumbs(main, "image_urls") == ["image", "image"], what="the thumbnails")
+    await wait_for(lambda: str(main.query_one("#options-pane").border_subtitle) == "≈ $0.03", what="the quote")
+    await drawn_settled(main)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_edit_form_snapshot(snap_compare: Any, queue_server: FakeServerThread, size: tuple[int, int]) -> None:
+    from test_main_snapshots import snapshot_app
+
+    assert snap_compare(snapshot_app(queue_server.base_url), terminal_size=size, run_before=_settle_edit_form)

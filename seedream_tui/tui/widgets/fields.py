@@ -217,7 +217,7 @@ class LongTextField(FieldWidget):
 class ListField(TextInputField):
     """Arrays (media lists and others), written comma separated."""
 
-    KINDS = (FieldKind.MEDIA_LIST, FieldKind.LIST)
+    KINDS: ClassVar[tuple[FieldKind, ...]] = (FieldKind.MEDIA_LIST, FieldKind.LIST)
 
     def get_value(self) -> Any:
         text = self.query_one(Input).value.strip()
@@ -258,6 +258,10 @@ _BY_KIND: dict[FieldKind, type[FieldWidget]] = {
 
 def field_widget_for(spec: FieldSpec, value: Any = None) -> FieldWidget:
     """The widget for a field spec, chosen by its kind."""
+    if spec.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST):  # image inputs: with thumbnails (own module)
+        from seedream_tui.tui.widgets.media_field import media_field_for
+
+        return media_field_for(spec, value)
     return _BY_KIND[spec.kind](spec, value)
 
 
