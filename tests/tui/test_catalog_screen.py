@@ -276,3 +276,45 @@ def test_edit_form_snapshot(snap_compare: Any, queue_server: FakeServerThread, s
     from test_main_snapshots import snapshot_app
 
     assert snap_compare(snapshot_app(queue_server.base_url), terminal_size=size, run_before=_settle_edit_form)
+
+
+def test_path_completion_offers_folders_and_images_only(tmp_path: Path) -> None:
+    from seedream_tui.tui.widgets.file_pick import complete_path
+
+    (tmp_path / "shots").mkdir()
+    (tmp_path / "cat.png").write_bytes(b"x")
+    (tmp_path / "cat.txt").write_text("x")
+    base = str(tmp_path)
+    assert complete_path(f"{base}/sh") == f"{base}/shots/"
+    assert complete_path(f"{base}/ca") == f"{base}/cat.png"
+    assert complete_path(f"{base}/zz") is None
+
+
+async def test_typing_a_path_completes_and_ctrl_f_picks_a_file(fake_server: FakeServerThread, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from seedream_tui.tui.widgets.file_pick import FilePickScreen
+
+    pics = tmp_path / "pics"  # a folder of its own: the test's home folder is in tmp_path too
+    pics.mkdir()
+    Image.new("RGB", (40, 30), (10, 20, 200)).save(pics / "blue.png")
+    app = _app(fake_server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = await open_main(app, pilot)
+        assert app.core is not None
+        await main.set_model(await app.core.fetch_model(KONTEXT))
+        field = main.options.field("image_url")
+        box = field.query_one(Input)
+        box.focus()
+        await pilot.press(*f"{pics}/bl")
+        await wait_for(lambda: box._suggestion == f"{pics}/blue.png", what="the completion")
+        await pilot.press("right")  # accepts the suggestion
+        assert field.value() == f"{pics}/blue.png"
+        await pilot.press("ctrl+f")
+        await wait_for(lambda: isinstance(app.screen, FilePickScreen), what="the file picker")
+        tree = app.screen.query_one("#pick-tree")
+        await wait_for(lambda: tree.last_line >= 1, what="the folder listing")  # type: ignore[attr-defined]
+        await pilot.press("down", "enter")  # the first entry below the root: blue.png
+        await wait_for(lambda: app.screen is main, what="the picker to close")
+        assert field.value() == str(pics / "blue.png")
+        await wait_for(lambda: _thumbs(main, "image_url") == ["image"], what="the thumbnail")

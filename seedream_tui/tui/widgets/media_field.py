@@ -17,13 +17,16 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import Static
 
 from seedream_tui.jobs.media_inputs import JOB_REF
 from seedream_tui.schema.spec import FieldKind, FieldSpec
 from seedream_tui.tui.images import image_widget_class
 from seedream_tui.tui.widgets.fields import FieldWidget, ListField, TextInputField
+from seedream_tui.tui.widgets.file_pick import FilePickScreen, PathSuggester
 
 #: at most this many thumbnails per field (more images are counted, not drawn)
 MAX_THUMBS = 4
@@ -33,8 +36,31 @@ THUMB_BOX = (80, 64)
 PAUSE = 0.3
 
 
+#: on each image field (Textual merges bindings only from widget classes, not from this mixin)
+PICK_BINDINGS: list[BindingType] = [
+    Binding("ctrl+f", "pick_file", "Pick a file", id="field-pick-file",
+            tooltip="Choose a local image for this input (sent inline as a data: URI)"),
+]  # fmt: skip
+
+
 class _Thumbnails:
-    """The thumbnail strip shared by the single and the list field (a mixin of a FieldWidget)."""
+    """The thumbnail strip, path completion and the file picker, shared by the single and the list field (a
+    mixin of a FieldWidget)."""
+
+    def action_pick_file(self) -> None:
+        def picked(path: str | None) -> None:
+            if path is None:
+                return
+            if isinstance(self, MediaListField):
+                self.set_value([*self.items(), path])
+            else:
+                self.set_value(path)  # type: ignore[attr-defined]
+
+        self.app.push_screen(FilePickScreen(start_folder(self.items())), picked)  # type: ignore[attr-defined]
+
+    def with_completion(self, control: Any) -> Any:
+        control.suggester = PathSuggester()
+        return control
 
     def compose_thumbs(self) -> ComposeResult:
         yield Horizontal(classes="field-thumbs")
@@ -66,6 +92,17 @@ class _Thumbnails:
             chips.append(Static(Text(f"+{total - len(shown)}"), classes="field-thumb-chip"))
         await strip.mount_all(chips)
         strip.set_class(bool(chips), "-has-thumbs")
+
+
+def start_folder(items: list[str]) -> Path:
+    """Where the picker opens: the folder of the last path typed, else the home folder."""
+    for item in reversed(items):
+        if item.startswith(("/", "~", ".")):
+            folder = Path(item).expanduser()
+            folder = folder if folder.is_dir() else folder.parent
+            if folder.is_dir():
+                return folder
+    return Path.home()
 
 
 async def _local_path(field: FieldWidget, item: str) -> str | None:
@@ -115,6 +152,10 @@ class MediaField(_Thumbnails, TextInputField):
     """One image: a URL, a file path or ``#job``, with its thumbnail."""
 
     KINDS: ClassVar[tuple[FieldKind, ...]] = (FieldKind.MEDIA,)
+    BINDINGS: ClassVar[list[BindingType]] = PICK_BINDINGS
+
+    def make_control(self) -> Widget:
+        return self.with_completion(super().make_control())
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
@@ -129,6 +170,10 @@ class MediaListField(_Thumbnails, ListField):
     """Several images, comma separated, with a thumbnail each."""
 
     KINDS: ClassVar[tuple[FieldKind, ...]] = (FieldKind.MEDIA_LIST,)
+    BINDINGS: ClassVar[list[BindingType]] = PICK_BINDINGS
+
+    def make_control(self) -> Widget:
+        return self.with_completion(super().make_control())
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
