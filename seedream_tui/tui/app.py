@@ -236,6 +236,10 @@ class SeedreamApp(App[int]):
         elif isinstance(result, EditResult):
             self.edit_result(result.job)
 
+    @on(EditResult)
+    def _edit_result_asked(self, message: EditResult) -> None:
+        self.edit_result(message.job)
+
     @work(group="edit-result", exclusive=True, exit_on_error=False)
     async def edit_result(self, job: Job) -> None:
         """Open an edit model of the job's family (fetched from the catalog if need be) with the job's result as

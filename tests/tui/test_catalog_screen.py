@@ -318,3 +318,21 @@ async def test_typing_a_path_completes_and_ctrl_f_picks_a_file(fake_server: Fake
         await wait_for(lambda: app.screen is main, what="the picker to close")
         assert field.value() == str(pics / "blue.png")
         await wait_for(lambda: _thumbs(main, "image_url") == ["image"], what="the thumbnail")
+
+
+async def test_shift_e_in_history_edits_the_result_under_the_cursor(fake_server: FakeServerThread) -> None:
+    from helpers import wait_status
+
+    app = _app(fake_server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = await open_main(app, pilot)
+        core = app.core
+        assert core is not None
+        first = await core.submit(core.registry.get(SEEDREAM), {"prompt": "a heron"})
+        await wait_status(core, first.id, [JobStatus.COMPLETED])
+        await pilot.press("f2")
+        await wait_for(lambda: isinstance(app.screen, HistoryScreen)
+                       and app.screen.query_one("#history-table", DataTable).row_count == 1, what="history")  # fmt: skip
+        await pilot.press("E")
+        await wait_for(lambda: app.screen is main and main.spec.model_id.endswith("/edit"), what="the edit model")
+        assert main.options.values()["image_urls"] == [f"#{first.id}"] and main.editor.text == "a heron"
