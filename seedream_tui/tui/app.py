@@ -323,6 +323,7 @@ class SeedreamApp(App[int]):
         from seedream_tui.tui.screens.detail import JobDetailScreen
         from seedream_tui.tui.screens.history import HistoryScreen
         from seedream_tui.tui.screens.settings import SettingsScreen
+        from seedream_tui.tui.widgets.media_field import MediaField
 
         return [
             ("Everywhere", SeedreamApp),
@@ -336,6 +337,7 @@ class SeedreamApp(App[int]):
             ("Job details", JobDetailScreen),
             ("Settings", SettingsScreen),
             ("Models (catalog)", CatalogScreen),
+            ("Image inputs (options)", MediaField),
         ]
 
     async def action_submit_prompt(self) -> None:

@@ -205,11 +205,7 @@ async def test_edit_this_result_opens_the_familys_edit_model_and_records_the_cha
 
     app = _app(fake_server)
     async with app.run_test(size=(120, 36)) as pilot:
-        main = await open_main(app, pilot)
-        core = app.core
-        assert core is not None
-        first = await core.submit(core.registry.get(SEEDREAM), {"prompt": "a red fox"})
-        await wait_status(core, first.id, [JobStatus.COMPLETED])
+        main, core, first = await _with_a_result(app, pilot, "a red fox")
         app.call_later(app.action_open_job, first.id)
         await wait_for(lambda: isinstance(app.screen, JobDetailScreen) and app.screen.job is not None, what="detail")
         await pilot.press("e")
@@ -230,6 +226,17 @@ async def test_edit_this_result_opens_the_familys_edit_model_and_records_the_cha
         assert "base64" not in text  # the inline image is shown short
 
 
+async def _with_a_result(app: SeedreamApp, pilot: Any, prompt: str) -> tuple[Any, Any, Any]:
+    """The main screen, the core, and a finished text-to-image job to edit."""
+    from helpers import wait_status
+
+    main = await open_main(app, pilot)
+    core = app.core
+    assert core is not None
+    first = await core.submit(core.registry.get(SEEDREAM), {"prompt": prompt})
+    return main, core, await wait_status(core, first.id, [JobStatus.COMPLETED])
+
+
 def _thumbs(main: Any, field: str) -> list[str]:
     """What the field's thumbnail strip shows: "image" per drawn thumbnail, else the chip's word."""
     strip = main.options.field(field).query_one(".field-thumbs")
@@ -237,18 +244,13 @@ def _thumbs(main: Any, field: str) -> list[str]:
 
 
 async def test_image_inputs_show_thumbnails(fake_server: FakeServerThread, tmp_path: Path) -> None:
-    from helpers import wait_status
     from PIL import Image
 
     picture = tmp_path / "cat.png"
     Image.new("RGB", (120, 90), (40, 160, 90)).save(picture)
     app = _app(fake_server)
     async with app.run_test(size=(120, 36)) as pilot:
-        main = await open_main(app, pilot)
-        core = app.core
-        assert core is not None
-        first = await core.submit(core.registry.get(SEEDREAM), {"prompt": "a fox"})
-        await wait_status(core, first.id, [JobStatus.COMPLETED])
+        main, core, first = await _with_a_result(app, pilot, "a fox")
         spec = await core.fetch_model("bytedance/seedream-5/lite/edit")
         refs = [str(picture), f"#{first.id}", "https://cdn.example/a.png", str(tmp_path / "missing.png")]
         await main.set_model(spec, {"image_urls": refs})
@@ -321,15 +323,10 @@ async def test_typing_a_path_completes_and_ctrl_f_picks_a_file(fake_server: Fake
 
 
 async def test_shift_e_in_history_edits_the_result_under_the_cursor(fake_server: FakeServerThread) -> None:
-    from helpers import wait_status
 
     app = _app(fake_server)
     async with app.run_test(size=(120, 36)) as pilot:
-        main = await open_main(app, pilot)
-        core = app.core
-        assert core is not None
-        first = await core.submit(core.registry.get(SEEDREAM), {"prompt": "a heron"})
-        await wait_status(core, first.id, [JobStatus.COMPLETED])
+        main, core, first = await _with_a_result(app, pilot, "a heron")
         await pilot.press("f2")
         await wait_for(lambda: isinstance(app.screen, HistoryScreen)
                        and app.screen.query_one("#history-table", DataTable).row_count == 1, what="history")  # fmt: skip

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from seedream_tui.jobs.media_inputs import JOB_REF
 from seedream_tui.schema.spec import FieldKind, FieldSpec
@@ -36,16 +36,28 @@ THUMB_BOX = (80, 64)
 PAUSE = 0.3
 
 
-#: on each image field (Textual merges bindings only from widget classes, not from this mixin)
-PICK_BINDINGS: list[BindingType] = [
-    Binding("ctrl+f", "pick_file", "Pick a file", id="field-pick-file",
-            tooltip="Choose a local image for this input (sent inline as a data: URI)"),
-]  # fmt: skip
+class _Thumbnails(FieldWidget):
+    """The thumbnail strip, path completion and the file picker, shared by the single and the list field (it
+    comes first in their bases, so ``super()`` here reaches their text or list field)."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+f", "pick_file", "Pick a file", id="field-pick-file",
+                tooltip="Choose a local image for this input (sent inline as a data: URI)"),
+    ]  # fmt: skip
 
-class _Thumbnails:
-    """The thumbnail strip, path completion and the file picker, shared by the single and the list field (a
-    mixin of a FieldWidget)."""
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        yield Horizontal(classes="field-thumbs")
+
+    def make_control(self) -> Widget:
+        control = super().make_control()
+        if isinstance(control, Input):
+            control.suggester = PathSuggester()
+        return control
+
+    def _changed(self) -> None:
+        super()._changed()
+        self.refresh_thumbs()
 
     def action_pick_file(self) -> None:
         def picked(path: str | None) -> None:
@@ -54,19 +66,12 @@ class _Thumbnails:
             if isinstance(self, MediaListField):
                 self.set_value([*self.items(), path])
             else:
-                self.set_value(path)  # type: ignore[attr-defined]
+                self.set_value(path)
 
-        self.app.push_screen(FilePickScreen(start_folder(self.items())), picked)  # type: ignore[attr-defined]
-
-    def with_completion(self, control: Any) -> Any:
-        control.suggester = PathSuggester()
-        return control
-
-    def compose_thumbs(self) -> ComposeResult:
-        yield Horizontal(classes="field-thumbs")
+        self.app.push_screen(FilePickScreen(start_folder(self.items())), picked)
 
     def items(self) -> list[str]:
-        value = self.get_value()  # type: ignore[attr-defined]
+        value = self.get_value()
         values = value if isinstance(value, list) else [value]
         return [v for v in values if isinstance(v, str) and v.strip()]
 
@@ -74,12 +79,12 @@ class _Thumbnails:
     async def refresh_thumbs(self) -> None:
         await asyncio.sleep(PAUSE)  # debounce: a newer keystroke cancels this worker first
         items = self.items()
-        paths = [await _local_path(self, item) for item in items[:MAX_THUMBS]]  # type: ignore[arg-type]
+        paths = [await _local_path(self, item) for item in items[:MAX_THUMBS]]
         shown = await asyncio.to_thread(_thumbnails, items[:MAX_THUMBS], paths)
         await self._show(shown, len(items))
 
     async def _show(self, shown: list[Any], total: int) -> None:
-        strip = self.query_one(".field-thumbs", Horizontal)  # type: ignore[attr-defined]
+        strip = self.query_one(".field-thumbs", Horizontal)
         await strip.remove_children()
         widget_class = image_widget_class()
         chips: list[Any] = []
@@ -152,36 +157,12 @@ class MediaField(_Thumbnails, TextInputField):
     """One image: a URL, a file path or ``#job``, with its thumbnail."""
 
     KINDS: ClassVar[tuple[FieldKind, ...]] = (FieldKind.MEDIA,)
-    BINDINGS: ClassVar[list[BindingType]] = PICK_BINDINGS
-
-    def make_control(self) -> Widget:
-        return self.with_completion(super().make_control())
-
-    def compose(self) -> ComposeResult:
-        yield from super().compose()
-        yield from self.compose_thumbs()
-
-    def _changed(self) -> None:
-        super()._changed()
-        self.refresh_thumbs()
 
 
 class MediaListField(_Thumbnails, ListField):
     """Several images, comma separated, with a thumbnail each."""
 
     KINDS: ClassVar[tuple[FieldKind, ...]] = (FieldKind.MEDIA_LIST,)
-    BINDINGS: ClassVar[list[BindingType]] = PICK_BINDINGS
-
-    def make_control(self) -> Widget:
-        return self.with_completion(super().make_control())
-
-    def compose(self) -> ComposeResult:
-        yield from super().compose()
-        yield from self.compose_thumbs()
-
-    def _changed(self) -> None:
-        super()._changed()
-        self.refresh_thumbs()
 
 
 def media_field_for(spec: FieldSpec, value: Any = None) -> FieldWidget:
