@@ -5,6 +5,8 @@
     seedream-tui status ID | cancel ID | rerun ID [--wait]
     seedream-tui history [--search TEXT] [--json]
     seedream-tui export ID... --to DIR
+    seedream-tui models [--search S] [--category C] [--json] | fetch-model ID
+    seedream-tui spend [--by day|model] [--since YYYY-MM-DD] [--json]
     seedream-tui token            (store the API token, mode 0600)
     seedream-tui fake-server --port N
 
@@ -93,9 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("--to", type=Path, required=True, metavar="DIR")
 
-    p = sub.add_parser("fetch-model", parents=[common],
-                       help="download a model's input schema from RunComfy into your models/ folder")
-    p.add_argument("model_id", help="e.g. blackforestlabs/flux-2/flash/text-to-image")
+    from seedream_tui.cli_catalog import add_parsers  # models, fetch-model, spend
+
+    add_parsers(sub, common)
 
     sub.add_parser("token", help="store the API token (read from stdin or asked for), mode 0600")
     sub.add_parser("fake-server", add_help=False, help="run the fake RunComfy server (see fake-server --help)")
@@ -190,7 +192,11 @@ async def _headless(args: argparse.Namespace, config: AppConfig) -> int:
     for error in core.registry.errors:  # a broken schema file is skipped, never silently
         print(f"seedream-tui: schema skipped: {error}", file=sys.stderr)
     try:
-        handler = _COMMANDS[args.command]
+        handler = _COMMANDS.get(args.command)
+        if handler is None:
+            from seedream_tui.cli_catalog import COMMANDS
+
+            handler = COMMANDS[args.command]
         return await handler(core, args)
     finally:
         await core.close()
@@ -415,29 +421,6 @@ async def _cmd_export(core: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _cmd_fetch_model(core: Any, args: argparse.Namespace) -> int:
-    """Save ``GET /v1/models/{id}`` as a schema file: a new model is a file, not new code."""
-    from seedream_tui.schema import SchemaError, parse_schema
-
-    model_id = args.model_id.strip().strip("/")
-    detail = await core.client.model_detail(model_id)
-    detail.setdefault("model_id", model_id)
-    name = model_id.replace("/", "__")
-    try:
-        spec = parse_schema(detail, source=f"RunComfy model detail of {model_id}", key=name, model_id=model_id)
-    except SchemaError as exc:
-        raise CliError(f"RunComfy's schema for {model_id} cannot be used: {exc.reason}") from None
-    target = core.paths.user_models_dir / f"{name}.json"
-    text = json.dumps(detail, ensure_ascii=False, indent=2)
-    try:
-        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-        await asyncio.to_thread(target.write_text, text, "utf-8")
-    except OSError as exc:
-        raise CliError(f"Could not write {target}: {exc.strerror or exc}.") from None
-    print(f"Saved {spec.title or model_id} ({len(spec.fields)} options) to {target}.")
-    return EXIT_OK
-
-
 _COMMANDS = {
     "submit": _cmd_submit,
     "status": _cmd_status,
@@ -446,5 +429,4 @@ _COMMANDS = {
     "download": _cmd_download,
     "history": _cmd_history,
     "export": _cmd_export,
-    "fetch-model": _cmd_fetch_model,
 }

@@ -70,7 +70,9 @@ class Paths:
 
     @property
     def user_models_dir(self) -> Path:
-        return self.config_dir / "models"
+        """Schema files: the user's own and those cached from the catalog. The demo profile keeps its own,
+        so the fake server's schemas and prices never stand in for RunComfy's real ones."""
+        return self.config_dir / ("demo-models" if self.demo else "models")
 
     @property
     def log_file(self) -> Path:

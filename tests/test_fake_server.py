@@ -431,7 +431,7 @@ def test_fallback_validator_without_the_schema_layer() -> None:
     """The fake keeps refusing obvious mistakes even when ``seedream_tui.schema`` is unusable."""
     models = load_models()
     validator = Validator(models)
-    validator._registry = None
+    validator._validate = None
     assert validator.errors(MODEL, {"prompt": "x"}) == {}
     errors = validator.errors(MODEL, {"resolution": "640x480", "max_images": "3"})
     assert set(errors) == {"prompt", "resolution", "max_images"}

@@ -158,6 +158,37 @@ class RunComfyClient:
             raise ProtocolError("RunComfy's model detail was not a JSON object.")
         return body
 
+    async def list_models(
+        self,
+        *,
+        search: str | None = None,
+        category: str | None = None,
+        kind: str | None = None,
+        include_schema: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """One page of ``GET /v1/models`` (``{"models": [...], "total": N}`` as RunComfy's clients read it)."""
+        params = {"limit": str(limit), "offset": str(offset)}
+        for key, value in (("search", search), ("category", category), ("kind", kind)):
+            if value:
+                params[key] = value
+        if include_schema:
+            params["include_schema"] = "true"
+        body = await self._call("GET", f"{self.base_url}/v1/models", params=params)
+        if not isinstance(body, dict) or not isinstance(body.get("models", []), list):
+            raise ProtocolError("RunComfy's model list was not the expected JSON object.")
+        return body
+
+    async def model_categories(self) -> list[str]:
+        """``GET /v1/models/categories``: the category names, as strings."""
+        body = await self._call("GET", f"{self.base_url}/v1/models/categories")
+        raw = body.get("categories") if isinstance(body, dict) else body
+        if not isinstance(raw, list):
+            raise ProtocolError("RunComfy's category list was not the expected JSON object.")
+        names = [item.get("name", item.get("id")) if isinstance(item, dict) else item for item in raw]
+        return [name for name in names if isinstance(name, str) and name]
+
     # ---------------------------------------------------------------- urls
     def model_url(self, model_id: str) -> str:
         segments = [_segment(s) for s in model_id.strip("/").split("/") if s]

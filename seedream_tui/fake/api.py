@@ -15,15 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from seedream_tui.fake import edits
 from seedream_tui.fake.badoutput import api_body_answer, output_urls, rewrites_urls
+from seedream_tui.fake.catalog import categories
 from seedream_tui.fake.faults import styled_status
 from seedream_tui.fake.queue import TERMINAL, FakeJob
 
 if TYPE_CHECKING:
     from seedream_tui.fake.server import FakeServer
 
-#: what one image costs on the fake bill (``?include_cost=true``)
-COST_PER_IMAGE = 0.03
+#: what a request costs on the fake bill when its model has no catalog price (``?include_cost=true``)
+COST_WITHOUT_PRICE = 0.02
+#: the most catalog entries one page holds
+MAX_PAGE = 200
 
 _HTML_5XX = "<html><head><title>{code}</title></head><body><h1>{code} {reason}</h1><hr>nginx</body></html>"
 _REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
@@ -70,6 +74,9 @@ class ApiRoutes:
 
     def add_to(self, app: web.Application) -> None:
         app.router.add_post("/v1/models/{model_id:.+}", self.submit)
+        # before the model detail route: "categories" is not a model id
+        app.router.add_get("/v1/models", self.list_models)
+        app.router.add_get("/v1/models/categories", self.list_categories)
         app.router.add_get("/v1/models/{model_id:.+}", self.model_detail)
         app.router.add_get("/v1/requests/{request_id}/status", self.status)
         app.router.add_get("/v1/requests/{request_id}/result", self.result)
@@ -199,6 +206,7 @@ class ApiRoutes:
         if not isinstance(values, dict):
             return self.error(400, None, "The request body must be a JSON object of model inputs.")
         errors = self.s.validator.errors(model.model_id, values)
+        errors.update({k: v for k, v in edits.check_inputs(model.input_schema, values).items() if k not in errors})
         if errors:
             detail = [
                 {"loc": ["body", name] if name else ["body"], "msg": msg, "type": "value_error"}
@@ -236,6 +244,30 @@ class ApiRoutes:
         return web.json_response({"request_id": job.request_id, **self._urls(job.request_id)})
 
     @_gated
+    async def list_models(self, request: web.Request) -> web.Response:
+        query = request.query
+        try:
+            limit = int(query.get("limit", "50"))
+            offset = int(query.get("offset", "0"))
+        except ValueError:
+            return self.error(400, 400001, "limit and offset must be whole numbers.")
+        if not 1 <= limit <= MAX_PAGE or offset < 0:
+            return self.error(400, 400001, f"limit must be 1 to {MAX_PAGE} and offset 0 or more.")
+        schema = query.get("include_schema", "").lower() in ("true", "1", "yes")
+        found = [
+            model
+            for model in self.s.models.values()
+            if model.matches(query.get("search", ""), query.get("category", ""), query.get("kind", ""))
+        ]
+        found.sort(key=lambda m: m.display_name.lower())
+        page = [m.summary(include_schema=schema) for m in found[offset : offset + limit]]
+        return web.json_response({"models": page, "total": len(found)})
+
+    @_gated
+    async def list_categories(self, request: web.Request) -> web.Response:
+        return web.json_response({"categories": categories(self.s.models)})
+
+    @_gated
     async def model_detail(self, request: web.Request) -> web.Response:
         model = self.s.models.get(request.match_info["model_id"])
         if model is None:
@@ -270,8 +302,25 @@ class ApiRoutes:
             body["error"] = job.error
         body["created_at"], body["finished_at"] = job.created_at, job.finished_at
         if request.query.get("include_cost", "").lower() in ("true", "1", "yes"):
-            body["cost"] = round(COST_PER_IMAGE * len(job.outputs), 4)
+            body["cost"] = self._cost(job)
         return self._answer(body)
+
+    def _cost(self, job: FakeJob) -> float:
+        """The bill of a finished job, from its model's catalog price: per image, per second or per megapixel."""
+        model = self.s.models.get(job.model_id)
+        price, unit = model.price if model is not None else (None, None)
+        if not isinstance(price, int | float):
+            return COST_WITHOUT_PRICE if job.status == "completed" else 0.0
+        if job.status != "completed":
+            return 0.0
+        if unit == "second":
+            duration = job.effective_input.get("duration")
+            count = float(duration) if isinstance(duration, int | float) else 5.0
+        elif unit == "megapixel":
+            count = sum(_megapixels(path) for path in job.files)
+        else:
+            count = float(len(job.outputs))
+        return round(price * count, 6)
 
     def _answer(self, body: dict[str, Any]) -> web.Response:
         """A status/result answer, broken the ``api_body_style`` way when that knob is on."""
@@ -320,6 +369,17 @@ class ApiRoutes:
         if not self.s.expire(request_id):
             return web.json_response({"error_message": f"Request {request_id} was not found."}, status=404)
         return web.json_response({"request_id": request_id, "expired": True})
+
+
+def _megapixels(path: Any) -> float:
+    """Width x height of a produced image in millions (header only)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.size[0] * image.size[1] / 1_000_000
+    except OSError:
+        return 0.0
 
 
 def _headers(request: web.Request) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Which models the fake server knows, what it answers on ``GET /v1/models/{id}``, and input validation.
+"""Which models the fake server knows, what it answers on ``GET /v1/models``, ``GET /v1/models/categories``
+and ``GET /v1/models/{id}``, and input validation.
 
 Validation goes through the app's own schema layer (``seedream_tui.schema``) when it offers
 ``ModelRegistry``/``validate_input``, so the fake and the app agree on what is valid. A minimal checker stands
@@ -8,9 +9,11 @@ in when that layer cannot be imported: the fake must still run while the schema 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from seedream_tui.fake.catalog_models import BUNDLED_FACTS, extra_models
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "schema" / "models"
 
@@ -21,6 +24,8 @@ class FakeModel:
     title: str
     input_schema: dict[str, Any]
     output_schema: dict[str, Any]
+    #: catalog facts: display_name, categories, kind, base_price_usd, price_unit, pricing_note
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def properties(self) -> dict[str, Any]:
         props = self.input_schema.get("properties")
@@ -36,13 +41,42 @@ class FakeModel:
         merged.update(values)
         return merged
 
+    @property
+    def display_name(self) -> str:
+        return str(self.facts.get("display_name") or self.title)
+
+    @property
+    def categories(self) -> list[str]:
+        return list(self.facts.get("categories") or [])
+
+    @property
+    def price(self) -> tuple[float | None, str | None]:
+        """``(base_price_usd, price_unit)``; None where the catalog gives none."""
+        return self.facts.get("base_price_usd"), self.facts.get("price_unit")
+
+    def summary(self, *, include_schema: bool) -> dict[str, Any]:
+        """One entry of ``GET /v1/models``: the detail, with the schemas only when asked."""
+        body: dict[str, Any] = {"model_id": self.model_id, "title": self.title, **self.facts}
+        body.setdefault("display_name", self.title)
+        body.setdefault("categories", [])
+        if include_schema:
+            body["input_schema"] = self.input_schema
+            if self.output_schema:
+                body["output_schema"] = self.output_schema
+        return body
+
     def detail(self) -> dict[str, Any]:
-        return {
-            "model_id": self.model_id,
-            "title": self.title,
-            "input_schema": self.input_schema,
-            "output_schema": self.output_schema,
-        }
+        return self.summary(include_schema=True)
+
+    def matches(self, search: str, category: str, kind: str) -> bool:
+        """The catalog filters: ``search`` in the id, name or categories; exact category and kind."""
+        folded = search.strip().lower()
+        haystack = " ".join([self.model_id, self.display_name, *self.categories, str(self.facts.get("kind", ""))])
+        if folded and not all(word in haystack.lower() for word in folded.split()):
+            return False
+        if category and category.lower() not in (c.lower() for c in self.categories):
+            return False
+        return not kind or str(self.facts.get("kind", "")).lower() == kind.lower()
 
 
 def load_models(directory: Path = MODELS_DIR) -> dict[str, FakeModel]:
@@ -66,8 +100,20 @@ def load_models(directory: Path = MODELS_DIR) -> dict[str, FakeModel]:
             title=str(raw.get("title") or model_id),
             input_schema=schema if isinstance(schema, dict) else {},
             output_schema=output_schema if isinstance(output_schema, dict) else {},
+            facts=dict(BUNDLED_FACTS.get(model_id, {})),
         )
+    if directory == MODELS_DIR:
+        for detail in extra_models():
+            facts = {k: v for k, v in detail.items() if k not in ("model_id", "title", "input_schema")}
+            models[detail["model_id"]] = FakeModel(
+                detail["model_id"], detail["title"], detail["input_schema"], {}, facts
+            )
     return models
+
+
+def categories(models: dict[str, FakeModel]) -> list[str]:
+    """Every category of the catalog, sorted."""
+    return sorted({c for model in models.values() for c in model.categories})
 
 
 class Validator:
@@ -75,25 +121,24 @@ class Validator:
 
     def __init__(self, models: dict[str, FakeModel]) -> None:
         self._models = models
-        self._registry: Any = None
+        self._specs: dict[str, Any] = {}
         self._validate: Any = None
         try:
             from seedream_tui import schema
 
-            self._registry = schema.ModelRegistry.bundled()
             self._validate = schema.validate_input
+            for model in models.values():
+                try:
+                    self._specs[model.model_id] = schema.parse_schema(model.detail(), model_id=model.model_id)
+                except schema.SchemaError:
+                    continue  # that model is checked by the fallback
         except Exception:  # the schema layer is missing or broken: use the fallback checker
-            self._registry = None
+            self._validate = None
 
     def errors(self, model_id: str, values: dict[str, Any]) -> dict[str, str]:
-        if self._registry is not None:
-            try:
-                spec = self._registry.get(model_id)
-            except KeyError:
-                spec = None
-            if spec is not None:
-                result = self._validate(spec, values)
-                return dict(result.errors)
+        spec = self._specs.get(model_id)
+        if spec is not None and self._validate is not None:
+            return dict(self._validate(spec, values).errors)
         return _fallback_errors(self._models[model_id], values)
 
 
@@ -112,7 +157,7 @@ def _fallback_errors(model: FakeModel, values: dict[str, Any]) -> dict[str, str]
     """Required fields, types, enums and numeric bounds: enough to make the fake refuse obvious mistakes."""
     errors: dict[str, str] = {}
     props = model.properties()
-    required = model.input_schema.get("required") or []
+    required = model.input_schema.get("required") or model.input_schema.get("required_inputs") or []
     for name in required:
         if name in props and values.get(name) in (None, ""):
             errors[name] = f"{name} is required."

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from seedream_tui.fake import edits
 from seedream_tui.fake.api import ApiRoutes
 from seedream_tui.fake.catalog import FakeModel, Validator, load_models
 from seedream_tui.fake.cdn import CdnRoutes
@@ -227,10 +228,19 @@ class FakeServer:
         prompt = str(values.get("prompt") or "")
         folder = self.files_dir / job.request_id
         paths = [folder / f"{index}.{fmt}" for index in range(count)]
+        model = self.models.get(job.model_id)
+        sources = edits.input_images(model.input_schema, values) if model is not None else []
+        files_dir, cdn_url = self.files_dir, self.cdn_url
+        explicit_size = any(values.get(k) for k in ("resolution", "size", "image_size", "width"))
 
         def draw_all() -> None:
+            source = edits.load_source(sources[0][1], files_dir, cdn_url) if sources else None
             for index, path in enumerate(paths):
                 label = f"{index + 1}/{count}" if count > 1 else ""
+                if source is not None:  # an edit: the output visibly comes from its input
+                    edits.render_derived(source, path, key=f"{job.request_id}/{index}",
+                                         size=size if explicit_size else None, fmt=fmt, prompt=prompt)  # fmt: skip
+                    continue
                 render_image(
                     path, key=f"{job.request_id}/{index}", size=size, fmt=fmt, prompt=prompt, label=label
                 )

@@ -17,15 +17,24 @@ from typing import Any, cast
 import httpx
 
 from seedream_tui.api.client import RunComfyClient
-from seedream_tui.api.errors import FieldError, InvalidInputError
+from seedream_tui.api.errors import ApiError, FieldError, InvalidInputError
 from seedream_tui.api.http import make_http_client
+from seedream_tui.catalog.browse import (
+    PAGE_SIZE,
+    CatalogPage,
+    local_catalog,
+    local_categories,
+    search_catalog,
+)
+from seedream_tui.catalog.cache import fetch_model, refresh_stale
 from seedream_tui.config import AppConfig, save_token
 from seedream_tui.jobs.demo_backend import DemoBackend
 from seedream_tui.jobs.downloads import RUNCOMFY_HOSTS, Downloader
 from seedream_tui.jobs.engine import JobEngine, PollPolicy
+from seedream_tui.jobs.media_inputs import JOB_REF, MediaInputError, ResolvedInputs, resolve_media
 from seedream_tui.jobs.model import Job
 from seedream_tui.jobs.store import AsyncHistory
-from seedream_tui.schema import ModelRegistry, ModelSpec, validate_input
+from seedream_tui.schema import FieldKind, ModelRegistry, ModelSpec, validate_input
 
 
 def demo_fake_config(paths: Any) -> Any:
@@ -163,10 +172,33 @@ class Core:
             raise InvalidInputError(f"The input is not valid: {listed}", fields=fields)
         return result.cleaned
 
-    async def submit(self, spec: ModelSpec, inputs: dict[str, Any]) -> Job:
-        cleaned = self.validate(spec, inputs)
+    async def resolve_media(self, spec: ModelSpec, inputs: dict[str, Any]) -> ResolvedInputs:
+        """Image inputs given as file paths or ``#job`` results turned into what is sent (``data:`` URIs or
+        URLs); raises InvalidInputError naming the field when one cannot be sent."""
+        wanted = {int(m.group(1)) for m in map(JOB_REF.match, _media_texts(spec, inputs)) if m}
+        jobs = {job_id: await self.history.get(job_id) for job_id in wanted}
+
+        def lookup(job_id: int, index: int) -> tuple[str | None, str | None] | None:
+            job = jobs.get(job_id)
+            out = next((o for o in job.outputs if o.index == index), None) if job else None
+            return (out.path, out.url) if out is not None else None
+
+        try:
+            return await asyncio.to_thread(resolve_media, spec, inputs, lookup)
+        except MediaInputError as exc:
+            raise InvalidInputError(str(exc), fields=[FieldError(exc.field, str(exc))]) from None
+
+    async def submit(self, spec: ModelSpec, inputs: dict[str, Any], *, parents: Sequence[int] = ()) -> Job:
+        """Validate and submit; image inputs given as paths or ``#job`` are resolved first, and the jobs whose
+        results they are become the new job's parents (its edit chain)."""
+        resolved = await self.resolve_media(spec, inputs)
+        cleaned = self.validate(spec, resolved.values)
         await self._ensure_backend()
-        return await self.engine.submit(spec.model_id, cleaned)
+        job = await self.engine.submit(spec.model_id, cleaned)
+        lineage = list(dict.fromkeys([*resolved.parents, *parents]))
+        if lineage:
+            await self.history.set_parents(job.id, lineage)
+        return job
 
     async def cancel(self, job_id: int) -> str:
         await self._ensure_backend()
@@ -181,12 +213,17 @@ class Core:
         job = await self.history.get(job_id)
         if job is None:
             raise LookupError("That job is no longer in the history.")
+        parents = await self.history.parents(job_id)  # a re-run of an edit keeps its place in the chain
         try:
             spec = self.registry.get(job.model_id)
         except KeyError:
             await self._ensure_backend()
-            return await self.engine.submit(job.model_id, dict(job.inputs))
-        return await self.submit(spec, dict(job.inputs))
+            new = await self.engine.submit(job.model_id, dict(job.inputs))
+            if parents:
+                await self.history.set_parents(new.id, parents)
+            return new
+        # the same inputs: an edit's images were stored as they were sent
+        return await self.submit(spec, dict(job.inputs), parents=parents)
 
     async def export(self, job_ids: Sequence[int], dest: Path) -> list[Path]:
         """Copy the jobs' image files into ``dest``. Raises OSError/LookupError with a sentence."""
@@ -209,6 +246,49 @@ class Core:
         paths = [p for o in job.outputs for p in (o.path, o.thumb_path) if p]
         await asyncio.to_thread(_remove_files, paths)
 
+    # ------------------------------------------------------------------ catalog
+    def _can_ask(self) -> bool:
+        return self.demo or bool(self.config.token)
+
+    async def catalog(
+        self, *, search: str = "", category: str = "", kind: str = "", offset: int = 0, limit: int = PAGE_SIZE
+    ) -> CatalogPage:
+        """A page of RunComfy's catalog; without a token or a reachable API, the schemas on disk (``offline``,
+        with the reason in ``note``)."""
+        local = {"search": search, "category": category, "kind": kind}
+        if not self._can_ask():
+            return _offline(local_catalog(self.registry, **local), "No API token: only the models on disk are listed.")
+        try:
+            await self._ensure_backend()
+            known = {spec.model_id for spec in self.registry.list()}
+            return await search_catalog(self.client, **local, offset=offset, limit=limit, known=known)
+        except ApiError as exc:
+            return _offline(local_catalog(self.registry, **local), f"{exc} Only the models on disk are listed.")
+
+    async def categories(self) -> list[str]:
+        """The catalog's categories; those of the schemas on disk when RunComfy cannot be asked."""
+        if self._can_ask():
+            try:
+                await self._ensure_backend()
+                return await self.client.model_categories()
+            except ApiError:
+                pass
+        return local_categories(self.registry)
+
+    async def fetch_model(self, model_id: str) -> ModelSpec:
+        """Fetch a model's schema and price, cache it in the config dir and register it (replacing an older one)."""
+        await self._ensure_backend()
+        cached = await fetch_model(self.client, self.paths.user_models_dir, model_id)
+        self.registry.add(cached.spec, user=True)
+        return cached.spec
+
+    async def refresh_cached_models(self) -> list[str]:
+        """Fetch again the cached schemas older than a day (a background chore: failures are only logged)."""
+        if not self._can_ask():
+            return []
+        await self._ensure_backend()
+        return await refresh_stale(self.client, self.paths.user_models_dir, self.registry)
+
     def set_token(self, token: str) -> None:
         save_token(self.paths, token)
         self.config.token = token.strip()
@@ -230,6 +310,20 @@ class Core:
                 await self._watchdog
         if self._demo is not None:
             await self._demo.stop()
+
+
+def _media_texts(spec: ModelSpec, inputs: dict[str, Any]) -> list[str]:
+    """Every text given to a media field (single or list), stripped."""
+    texts: list[str] = []
+    for field in spec.fields:
+        value = inputs.get(field.name)
+        if field.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST):
+            texts.extend(v.strip() for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))
+    return texts
+
+
+def _offline(page: CatalogPage, note: str) -> CatalogPage:
+    return CatalogPage(page.entries, page.total, offline=True, note=note)
 
 
 def _copy_files(files: list[Path], dest: Path) -> list[Path]:

@@ -459,6 +459,62 @@ class HistoryStore:
             ).fetchall()
         return [row[0] for row in rows]
 
+    def set_parents(self, job_id: int, parents: Sequence[int]) -> None:
+        """Record which jobs' results ``job_id`` took as inputs (an edit chain), in order."""
+        with self._tx() as conn:
+            conn.execute("DELETE FROM job_parents WHERE job_id = ?", (job_id,))
+            conn.executemany(
+                "INSERT INTO job_parents (job_id, parent_id, position) VALUES (?, ?, ?)",
+                [(job_id, parent, position) for position, parent in enumerate(parents)],
+            )
+
+    def parents(self, job_id: int) -> list[int]:
+        with self._guard() as conn:
+            rows = conn.execute("SELECT parent_id FROM job_parents WHERE job_id = ? ORDER BY position", (job_id,))
+            return [row[0] for row in rows]
+
+    def chain(self, job_id: int, limit: int = 50) -> list[int]:
+        """The job's ancestry through first parents, oldest first, ending with ``job_id`` (``#12 → #15 → #18``)."""
+        with self._guard() as conn:
+            rows = conn.execute(
+                """
+                WITH RECURSIVE up(id, depth) AS (
+                    SELECT ?, 0
+                    UNION ALL
+                    SELECT p.parent_id, up.depth + 1 FROM job_parents p JOIN up ON p.job_id = up.id
+                    WHERE p.position = 0 AND up.depth < ?
+                )
+                SELECT id FROM up ORDER BY depth DESC
+                """,
+                (job_id, limit),
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def derived_from(self, job_id: int) -> list[int]:
+        """Every job made from ``job_id``'s results, directly or down a chain, oldest first."""
+        with self._guard() as conn:
+            rows = conn.execute(
+                """
+                WITH RECURSIVE down(id) AS (
+                    SELECT job_id FROM job_parents WHERE parent_id = ?
+                    UNION
+                    SELECT p.job_id FROM job_parents p JOIN down ON p.parent_id = down.id
+                )
+                SELECT id FROM down ORDER BY id
+                """,
+                (job_id,),
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def cost_rows(self, since: float | None = None) -> list[tuple[str, float, float]]:
+        """``(model_id, created_at, cost)`` of every job with a reported cost, oldest first (the spend ledger)."""
+        sql = "SELECT model_id, created_at, cost FROM jobs WHERE cost IS NOT NULL"
+        params: tuple[Any, ...] = ()
+        if since is not None:
+            sql, params = sql + " AND created_at >= ?", (since,)
+        with self._guard() as conn:
+            return [(str(m), float(t), float(c)) for m, t, c in conn.execute(sql + " ORDER BY created_at", params)]
+
     def integrity_check(self) -> str:
         with self._guard() as conn:
             return "\n".join(str(row[0]) for row in conn.execute("PRAGMA integrity_check"))
@@ -591,6 +647,21 @@ class AsyncHistory:
 
     async def lease_owners(self) -> list[str]:
         return await self._run(self.store.lease_owners)
+
+    async def set_parents(self, job_id: int, parents: Sequence[int]) -> None:
+        await self._run(self.store.set_parents, job_id, parents)
+
+    async def parents(self, job_id: int) -> list[int]:
+        return await self._run(self.store.parents, job_id)
+
+    async def chain(self, job_id: int) -> list[int]:
+        return await self._run(self.store.chain, job_id)
+
+    async def derived_from(self, job_id: int) -> list[int]:
+        return await self._run(self.store.derived_from, job_id)
+
+    async def cost_rows(self, since: float | None = None) -> list[tuple[str, float, float]]:
+        return await self._run(self.store.cost_rows, since)
 
     async def integrity_check(self) -> str:
         return await self._run(self.store.integrity_check)

@@ -108,6 +108,19 @@ def parse_search(text: str | None) -> SearchTerms:
     return terms
 
 
+_DERIVED_RE = re.compile(r"(?:^|\s)(?:from|derived):#?(\d+)(?=\s|$)", re.IGNORECASE)
+
+
+def split_derived(text: str | None) -> tuple[str | None, int | None]:
+    """The search text without a ``from:#12`` token (history: "derived from #12"), and that job id."""
+    if not text:
+        return text, None
+    match = _DERIVED_RE.search(text)
+    if match is None:
+        return text, None
+    return (text[: match.start()] + " " + text[match.end() :]).strip(), int(match.group(1))
+
+
 def substring_clause(word: str) -> tuple[str, str]:
     """SQL and LIKE pattern matching prompts that contain ``word`` (a CJK term).
 
@@ -168,7 +181,8 @@ class Filters:
         matches instead of materialising every match and sorting.
         """
         query = Query()
-        terms = parse_search(self.search)
+        search, derived = split_derived(self.search)
+        terms = parse_search(search)
         if terms.fts is not None:
             query.source = "jobs_fts CROSS JOIN jobs ON jobs.id = jobs_fts.rowid"
             query.order_column = "jobs_fts.rowid"
@@ -180,6 +194,12 @@ class Filters:
             query.add(f"jobs.status IN ({', '.join('?' * len(values))})" if values else "0", *values)
         if self.model_id is not None:
             query.add("jobs.model_id = ?", self.model_id)
+        if derived is not None:  # "from:#12": every job made from #12's results, down the whole chain
+            query.add(
+                "jobs.id IN (WITH RECURSIVE down(id) AS (SELECT job_id FROM job_parents WHERE parent_id = ? "
+                "UNION SELECT p.job_id FROM job_parents p JOIN down ON p.parent_id = down.id) SELECT id FROM down)",
+                derived,
+            )
         if self.since is not None:
             query.add("jobs.created_at >= ?", self.since)
         if self.until is not None:

@@ -163,6 +163,28 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_v3(conn: sqlite3.Connection) -> None:
+    """Edit chains: which earlier jobs' results a job took as its input images (its parents, in order).
+
+    A table of its own, so a job row stays as it was; deleting a job forgets its links both ways.
+    """
+    run_script(
+        conn,
+        """
+        CREATE TABLE job_parents (
+            job_id    INTEGER NOT NULL,
+            parent_id INTEGER NOT NULL,
+            position  INTEGER NOT NULL,
+            PRIMARY KEY (job_id, position)
+        );
+        CREATE INDEX job_parents_parent ON job_parents(parent_id);
+        CREATE TRIGGER job_parents_forget AFTER DELETE ON jobs BEGIN
+            DELETE FROM job_parents WHERE job_id = old.id OR parent_id = old.id;
+        END;
+        """,
+    )
+
+
 def run_script(conn: sqlite3.Connection, script: str) -> None:
     """Run statements one by one: ``executescript`` would COMMIT our open transaction first."""
     pending = ""
@@ -176,7 +198,7 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
 
 
 #: ``MIGRATIONS[n]`` takes a database from user_version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _migrate_v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _OUR_TABLES = {"jobs", "outputs", "job_counts"}

@@ -45,6 +45,10 @@ MEDIA_FORMATS = frozenset(
         "media_url",
         "file_uri",
         "file_url",
+        # RunComfy's names for arrays of media URLs (sometimes with no ``items``)
+        "image_uris",
+        "video_uris",
+        "audio_uris",
     }
 )
 

@@ -19,6 +19,7 @@ from seedream_tui.schema.dialect import (
     soft_word_limit,
     type_of,
 )
+from seedream_tui.schema.rules import parse_rules
 from seedream_tui.schema.spec import FieldKind, FieldSpec
 
 _DEPENDENCY_KEYS = ("x-depends-on", "depends_on", "dependsOn", "x-dependsOn")
@@ -80,10 +81,11 @@ def parse_field(name: str, prop: Any, required: bool, fail: Any) -> tuple[FieldS
     else:
         kind = FieldKind(json_type)
 
+    shown_title = title if title is not None and title.strip() else name.replace("_", " ").capitalize()
     spec = FieldSpec(
         name=name,
         kind=kind,
-        title=title if title is not None and title.strip() else name.replace("_", " ").capitalize(),
+        title=shown_title,
         help=help_text,
         json_type=json_type,
         default=default,
@@ -97,6 +99,7 @@ def parse_field(name: str, prop: Any, required: bool, fail: Any) -> tuple[FieldS
         format=fmt,
         soft_max_words=soft,
         item_type=item_type,
+        rules=parse_rules(prop.get("validations"), shown_title),
     )
     dependency = next((prop[k] for k in _DEPENDENCY_KEYS if prop.get(k) is not None), None)
     return spec, dependency

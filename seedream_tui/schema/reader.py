@@ -119,7 +119,8 @@ def _parse(data: object, source: str, key: str, model_id: str | None) -> ModelSp
         raise fail(f"'properties' must be an object, not {describe(props)}.")
     if not props:
         raise fail("The input schema has no properties: there is nothing to send.")
-    required = schema.get("required", [])
+    # RunComfy's model detail may say ``required_inputs`` instead (in the schema or beside it)
+    required = schema.get("required", schema.get("required_inputs", data.get("required_inputs", [])))
     if required is None:
         required = []
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):

@@ -7,6 +7,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from seedream_tui.schema.rules import Rule
+
 
 class FieldKind(StrEnum):
     STRING = "string"  # one-line text
@@ -54,6 +56,8 @@ class FieldSpec:
     soft_max_words: int | None = None
     #: for LIST / MEDIA_LIST: the JSON type of each item ("string" when the schema does not say)
     item_type: str | None = None
+    #: RunComfy's ``validations`` entries (file size, pixels, aspect ratio, counts), each with its own message
+    rules: tuple[Rule, ...] = ()
 
     def applies(self, values: dict[str, Any]) -> bool:
         return self.depends_on is None or self.depends_on.satisfied_by(values)

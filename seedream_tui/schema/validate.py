@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from seedream_tui.schema.dialect import JSON_TYPE_WORDS, coerce_literal, describe, matches_type
+from seedream_tui.schema.rules import broken_rule
 from seedream_tui.schema.spec import FieldKind, FieldSpec, ModelSpec, ValidationResult
 
 #: control characters other than tab and line feed (C0, DEL, C1)
@@ -227,6 +228,9 @@ def _check(field: FieldSpec, value: Any) -> None:
             raise ValueError(f"{title} must have at least {field.min_length} {unit} (it has {len(value)}).")
         if field.max_length is not None and len(value) > field.max_length:
             raise ValueError(f"{title} must have at most {field.max_length} {unit} (it has {len(value)}).")
+    broken = broken_rule(field.rules, value, media=field.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST))
+    if broken is not None:
+        raise ValueError(broken)
 
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"

@@ -9,6 +9,7 @@ call into it is a named worker group.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -21,11 +22,14 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Static
 
+from seedream_tui.catalog.browse import edit_model_candidates
+from seedream_tui.catalog.pricing import price_of
 from seedream_tui.config import AppConfig, save_settings
+from seedream_tui.jobs.media_inputs import image_field, reference_to
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.service import Core
 from seedream_tui.tui.commands import SeedreamCommands
-from seedream_tui.tui.messages import JobChanged, LoadIntoEditor
+from seedream_tui.tui.messages import EditResult, JobChanged, LoadIntoEditor
 from seedream_tui.tui.screens.help import HelpScreen, binding_rows
 from seedream_tui.tui.screens.main import InitialJobs, MainScreen, read_initial
 from seedream_tui.tui.widgets.job_table import JobTable, RowTable
@@ -33,6 +37,7 @@ from seedream_tui.tui.widgets.preview import PreviewPane
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
 
 _ALERT_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED)
+log = logging.getLogger(__name__)
 
 
 def osc9(text: str, *, tmux: bool) -> str:
@@ -68,6 +73,8 @@ class SeedreamApp(App[int]):
         Binding("f1,question_mark", "help", "Help", id="help", tooltip="Show every key binding"),
         Binding("f2,ctrl+r", "history", "History", id="history", tooltip="Browse and reuse past jobs"),
         Binding("f3", "settings", "Settings", id="settings", tooltip="Settings and API token"),
+        Binding("f6", "spend", "Spend", id="spend", show=False, priority=True,  # over TextArea's select-line
+                tooltip="What your jobs cost: today, this week, by model and by day"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="toggle-theme", show=False, tooltip="Toggle dark/light theme"),
     ]
 
@@ -134,6 +141,25 @@ class SeedreamApp(App[int]):
                 self._statuses.setdefault(job.id, job.status)
         except Exception as exc:
             self.notify(f"Could not resume polling: {exc}", severity="error", timeout=15)
+        self._refresh_models()
+
+    @work(group="refresh-models", exclusive=True, exit_on_error=False)
+    async def _refresh_models(self) -> None:
+        """Fetch again the catalog schemas cached more than a day ago, and the current model's when its price is
+        not known yet (a bundled schema has none), so the quote is there before the first submit. Quietly: the
+        copy on disk still works, and a failure is only logged."""
+        core, screen = self.core, self.main_screen
+        if core is None:
+            return
+        await core.refresh_cached_models()
+        if screen is None or price_of(screen.spec.raw).base_usd is not None or not (core.demo or core.config.token):
+            return
+        try:
+            spec = await core.fetch_model(screen.spec.model_id)
+        except Exception as exc:  # noqa: BLE001 - the quote stays "price unknown"; nothing the user asked failed
+            log.info("could not fetch the price of %s: %s", screen.spec.model_id, exc)
+            return
+        await screen.adopt_refreshed(spec)
 
     def _ask_token(self) -> None:
         try:
@@ -207,6 +233,43 @@ class SeedreamApp(App[int]):
     def _screen_result(self, result: object) -> None:
         if isinstance(result, LoadIntoEditor):
             self.post_message(LoadIntoEditor(result.job))
+        elif isinstance(result, EditResult):
+            self.edit_result(result.job)
+
+    @on(EditResult)
+    def _edit_result_asked(self, message: EditResult) -> None:
+        self.edit_result(message.job)
+
+    @work(group="edit-result", exclusive=True, exit_on_error=False)
+    async def edit_result(self, job: Job) -> None:
+        """Open an edit model of the job's family (fetched from the catalog if need be) with the job's result as
+        its input image and the job's prompt ready to change; the new job's parent is this one."""
+        core, main = self.core, self.main_screen
+        if core is None or main is None:
+            return
+        spec = None
+        for model_id in edit_model_candidates(job.model_id):
+            if model_id in core.registry:
+                spec = core.registry.get(model_id)
+                break
+            try:
+                spec = await core.fetch_model(model_id)
+                break
+            except Exception:  # noqa: BLE001 - try the next candidate; none at all is said below
+                continue
+        field = image_field(spec) if spec is not None else None
+        if spec is None or field is None:
+            self.notify(f"No edit model of the family of {job.model_id} is known: choose one with F4 and give it "
+                        f"#{job.id} as its image.", severity="warning", markup=False)  # fmt: skip
+            return
+        while self.screen is not main and len(self.screen_stack) > 2:
+            await self.pop_screen()
+        await main.set_model(spec, {field.name: reference_to(field, job.id)})
+        main.editor.load_text(job.prompt)
+        main.editor.move_cursor(main.editor.document.end)  # ready to add to the prompt
+        main.editor.focus()
+        self.notify(f"Editing the result of job #{job.id} with {spec.title or spec.model_id}: change the prompt "
+                    "and submit.", markup=False)  # fmt: skip
 
     async def action_history(self) -> None:
         if self.core is None:
@@ -233,6 +296,14 @@ class SeedreamApp(App[int]):
         core = self.core
         self._push_once(SettingsScreen, lambda: SettingsScreen(core))
 
+    async def action_spend(self) -> None:
+        if self.core is None:
+            return
+        from seedream_tui.tui.screens.spend import SpendScreen
+
+        core = self.core
+        self._push_once(SpendScreen, lambda: SpendScreen(core))
+
     async def action_open_job(self, job_id: int) -> None:
         if self.core is None:
             return
@@ -247,10 +318,12 @@ class SeedreamApp(App[int]):
 
     @staticmethod
     def help_groups() -> list[tuple[str, type[DOMNode]]]:
+        from seedream_tui.tui.screens.catalog import CatalogScreen
         from seedream_tui.tui.screens.compare import CompareScreen
         from seedream_tui.tui.screens.detail import JobDetailScreen
         from seedream_tui.tui.screens.history import HistoryScreen
         from seedream_tui.tui.screens.settings import SettingsScreen
+        from seedream_tui.tui.widgets.media_field import MediaField
 
         return [
             ("Everywhere", SeedreamApp),
@@ -263,6 +336,8 @@ class SeedreamApp(App[int]):
             ("Compare", CompareScreen),
             ("Job details", JobDetailScreen),
             ("Settings", SettingsScreen),
+            ("Models (catalog)", CatalogScreen),
+            ("Image inputs (options)", MediaField),
         ]
 
     async def action_submit_prompt(self) -> None:

@@ -22,6 +22,8 @@ class SeedreamCommands(Provider):
             ("Submit the prompt", "Validate the options and queue a job (ctrl+s / F5)", partial(run, "submit_prompt")),
             ("Open history", "Browse, search and reuse past jobs (F2 / ctrl+r)", partial(run, "history")),
             ("Open settings", "Image mode, theme, notifications, defaults, token (F3)", partial(run, "settings")),
+            ("Browse models", "RunComfy's catalog: search, category, price (F4)", partial(run, "screen.switch_model")),
+            ("Spend", "What your jobs cost: today, this week, by model (F6)", partial(run, "spend")),
             ("Toggle theme", "Switch between dark and light (ctrl+t)", partial(run, "toggle_theme")),
             ("Save options as defaults", "The panel's values become this model's defaults (F10)",
              partial(run, "screen.save_defaults")),

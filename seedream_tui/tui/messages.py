@@ -35,3 +35,14 @@ class LoadIntoEditor(Message):
     def __init__(self, job: Job) -> None:
         super().__init__()
         self.job = job
+
+
+class EditResult(Message):
+    """Ask the app to open an edit model of the job's family with the job's result as its input image.
+
+    Screens dismiss with an ``EditResult`` as their result (the detail screen's ``e``).
+    """
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job

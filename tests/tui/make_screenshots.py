@@ -19,25 +19,36 @@ sys.path[:0] = [str(HERE), str(ROOT)]
 
 
 async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
-    """Main, history, compare, job detail, settings and token screens at ``size``: SVGs in ``out_dir``."""
+    """Main, catalog, spend, history, compare, job detail, settings and token screens at ``size``: SVGs in
+    ``out_dir``."""
     from conftest import make_config
     from test_main_snapshots import settle
     from textual.widgets import DataTable
     from tui_support import seed_finished_jobs, wait_for
 
     from seedream_tui.fake.server import FakeConfig, FakeServerThread
+    from seedream_tui.jobs.store import HistoryStore
     from seedream_tui.paths import Paths
     from seedream_tui.tui.app import SeedreamApp
+    from seedream_tui.tui.screens.catalog import CatalogScreen
     from seedream_tui.tui.screens.compare import CompareScreen
     from seedream_tui.tui.screens.detail import JobDetailScreen
     from seedream_tui.tui.screens.history import HistoryScreen
     from seedream_tui.tui.screens.settings import SettingsScreen, TokenScreen
+    from seedream_tui.tui.screens.spend import SpendScreen
 
     tag = f"{size[0]}x{size[1]}"
     shots: list[Path] = []
     with tempfile.TemporaryDirectory() as home, FakeServerThread(FakeConfig(workers=1)) as server:
         os.environ["SEEDREAM_TUI_HOME"] = home
         ids = seed_finished_jobs(Paths.default())
+        store = HistoryStore(Paths.default().history_db)
+        try:  # the costs RunComfy would have reported (the fake's price: $0.03 per image)
+            for job in store.list_jobs(limit=len(ids)):
+                if job.outputs:
+                    store.update_job(job.id, cost=0.03 * len(job.outputs))
+        finally:
+            store.close()
         app = SeedreamApp(make_config(server.base_url, theme="textual-dark"))
 
         def save(name: str) -> None:
@@ -47,6 +58,26 @@ async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
         async with app.run_test(size=size) as pilot:
             await settle(pilot)
             save("main")
+            await pilot.press("f4")
+            await wait_for(lambda: isinstance(app.screen, CatalogScreen)
+                           and app.screen.query_one(DataTable).row_count >= 12, what="catalog")
+            app.screen.query_one("#catalog-search").cursor_blink = False
+            await pilot.pause(0.5)
+            save("catalog")
+            await pilot.press("escape", "f6")
+            await wait_for(lambda: isinstance(app.screen, SpendScreen)
+                           and app.screen.query_one(DataTable).row_count > 0, what="spend")
+            await pilot.pause(0.3)
+            save("spend")
+            await pilot.press("escape")
+            main = app.main_screen
+            await main.set_model(await app.core.fetch_model("bytedance/seedream-5/lite/edit"), {"image_urls": ["#1", "#3"]})
+            main.editor.load_text("the same scene, in winter")
+            strip = main.options.field("image_urls").query_one(".field-thumbs")
+            await wait_for(lambda: len(strip.children) == 2, what="thumbnails")
+            await pilot.pause(0.3)
+            save("edit")
+            await main.set_model(app.core.registry.get("bytedance/seedream-5/lite/text-to-image"))
             await pilot.press("f2")
             await wait_for(lambda: isinstance(app.screen, HistoryScreen)
                            and app.screen.query_one(DataTable).row_count > 0, what="history")

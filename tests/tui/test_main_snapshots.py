@@ -29,6 +29,9 @@ async def settle(pilot: Any) -> None:
     main.query_one(PromptArea).cursor_blink = False
     preview = main.query_one(PreviewPane)
     await wait_for(lambda: preview.shown_path is not None, what="the preview image")
+    # the price of the bundled model is fetched in the background after start: wait for the quote
+    pane = main.query_one("#options-pane")
+    await wait_for(lambda: str(pane.border_subtitle) == "≈ $0.03", what="the quote")
     await drawn_settled(main)
     await pilot.pause()
 

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from seedream_tui.jobs.media_inputs import shorten_data_uris
 from seedream_tui.jobs.model import Job
 from seedream_tui.tui.screens.detail import JobPreview, fmt_duration, fmt_short_time, short_model, status_text
 from seedream_tui.tui.widgets.keyhints import KeyHints
@@ -29,6 +30,7 @@ NOT_SET = "(default)"
 
 
 def _value_text(value: Any) -> str:
+    value = shorten_data_uris(value)  # an image input sent inline is megabytes of base64
     if value is None:
         return "null"
     if isinstance(value, str):

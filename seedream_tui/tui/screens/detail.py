@@ -20,9 +20,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 from textual.worker import get_current_worker
 
+from seedream_tui.jobs.media_inputs import shorten_data_uris
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
 from seedream_tui.tui import images, thumbs
 from seedream_tui.tui.images import image_widget_class
+from seedream_tui.tui.messages import EditResult
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 #: statuses a user may still cancel (the server refuses once a job runs)
@@ -118,8 +120,8 @@ def job_summary(job: Job) -> Text:
     return out
 
 
-def job_report(job: Job) -> Text:
-    """Everything we know about a job, for the detail screen."""
+def job_report(job: Job, chain: list[int] | None = None) -> Text:
+    """Everything we know about a job, for the detail screen; ``chain`` is its edit chain, oldest first."""
     t = Text()
 
     def head(title: str) -> None:
@@ -140,6 +142,8 @@ def job_report(job: Job) -> Text:
         row("cost", f"${job.cost:.4f}")
     if job.base_url:
         row("endpoint", job.base_url)
+    if chain and len(chain) > 1:
+        row("edit chain", " → ".join(f"#{n}" for n in chain))
     head("Timings")
     row("created", fmt_time(job.created_at))
     row("submitted", fmt_time(job.submitted_at))
@@ -165,7 +169,7 @@ def job_report(job: Job) -> Text:
         t.append(f"     {dims}, {fmt_size(f.size)}{', ' + f.format if f.format else ''}\n", style="dim")
         t.append(f"     {f.url}\n", style="dim")
     head("Input")
-    t.append(json.dumps(job.inputs, indent=2, ensure_ascii=False, sort_keys=True))
+    t.append(json.dumps(shorten_data_uris(job.inputs), indent=2, ensure_ascii=False, sort_keys=True))
     t.append("\n")
     return t
 
@@ -263,7 +267,7 @@ class JobPreview(Vertical):
             self.query_one("#preview-placeholder", Static).update(sentence)
 
 
-class JobDetailScreen(ModalScreen[None]):
+class JobDetailScreen(ModalScreen[EditResult | None]):
     """Full record of one job, live: it re-renders whenever the core reports a change to it."""
 
     DEFAULT_CSS = """
@@ -296,6 +300,8 @@ class JobDetailScreen(ModalScreen[None]):
         Binding("escape", "close", "Close", id="detail-close"),
         Binding("x", "cancel_job", "Cancel job", tooltip="Cancel the job (only while queued)", id="detail-cancel"),
         Binding("c", "copy_request_id", "Copy request id", id="detail-copy-id"),
+        Binding("e", "edit_result", "Edit this result", id="detail-edit",
+                tooltip="Open an edit model of the same family with this result as its input"),
     ]
 
     def __init__(self, core: Any, job_id: int) -> None:
@@ -303,6 +309,7 @@ class JobDetailScreen(ModalScreen[None]):
         self.core = core
         self.job_id = job_id
         self.job: Job | None = None
+        self.chain: list[int] = []
         self._unsubscribe: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
@@ -335,11 +342,15 @@ class JobDetailScreen(ModalScreen[None]):
         if job is None:
             self.query_one("#detail-text", Static).update("This job is no longer in the history.")
             return
+        try:
+            self.chain = await self.core.history.chain(self.job_id)
+        except Exception:  # noqa: BLE001 - the chain is a detail: the rest of the record still shows
+            self.chain = []
         self._render_job(job)
 
     def _render_job(self, job: Job) -> None:
         self.job = job
-        self.query_one("#detail-text", Static).update(job_report(job))
+        self.query_one("#detail-text", Static).update(job_report(job, self.chain))
         self.query_one("#detail-cancel", Button).disabled = job.status not in CANCELLABLE
         self.query_one("#detail-copy", Button).disabled = not job.request_id
 
@@ -355,6 +366,12 @@ class JobDetailScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_edit_result(self) -> None:
+        if self.job is None or not self.job.outputs:
+            self.notify("This job has no result to edit yet.", severity="warning")
+            return
+        self.dismiss(EditResult(self.job))
 
     @on(Button.Pressed, "#detail-close")
     def _close_pressed(self) -> None:

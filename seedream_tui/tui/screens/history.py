@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
 
+from seedream_tui.catalog.pricing import quote_job, total_sentence
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
 from seedream_tui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from seedream_tui.tui.screens.detail import (
@@ -137,6 +138,8 @@ class HistoryScreen(Screen[None]):
         Binding("slash", "focus_search", "Search", id="history-search", priority=True),
         Binding("l", "load", "Load", tooltip="Load the job into the editor", id="history-load"),
         Binding("r", "rerun", "Re-run", tooltip="Submit the job's input again (each marked job's)", id="history-rerun"),
+        Binding("E", "edit_result", "Edit result", id="history-edit",
+                tooltip="Open an edit model of the same family with the job's result as its input"),
         Binding("e", "export", "Export", tooltip="Copy the job's images to a folder", id="history-export"),
         Binding("d", "delete", "Delete", tooltip="Delete the job and its files (asks first)", id="history-delete"),
         Binding("delete", "delete", "Delete", show=False, id="history-delete-key"),
@@ -510,6 +513,17 @@ class HistoryScreen(Screen[None]):
         # typed fast over SSH, must land in the search box
         self.set_focus(self.query_one("#history-search", Input))
 
+    def action_edit_result(self) -> None:
+        job = self._require_job()
+        if job is None:
+            return
+        if not job.outputs:
+            self.notify(f"Job #{job.id} has no result to edit.", severity="warning")
+            return
+        from seedream_tui.tui.messages import EditResult
+
+        self.app.post_message(EditResult(job))
+
     def action_load(self) -> None:
         job = self._require_job()
         if job is None:
@@ -526,7 +540,10 @@ class HistoryScreen(Screen[None]):
             self._rerun([jobs[0].id])
         elif jobs:
             ids = [job.id for job in jobs]
-            question = f"Submit the {len(ids)} marked jobs again? Each one is a new generation, paid as such."
+            cost = total_sentence(quote_job(self.core.registry, job.model_id, job.inputs) for job in jobs)
+            question = (
+                f"Submit the {len(ids)} marked jobs again? Each one is a new generation, paid as such: {cost}."
+            )
 
             def done(yes: bool | None) -> None:
                 if yes:

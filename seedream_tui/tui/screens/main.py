@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,10 +18,12 @@ from textual.screen import Screen
 from textual.widgets import Select, Tab, Tabs
 
 from seedream_tui.api.errors import ApiError, InvalidInputError
+from seedream_tui.catalog.pricing import Quote, quote
 from seedream_tui.config import save_settings
 from seedream_tui.jobs.model import Job
 from seedream_tui.schema.spec import ModelSpec
 from seedream_tui.tui.messages import JobChanged
+from seedream_tui.tui.widgets.fields import FieldWidget
 from seedream_tui.tui.widgets.job_table import JobTable
 from seedream_tui.tui.widgets.keyhints import KeyHints
 from seedream_tui.tui.widgets.options import OptionsPanel, prompt_field
@@ -63,7 +66,8 @@ def model_choices(specs: list[ModelSpec]) -> list[tuple[str, str]]:
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s,f5", "submit", "Submit", id="submit", tooltip="Validate and submit the prompt"),
-        Binding("f4", "switch_model", "Model", id="switch-model", tooltip="Choose the model"),
+        Binding("f4", "switch_model", "Model", id="switch-model",
+                tooltip="Browse RunComfy's models (search, category, price) and choose one"),
         Binding("f10", "save_defaults", "Save defaults", id="save-defaults", show=False,
                 tooltip="Save the current options as this model's defaults"),
         # priority (run as the key arrives): the keys typed right after it already go to the new place
@@ -118,6 +122,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#options-pane").border_title = "Options"
+        self.show_quote()
         self.query_one(PromptArea).focus()
         if self._initial is not None:
             self._show_initial(*self._initial)
@@ -288,11 +293,28 @@ class MainScreen(Screen[None]):
             return
         self.notify(f"Saved these options as the defaults for {self.spec.title or self.spec.model_id}.")
 
+    # --- price ----------------------------------------------------------------------------------------------
+    def quote(self) -> Quote:
+        """What submitting the current options would cost (see ``seedream_tui.catalog.pricing``)."""
+        return quote(self.spec, self.options.values())
+
+    def show_quote(self) -> None:
+        """The quote under the options (``≈ $0.03``, ``up to $0.45``, ``price unknown``)."""
+        self.query_one("#options-pane").border_subtitle = Text(self.quote().text)
+
+    @on(FieldWidget.ValueChanged)
+    def _option_changed(self) -> None:
+        self.call_after_refresh(self.show_quote)  # after the panel's own update of the values
+
     # --- models ---------------------------------------------------------------------------------------------
     def action_switch_model(self) -> None:
-        select = self.query_one("#model-select", Select)
-        select.focus()
-        select.expanded = True
+        from seedream_tui.tui.screens.catalog import CatalogScreen
+
+        self.app.push_screen(CatalogScreen(self.core, current=self.spec.model_id), self._model_chosen)
+
+    async def _model_chosen(self, key: str | None) -> None:
+        if key is not None and key in self.core.registry:
+            await self.set_model(self.core.registry.get(key))
 
     @on(Select.Changed, "#model-select")
     async def _model_selected(self, event: Select.Changed) -> None:
@@ -307,6 +329,7 @@ class MainScreen(Screen[None]):
         select = self.query_one("#model-select", Select)
         if select.value != spec.key:
             with select.prevent(Select.Changed):
+                select.set_options(model_choices(self.core.registry.list()))  # the catalog may have added one
                 select.value = spec.key
         overrides = {**self._overrides(spec), **(values or {})}
         await self.options.remove()
@@ -314,6 +337,21 @@ class MainScreen(Screen[None]):
         field = prompt_field(spec)
         self.editor.soft_max_words = field.soft_max_words if field else None
         self.editor.post_message(PromptArea.Changed(self.editor))
+        self.call_after_refresh(self.show_quote)
+
+    async def adopt_refreshed(self, spec: ModelSpec) -> None:
+        """A newer copy of the current model's schema arrived (with its price): use it, keeping the options."""
+        if spec.model_id != self.spec.model_id:
+            return
+        same_fields = [(f.name, f.kind, f.choices) for f in spec.fields] == [
+            (f.name, f.kind, f.choices) for f in self.spec.fields
+        ]
+        if same_fields:
+            self.spec = spec
+            self.options.spec = spec
+            self.show_quote()
+        else:
+            await self.set_model(spec, self.options.values())
 
     async def load_job(self, job: Job) -> None:
         """Put a job's model, prompt and options into the editor (from history or the detail screen)."""

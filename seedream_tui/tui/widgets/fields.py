@@ -132,7 +132,9 @@ class TextInputField(FieldWidget):
     KINDS: ClassVar[tuple[FieldKind, ...]] = (FieldKind.STRING, FieldKind.MEDIA)
 
     def make_control(self) -> Widget:
-        placeholder = "https://…" if self.spec.kind is FieldKind.MEDIA else ""
+        # an image input takes a URL, a local file (sent inline) or a result from history (#12)
+        placeholders = {FieldKind.MEDIA: "URL, file or #job", FieldKind.MEDIA_LIST: "URLs, files or #jobs, comma separated"}
+        placeholder = placeholders.get(self.spec.kind, "")
         return Input(placeholder=placeholder, compact=True, classes="field-control")
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -215,7 +217,7 @@ class LongTextField(FieldWidget):
 class ListField(TextInputField):
     """Arrays (media lists and others), written comma separated."""
 
-    KINDS = (FieldKind.MEDIA_LIST, FieldKind.LIST)
+    KINDS: ClassVar[tuple[FieldKind, ...]] = (FieldKind.MEDIA_LIST, FieldKind.LIST)
 
     def get_value(self) -> Any:
         text = self.query_one(Input).value.strip()
@@ -256,6 +258,10 @@ _BY_KIND: dict[FieldKind, type[FieldWidget]] = {
 
 def field_widget_for(spec: FieldSpec, value: Any = None) -> FieldWidget:
     """The widget for a field spec, chosen by its kind."""
+    if spec.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST):  # image inputs: with thumbnails (own module)
+        from seedream_tui.tui.widgets.media_field import media_field_for
+
+        return media_field_for(spec, value)
     return _BY_KIND[spec.kind](spec, value)
 
 

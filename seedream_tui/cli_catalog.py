@@ -1,0 +1,111 @@
+"""The catalog and money commands of the command line: ``models``, ``fetch-model`` and ``spend``.
+
+    seedream-tui models [--search S] [--category C] [--kind K] [--json]
+    seedream-tui fetch-model MODEL_ID
+    seedream-tui spend [--by day|model] [--since YYYY-MM-DD] [--json]
+
+They call the same functions as the TUI (``seedream_tui.catalog``, ``seedream_tui.jobs.spend``).
+Imported by ``cli`` when one of them runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from seedream_tui.catalog.browse import CatalogEntry
+from seedream_tui.catalog.pricing import format_usd
+from seedream_tui.cli import EXIT_INPUT, EXIT_OK, CliError
+from seedream_tui.jobs.spend import SPEND_GROUPS, group_spend
+
+
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("models", parents=[common], help="list RunComfy's model catalog (name, kind, price)")
+    p.add_argument("--search", default="", help="words to look for in the id, name or categories")
+    p.add_argument("--category", default="", help="only models in this category")
+    p.add_argument("--kind", default="", help="only models of this kind (text-to-image, image-to-image, …)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("fetch-model", parents=[common],
+                       help="download a model's input schema and price into your models/ folder")
+    p.add_argument("model_id", help="e.g. blackforestlabs/flux-2/flash/text-to-image")
+
+    p = sub.add_parser("spend", parents=[common], help="what your jobs cost (from RunComfy's reported costs)")
+    p.add_argument("--by", choices=SPEND_GROUPS, default="day", help="group by day (default) or model")
+    p.add_argument("--since", default=None, metavar="YYYY-MM-DD", help="only jobs made on or after this day")
+    p.add_argument("--json", action="store_true")  # fmt: skip
+
+
+async def cmd_models(core: Any, args: argparse.Namespace) -> int:
+    """The whole catalog (every page) or, without a token or a network, the schemas on disk."""
+    filters = {"search": args.search, "category": args.category, "kind": args.kind}
+    entries: list[CatalogEntry] = []
+    while True:
+        page = await core.catalog(**filters, offset=len(entries))
+        entries.extend(page.entries)
+        if page.offline or not page.entries or len(entries) >= page.total:
+            break
+    if page.note:
+        print(f"seedream-tui: {page.note}", file=sys.stderr)
+    if args.json:
+        body = {"models": [e.as_json() for e in entries], "total": page.total, "offline": page.offline}
+        print(json.dumps(body, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not entries:
+        print("No models match.", file=sys.stderr)
+    for entry in entries:
+        mark = "*" if entry.local else " "
+        print(f"{mark} {entry.display_name[:40]:<40} {entry.kind[:15]:<15} {entry.price_text:<16} {entry.model_id}")
+    if any(e.local for e in entries):
+        print("(* = its schema is on disk: usable offline)", file=sys.stderr)
+    return EXIT_OK
+
+
+async def cmd_fetch_model(core: Any, args: argparse.Namespace) -> int:
+    """Save ``GET /v1/models/{id}`` as a schema file: a new model is a file, not new code."""
+    from seedream_tui.schema import SchemaError
+
+    model_id = args.model_id.strip().strip("/")
+    try:
+        spec = await core.fetch_model(model_id)
+    except SchemaError as exc:
+        raise CliError(f"RunComfy's schema for {model_id} cannot be used: {exc.reason}") from None
+    except OSError as exc:
+        raise CliError(f"Could not write the schema of {model_id}: {exc.strerror or exc}.") from None
+    print(f"Saved {spec.title or model_id} ({len(spec.fields)} options) to {spec.source}.")
+    return EXIT_OK
+
+
+async def cmd_spend(core: Any, args: argparse.Namespace) -> int:
+    since = None
+    if args.since:
+        try:
+            since = datetime.strptime(args.since, "%Y-%m-%d").timestamp()
+        except ValueError:
+            raise CliError(f"--since expects a day as YYYY-MM-DD, not {args.since!r}.", EXIT_INPUT) from None
+    rows = await core.history.cost_rows(since=since)
+    groups = group_spend(rows, by=args.by)
+    grand = sum(g.usd for g in groups)
+    if args.json:
+        body = {"by": args.by, "since": args.since, "total_usd": round(grand, 6),
+                "jobs": sum(g.jobs for g in groups),
+                "groups": [{"key": g.key, "jobs": g.jobs, "usd": round(g.usd, 6)} for g in groups]}  # fmt: skip
+        print(json.dumps(body, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not groups:
+        print("No costs recorded yet" + (f" since {args.since}." if args.since else "."), file=sys.stderr)
+        return EXIT_OK
+    for group in groups:
+        print(f"{group.key:<48} {_jobs(group.jobs)}  {format_usd(group.usd):>10}")
+    print(f"{'total':<48} {_jobs(sum(g.jobs for g in groups))}  {format_usd(grand):>10}")
+    return EXIT_OK
+
+
+def _jobs(n: int) -> str:
+    return f"{n:>5} job{'s' if n != 1 else ' '}"
+
+
+COMMANDS = {"models": cmd_models, "fetch-model": cmd_fetch_model, "spend": cmd_spend}

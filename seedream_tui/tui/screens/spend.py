@@ -1,0 +1,100 @@
+"""The spend view (F6): what the jobs cost today, this week and in all, by model and by day.
+
+The sums are RunComfy's reported costs (``/result?include_cost=true``) kept per job in the history;
+jobs whose cost never came are not guessed at. The arithmetic is ``seedream_tui.jobs.spend`` (no Textual).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from seedream_tui.catalog.pricing import format_usd
+from seedream_tui.jobs.spend import SpendGroup, group_spend, summarize
+from seedream_tui.tui.widgets.keyhints import KeyHints
+
+if TYPE_CHECKING:
+    from seedream_tui.jobs.service import Core
+
+#: days listed in the by-day table (newest first)
+DAYS_SHOWN = 31
+
+
+class SpendScreen(Screen[None]):
+    DEFAULT_CSS = """
+    SpendScreen { layout: vertical; }
+    SpendScreen #spend-totals { height: auto; padding: 0 1; border: round $primary-background-lighten-2; }
+    SpendScreen #spend-tables { height: 1fr; min-height: 4; }
+    SpendScreen #spend-tables > Vertical { width: 1fr; min-width: 20; border: round $primary-background-lighten-2; }
+    SpendScreen DataTable { height: 1fr; }
+    SpendScreen.-narrow #spend-tables { layout: vertical; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back", id="spend-close"),
+        Binding("f5", "reload", "Reload", id="spend-reload", tooltip="Sum the costs again"),
+    ]
+
+    def __init__(self, core: Core) -> None:
+        super().__init__(id="spend")
+        self.core = core
+
+    def compose(self) -> ComposeResult:
+        self.set_class(self.app.size.width < 90, "-narrow")
+        yield Static("Adding up the costs…", id="spend-totals", markup=False)
+        with Horizontal(id="spend-tables"):
+            with Vertical(id="spend-by-model-box"):
+                yield DataTable(id="spend-by-model", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="spend-by-day-box"):
+                yield DataTable(id="spend-by-day", cursor_type="row", zebra_stripes=True)
+        yield KeyHints()
+
+    def on_mount(self) -> None:
+        self.query_one("#spend-totals").border_title = "Spend (costs RunComfy reported)"
+        self.query_one("#spend-by-model-box").border_title = "By model"
+        self.query_one("#spend-by-day-box").border_title = "By day"
+        for table_id, first in (("#spend-by-model", "Model"), ("#spend-by-day", "Day")):
+            table = self.query_one(table_id, DataTable)
+            table.add_column(first, key="key")
+            table.add_column("Jobs", key="jobs")
+            table.add_column("Cost", key="usd")
+        self._load()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 90, "-narrow")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_reload(self) -> None:
+        self._load()
+
+    @work(group="spend-load", exclusive=True)
+    async def _load(self) -> None:
+        rows = await self.core.history.cost_rows()
+        summary = summarize(rows)
+        lines = [_line(group) for group in (summary.today, summary.week, summary.all_time)]
+        if not rows:
+            lines = ["No costs recorded yet: RunComfy reports a job's cost when it finishes."]
+        self.query_one("#spend-totals", Static).update(Text("\n".join(lines)))
+        self._fill("#spend-by-model", summary.by_model)
+        self._fill("#spend-by-day", list(reversed(group_spend(rows, by="day")))[:DAYS_SHOWN])
+
+    def _fill(self, table_id: str, groups: list[SpendGroup]) -> None:
+        table = self.query_one(table_id, DataTable)
+        table.clear()
+        for group in groups:
+            table.add_row(Text(group.key), Text(str(group.jobs), justify="right"),
+                          Text(format_usd(group.usd), justify="right"))  # fmt: skip
+
+
+def _line(group: SpendGroup) -> str:
+    jobs = f"{group.jobs} job{'s' if group.jobs != 1 else ''}"
+    return f"{group.key.capitalize():<10} {format_usd(group.usd):>10}  ({jobs})"
