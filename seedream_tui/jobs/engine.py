@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from seedream_tui.api.client import RunComfyClient
 from seedream_tui.api.errors import (
@@ -210,6 +211,7 @@ class JobEngine:
             saved = await self.history.update_job(job.id, expect_version=job.version, owner=self.owner, **changes)
         except StaleJobError as exc:
             raise _Stale(exc.current) from None
+        _log_change(job, saved)
         self._emit(saved)
         return saved
 
@@ -410,6 +412,7 @@ class JobEngine:
                 raise
 
     async def _write_outcome(self, job: Job, **changes: Any) -> None:
+        log.warning("job %s: submit ended %s: %s", job.id, changes.get("status"), changes.get("error"))
         try:
             self._emit(await self.history.update_job(job.id, durable=True, **changes))
         except HistoryError:
@@ -732,6 +735,8 @@ class JobEngine:
             if await asyncio.to_thread(_exists, output.path):
                 continue
             attempt = 0
+            # the host only: a signed CDN link's query string is a credential of sorts
+            log.info("job %s: downloading file %d from %s", job.id, output.index, urlsplit(output.url).hostname)
             while True:
                 attempt += 1
                 await self._hold(job)
@@ -795,6 +800,16 @@ _FREE_TEXT = frozenset({"prompt", "negative_prompt", "seed"})
 
 def _options_key(inputs: dict[str, Any]) -> str:
     return repr(sorted((k, repr(v)) for k, v in inputs.items() if k not in _FREE_TEXT))
+
+
+def _log_change(before: Job, after: Job) -> None:
+    """Every status change and every trouble sentence goes to the log file too (the log is how a user
+    or a bug report finds out later what happened to a job)."""
+    if after.status is not before.status:
+        log.info("job %s: %s -> %s%s", after.id, before.status.value, after.status.value,
+                 f" ({after.error})" if after.error and after.status.terminal else "")
+    if after.error and after.error != before.error and not after.status.terminal:
+        log.warning("job %s: %s", after.id, after.error)
 
 
 def _describe(exc: BaseException) -> str:

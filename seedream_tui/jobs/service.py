@@ -19,7 +19,7 @@ import httpx
 from seedream_tui.api.client import RunComfyClient
 from seedream_tui.api.errors import FieldError, InvalidInputError
 from seedream_tui.api.http import make_http_client
-from seedream_tui.config import AppConfig, save_token
+from seedream_tui.config import AppConfig, check_token, save_token
 from seedream_tui.jobs.demo_backend import DemoBackend
 from seedream_tui.jobs.downloads import RUNCOMFY_HOSTS, Downloader
 from seedream_tui.jobs.engine import JobEngine, PollPolicy
@@ -210,8 +210,10 @@ class Core:
         await asyncio.to_thread(_remove_files, paths)
 
     def set_token(self, token: str) -> None:
+        """Save and use a new token (a pasted ``Bearer `` prefix removed: see config.strip_bearer)."""
+        token = check_token(token)
         save_token(self.paths, token)
-        self.config.token = token.strip()
+        self.config.token = token
         self.config.token_source = "token file"
         self.client.set_token(self.config.token)
 

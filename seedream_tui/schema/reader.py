@@ -21,6 +21,8 @@ from seedream_tui.schema.spec import FieldSpec, ModelSpec, SchemaError
 
 #: a schema is a few KB; anything this big is not one
 MAX_FILE_BYTES = 4 * 1024 * 1024
+#: every property becomes a widget of the options panel: a form of thousands is not a model's input
+MAX_FIELDS = 500
 _MODEL_ID_RE = re.compile(r"^[A-Za-z0-9._\-]+(?:/[A-Za-z0-9._\-]+)*$")
 
 
@@ -119,6 +121,8 @@ def _parse(data: object, source: str, key: str, model_id: str | None) -> ModelSp
         raise fail(f"'properties' must be an object, not {describe(props)}.")
     if not props:
         raise fail("The input schema has no properties: there is nothing to send.")
+    if len(props) > MAX_FIELDS:
+        raise fail(f"The input schema has {len(props):,} properties; a schema may have at most {MAX_FIELDS:,}.")
     required = schema.get("required", [])
     if required is None:
         required = []
