@@ -756,6 +756,37 @@ class JobEngine:
                 raise _Stale(exc.current) from None
         return await self._save(job, status=JobStatus.COMPLETED, error=None, finished_at=time.time())
 
+    async def check_once(self, job_id: int, state: RequestState | None = None) -> tuple[Job | None, ApiError | None]:
+        """Ask RunComfy once about a live job (or use ``state``, already asked) and save what it says,
+        downloading the files of a finished one: the CLI's ``status``, and a request just adopted.
+
+        Returns the row as it is now and the trouble met, if any (the job stays live, with the sentence).
+        A job another live instance is polling is left to it: the history is what that instance learned.
+        """
+        job = await self.history.get(job_id)
+        if job is None or job.status.terminal or not job.request_id:
+            return job, None
+        if not await self.history.try_claim(job.id, self.owner):
+            return job, None
+        self._ensure_heartbeat()  # the lease stays ours through a long download
+        try:
+            if job.status is JobStatus.SUBMITTING:
+                job = await self._settle_submitting(job)
+            if state is None and job.status is not JobStatus.DOWNLOADING:
+                state = await self.client_for(job).result(job.request_id or "", include_cost=True)
+            job = await self._apply(job, state) if state is not None else await self._download_all(job)
+        except _EmptyCompletion:  # "completed" without outputs: the poller asks again before deciding
+            pass
+        except NotFoundError:
+            job = await self._save(job, status=JobStatus.EXPIRED, queue_position=None, finished_at=time.time(),
+                                   error="RunComfy no longer knows this request: it expired or was deleted.")
+        except ApiError as exc:
+            job = await self._note_trouble(await self._current(job), str(exc))
+            return job, exc
+        except _Stale as exc:
+            return exc.current, None
+        return await self._current(job), None
+
     async def download_again(self, job_id: int) -> str:
         """Ask RunComfy for the job's output URLs again and download them (a job whose files could not be
         saved, or were deleted). Returns a sentence for the user."""
