@@ -295,7 +295,7 @@ class ApiRoutes:
             return web.json_response(
                 {"request_id": job.request_id, "status": self._status_word(job.status), "outcome": "not_cancellable"}
             )
-        return cancelled_answer(job.request_id, self.s.config.cancel_style)
+        return cancelled_answer(job.request_id, self._status_word(job.status), self.s.config.cancel_style)
 
     # ----- control endpoints (no auth, no faults) -----------------------------------------------------
 
@@ -328,8 +328,9 @@ class ApiRoutes:
         return web.json_response({"request_id": request_id, "expired": True})
 
 
-def cancelled_answer(request_id: str, style: str) -> web.Response:
-    """A cancel that worked, worded the ``cancel_style`` way (see faults.CANCEL_STYLES)."""
+def cancelled_answer(request_id: str, word: str, style: str) -> web.Response:
+    """A cancel that worked, worded the ``cancel_style`` way (see faults.CANCEL_STYLES); ``word`` is the
+    status as the server's ``status_style`` says it."""
     if style == "empty":
         return web.Response(status=200)
     if style == "requested":
@@ -337,7 +338,7 @@ def cancelled_answer(request_id: str, style: str) -> web.Response:
     elif style == "canceled":
         body = {"request_id": request_id, "status": "canceled", "outcome": "canceled"}
     else:
-        body = {"request_id": request_id, "status": "cancelled", "outcome": "cancelled"}
+        body = {"request_id": request_id, "status": word, "outcome": "cancelled"}
     return web.json_response(body)
 
 

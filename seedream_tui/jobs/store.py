@@ -13,6 +13,7 @@ twice.
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import json
 import os
@@ -638,10 +639,12 @@ def _open_store(path: Path, allow_read_only: bool) -> HistoryStore:
 
 
 def _file_is_writable(path: Path) -> bool:
+    """False only when the history file is there and the system refuses to write it (its mode, a read-only
+    mount): a folder in its place, or no file at all, is another problem with its own sentence."""
     try:
         os.close(os.open(path, os.O_WRONLY))
-    except FileNotFoundError:
-        return True
-    except OSError:
+    except PermissionError:
         return False
+    except OSError as exc:
+        return exc.errno != errno.EROFS
     return True
