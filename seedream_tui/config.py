@@ -183,16 +183,16 @@ BEARER_REMOVED = (
 
 
 def strip_bearer(text: str) -> tuple[str, bool]:
-    """``text`` without a pasted ``Bearer `` prefix (any case), and whether it had one."""
-    value = text.strip()
-    head, sep, rest = value.partition(" ")
+    """``text`` without a pasted ``Bearer `` prefix (any case), and whether it had one. Nothing else is
+    changed (the token checks decide about other white space)."""
+    head, sep, rest = text.lstrip().partition(" ")
     if sep and head.lower() == "bearer" and rest.strip():
-        return rest.strip(), True
-    return value, False
+        return rest.lstrip(), True
+    return text, False
 
 
 def check_token(token: str) -> str:
-    value = strip_bearer(token)[0]
+    value = strip_bearer(token)[0].strip()
     if not value:
         raise ConfigError("The API token is empty.")
     if any(ch.isspace() for ch in value) or not value.isprintable():
@@ -216,7 +216,7 @@ def read_token_file_noted(paths: Paths) -> tuple[str | None, bool]:
     except (OSError, UnicodeDecodeError):
         return None, False
     token, had_bearer = strip_bearer(text)
-    return token or None, had_bearer
+    return token.strip() or None, had_bearer
 
 
 #: public kind markers a token may start with: not secret, so the mask may show them (a random
