@@ -2,7 +2,7 @@
 
     seedream-tui [--demo] [--base-url URL] [--image-mode MODE]
     seedream-tui submit "prompt" [--set key=value ...] [--wait] [--out DIR] [--json]
-    seedream-tui status ID | cancel ID | rerun ID [--wait]
+    seedream-tui status ID [--wait] | wait ID | cancel ID | rerun ID [--wait]   (ID: local id or any request id)
     seedream-tui history [--search TEXT] [--json]
     seedream-tui export ID... --to DIR
     seedream-tui token            (store the API token, mode 0600)
