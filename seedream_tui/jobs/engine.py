@@ -187,6 +187,8 @@ class JobEngine:
         self._clients: dict[str, RunComfyClient] = {}
         #: requests sent by pollers (for benchmarks)
         self.poll_requests = 0
+        #: start() was called: live jobs are followed (not so for a CLI run that only asks once)
+        self._started = False
 
     # --------------------------------------------------------------- events
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -235,6 +237,7 @@ class JobEngine:
     async def start(self) -> list[Job]:
         """Resume every non-terminal job in history. Returns them."""
         self._running = True
+        self._started = True
         self._ensure_heartbeat()
         for job in await self.history.replay_journal():
             log.warning("job %s: request id %s restored from the journal", job.id, job.request_id)
@@ -756,6 +759,12 @@ class JobEngine:
                 raise _Stale(exc.current) from None
         return await self._save(job, status=JobStatus.COMPLETED, error=None, finished_at=time.time())
 
+    def follow(self, job: Job) -> None:
+        """Follow a live job that came from outside this engine (an adopted request id) at once, when this
+        engine follows jobs at all (after ``start``)."""
+        if self._started and not job.status.terminal:
+            self._track(job)
+
     async def check_once(self, job_id: int, state: RequestState | None = None) -> tuple[Job | None, ApiError | None]:
         """Ask RunComfy once about a live job (or use ``state``, already asked) and save what it says,
         downloading the files of a finished one: the CLI's ``status``, and a request just adopted.
@@ -766,26 +775,31 @@ class JobEngine:
         job = await self.history.get(job_id)
         if job is None or job.status.terminal or not job.request_id:
             return job, None
-        if not await self.history.try_claim(job.id, self.owner):
+        lease = await self.history.lease(job.id)
+        dead = lease if lease is not None and lease.owner and _owner_is_dead(lease.owner) else None
+        if not await self.history.try_claim(job.id, self.owner, expired=dead):
             return job, None
         self._ensure_heartbeat()  # the lease stays ours through a long download
+        trouble: ApiError | None = None
         try:
-            if job.status is JobStatus.SUBMITTING:
-                job = await self._settle_submitting(job)
-            if state is None and job.status is not JobStatus.DOWNLOADING:
-                state = await self.client_for(job).result(job.request_id or "", include_cost=True)
-            job = await self._apply(job, state) if state is not None else await self._download_all(job)
-        except _EmptyCompletion:  # "completed" without outputs: the poller asks again before deciding
-            pass
-        except NotFoundError:
-            job = await self._save(job, status=JobStatus.EXPIRED, queue_position=None, finished_at=time.time(),
-                                   error="RunComfy no longer knows this request: it expired or was deleted.")
-        except ApiError as exc:
-            job = await self._note_trouble(await self._current(job), str(exc))
-            return job, exc
-        except _Stale as exc:
-            return exc.current, None
-        return await self._current(job), None
+            try:
+                if job.status is JobStatus.SUBMITTING:
+                    job = await self._settle_submitting(job)
+                if state is None and job.status is not JobStatus.DOWNLOADING:
+                    state = await self.client_for(job).result(job.request_id or "", include_cost=True)
+                await (self._apply(job, state) if state is not None else self._download_all(job))
+            except _EmptyCompletion:  # "completed" without outputs: the poller asks again before deciding
+                pass
+            except NotFoundError:
+                await self._save(await self._current(job), status=JobStatus.EXPIRED, queue_position=None,
+                                 finished_at=time.time(),
+                                 error="RunComfy no longer knows this request: it expired or was deleted.")
+            except ApiError as exc:
+                trouble = exc
+                await self._note_trouble(await self._current(job), str(exc))
+        except _Stale:
+            pass  # another writer got there first: the history has the newer truth
+        return await self._current(job), trouble
 
     async def download_again(self, job_id: int) -> str:
         """Ask RunComfy for the job's output URLs again and download them (a job whose files could not be

@@ -222,6 +222,7 @@ class Core:
         if created:
             log.info("job %s: adopted request %s (%s)", job.id, rid, state.status.value)
             job = (await self.engine.check_once(job.id, state))[0] or job
+            self.engine.follow(job)
         return job
 
     async def check(self, job_id: int) -> tuple[Job | None, ApiError | None]:
