@@ -15,11 +15,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-from bad_input_support import MODEL, TOKEN, CliRun, home_paths, run_cli, seed_home
+from bad_input_support import (
+    MODEL,
+    TOKEN,
+    CliRun,
+    fast_fake_server,
+    home_paths,
+    run_cli,
+    seed_home,
+    seeded_home,
+)
 from helpers import wait_until
 
 from seedream_tui.config import BEARER_REMOVED
-from seedream_tui.fake.server import FakeConfig, FakeServerThread
+from seedream_tui.fake.server import FakeServerThread
 from seedream_tui.jobs.model import JobStatus
 from seedream_tui.jobs.store import HistoryStore
 
@@ -30,25 +39,22 @@ FIRST = 3
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeServerThread]:
-    config = FakeConfig(workers=4, min_duration=0.05, max_duration=0.1, image_scale=0.02, seed=7)
-    with FakeServerThread(config) as fake:
+    with fast_fake_server(7) as fake:
         yield fake
 
 
 @pytest.fixture(scope="module")
 def busy_server() -> Iterator[FakeServerThread]:
     """One worker and jobs that run for a minute: a second job stays queued (cancellable)."""
-    config = FakeConfig(workers=1, min_duration=60, max_duration=60, image_scale=0.02, seed=8)
-    with FakeServerThread(config) as fake:
+    with fast_fake_server(8, workers=1, min_duration=60, max_duration=60) as fake:
         yield fake
 
 
 @pytest.fixture
 def home(isolated_home: Path, server: FakeServerThread) -> Iterator[Path]:
-    seed_home(isolated_home)
-    yield isolated_home
-    server.set_config(error_5xx_rate=0.0, gateway_after_submit_rate=0.0, unknown_model_style="400001",
-                      tokens=None, cancel_style="normal")
+    with seeded_home(isolated_home, server, error_5xx_rate=0.0, gateway_after_submit_rate=0.0,
+                     unknown_model_style="400001", tokens=None, cancel_style="normal") as home:
+        yield home
 
 
 def cli(home: Path, server: FakeServerThread, *args: str, **kw: object) -> CliRun:

@@ -20,10 +20,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bad_input_support import REPO, TOKEN, assert_intact, fingerprint, home_paths, run_cli, seed_home
+from bad_input_support import (
+    REPO,
+    TOKEN,
+    assert_intact,
+    fast_fake_server,
+    fingerprint,
+    home_paths,
+    run_cli,
+    seeded_home,
+)
 from helpers import wait_until
 
-from seedream_tui.fake.server import FakeConfig, FakeServerThread
+from seedream_tui.fake.server import FakeServerThread
 
 EXIT_OK, EXIT_ERROR, EXIT_JOB, EXIT_INTERRUPTED = 0, 1, 5, 130
 #: no test here waits this long unless the code is broken (the slow schema took 3-5 minutes)
@@ -32,16 +41,14 @@ PATIENCE = 60.0
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeServerThread]:
-    config = FakeConfig(workers=4, min_duration=0.05, max_duration=0.1, image_scale=0.02, seed=9)
-    with FakeServerThread(config) as fake:
+    with fast_fake_server(9) as fake:
         yield fake
 
 
 @pytest.fixture
 def home(isolated_home: Path, server: FakeServerThread) -> Iterator[Path]:
-    seed_home(isolated_home)
-    yield isolated_home
-    server.set_config(schema_style="normal", gateway_after_submit_rate=0.0)
+    with seeded_home(isolated_home, server, schema_style="normal", gateway_after_submit_rate=0.0) as home:
+        yield home
 
 
 def hostile_schema(kind: str) -> str:
