@@ -207,10 +207,12 @@ def test_unknown_submit_outcome_exits_5_not_3(home: Path, server: FakeServerThre
 
 @pytest.mark.parametrize("args", [("history", "--json"), ("history",), ("status", "1")])
 def test_a_reader_that_goes_away_ends_quietly(home: Path, args: tuple[str, ...]) -> None:
-    """``seedream-tui history --json | head``: the reader closes the pipe; the CLI ends with 0 and says nothing."""
+    """``seedream-tui history --json | head``: the reader closes the pipe; the CLI ends with 0 and says nothing.
+    Output buffered as in a user's shell (no PYTHONUNBUFFERED): the write that fails is the last flush, which
+    Python made at exit ("Exception ignored … BrokenPipeError", exit 120) before the CLI flushed it itself."""
     reader, writer = os.pipe()
     os.close(reader)  # gone before the first byte: every write fails with EPIPE
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNCOMFY_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNCOMFY_", "PYTHONUNBUFFERED"))}
     env.update({"SEEDREAM_TUI_HOME": str(home), "PYTHONUTF8": "1"})
     try:
         proc = subprocess.run([sys.executable, "-m", "seedream_tui", *args], cwd=REPO, env=env, stdout=writer,
