@@ -79,6 +79,11 @@ class RunComfyClient:
         self.base_url = base_url.rstrip("/")
         self._origin = _origin(self.base_url)
 
+    @property
+    def _base_path(self) -> str:
+        """The base URL's own path ("" for RunComfy's), in front of every /v1/... path."""
+        return urlsplit(self.base_url).path.rstrip("/")
+
     def for_base_url(self, base_url: str) -> RunComfyClient:
         """A client for another API origin (a job submitted to a base URL used before), sharing this one's
         HTTP client. The token goes with it only to RunComfy's own https hosts or loopback: a job made
@@ -201,6 +206,10 @@ class RunComfyClient:
                 if accept_empty and isinstance(exc, EmptyAnswer):
                     return None
                 _redact(exc, self._token)
+                if isinstance(exc, NotFoundError) and not _path(url).startswith(f"{self._base_path}/v1/requests/"):
+                    # "unknown or expired" is about a request; anywhere else a 404 says only that nothing is there
+                    exc.message = f"RunComfy has nothing at {_path(url)} (HTTP 404)."
+                    exc.args = (exc.message,)
                 if not exc.retryable or attempt >= attempts:
                     log.warning("%s %s failed: %s", method, _path(url), exc)
                     raise
