@@ -32,6 +32,9 @@ CASES = {
     "description_200k_spaces": _schema({"prompt": {"type": "string", "description": "1" + " " * 200_000 + "x"}}),
     "under_caps_worst": _schema({f"f{i}": {"type": "string", "description": "1" + " " * 19_000 + "x"}
                                  for i in range(150)}),
+    "required_200k_names": json.dumps({"model_id": "acme/bench", "input_schema": {
+        "type": "object", "properties": {f"f{i}": {"type": "string"} for i in range(500)},
+        "required": [f"r{i}" for i in range(200_000)]}}),
     "enum_1000_choices": _schema({"prompt": {"type": "string"},
                                   "size": {"type": "string", "enum": [f"{i}x{i}" for i in range(1000)]}}),
 }

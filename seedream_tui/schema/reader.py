@@ -128,13 +128,14 @@ def _parse(data: object, source: str, key: str, model_id: str | None) -> ModelSp
         required = []
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
         raise fail("'required' must be a list of field names.")
+    required_names = frozenset(required)  # a set: looked up once per property
 
     fields: list[FieldSpec] = []
     explicit: dict[str, Any] = {}
     for name, prop in _ordered(props):
         if not name.strip():
             raise fail("A property has an empty name.")
-        spec, dependency = parse_field(name, prop, name in required, fail)
+        spec, dependency = parse_field(name, prop, name in required_names, fail)
         fields.append(spec)
         if dependency is not None:
             explicit[name] = dependency
