@@ -2,7 +2,7 @@
 
     seedream-tui [--demo] [--base-url URL] [--image-mode MODE]
     seedream-tui submit "prompt" [--set key=value ...] [--wait] [--out DIR] [--json]
-    seedream-tui status ID | cancel ID | rerun ID [--wait]
+    seedream-tui status ID [--wait] | wait ID | cancel ID | rerun ID [--wait]   (ID: local id or any request id)
     seedream-tui history [--search TEXT] [--json]
     seedream-tui export ID... --to DIR
     seedream-tui models [--search S] [--category C] [--json] | fetch-model ID
@@ -20,7 +20,6 @@ import asyncio
 import getpass
 import json
 import logging
-import logging.handlers
 import os
 import sys
 import time
@@ -31,8 +30,17 @@ from typing import Any
 
 from seedream_tui import __version__
 from seedream_tui.api.errors import ApiError, InvalidInputError
-from seedream_tui.config import IMAGE_MODES, AppConfig, ConfigError, resolve_config, save_token
+from seedream_tui.config import (
+    BEARER_REMOVED,
+    IMAGE_MODES,
+    AppConfig,
+    ConfigError,
+    resolve_config,
+    save_token,
+    strip_bearer,
+)
 from seedream_tui.jobs.store_schema import HistoryError
+from seedream_tui.logsetup import setup_logging, where_details_are
 from seedream_tui.paths import Paths
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_NETWORK, EXIT_AUTH, EXIT_JOB, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
@@ -68,8 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="with --wait: also copy the images into DIR")
     p.add_argument("--json", action="store_true", help="print the job as JSON")
 
-    p = sub.add_parser("status", parents=[common], help="show a job (local id or request id)")
+    p = sub.add_parser("status", parents=[common],
+                       help="ask RunComfy about a job (local id, or any request id) and show it")
     p.add_argument("id")
+    p.add_argument("--wait", action="store_true", help="wait until done and print the saved image paths")
+    p.add_argument("--out", type=Path, default=None, help="with --wait: also copy the images into DIR")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("wait", parents=[common], help="wait for a job (local id, or any request id): status --wait")
+    p.add_argument("id")
+    p.add_argument("--out", type=Path, default=None, help="also copy the images into DIR")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("cancel", parents=[common], help="cancel a queued job")
@@ -112,58 +128,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fake_main(args_list[1:])
     args = build_parser().parse_args(args_list)
     demo = bool(getattr(args, "demo", False))
+    # the log first: whatever happens next (even a refused base URL) can be found in it afterwards
+    log_file = setup_logging(Paths.default(demo=demo).log_file, args.command or "tui")
     try:
         if args.command == "token":
             return _store_token()
         config = resolve_config(demo=demo, base_url=getattr(args, "base_url", None))
-        _setup_logging(config.paths)
         for warning in config.warnings:
+            logging.getLogger(__name__).warning("%s", warning)
             print(f"seedream-tui: {warning}", file=sys.stderr)
         if args.command is None:
             from seedream_tui.tui.run import run_tui
 
             return run_tui(config, image_mode=args.image_mode)
-        return asyncio.run(_headless(args, config))
+        code = asyncio.run(_headless(args, config))
+        sys.stdout.flush()  # here, not at exit: a reader that went away is handled below, not by Python's exit
+        return code
     except KeyboardInterrupt:
         print("seedream-tui: interrupted; live jobs are kept and resume on the next start.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # the reader went away (`seedream-tui history | head`): not an error; silence the final flush
+        # the reader went away (`seedream-tui history | head`): it had what it wanted, so not an error (exit 0,
+        # like a finished listing); stdout goes to /dev/null so the flush at exit cannot complain either
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except CliError as exc:
-        print(f"seedream-tui: {exc}", file=sys.stderr)
-        return exc.code
+        return _refused(exc, exc.code)
     except ConfigError as exc:
-        print(f"seedream-tui: {exc}", file=sys.stderr)
-        return EXIT_INPUT
+        return _refused(exc, EXIT_INPUT)
     except ApiError as exc:
-        print(f"seedream-tui: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _refused(exc, exc.exit_code)
     except HistoryError as exc:  # an unusable data folder or history file: its sentence names the path
-        print(f"seedream-tui: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _refused(exc, EXIT_ERROR)
     except Exception as exc:  # the last line of defence: a sentence, never a traceback
         logging.getLogger(__name__).exception("unexpected error")
         text = str(exc).rstrip(". ") or type(exc).__name__
-        print(f"seedream-tui: unexpected error: {text}. Details are in the log file.", file=sys.stderr)
+        print(f"seedream-tui: unexpected error: {text}. {where_details_are(log_file)}", file=sys.stderr)
         return EXIT_ERROR
 
 
-def _setup_logging(paths: Paths) -> None:
-    try:
-        paths.log_dir.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            paths.log_file, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
-        )
-    except OSError:
-        handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    for noisy in ("httpx", "httpcore", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _refused(exc: Exception, code: int) -> int:
+    """Say why the command ended (stderr and the log) and return its exit code."""
+    logging.getLogger(__name__).warning("exit %d: %s", code, exc)
+    print(f"seedream-tui: {exc}", file=sys.stderr)
+    return code
 
 
 def _store_token() -> int:
@@ -172,10 +180,13 @@ def _store_token() -> int:
         token = getpass.getpass("RunComfy API token (input hidden): ")
     else:
         token = sys.stdin.readline()
+    token, had_bearer = strip_bearer(token)
     try:
         save_token(paths, token)
     except ConfigError as exc:
         raise CliError(str(exc), EXIT_INPUT) from None
+    if had_bearer:
+        print(f"seedream-tui: {BEARER_REMOVED}", file=sys.stderr)
     print(f"Token saved to {paths.token_file} (readable only by you).", file=sys.stderr)
     return EXIT_OK
 
@@ -184,11 +195,16 @@ def _store_token() -> int:
 async def _headless(args: argparse.Namespace, config: AppConfig) -> int:
     from seedream_tui.jobs.service import Core
 
-    if not config.demo and not config.token and args.command in ("submit", "rerun", "cancel", "fetch-model", "download"):
+    if args.command == "wait":
+        args.command, args.wait = "status", True
+    needs_token = ("submit", "rerun", "cancel", "fetch-model", "download") + (("status",) if getattr(args, "wait", False) else ())
+    if not config.demo and not config.token and args.command in needs_token:
         raise CliError(
             "No API token: set RUNCOMFY_API_TOKEN, run 'seedream-tui token', or try --demo.", EXIT_AUTH
         )
-    core = await Core.open(config)
+    # commands that only read work in a read-only home; those that never call RunComfy leave the demo server be
+    reading = args.command in _READ_ONLY_COMMANDS
+    core = await Core.open(config, allow_read_only=reading, defer_backend=args.command in ("history", "export"))
     for error in core.registry.errors:  # a broken schema file is skipped, never silently
         print(f"seedream-tui: schema skipped: {error}", file=sys.stderr)
     try:
@@ -213,7 +229,7 @@ def _print_job(job: Any, as_json: bool) -> None:
         print(json.dumps(_job_json(job), ensure_ascii=False, indent=2))
         return
     print(f"job {job.id}  {job.status.label}  request {job.request_id or '-'}")
-    print(f"  model   {job.model_id}")
+    print(f"  model   {job.model_id or '(not known: attached by its request id)'}")
     print(f"  prompt  {job.prompt[:200]}")
     if job.queue_position is not None:
         print(f"  queue   position {job.queue_position}")
@@ -226,12 +242,22 @@ def _print_job(job: Any, as_json: bool) -> None:
         print(f"  image   {out.path or out.url}  {size}")
 
 
-async def _find(core: Any, ident: str) -> Any:
+async def _find(core: Any, ident: str, *, adopt: bool = False) -> Any:
+    """The job with local id or request id ``ident``. With ``adopt``, a request id that is not in the history
+    (made on the dashboard or by another tool) is taken into it (Core.adopt asks RunComfy about it once)."""
     job = None
     if ident.isdigit():
         job = await core.history.get(int(ident))
     if job is None:
         job = await core.history.get_by_request_id(ident)
+    if job is None and adopt and not ident.isdigit() and not core.history.read_only:
+        if not core.config.token:
+            raise CliError(f"No job {ident!r} in the history, and no API token to ask RunComfy about it.", EXIT_AUTH)
+        try:
+            job = await core.adopt(ident)
+        except ValueError as exc:
+            raise CliError(str(exc), EXIT_INPUT) from None
+        print(f"Request {job.request_id} is now job {job.id} in the history.", file=sys.stderr)
     if job is None:
         raise CliError(f"No job {ident!r} in the {'demo ' if core.demo else ''}history.", EXIT_INPUT)
     return job
@@ -350,13 +376,36 @@ async def _cmd_submit(core: Any, args: argparse.Namespace) -> int:
 
 
 async def _cmd_status(core: Any, args: argparse.Namespace) -> int:
-    job = await _find(core, args.id)
+    """Ask RunComfy once and save what it says (the row printed is the truth, not a stale copy); with
+    ``--wait`` (or ``wait ID``) follow the job to its end and download its files, as ``submit --wait``."""
+    job = await _find(core, args.id, adopt=True)
+    if core.history.read_only:
+        if args.wait:
+            raise CliError(f"The history folder {core.paths.history_db.parent} is read-only: job {job.id} cannot be "
+                           "followed there (its progress and files could not be saved).")
+        print(f"seedream-tui: the history folder {core.paths.history_db.parent} is read-only: this is the job as "
+              "last saved, not asked again.", file=sys.stderr)
+        _print_job(job, args.json)
+        return EXIT_OK
+    if args.wait:
+        await core.start()
+        return await _finish(core, job, args)
+    trouble = None
+    if not job.status.terminal and job.request_id:
+        if core.config.token:
+            job, trouble = await core.check(job.id)
+        else:
+            print("seedream-tui: no API token, so RunComfy was not asked: this is the job as last saved.",
+                  file=sys.stderr)
     _print_job(job, args.json)
+    if trouble is not None:
+        print(f"seedream-tui: RunComfy could not be asked about job {job.id}: {trouble}", file=sys.stderr)
+        return int(trouble.exit_code)
     return EXIT_OK
 
 
 async def _cmd_cancel(core: Any, args: argparse.Namespace) -> int:
-    job = await _find(core, args.id)
+    job = await _find(core, args.id, adopt=True)
     message = await core.cancel(job.id)
     print(message)
     return EXIT_OK if message == "Cancelled." else EXIT_JOB
@@ -377,7 +426,7 @@ async def _cmd_rerun(core: Any, args: argparse.Namespace) -> int:
     await core.start()
     try:
         new = await core.rerun(job.id)
-    except InvalidInputError as exc:
+    except (InvalidInputError, LookupError) as exc:
         raise CliError(str(exc), EXIT_INPUT) from None
     print(f"Submitted job {new.id} (request {new.request_id}), a re-run of job {job.id}.", file=sys.stderr)
     args.out = None
@@ -420,6 +469,9 @@ async def _cmd_export(core: Any, args: argparse.Namespace) -> int:
         print(path)
     return EXIT_OK
 
+
+#: commands that only read the history: they work in a read-only home
+_READ_ONLY_COMMANDS = frozenset({"history", "export", "status"})
 
 _COMMANDS = {
     "submit": _cmd_submit,

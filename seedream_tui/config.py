@@ -60,9 +60,20 @@ def is_loopback_host(host: str | None) -> bool:
 def check_base_url(url: str) -> str:
     """Return the URL without a trailing slash, or raise ConfigError saying why it is refused."""
     text = url.strip()
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:  # "https://[::1" (an unclosed IPv6 address), "https://host:99999"
+        raise ConfigError(f"The base URL {text!r} is not a valid http(s) URL.") from None
+    if parts.scheme not in ("http", "https") or not host:
         raise ConfigError(f"The base URL {text!r} is not a valid http(s) URL.")
+    if parts.path.rstrip("/").lower().endswith("/v1"):
+        # RunComfy's own CLI takes https://model-api.runcomfy.net/v1; this app adds /v1/... itself
+        bare = text.rstrip("/")[: -len("/v1")]
+        raise ConfigError(
+            f"The base URL {text!r} ends in /v1: use {bare!r} instead (this app adds /v1 to every call itself)."
+        )
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ConfigError(
             f"The base URL {text!r} uses plain http: only https is allowed, except for loopback hosts "
@@ -90,6 +101,13 @@ def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return settings, [f"The settings file {file} is not valid TOML ({exc}); using defaults. It was left as it is."]
+    except RecursionError:  # tomllib recurses once per level of [[[…]]] or {a={…}}
+        data = None
+    if data is None or _too_deep(data, MAX_SETTINGS_DEPTH):
+        return settings, [
+            f"The settings file {file} is nested more than {MAX_SETTINGS_DEPTH} levels deep, which no setting is; "
+            "using defaults. It was left as it is."
+        ]
 
     def take(name: str, kind: type, check: Any = None) -> None:
         if name not in data:
@@ -135,13 +153,46 @@ def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
     return settings, warnings
 
 
+#: the deepest a real settings file goes is [defaults."model"] with a list value: 3 or 4 levels
+MAX_SETTINGS_DEPTH = 16
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """True when tables or lists nest deeper than ``limit`` (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def save_settings(paths: Paths, settings: Settings) -> None:
     data = {k: v for k, v in asdict(settings).items() if v is not None}
     atomic_write(paths.settings_file, tomli_w.dumps(data).encode("utf-8"))
 
 
+#: said wherever a token enters (environment, token file, `token` command, the TUI's token screen)
+BEARER_REMOVED = (
+    "The API token began with \"Bearer \", which is not part of the token (the app adds it to each call itself): "
+    "the prefix was removed."
+)
+
+
+def strip_bearer(text: str) -> tuple[str, bool]:
+    """``text`` without a pasted ``Bearer `` prefix (any case), and whether it had one. Nothing else is
+    changed (the token checks decide about other white space)."""
+    head, sep, rest = text.lstrip().partition(" ")
+    if sep and head.lower() == "bearer" and rest.strip():
+        return rest.lstrip(), True
+    return text, False
+
+
 def check_token(token: str) -> str:
-    value = token.strip()
+    value = strip_bearer(token)[0].strip()
     if not value:
         raise ConfigError("The API token is empty.")
     if any(ch.isspace() for ch in value) or not value.isprintable():
@@ -155,11 +206,17 @@ def save_token(paths: Paths, token: str) -> None:
 
 
 def read_token_file(paths: Paths) -> str | None:
+    return read_token_file_noted(paths)[0]
+
+
+def read_token_file_noted(paths: Paths) -> tuple[str | None, bool]:
+    """The token file's token (a ``Bearer `` prefix removed), and whether it had that prefix."""
     try:
-        text = paths.token_file.read_text("utf-8").strip()
+        text = paths.token_file.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
-        return None
-    return text or None
+        return None, False
+    token, had_bearer = strip_bearer(text)
+    return token.strip() or None, had_bearer
 
 
 #: public kind markers a token may start with: not secret, so the mask may show them (a random
@@ -212,10 +269,14 @@ def resolve_config(
                     token = check_token(env[name])
                 except ConfigError as exc:
                     raise ConfigError(f"{str(exc).rstrip('.')} (it comes from {name}).") from None
+                if strip_bearer(env[name])[1]:
+                    warnings.append(f"{BEARER_REMOVED} (in {name})")
                 source = f"environment ({name})"
                 break
         else:
-            token = read_token_file(paths)
+            token, had_bearer = read_token_file_noted(paths)
+            if had_bearer:
+                warnings.append(f"{BEARER_REMOVED} (in the token file {paths.token_file}; it was left as it is)")
             source = "token file" if token else "none"
     url = base_url or env.get(BASE_URL_ENV) or settings.base_url or DEFAULT_BASE_URL
     url = "" if demo and not base_url else check_base_url(url)

@@ -37,5 +37,5 @@ def test_fetch_model_of_an_unknown_model_says_so(
     code = main(["fetch-model", "nobody/no-model", "--base-url", fake_server.base_url])
     err = capsys.readouterr().err
     assert code == 2
-    assert "does not know this model id" in err and "Traceback" not in err
+    assert "RunComfy does not know the model 'nobody/no-model' (HTTP 400)" in err and "Traceback" not in err
     assert not Paths.default().user_models_dir.exists() or not any(Paths.default().user_models_dir.iterdir())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -345,3 +346,37 @@ def test_any_mangled_key_gives_a_spec_or_a_schema_error() -> None:
                 assert str(exc).startswith("mangled.json: ")
                 outcomes["error"] += 1
     assert outcomes["ok"] > 0 and outcomes["error"] > 0
+
+
+# -- sizes: the reader is linear and every size a start could choke on is capped with a sentence (issue 9) --
+def _bare(props: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"model_id": "acme/caps", "input_schema": {"type": "object", "properties": props, **extra}}
+
+
+@pytest.mark.parametrize(
+    ("props", "sentence"),
+    [
+        ({"size": {"type": "string", "enum": [str(i) for i in range(1001)]}},
+         "Field 'size' lists 1,001 choices; a schema may list at most 1,000 per field."),
+        ({"prompt": {"type": "string", "description": "x" * 20_001}},
+         "Field 'prompt': the description is 20,001 characters long; a schema's texts may be at most 20,000."),
+        ({"prompt": {"type": "string", "title": "t" * 20_001}}, "Field 'prompt': the title is 20,001 characters"),
+        ({f"f{i}": {"type": "string"} for i in range(501)},
+         "The input schema has 501 properties; a schema may have at most 500."),
+    ],
+    ids=["enum", "description", "title", "properties"],
+)
+def test_sizes_past_a_cap_are_refused_with_the_cap(props: dict[str, Any], sentence: str) -> None:
+    with pytest.raises(SchemaError, match=re.escape(sentence)):
+        parse_schema(_bare(props))
+
+
+def test_text_under_the_caps_keeps_its_meaning_once_white_space_is_folded() -> None:
+    """Blanks are folded before the prose patterns run (that made them linear); what they find is unchanged."""
+    spec = parse_schema(_bare({
+        "prompt": {"type": "string", "description": "Keep it under\n\tabout   600 English   words." + " " * 19_000},
+        "mode": {"type": "string", "enum": ["a", "b"]},
+        "extra": {"type": "string", "description": "Only   used\nwhen  mode is   `b`."},
+    }, required=[f"r{i}" for i in range(50_000)]))
+    assert spec.field("prompt").soft_max_words == 600
+    assert spec.field("extra").depends_on == Dependency("mode", ("b",))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,9 +21,12 @@ from seedream_tui.api.errors import (
     ApiError,
     ApiTimeoutError,
     AuthError,
+    BadModelError,
+    EmptyAnswer,
     FieldError,
     InvalidInputError,
     NetworkError,
+    NotFoundError,
     ProtocolError,
     ServerError,
     SubmitOutcomeUnknown,
@@ -31,6 +35,8 @@ from seedream_tui.api.http import DEFAULT_TIMEOUT, RetryPolicy, make_http_client
 from seedream_tui.api.parse import error_from_answer, parse_cancel, parse_state
 from seedream_tui.api.types import CancelResult, RequestState, SubmitResult
 from seedream_tui.config import is_loopback_host
+
+log = logging.getLogger(__name__)
 
 #: API answers are small JSON; anything bigger is refused rather than buffered
 MAX_API_BODY = 4 * 1024 * 1024
@@ -73,6 +79,11 @@ class RunComfyClient:
         self.base_url = base_url.rstrip("/")
         self._origin = _origin(self.base_url)
 
+    @property
+    def _base_path(self) -> str:
+        """The base URL's own path ("" for RunComfy's), in front of every /v1/... path."""
+        return urlsplit(self.base_url).path.rstrip("/")
+
     def for_base_url(self, base_url: str) -> RunComfyClient:
         """A client for another API origin (a job submitted to a base URL used before), sharing this one's
         HTTP client. The token goes with it only to RunComfy's own https hosts or loopback: a job made
@@ -112,6 +123,8 @@ class RunComfyClient:
         """POST the input; never retried here. A lost answer raises SubmitOutcomeUnknown."""
         try:
             body = await self._call("POST", self.model_url(model_id), json_body=inputs, idempotent=False)
+        except (NotFoundError, BadModelError) as exc:
+            raise _unknown_model(model_id, exc) from None
         except ProtocolError:
             # a 2xx (or odd status) we could not read: the job may exist
             raise _unknown() from None
@@ -149,11 +162,14 @@ class RunComfyClient:
         return parse_state(body, request_id)
 
     async def cancel(self, request_id: str, *, retry: RetryPolicy | None = None) -> CancelResult:
-        body = await self._call("POST", self.request_url(request_id, "cancel"), retry=retry)
+        body = await self._call("POST", self.request_url(request_id, "cancel"), retry=retry, accept_empty=True)
         return parse_cancel(body, request_id)
 
     async def model_detail(self, model_id: str) -> dict[str, Any]:
-        body = await self._call("GET", self.model_url(model_id))
+        try:
+            body = await self._call("GET", self.model_url(model_id))
+        except (NotFoundError, BadModelError) as exc:
+            raise _unknown_model(model_id, exc) from None
         if not isinstance(body, dict):
             raise ProtocolError("RunComfy's model detail was not a JSON object.")
         return body
@@ -207,7 +223,9 @@ class RunComfyClient:
         params: dict[str, str] | None = None,
         idempotent: bool = True,
         retry: RetryPolicy | None = None,
+        accept_empty: bool = False,
     ) -> Any:
+        """The decoded answer; ``accept_empty``: None for a 2xx without a body (instead of an error)."""
         policy = retry or self.retry
         attempts = policy.attempts if idempotent else 1
         attempt = 0
@@ -216,9 +234,17 @@ class RunComfyClient:
             try:
                 return await self._once(method, url, json_body=json_body, params=params, idempotent=idempotent)
             except ApiError as exc:
+                if accept_empty and isinstance(exc, EmptyAnswer):
+                    return None
                 _redact(exc, self._token)
+                if isinstance(exc, NotFoundError) and not _path(url).startswith(f"{self._base_path}/v1/requests/"):
+                    # "unknown or expired" is about a request; anywhere else a 404 says only that nothing is there
+                    exc.message = f"RunComfy has nothing at {_path(url)} (HTTP 404)."
+                    exc.args = (exc.message,)
                 if not exc.retryable or attempt >= attempts:
+                    log.warning("%s %s failed: %s", method, _path(url), exc)
                     raise
+                log.info("%s %s failed (attempt %d of %d), retrying: %s", method, _path(url), attempt, attempts, exc)
                 await self._sleep(policy.delay(attempt, getattr(exc, "retry_after", None), self._rng))
 
     async def _once(
@@ -287,8 +313,9 @@ class RunComfyClient:
                 return_code = _status_for_error_code(body.get("error_code"))
                 raise error_from_answer(return_code, body)
             if body is None:
-                what = "empty" if not text.strip() else "not JSON"
-                raise ProtocolError(f"RunComfy's answer was {what}; it may be having trouble.")
+                if not text.strip():
+                    raise EmptyAnswer("RunComfy's answer was empty; it may be having trouble.")
+                raise ProtocolError("RunComfy's answer was not JSON; it may be having trouble.")
             return body
         if 300 <= code < 400:
             raise _final(
@@ -302,6 +329,20 @@ def _unknown() -> SubmitOutcomeUnknown:
     return SubmitOutcomeUnknown(
         "The submit was sent but RunComfy's answer was lost: the job may exist. "
         "Check the RunComfy dashboard before submitting again."
+    )
+
+
+def _path(url: str) -> str:
+    """The URL's path for the log (no query string, no host)."""
+    return urlsplit(url).path
+
+
+def _unknown_model(model_id: str, exc: ApiError) -> BadModelError:
+    """A 404 (or 400 + 400001) on ``/v1/models/...`` is about the model id, never "request expired"."""
+    return BadModelError(
+        f"RunComfy does not know the model {model_id!r} (HTTP {exc.status_code}): check the model id "
+        "(as on its RunComfy page, e.g. bytedance/seedream-5/lite/text-to-image).",
+        status_code=exc.status_code, error_code=exc.error_code, detail=exc.detail,
     )
 
 

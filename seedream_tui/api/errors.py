@@ -123,10 +123,12 @@ class ApiTimeoutError(NetworkError):
 class SubmitOutcomeUnknown(NetworkError):
     """A submit was sent but no answer came back: the job may or may not exist.
 
-    Submit has no idempotency key, so it is never retried blindly.
+    Submit has no idempotency key, so it is never retried blindly. Its exit code is the job one (5), not
+    "network trouble" (3): a script that retries on 3 would pay twice for a job that may exist.
     """
 
     retryable = False
+    exit_code = 5
 
 
 class ProtocolError(ApiError):
@@ -134,6 +136,11 @@ class ProtocolError(ApiError):
 
     retryable = True
     exit_code = 3
+
+
+class EmptyAnswer(ProtocolError):
+    """A 2xx answer with no body at all: an error for every call but cancel (RunComfy's CLI takes an
+    empty cancel answer as "accepted")."""
 
 
 class DownloadError(ApiError):

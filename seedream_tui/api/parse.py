@@ -227,13 +227,20 @@ def parse_state(body: Any, request_id: str) -> RequestState:
     )
 
 
+#: cancel outcomes that mean the cancel was accepted (``cancellation_requested`` comes with status cancelled)
+_CANCEL_ACCEPTED = frozenset({"cancelled", "canceled", "cancellation_requested", "cancel_requested"})
+
+
 def parse_cancel(body: Any, request_id: str) -> CancelResult:
+    """A cancel's answer. No body at all (a bare 2xx) means accepted, as RunComfy's CLI reads it."""
+    if body is None:
+        return CancelResult(request_id, True, RemoteStatus.CANCELLED, None, raw={})
     if not isinstance(body, dict):
         raise ProtocolError("RunComfy's answer to cancel was not a JSON object.")
     status = normalize_status(body.get("status"))
     outcome = body.get("outcome") if isinstance(body.get("outcome"), str) else None
     if outcome is not None:
-        cancelled = outcome.lower() in ("cancelled", "canceled")
+        cancelled = outcome.strip().lower() in _CANCEL_ACCEPTED
     else:
         cancelled = status is RemoteStatus.CANCELLED
     return CancelResult(request_id, cancelled, status, outcome, raw=body)

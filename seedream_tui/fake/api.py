@@ -198,7 +198,7 @@ class ApiRoutes:
             return refused
         model = self.s.models.get(request.match_info["model_id"])
         if model is None:
-            return self.error(400, 400001, f"Unknown model id: {request.match_info['model_id']}.")
+            return self._unknown_model(request)
         try:
             values = json.loads(await request.read() or b"null")
         except ValueError:
@@ -271,8 +271,13 @@ class ApiRoutes:
     async def model_detail(self, request: web.Request) -> web.Response:
         model = self.s.models.get(request.match_info["model_id"])
         if model is None:
-            return self.error(400, 400001, f"Unknown model id: {request.match_info['model_id']}.")
-        return web.json_response(model.detail())
+            return self._unknown_model(request)
+        return web.json_response(hostile_detail(model.detail(), self.s.config.schema_style))
+
+    def _unknown_model(self, request: web.Request) -> web.Response:
+        if self.s.config.unknown_model_style == "404":
+            return web.json_response({"detail": "Not Found"}, status=404)
+        return self.error(400, 400001, f"Unknown model id: {request.match_info['model_id']}.")
 
     @_gated
     async def status(self, request: web.Request) -> web.Response:
@@ -335,10 +340,11 @@ class ApiRoutes:
         job = self._find(request)
         if isinstance(job, web.Response):
             return job
-        outcome = "cancelled" if self.s.board.cancel(job.request_id) else "not_cancellable"
-        return web.json_response(
-            {"request_id": job.request_id, "status": self._status_word(job.status), "outcome": outcome}
-        )
+        if not self.s.board.cancel(job.request_id):
+            return web.json_response(
+                {"request_id": job.request_id, "status": self._status_word(job.status), "outcome": "not_cancellable"}
+            )
+        return cancelled_answer(job.request_id, self._status_word(job.status), self.s.config.cancel_style)
 
     # ----- control endpoints (no auth, no faults) -----------------------------------------------------
 
@@ -380,6 +386,33 @@ def _megapixels(path: Any) -> float:
             return image.size[0] * image.size[1] / 1_000_000
     except OSError:
         return 0.0
+
+
+def cancelled_answer(request_id: str, word: str, style: str) -> web.Response:
+    """A cancel that worked, worded the ``cancel_style`` way (see faults.CANCEL_STYLES); ``word`` is the
+    status as the server's ``status_style`` says it."""
+    if style == "empty":
+        return web.Response(status=200)
+    if style == "requested":
+        body = {"request_id": request_id, "status": "cancelled", "outcome": "cancellation_requested"}
+    elif style == "canceled":
+        body = {"request_id": request_id, "status": "canceled", "outcome": "canceled"}
+    else:
+        body = {"request_id": request_id, "status": word, "outcome": "cancelled"}
+    return web.json_response(body)
+
+
+def hostile_detail(detail: dict[str, Any], style: str) -> dict[str, Any]:
+    """A model detail made slow to read the ``schema_style`` way (see faults.SCHEMA_STYLES)."""
+    if style == "normal":
+        return detail
+    schema = json.loads(json.dumps(detail["input_schema"]))
+    props = schema["properties"]
+    if style == "huge_enum":
+        props["resolution"] = {"type": "string", "enum": [f"{i}x{i}" for i in range(200_000)], "default": "0x0"}
+    else:
+        props["prompt"] = {**props.get("prompt", {}), "description": "1" + " " * 200_000 + "x"}
+    return {**detail, "input_schema": schema}
 
 
 def _headers(request: web.Request) -> dict[str, str]:

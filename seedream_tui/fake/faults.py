@@ -31,10 +31,19 @@ API_BODY_STYLES = (
     "normal", "html", "empty", "truncated_json", "wrong_types", "unknown_status", "gigantic", "nested_json",
     "huge_position",
 )
+#: how a cancel that worked is answered: the documented shape, or the others RunComfy's clients accept
+CANCEL_STYLES = ("normal", "requested", "canceled", "empty")
+#: a model detail (``GET /v1/models/{id}``) made to be slow to read: a 200,000-value enum, 200,000 spaces
+SCHEMA_STYLES = ("normal", "huge_enum", "long_description")
+#: how an unknown model id is refused: 400 + error_code 400001, or a bare 404 (RunComfy's CLI sees both)
+UNKNOWN_MODEL_STYLES = ("400001", "404")
 _CHOICES = {
     "status_style": STATUS_STYLES,
     "output_url_style": OUTPUT_URL_STYLES,
     "api_body_style": API_BODY_STYLES,
+    "cancel_style": CANCEL_STYLES,
+    "schema_style": SCHEMA_STYLES,
+    "unknown_model_style": UNKNOWN_MODEL_STYLES,
 }
 
 #: knobs that are probabilities in [0, 1]
@@ -88,6 +97,9 @@ class FakeConfig:
     cdn_rate: float | None = None  # bytes/s: the CDN trickles files out this slowly (None: at once)
     request_id_prefix: str = ""  # odd request ids: this text before each one (long, or with space, _ ...)
     fail_message: str | None = None  # the error text of failed jobs (hostile texts: markup, the token, ...)
+    cancel_style: str = "normal"  # see CANCEL_STYLES
+    schema_style: str = "normal"  # see SCHEMA_STYLES
+    unknown_model_style: str = "400001"  # see UNKNOWN_MODEL_STYLES
     # not a fault: where the job record and the output files live across restarts (None = a temp dir)
     state_dir: str | None = None
 

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from seedream_tui.api.client import RunComfyClient
 from seedream_tui.api.errors import (
@@ -186,6 +187,8 @@ class JobEngine:
         self._clients: dict[str, RunComfyClient] = {}
         #: requests sent by pollers (for benchmarks)
         self.poll_requests = 0
+        #: start() was called: live jobs are followed (not so for a CLI run that only asks once)
+        self._started = False
 
     # --------------------------------------------------------------- events
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -210,6 +213,7 @@ class JobEngine:
             saved = await self.history.update_job(job.id, expect_version=job.version, owner=self.owner, **changes)
         except StaleJobError as exc:
             raise _Stale(exc.current) from None
+        _log_change(job, saved)
         self._emit(saved)
         return saved
 
@@ -233,6 +237,7 @@ class JobEngine:
     async def start(self) -> list[Job]:
         """Resume every non-terminal job in history. Returns them."""
         self._running = True
+        self._started = True
         self._ensure_heartbeat()
         for job in await self.history.replay_journal():
             log.warning("job %s: request id %s restored from the journal", job.id, job.request_id)
@@ -410,6 +415,7 @@ class JobEngine:
                 raise
 
     async def _write_outcome(self, job: Job, **changes: Any) -> None:
+        log.warning("job %s: submit ended %s: %s", job.id, changes.get("status"), changes.get("error"))
         try:
             self._emit(await self.history.update_job(job.id, durable=True, **changes))
         except HistoryError:
@@ -732,6 +738,8 @@ class JobEngine:
             if await asyncio.to_thread(_exists, output.path):
                 continue
             attempt = 0
+            # the host only: a signed CDN link's query string is a credential of sorts
+            log.info("job %s: downloading file %d from %s", job.id, output.index, urlsplit(output.url).hostname)
             while True:
                 attempt += 1
                 await self._hold(job)
@@ -750,6 +758,48 @@ class JobEngine:
             except StaleJobError as exc:
                 raise _Stale(exc.current) from None
         return await self._save(job, status=JobStatus.COMPLETED, error=None, finished_at=time.time())
+
+    def follow(self, job: Job) -> None:
+        """Follow a live job that came from outside this engine (an adopted request id) at once, when this
+        engine follows jobs at all (after ``start``)."""
+        if self._started and not job.status.terminal:
+            self._track(job)
+
+    async def check_once(self, job_id: int, state: RequestState | None = None) -> tuple[Job | None, ApiError | None]:
+        """Ask RunComfy once about a live job (or use ``state``, already asked) and save what it says,
+        downloading the files of a finished one: the CLI's ``status``, and a request just adopted.
+
+        Returns the row as it is now and the trouble met, if any (the job stays live, with the sentence).
+        A job another live instance is polling is left to it: the history is what that instance learned.
+        """
+        job = await self.history.get(job_id)
+        if job is None or job.status.terminal or not job.request_id:
+            return job, None
+        lease = await self.history.lease(job.id)
+        dead = lease if lease is not None and lease.owner and _owner_is_dead(lease.owner) else None
+        if not await self.history.try_claim(job.id, self.owner, expired=dead):
+            return job, None
+        self._ensure_heartbeat()  # the lease stays ours through a long download
+        trouble: ApiError | None = None
+        try:
+            try:
+                if job.status is JobStatus.SUBMITTING:
+                    job = await self._settle_submitting(job)
+                if state is None and job.status is not JobStatus.DOWNLOADING:
+                    state = await self.client_for(job).result(job.request_id or "", include_cost=True)
+                await (self._apply(job, state) if state is not None else self._download_all(job))
+            except _EmptyCompletion:  # "completed" without outputs: the poller asks again before deciding
+                pass
+            except NotFoundError:
+                await self._save(await self._current(job), status=JobStatus.EXPIRED, queue_position=None,
+                                 finished_at=time.time(),
+                                 error="RunComfy no longer knows this request: it expired or was deleted.")
+            except ApiError as exc:
+                trouble = exc
+                await self._note_trouble(await self._current(job), str(exc))
+        except _Stale:
+            pass  # another writer got there first: the history has the newer truth
+        return await self._current(job), trouble
 
     async def download_again(self, job_id: int) -> str:
         """Ask RunComfy for the job's output URLs again and download them (a job whose files could not be
@@ -795,6 +845,16 @@ _FREE_TEXT = frozenset({"prompt", "negative_prompt", "seed"})
 
 def _options_key(inputs: dict[str, Any]) -> str:
     return repr(sorted((k, repr(v)) for k, v in inputs.items() if k not in _FREE_TEXT))
+
+
+def _log_change(before: Job, after: Job) -> None:
+    """Every status change and every trouble sentence goes to the log file too (the log is how a user
+    or a bug report finds out later what happened to a job)."""
+    if after.status is not before.status:
+        log.info("job %s: %s -> %s%s", after.id, before.status.value, after.status.value,
+                 f" ({after.error})" if after.error and after.status.terminal else "")
+    if after.error and after.error != before.error and not after.status.terminal:
+        log.warning("job %s: %s", after.id, after.error)
 
 
 def _describe(exc: BaseException) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, cast
 import httpx
 
 from seedream_tui.api.client import RunComfyClient
-from seedream_tui.api.errors import ApiError, FieldError, InvalidInputError
+from seedream_tui.api.errors import ApiError, FieldError, InvalidInputError, NotFoundError
 from seedream_tui.api.http import make_http_client
 from seedream_tui.catalog.browse import (
     PAGE_SIZE,
@@ -27,7 +28,7 @@ from seedream_tui.catalog.browse import (
     search_catalog,
 )
 from seedream_tui.catalog.cache import fetch_model, refresh_stale
-from seedream_tui.config import AppConfig, save_token
+from seedream_tui.config import AppConfig, check_token, save_token
 from seedream_tui.jobs.demo_backend import DemoBackend
 from seedream_tui.jobs.downloads import RUNCOMFY_HOSTS, Downloader
 from seedream_tui.jobs.engine import JobEngine, PollPolicy
@@ -35,6 +36,13 @@ from seedream_tui.jobs.media_inputs import JOB_REF, MediaInputError, ResolvedInp
 from seedream_tui.jobs.model import Job
 from seedream_tui.jobs.store import AsyncHistory
 from seedream_tui.schema import FieldKind, ModelRegistry, ModelSpec, validate_input
+
+log = logging.getLogger(__name__)
+
+#: request ids as RunComfy makes them (spec: ``[A-Za-z0-9_-]{1,128}``)
+REQUEST_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+#: the model of a job adopted by its request id: RunComfy's answers do not say (no real id is empty)
+ADOPTED_MODEL = ""
 
 
 def demo_fake_config(paths: Any) -> Any:
@@ -81,13 +89,16 @@ class Core:
         max_in_flight: int = 8,
         fake_config: Any = None,
         defer_backend: bool = False,
+        allow_read_only: bool = False,
     ) -> Core:
         """Open everything. In demo mode with no base URL, start the bundled fake server first.
 
         ``defer_backend`` (the TUI): open the history now and start the demo server only when
         ``start()`` or a job action needs it, so the first frame does not wait for aiohttp.
+        ``allow_read_only`` (commands that only read): a history in a read-only folder is opened for
+        reading (``history.read_only``) instead of refused.
         """
-        core = await cls._open_parts(config, policy, max_in_flight)
+        core = await cls._open_parts(config, policy, max_in_flight, allow_read_only)
         if config.demo and not config.base_url:
             core._pending_fake = fake_config or demo_fake_config(config.paths)
             if not defer_backend:
@@ -99,11 +110,13 @@ class Core:
         return core
 
     @classmethod
-    async def _open_parts(cls, config: AppConfig, policy: PollPolicy | None, max_in_flight: int) -> Core:
+    async def _open_parts(
+        cls, config: AppConfig, policy: PollPolicy | None, max_in_flight: int, allow_read_only: bool = False
+    ) -> Core:
         # the three are independent; the http client loads the CA bundle (~40 ms): none of it on the event loop
         results = await asyncio.gather(
             asyncio.to_thread(ModelRegistry, config.paths.user_models_dir),
-            AsyncHistory.open(config.paths.history_db),
+            AsyncHistory.open(config.paths.history_db, allow_read_only=allow_read_only),
             asyncio.to_thread(make_http_client),
             return_exceptions=True,
         )
@@ -209,10 +222,55 @@ class Core:
         await self._ensure_backend()
         return await self.engine.download_again(job_id)
 
+    async def adopt(self, request_id: str, *, model_id: str = ADOPTED_MODEL) -> Job:
+        """Take a RunComfy request made elsewhere (the dashboard, another tool) into the history and
+        learn its state: the one way an outside request id becomes a job (the CLI's ``status``, ``wait``
+        and ``cancel``; the TUI's "Attach a request id…").
+
+        A request already in the history is simply returned. Otherwise RunComfy is asked once: a request
+        it does not know raises NotFoundError (nothing is written); one it knows becomes a row holding no
+        prompt or options (they are not in RunComfy's answers), followed from then on like any job, its
+        files downloaded when it is done. ValueError (a sentence) for text that is not a request id.
+        """
+        rid = request_id.strip()
+        if not REQUEST_ID_RE.fullmatch(rid):
+            raise ValueError(
+                f"{_shown(rid)} is not a RunComfy request id (letters, digits, '-' and '_', at most 128)."
+            )
+        existing = await self.history.get_by_request_id(rid)
+        if existing is not None:
+            return existing
+        await self._ensure_backend()
+        try:
+            state = await self.client.result(rid, include_cost=True)
+        except NotFoundError as exc:
+            raise NotFoundError(
+                f"RunComfy does not know the request {rid}: it is unknown, deleted or expired "
+                "(or belongs to another base URL).", status_code=exc.status_code, error_code=exc.error_code,
+            ) from None
+        job, created = await self.history.adopt_request(
+            rid, model_id=model_id, base_url=self.client.base_url, owner=self.engine.owner
+        )
+        if created:
+            log.info("job %s: adopted request %s (%s)", job.id, rid, state.status.value)
+            job = (await self.engine.check_once(job.id, state))[0] or job
+            self.engine.follow(job)
+        return job
+
+    async def check(self, job_id: int) -> tuple[Job | None, ApiError | None]:
+        """Ask RunComfy once about a live job and save what it learns (see JobEngine.check_once)."""
+        await self._ensure_backend()
+        return await self.engine.check_once(job_id)
+
     async def rerun(self, job_id: int) -> Job:
         job = await self.history.get(job_id)
         if job is None:
             raise LookupError("That job is no longer in the history.")
+        if job.model_id == ADOPTED_MODEL:
+            raise LookupError(
+                f"Job {job.id} was attached by its request id: its model, prompt and options are not known, "
+                "so it cannot be run again."
+            )
         parents = await self.history.parents(job_id)  # a re-run of an edit keeps its place in the chain
         try:
             spec = self.registry.get(job.model_id)
@@ -290,8 +348,10 @@ class Core:
         return await refresh_stale(self.client, self.paths.user_models_dir, self.registry)
 
     def set_token(self, token: str) -> None:
+        """Save and use a new token (a pasted ``Bearer `` prefix removed: see config.strip_bearer)."""
+        token = check_token(token)
         save_token(self.paths, token)
-        self.config.token = token.strip()
+        self.config.token = token
         self.config.token_source = "token file"
         self.client.set_token(self.config.token)
 
@@ -324,6 +384,10 @@ def _media_texts(spec: ModelSpec, inputs: dict[str, Any]) -> list[str]:
 
 def _offline(page: CatalogPage, note: str) -> CatalogPage:
     return CatalogPage(page.entries, page.total, offline=True, note=note)
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
 
 
 def _copy_files(files: list[Path], dest: Path) -> list[Path]:

@@ -13,8 +13,10 @@ twice.
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -39,6 +41,7 @@ from .store_query import (
     output_params,
     prompt_of,
 )
+from .store_readonly import connect_read_only, folder_is_writable
 from .store_schema import LIVE_SQL, HistoryError, JobNotFoundError, connect, unreadable
 
 __all__ = ["AsyncHistory", "HistoryError", "HistoryStore", "JobNotFoundError", "Lease", "StaleJobError"]
@@ -73,10 +76,12 @@ _RECENT_SCAN_CAP = 20_000
 class HistoryStore:
     """Synchronous, thread-safe access to the history file at ``path``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = connect(self.path)
+        #: opened for reading only (a read-only home): every write fails with the read-only sentence
+        self.read_only = read_only
+        self._conn: sqlite3.Connection | None = connect_read_only(self.path) if read_only else connect(self.path)
         #: request ids land here first (see journal.py); replayed by :meth:`replay_journal`
         self.journal = RequestJournal(self.path.with_name(self.path.name + ".requests"))
 
@@ -376,6 +381,21 @@ class HistoryStore:
         with self._tx("DEFERRED") as conn:
             return self._get(conn, job_id)
 
+    def adopt_request(self, request_id: str, *, model_id: str, base_url: str | None, owner: str | None) -> tuple[Job, bool]:
+        """The row of a RunComfy request made elsewhere (the dashboard, another tool): inserted as a queued
+        job with no inputs, holding ``owner``'s lease, unless a row already has that request id. Atomic, so
+        two instances adopting one request make one row. Returns the row and whether it is new."""
+        now = time.time()
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "INSERT INTO jobs (request_id, model_id, inputs, prompt, status, created_at, updated_at, "
+                "submitted_at, base_url, poll_owner) VALUES (?, ?, '{}', '', ?, ?, ?, NULL, ?, ?) "
+                "ON CONFLICT(request_id) DO NOTHING",
+                (request_id, model_id, JobStatus.QUEUED.value, now, now, base_url, owner),
+            )
+            jobs = self._load(conn, f"SELECT {JOB_COLUMNS} FROM jobs WHERE request_id = ?", (request_id,))
+            return jobs[0], cursor.rowcount == 1
+
     def get_by_request_id(self, request_id: str) -> Job | None:
         with self._tx("DEFERRED") as conn:
             jobs = self._load(conn, f"SELECT {JOB_COLUMNS} FROM jobs WHERE request_id = ?", (request_id,))
@@ -528,11 +548,14 @@ class AsyncHistory:
         self._executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
 
     @classmethod
-    async def open(cls, path: Path) -> AsyncHistory:
-        """Open (and migrate) the store in the worker thread: a big file never stalls the UI."""
+    async def open(cls, path: Path, *, allow_read_only: bool = False) -> AsyncHistory:
+        """Open (and migrate) the store in the worker thread: a big file never stalls the UI.
+
+        ``allow_read_only`` (commands that only read): a history in a folder that cannot be written is
+        opened for reading instead of refused (see :attr:`read_only`)."""
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
         try:
-            store = await asyncio.get_running_loop().run_in_executor(executor, HistoryStore, path)
+            store = await asyncio.get_running_loop().run_in_executor(executor, _open_store, path, allow_read_only)
         except BaseException:
             executor.shutdown(wait=False)
             raise
@@ -574,6 +597,15 @@ class AsyncHistory:
 
     async def get(self, job_id: int) -> Job | None:
         return await self._run(self.store.get, job_id)
+
+    @property
+    def read_only(self) -> bool:
+        return self.store.read_only
+
+    async def adopt_request(
+        self, request_id: str, *, model_id: str, base_url: str | None, owner: str | None
+    ) -> tuple[Job, bool]:
+        return await self._run(self.store.adopt_request, request_id, model_id=model_id, base_url=base_url, owner=owner)
 
     async def get_by_request_id(self, request_id: str) -> Job | None:
         return await self._run(self.store.get_by_request_id, request_id)
@@ -665,3 +697,25 @@ class AsyncHistory:
 
     async def integrity_check(self) -> str:
         return await self._run(self.store.integrity_check)
+
+
+def _open_store(path: Path, allow_read_only: bool) -> HistoryStore:
+    try:
+        return HistoryStore(path)
+    except HistoryError:
+        folder = Path(path).parent
+        if not allow_read_only or not folder.is_dir() or (folder_is_writable(folder) and _file_is_writable(path)):
+            raise
+    return HistoryStore(path, read_only=True)
+
+
+def _file_is_writable(path: Path) -> bool:
+    """False only when the history file is there and the system refuses to write it (its mode, a read-only
+    mount): a folder in its place, or no file at all, is another problem with its own sentence."""
+    try:
+        os.close(os.open(path, os.O_WRONLY))
+    except PermissionError:
+        return False
+    except OSError as exc:
+        return exc.errno != errno.EROFS
+    return True

@@ -128,20 +128,31 @@ _WORD_LIMIT_PATTERNS = (
     # "Keep it under about 600 English words", "at most 300 words", "no more than ~200 words"
     re.compile(
         r"(?:under|below|at most|no more than|not more than|fewer than|less than|up to|within|max(?:imum)?(?: of)?)"
-        r"\s+(?:about|around|approximately|roughly|~)?\s*(\d[\d,]*)\s+(?:english\s+)?words",
+        r" (?:(?:about|around|approximately|roughly|~) ?)?(?<![\d,])(\d[\d,]*+) (?:english )?words",
         re.IGNORECASE,
     ),
     # "不超过 600 个英文单词", "不超过600词"
-    re.compile(r"(?:不超过|不多于|少于|最多|小于)\s*(\d+)\s*个?\s*(?:英文)?\s*(?:单词|词)"),
+    re.compile(r"(?:不超过|不多于|少于|最多|小于) ?(?<!\d)(\d++) ?个? ?(?:英文)? ?(?:单词|词)"),
     # "600 个英文单词以内"
-    re.compile(r"(\d+)\s*个?\s*(?:英文)?\s*(?:单词|词)\s*(?:以内|之内)"),
+    re.compile(r"(?<!\d)(\d++) ?个? ?(?:英文)? ?(?:单词|词) ?(?:以内|之内)"),
 )
+#: descriptions are searched as one line with single spaces, and only this much of them: with runs of
+#: white space gone, each pattern above is linear in the text (see ``_one_line``)
+_SCAN_CHARS = 20_000
+
+
+def _one_line(text: str) -> str:
+    """``text`` with every run of white space as one space, cut to ``_SCAN_CHARS``. The patterns here
+    match single spaces, so no run of blanks can make the regex engine try each way of splitting it
+    (with 200,000 spaces that took minutes, deaf to Ctrl-C)."""
+    return " ".join(text[: _SCAN_CHARS * 2].split())[:_SCAN_CHARS]
 
 
 def soft_word_limit(description: str) -> int | None:
     """The word limit a description recommends ("under about 600 English words"), if any."""
+    text = _one_line(description)
     for pattern in _WORD_LIMIT_PATTERNS:
-        match = pattern.search(description)
+        match = pattern.search(text)
         if match:
             number = int(match.group(1).replace(",", ""))
             if number > 0:
@@ -151,27 +162,27 @@ def soft_word_limit(description: str) -> int | None:
 
 # --- dependencies written in prose ---------------------------------------------------------------
 
-_NAME = r"[`'\"“‘]?([A-Za-z_][A-Za-z0-9_]*)[`'\"”’]?"
-_VALUE = r"[`'\"“‘]?([A-Za-z0-9_.\-]+)[`'\"”’]?"
+_NAME = r"[`'\"“‘]?+([A-Za-z_][A-Za-z0-9_]*+)[`'\"”’]?"
+_VALUE = r"[`'\"“‘]?+([A-Za-z0-9_.\-]++)[`'\"”’]?"
 _DEPENDENCY_PATTERNS = (
     # "Takes effect only when sequential_image_generation is auto", "Only used if mode is set to `pro`"
     re.compile(
-        r"only\s+(?:[a-z]+\s+){0,2}?(?:when|if)\s+"
+        r"only (?:[a-z]++ ){0,2}?(?:when|if) "
         + _NAME
-        + r"\s+(?:is\s+set\s+to|is\s+equal\s+to|is|equals|==|=|set\s+to)\s+"
+        + r" (?:is set to|is equal to|is|equals|==|=|set to) "
         + _VALUE
-        + r"(?:\s+or\s+"
+        + r"(?: or "
         + _VALUE
         + r")?",
         re.IGNORECASE,
     ),
     # "仅当 sequential_image_generation 设置为 auto 时生效"
     re.compile(
-        r"(?:仅当|只有当|只在|仅在)\s*"
+        r"(?:仅当|只有当|只在|仅在) ?"
         + _NAME
-        + r"\s*(?:设置为|设为|被设置为|为|是|等于|=|==)\s*"
+        + r" ?(?:设置为|设为|被设置为|为|是|等于|=|==) ?"
         + _VALUE
-        + r"(?:\s*(?:或|或者)\s*"
+        + r"(?: ?(?:或|或者) ?"
         + _VALUE
         + r")?"
     ),
@@ -180,8 +191,9 @@ _DEPENDENCY_PATTERNS = (
 
 def prose_dependency(description: str) -> tuple[str, list[str]] | None:
     """``(field, [value, ...])`` when a description says the field applies only for some values."""
+    text = _one_line(description)
     for pattern in _DEPENDENCY_PATTERNS:
-        match = pattern.search(description)
+        match = pattern.search(text)
         if match:
             name, *values = match.groups()
             return name, [v.rstrip(".") for v in values if v]

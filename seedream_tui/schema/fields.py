@@ -22,6 +22,13 @@ from seedream_tui.schema.dialect import (
 from seedream_tui.schema.rules import parse_rules
 from seedream_tui.schema.spec import FieldKind, FieldSpec
 
+#: a real enum lists a handful of choices (sizes, ratios); one of 200,000 is not a form anyone can use,
+#: and it would make every start slow: refused with this cap in the sentence
+MAX_CHOICES = 1_000
+#: a title or description is a sentence or a paragraph; far longer text is refused, so no text in a
+#: schema can make reading it slow (the reader stays linear in the file's size)
+MAX_TEXT_CHARS = 20_000
+
 _DEPENDENCY_KEYS = ("x-depends-on", "depends_on", "dependsOn", "x-dependsOn")
 # names a ``validations`` entry may use, normalised (lower case, no "_" or "-")
 _RULES = {
@@ -196,15 +203,19 @@ def _choices(where: str, enum: Any, json_type: str, fail: Any) -> tuple[Any, ...
     if not isinstance(enum, list):
         raise fail(f"{where} has an 'enum' that is not a list ({describe(enum)}).")
     item_type = "string" if json_type == "array" else json_type
+    if len(enum) > MAX_CHOICES:
+        raise fail(f"{where} lists {len(enum):,} choices; a schema may list at most {MAX_CHOICES:,} per field.")
     choices: list[Any] = []
+    seen: set[Any] = set()  # a set, not ``in choices``: that was quadratic in the number of choices
     for value in enum:
         if value is None:  # "may be null" is not a choice the user makes
             continue
         if isinstance(value, list | dict) or not matches_type(item_type, value):
-            raise fail(f"{where} has a choice {value!r} that is not {JSON_TYPE_WORDS[item_type]}.")
+            raise fail(f"{where} has a choice {_shown(value)} that is not {JSON_TYPE_WORDS[item_type]}.")
         if item_type == "integer":
             value = int(value)
-        if value not in choices:
+        if value not in seen:
+            seen.add(value)
             choices.append(value)
     if not choices:
         raise fail(f"{where} has an empty 'enum': there is nothing to choose.")
@@ -224,7 +235,7 @@ def _check_default(
     if json_type == "integer":
         default = int(default)
     if choices is not None and json_type != "array" and default not in choices:
-        shown = ", ".join(str(c) for c in choices)
+        shown = ", ".join(str(c) for c in choices[:12]) + (", …" if len(choices) > 12 else "")
         raise fail(f"{where} has a default {default!r} that is not one of its choices ({shown}).")
     minimum, maximum, min_length, max_length = bounds
     if json_type in ("integer", "number"):
@@ -244,4 +255,12 @@ def optional_str(obj: dict[str, Any], name: str, what: str, fail: Any) -> str | 
     value = obj.get(name)
     if value is not None and not isinstance(value, str):
         raise fail(f"{what} must be a string, not {describe(value)}.")
+    if value is not None and len(value) > MAX_TEXT_CHARS:
+        raise fail(f"{what} is {len(value):,} characters long; a schema's texts may be at most {MAX_TEXT_CHARS:,}.")
     return value
+
+
+def _shown(value: Any) -> str:
+    """A value for a sentence, cut short: a schema's values may be as long as the file."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

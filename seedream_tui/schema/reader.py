@@ -21,6 +21,8 @@ from seedream_tui.schema.spec import FieldSpec, ModelSpec, SchemaError
 
 #: a schema is a few KB; anything this big is not one
 MAX_FILE_BYTES = 4 * 1024 * 1024
+#: every property becomes a widget of the options panel: a form of thousands is not a model's input
+MAX_FIELDS = 500
 _MODEL_ID_RE = re.compile(r"^[A-Za-z0-9._\-]+(?:/[A-Za-z0-9._\-]+)*$")
 
 
@@ -119,19 +121,22 @@ def _parse(data: object, source: str, key: str, model_id: str | None) -> ModelSp
         raise fail(f"'properties' must be an object, not {describe(props)}.")
     if not props:
         raise fail("The input schema has no properties: there is nothing to send.")
+    if len(props) > MAX_FIELDS:
+        raise fail(f"The input schema has {len(props):,} properties; a schema may have at most {MAX_FIELDS:,}.")
     # RunComfy's model detail may say ``required_inputs`` instead (in the schema or beside it)
     required = schema.get("required", schema.get("required_inputs", data.get("required_inputs", [])))
     if required is None:
         required = []
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
         raise fail("'required' must be a list of field names.")
+    required_names = frozenset(required)  # a set: looked up once per property
 
     fields: list[FieldSpec] = []
     explicit: dict[str, Any] = {}
     for name, prop in _ordered(props):
         if not name.strip():
             raise fail("A property has an empty name.")
-        spec, dependency = parse_field(name, prop, name in required, fail)
+        spec, dependency = parse_field(name, prop, name in required_names, fail)
         fields.append(spec)
         if dependency is not None:
             explicit[name] = dependency

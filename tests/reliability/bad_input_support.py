@@ -12,12 +12,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
+from seedream_tui.fake.server import FakeConfig, FakeServerThread
 from seedream_tui.jobs.model import JobStatus, OutputFile
 from seedream_tui.jobs.store import HistoryError, HistoryStore
 from seedream_tui.paths import Paths
@@ -119,3 +122,22 @@ def run_cli(
     run = CliRun(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
     assert "Traceback" not in run.err + run.out, run.err
     return run
+
+
+@contextmanager
+def fast_fake_server(seed: int, **knobs: Any) -> Iterator[FakeServerThread]:
+    """A fake server whose jobs finish in a tenth of a second, with tiny images (knobs override)."""
+    config = FakeConfig(**{"workers": 4, "min_duration": 0.05, "max_duration": 0.1, "image_scale": 0.02,
+                           "seed": seed, **knobs})
+    with FakeServerThread(config) as fake:
+        yield fake
+
+
+@contextmanager
+def seeded_home(home: Path, server: FakeServerThread, **reset: Any) -> Iterator[Path]:
+    """``home`` with saved data in it (see seed_home); the server's ``reset`` knobs are put back after."""
+    seed_home(home)
+    try:
+        yield home
+    finally:
+        server.set_config(**reset)

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from screens_support import ScreenHost, make_config, open_core, wait_for  # noqa: E402
 from tui_support import drawn_settled
 
-from seedream_tui.config import load_settings  # noqa: E402
+from seedream_tui.config import BEARER_REMOVED, load_settings  # noqa: E402
 from seedream_tui.paths import Paths  # noqa: E402
 from seedream_tui.tui.screens.settings import SettingsScreen, TokenScreen, validate_base_url  # noqa: E402
 
@@ -128,12 +128,29 @@ async def test_token_screen_refuses_blanks_and_never_shows_the_token(host) -> No
         assert NEW_TOKEN not in app.export_screenshot()
 
 
+async def open_token_screen(pilot, app):  # type: ignore[no-untyped-def]
+    """The settings screen, once the token screen is open over it."""
+    screen = await ready(pilot, app)
+    screen.query_one("#set-token").press()
+    await wait_for(pilot, lambda: isinstance(app.screen, TokenScreen))
+    return screen
+
+
+async def test_token_screen_strips_a_pasted_bearer_prefix_and_says_so(host) -> None:  # type: ignore[no-untyped-def]
+    app = host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_token_screen(pilot, app)
+        app.screen.query_one("#token-input", Input).value = f"Bearer {NEW_TOKEN}"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen and app.core.config.token == NEW_TOKEN)
+        assert app.core.paths.token_file.read_text().strip() == NEW_TOKEN
+        assert any(BEARER_REMOVED == n.message for n in app._notifications)
+
+
 async def test_token_screen_escape_changes_nothing(host) -> None:  # type: ignore[no-untyped-def]
     app = host()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await ready(pilot, app)
-        screen.query_one("#set-token").press()
-        await wait_for(pilot, lambda: isinstance(app.screen, TokenScreen))
+        screen = await open_token_screen(pilot, app)
         await pilot.press(*"rc_abc", "escape")
         await wait_for(pilot, lambda: app.screen is screen)
         assert app.core.config.token == "rc_test_0123456789abcdef"

@@ -20,6 +20,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from seedream_tui.config import (
+    BEARER_REMOVED,
     DEFAULT_BASE_URL,
     IMAGE_MODES,
     ConfigError,
@@ -28,6 +29,7 @@ from seedream_tui.config import (
     check_token,
     mask_token,
     save_settings,
+    strip_bearer,
 )
 from seedream_tui.tui.screens.detail import error_sentence
 from seedream_tui.tui.widgets.keyhints import KeyHints
@@ -89,7 +91,7 @@ class TokenScreen(ModalScreen[str | None]):
     @on(Input.Submitted, "#token-input")
     @on(Button.Pressed, "#token-save")
     def _save(self) -> None:
-        raw = self.query_one("#token-input", Input).value
+        raw, had_bearer = strip_bearer(self.query_one("#token-input", Input).value)
         try:
             token = check_token(raw)
             if token != raw:
@@ -97,6 +99,8 @@ class TokenScreen(ModalScreen[str | None]):
         except ConfigError as exc:
             self.query_one("#token-error", Static).update(str(exc))
             return
+        if had_bearer:
+            self.app.notify(BEARER_REMOVED, severity="warning", markup=False)
         self.dismiss(token)
 
 
