@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ApiError as exc:
         return _refused(exc, exc.exit_code)
     except HistoryError as exc:  # an unusable data folder or history file: its sentence names the path
-        return _refused(exc, EXIT_ERROR)
+        return _refused(exc, getattr(exc, "exit_code", EXIT_ERROR))
     except Exception as exc:  # the last line of defence: a sentence, never a traceback
         logging.getLogger(__name__).exception("unexpected error")
         text = str(exc).rstrip(". ") or type(exc).__name__

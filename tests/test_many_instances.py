@@ -174,3 +174,35 @@ async def test_request_ids_sharing_a_long_prefix_keep_their_own_files(fake_serve
         assert not is_file(paths[0]) and is_file(paths[1])  # deleting one never takes the other's image
     finally:
         await core.close()
+
+
+@pytest.mark.usefixtures("short_busy_timeout")
+def test_the_cli_names_the_request_id_and_exits_5_when_it_cannot_be_saved(
+    fake_server: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI's submit meets a history locked by another instance: it says the request id and exits 5
+    (like an unknown outcome: a scripted retry must not pay twice)."""
+    import threading
+
+    from helpers import wait_until
+
+    from seedream_tui import cli
+    from seedream_tui.paths import Paths
+
+    fake_server.set_config(latency=0.5)
+    db = Paths.default().history_db
+    codes: list[int] = []
+    monkeypatch.setenv("RUNCOMFY_API_TOKEN", "t")
+    run = threading.Thread(target=lambda: codes.append(
+        cli.main(["submit", "a locked history", "--base-url", fake_server.base_url])))
+    run.start()
+    wait_until(lambda: fake_server.api_requests, 20, "the submit to reach the server")
+    lock = _hold_write_lock(db)
+    try:
+        run.join(60)
+    finally:
+        lock.close()
+    [request_id] = fake_server.jobs_snapshot()
+    err = capsys.readouterr().err
+    assert codes == [5], err
+    assert request_id in err and "Traceback" not in err

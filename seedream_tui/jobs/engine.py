@@ -64,6 +64,7 @@ class PollPolicy:
     lease: float = 30.0  # a lease whose heartbeat stood still this long (our monotonic clock) is taken over
     watch_interval: float = 5.0  # how often a job another instance polls is re-read from the history
     save_attempts: int = 4  # tries to write a submit's request id before it is kept in memory and journal only
+    save_backoff: float = 0.25  # seconds before the second try, doubling
     unexpected_limit: int = 5  # answers in a row that the app cannot handle before the job fails with a sentence
     empty_result_retries: int = 1  # "completed" with no outputs is asked again this often before it fails
     download_attempts: int = 4  # tries of one file in a row
@@ -134,6 +135,9 @@ class _Stale(Exception):
 
 class RequestIdNotSaved(HistoryError):
     """RunComfy took a paid job but the history could not record its request id: the sentence names it."""
+
+    #: like an unknown submit outcome: the job exists and is paid; a scripted retry must not submit again
+    exit_code = 5
 
     def __init__(self, job_id: int, request_id: str, reason: str, journal: str | None) -> None:
         kept = (f"It was kept in {journal}" if journal else "It could not be written anywhere, so note it now") + (
@@ -442,7 +446,7 @@ class JobEngine:
                 reason = str(exc)
                 log.warning("job %s: saving request id %s failed (attempt %d): %s",
                             job.id, request_id, attempt + 1, exc)
-                await asyncio.sleep(self.policy.backoff(attempt + 1, self._rng))
+                await asyncio.sleep(self.policy.save_backoff * 2**attempt)  # each try also waits the busy timeout
                 continue
             self._owned.add(job.id)
             self._emit(saved)
