@@ -132,3 +132,16 @@ async def test_trusted_hosts_come_from_the_settings_file() -> None:
     finally:
         await core.close()
     assert set(trusted) >= {"*.runcomfy.net", "*.runcomfy.com", "cdn.example.com", "*.mirror.example.net"}
+
+
+async def test_a_video_model_on_the_fake_server_gives_a_video_file(fake_server: object) -> None:
+    core = await open_core(fake_server.base_url)  # type: ignore[attr-defined]
+    try:
+        job = await core.engine.submit("bytedance/seedance-1/lite/text-to-video", {"prompt": "waves at dusk"})
+        done = await wait_status(core, job.id)
+    finally:
+        await core.close()
+    assert done.status is JobStatus.COMPLETED, done.error
+    [clip] = done.outputs
+    assert clip.format == "mp4" and (clip.path or "").endswith(".mp4") and clip.thumb_path is None
+    assert b"waves at dusk" in read(clip.path)

@@ -302,7 +302,10 @@ class ApiRoutes:
             if rewrites_urls(self.s.config.output_url_style):
                 self.s.count_fault("output_url_style")
                 urls = output_urls(urls, self.s.config.output_url_style)
-            body["output"] = {"images": list(urls)} if job.multi else {"image": urls[0]}
+            if job.media == "video":
+                body["output"] = {"video": urls[0]}
+            else:
+                body["output"] = {"images": list(urls)} if job.multi else {"image": urls[0]}
         elif job.status == "failed":
             body["error"] = job.error
         body["created_at"], body["finished_at"] = job.created_at, job.finished_at

@@ -20,7 +20,7 @@ from seedream_tui.fake.images import CONTENT_TYPES
 if TYPE_CHECKING:
     from seedream_tui.fake.server import FakeServer
 
-_NAME = re.compile(r"^\d{1,3}\.(png|jpeg|jpg|webp)$")
+_NAME = re.compile(r"^\d{1,3}\.(png|jpeg|jpg|webp|mp4)$")
 
 
 class CdnRoutes:

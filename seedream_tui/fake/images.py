@@ -27,7 +27,9 @@ NAMED_SIZES = {
 DEFAULT_SIZE = (1024, 1024)
 MIN_SIDE = 16
 
-CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp"}
+CONTENT_TYPES = {
+    "png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp", "mp4": "video/mp4",
+}
 _PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP"}
 _WXH = re.compile(r"(\d{2,5})\s*[x×*]\s*(\d{2,5})")
 

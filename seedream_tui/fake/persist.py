@@ -68,6 +68,7 @@ def dump_record(jobs: dict[str, FakeJob], waiting: list[str]) -> bytes:
                 "expired": job.expired,
                 "answer_dropped": job.answer_dropped,
                 "multi": job.multi,
+                "media": job.media,
             }
         )
     return json.dumps({"format": FORMAT, "waiting": waiting, "jobs": entries}, ensure_ascii=False).encode()
@@ -152,6 +153,7 @@ def _job_from(entry: Any, files_dir: Path, cdn_url: str) -> FakeJob:
         expired=bool(entry.get("expired")),
         answer_dropped=bool(entry.get("answer_dropped")),
         multi=bool(entry.get("multi")),
+        media=str(entry.get("media") or "image"),
     )
     if status == "completed":
         job.files = [files_dir / request_id / name for name in names]

@@ -62,6 +62,8 @@ class FakeJob:
     answer_dropped: bool = False
     #: the output is a list (``images``) rather than one ``image``
     multi: bool = False
+    #: "video" when the output is a video (answered under ``video``)
+    media: str = "image"
 
     def __post_init__(self) -> None:
         if not self.created_at:

@@ -212,6 +212,25 @@ class FakeServer:
 
     # ----- output ----------------------------------------------------------------------------------------
 
+    async def _produce_video(self, job: FakeJob, values: dict[str, Any]) -> None:
+        """A video model's output: an MP4 file (a container with the prompt inside, not a playable film:
+        the app keeps it as it came) served as ``video``."""
+        assert self.files_dir is not None
+        path = self.files_dir / job.request_id / "0.mp4"
+        prompt = str(values.get("prompt") or "").encode("utf-8")[:200]
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            ftyp = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+            payload = b"seedream-tui fake video: " + prompt
+            mdat = (8 + len(payload)).to_bytes(4, "big") + b"mdat" + payload
+            path.write_bytes(ftyp + mdat)
+
+        await asyncio.to_thread(write)
+        job.files = [path]
+        job.media = "video"
+        job.outputs = [f"{self.cdn_url}/files/{job.request_id}/{path.name}"]
+
     async def _produce(self, job: FakeJob) -> None:
         """Draw the job's images into the temp dir (in a thread) and give them CDN URLs."""
         assert self.files_dir is not None, "the server is not running"
@@ -229,6 +248,9 @@ class FakeServer:
         folder = self.files_dir / job.request_id
         paths = [folder / f"{index}.{fmt}" for index in range(count)]
         model = self.models.get(job.model_id)
+        if model is not None and "video" in str(model.facts.get("kind", "")):
+            await self._produce_video(job, values)
+            return
         sources = edits.input_images(model.input_schema, values) if model is not None else []
         files_dir, cdn_url = self.files_dir, self.cdn_url
         explicit_size = any(values.get(k) for k in ("resolution", "size", "image_size", "width"))
