@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -28,6 +29,7 @@ from seedream_tui.config import AppConfig, save_settings
 from seedream_tui.jobs.media_inputs import image_field, reference_to
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.service import Core
+from seedream_tui.safetext import visible
 from seedream_tui.tui.commands import SeedreamCommands
 from seedream_tui.tui.messages import EditResult, JobChanged, LoadIntoEditor
 from seedream_tui.tui.screens.help import HelpScreen, binding_rows
@@ -106,6 +108,24 @@ class SeedreamApp(App[int]):
         for warning in self.config.warnings:
             self.notify(warning, severity="warning", timeout=8)
         self._open_core()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast of the app (widgets' ``notify`` lands here): always plain text, never markup.
+
+        Toast sentences carry outside text (a server's error, a path, a prompt): ``[/opt/run.py:212]`` must
+        not raise ``MarkupError``, ``[@click=…]`` must not become a link, an escape must not reach the terminal.
+        """
+        super().notify(
+            visible(message, multiline=True), title=visible(title), severity=severity, timeout=timeout, markup=False
+        )
 
     # --- core lifecycle ---------------------------------------------------------------------------------
     @work(group="core-open", exclusive=True)

@@ -106,3 +106,16 @@ async def drawn_settled(screen: Any) -> None:
 
     await wait_for(tables_done, what="the tables' column widths")
     await wait_for(lambda: all(h.hints() for h in screen.query(KeyHints)), what="the key hints")
+
+
+def screen_text(app: Any) -> str:
+    """Every character on the app's screen, as a terminal would show it (what ``export_screenshot`` draws)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text(styles=False)

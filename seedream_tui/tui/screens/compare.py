@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from seedream_tui.jobs.media_inputs import shorten_data_uris
 from seedream_tui.jobs.model import Job
+from seedream_tui.safetext import visible
 from seedream_tui.tui.screens.detail import JobPreview, fmt_duration, fmt_short_time, short_model, status_text
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
@@ -34,8 +35,8 @@ def _value_text(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return visible(value, multiline=True)
+    return visible(json.dumps(value, ensure_ascii=False, sort_keys=True))
 
 
 def _image_sizes(job: Job) -> str:
@@ -50,7 +51,7 @@ def _image_sizes(job: Job) -> str:
 #: facts about each job and its result, below its inputs: (label, how to read it off a job, whether a
 #: difference is worth pointing out: a different model is, a different creation time never helps)
 RESULT_FACTS: list[tuple[str, Callable[[Job], str], bool]] = [
-    ("model", lambda job: short_model(job.model_id), True),
+    ("model", lambda job: visible(short_model(job.model_id)), True),
     ("status", lambda job: job.status.label, True),
     ("images", _image_sizes, True),
     ("took", lambda job: fmt_duration(job.submitted_at or job.created_at, job.finished_at) or "—", False),

@@ -22,9 +22,11 @@ from textual.worker import get_current_worker
 
 from seedream_tui.jobs.media_inputs import shorten_data_uris
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
+from seedream_tui.safetext import visible
 from seedream_tui.tui import images, thumbs
 from seedream_tui.tui.images import image_widget_class
 from seedream_tui.tui.messages import EditResult
+from seedream_tui.tui.plain import plain
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 #: statuses a user may still cancel (the server refuses once a job runs)
@@ -107,7 +109,7 @@ def job_summary(job: Job) -> Text:
     out = Text()
     out.append(f"#{job.id} ", style="bold")
     out.append_text(status_text(job.status))
-    out.append(f"  {short_model(job.model_id)}\n", style="dim")
+    out.append(f"  {visible(short_model(job.model_id))}\n", style="dim")
     out.append(f"{fmt_time(job.created_at)}")
     took = fmt_duration(job.submitted_at or job.created_at, job.finished_at)
     out.append(f"  ({took})\n" if took else "\n", style="dim")
@@ -115,8 +117,8 @@ def job_summary(job: Job) -> Text:
         dims = f"{f.width}x{f.height}" if f.width and f.height else "?x?"
         out.append(f"image {f.index + 1}: {dims}, {fmt_size(f.size)}\n", style="dim")
     if job.error:
-        out.append(f"{job.error}\n", style="red")
-    out.append(job.prompt)
+        out.append(f"{visible(job.error, multiline=True)}\n", style="red")
+    out.append(visible(job.prompt, multiline=True))
     return out
 
 
@@ -129,7 +131,7 @@ def job_report(job: Job, chain: list[int] | None = None) -> Text:
 
     def row(label: str, value: str, style: str = "") -> None:
         t.append(f"  {label:<12}", style="dim")
-        t.append(f"{value}\n", style=style)
+        t.append(f"{visible(value)}\n", style=style)
 
     t.append(f"Job #{job.id}  ", style="bold")
     t.append_text(status_text(job.status))
@@ -159,17 +161,17 @@ def job_report(job: Job, chain: list[int] | None = None) -> Text:
             row(label, took)
     if job.error:
         head("Error")
-        t.append(f"  {job.error}\n", style="red")
+        t.append(f"  {visible(job.error, multiline=True)}\n", style="red")
     head("Output files")
     if not job.outputs:
         t.append("  none yet\n", style="dim")
     for f in job.outputs:
         dims = f"{f.width}x{f.height}" if f.width and f.height else "size unknown"
-        t.append(f"  {f.index + 1}. {f.path or '(not downloaded)'}\n")
-        t.append(f"     {dims}, {fmt_size(f.size)}{', ' + f.format if f.format else ''}\n", style="dim")
-        t.append(f"     {f.url}\n", style="dim")
+        t.append(f"  {f.index + 1}. {visible(f.path or '(not downloaded)')}\n")
+        t.append(f"     {dims}, {fmt_size(f.size)}{', ' + visible(f.format) if f.format else ''}\n", style="dim")
+        t.append(f"     {visible(f.url)}\n", style="dim")
     head("Input")
-    t.append(json.dumps(shorten_data_uris(job.inputs), indent=2, ensure_ascii=False, sort_keys=True))
+    t.append(visible(json.dumps(shorten_data_uris(job.inputs), indent=2, ensure_ascii=False, sort_keys=True), multiline=True))
     t.append("\n")
     return t
 
@@ -264,7 +266,7 @@ class JobPreview(Vertical):
 
     def _image_failed(self, job_id: int, sentence: str) -> None:
         if self.job is not None and self.job.id == job_id:
-            self.query_one("#preview-placeholder", Static).update(sentence)
+            self.query_one("#preview-placeholder", Static).update(plain(sentence))
 
 
 class JobDetailScreen(ModalScreen[EditResult | None]):
@@ -337,7 +339,7 @@ class JobDetailScreen(ModalScreen[EditResult | None]):
         try:
             job = await self.core.history.get(self.job_id)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence
-            self.query_one("#detail-text", Static).update(error_sentence("read this job", exc))
+            self.query_one("#detail-text", Static).update(plain(error_sentence("read this job", exc)))
             return
         if job is None:
             self.query_one("#detail-text", Static).update("This job is no longer in the history.")

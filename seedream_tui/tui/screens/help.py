@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
+
+from seedream_tui.tui.plain import plain_line
 
 
 def binding_rows(
@@ -73,17 +76,19 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Keys"
-            yield DataTable(cursor_type="row", zebra_stripes=True, id="help-table")
+            # the hint first: under a long table it was scrolled out of the box
             yield Static(
                 "Keys work in plain xterm, tmux and over SSH. Remap one in settings.toml: [keymap] id = \"keys\". Esc closes.",
                 id="help-hint",
+                markup=False,
             )
+            yield DataTable(cursor_type="row", zebra_stripes=True, id="help-table")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Where", "Keys", "Does", "Id (for [keymap])")
+        table.add_columns(*(Text(label) for label in ("Where", "Keys", "Does", "Id (for [keymap])")))
         for row in self.rows:
-            table.add_row(*row)
+            table.add_row(*(plain_line(cell) for cell in row))  # keys come from the user's keymap
         table.focus()
 
     def action_dismiss_help(self) -> None:

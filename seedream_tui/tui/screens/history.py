@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from seedream_tui.catalog.pricing import quote_job, total_sentence
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
+from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from seedream_tui.tui.screens.detail import (
     JobDetailScreen,
@@ -101,7 +102,7 @@ PROMPT_CELL_CHARS = 100
 def _prompt_cell(job: Job) -> Text:
     text = job.prompt_line
     text = text if len(text) <= PROMPT_CELL_CHARS else text[: PROMPT_CELL_CHARS - 1] + "…"
-    return Text(text, no_wrap=True, overflow="ellipsis", end="")
+    return plain_line(text)
 
 
 class HistoryScreen(Screen[None]):
@@ -307,7 +308,7 @@ class HistoryScreen(Screen[None]):
             self.notify(error_sentence("list the models in the history", exc), severity="error")
             return
         select = self.query_one("#history-model", Select)
-        select.set_options([("any model", ALL)] + [(short_model(m), m) for m in sorted(ids)])
+        select.set_options([("any model", ALL)] + [(plain_line(short_model(m)), m) for m in sorted(ids)])
         select.value = self.query_state.model_id
 
     def _set_query(self, query: HistoryQuery) -> None:
@@ -324,7 +325,7 @@ class HistoryScreen(Screen[None]):
             Text(str(job.id), justify="right"),
             fmt_short_time(job.created_at),
             status_text(job.status),
-            short_model(job.model_id),
+            plain_line(short_model(job.model_id)),
             _prompt_cell(job),
         )
 

@@ -23,6 +23,7 @@ from seedream_tui.config import save_settings
 from seedream_tui.jobs.model import Job
 from seedream_tui.schema.spec import ModelSpec
 from seedream_tui.tui.messages import JobChanged
+from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.widgets.fields import FieldWidget
 from seedream_tui.tui.widgets.job_table import JobTable
 from seedream_tui.tui.widgets.keyhints import KeyHints
@@ -107,7 +108,7 @@ class MainScreen(Screen[None]):
             )
             with Vertical(id="options-pane"):
                 yield Select(
-                    model_choices(self.core.registry.list()),
+                    [(plain_line(label), key) for label, key in model_choices(self.core.registry.list())],
                     value=self.spec.key,
                     allow_blank=False,
                     compact=True,
@@ -247,7 +248,7 @@ class MainScreen(Screen[None]):
         prompt_error = errors.get(field.name) if field else None
         self.editor.set_class(bool(prompt_error), "-invalid")
         if prompt_error:
-            self.editor.border_subtitle = f"[b $error]{prompt_error}[/]"
+            self.editor.border_subtitle = plain_line(prompt_error, style="bold")
         if not errors:
             return False
         first = next(iter(errors.values()))

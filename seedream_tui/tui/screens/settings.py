@@ -31,6 +31,7 @@ from seedream_tui.config import (
     save_settings,
     strip_bearer,
 )
+from seedream_tui.tui.plain import plain, plain_line
 from seedream_tui.tui.screens.detail import error_sentence
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
@@ -97,7 +98,7 @@ class TokenScreen(ModalScreen[str | None]):
             if token != raw:
                 raise ConfigError("The API token must not contain spaces or control characters.")
         except ConfigError as exc:
-            self.query_one("#token-error", Static).update(str(exc))
+            self.query_one("#token-error", Static).update(plain(str(exc)))
             return
         if had_bearer:
             self.app.notify(BEARER_REMOVED, severity="warning", markup=False)
@@ -150,7 +151,7 @@ class SettingsScreen(Screen[None]):
             yield Static("https only (http for localhost only); applies on next start.", classes="hint")
             with Horizontal(classes="row"):
                 yield Label("API token")
-                yield Static(self._token_line(), id="token-mask")
+                yield Static(plain(self._token_line()), id="token-mask")
                 yield Button("Change token", id="set-token")
             with Horizontal(classes="row"):
                 yield Label("Image mode")
@@ -165,7 +166,7 @@ class SettingsScreen(Screen[None]):
             with Horizontal(classes="row"):
                 yield Label("Default model")
                 yield Select(
-                    [(title, mid) for mid, title in models.items()],
+                    [(plain_line(title), mid) for mid, title in models.items()],
                     value=s.default_model,
                     allow_blank=False,
                     id="set-model",
@@ -198,7 +199,7 @@ class SettingsScreen(Screen[None]):
 
     def _show_error(self, problem: str | None) -> None:
         error = self.query_one("#settings-error", Static)
-        error.update(problem or "")
+        error.update(plain(problem or ""))
         error.set_class(bool(problem), "-shown")
 
     @on(Button.Pressed, "#set-token")
@@ -217,7 +218,7 @@ class SettingsScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001
             self.notify(error_sentence("save the token", exc), severity="error")
             return
-        self.query_one("#token-mask", Static).update(self._token_line())
+        self.query_one("#token-mask", Static).update(plain(self._token_line()))
         self.notify("Token saved (mode 0600). It is used from now on.")
 
     # ---------------------------------------------------------------- save / leave

@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch, TextArea
 
 from seedream_tui.schema.spec import FieldKind, FieldSpec
+from seedream_tui.tui.plain import plain, plain_line
 
 
 class FieldWidget(Vertical):
@@ -44,12 +45,12 @@ class FieldWidget(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-row"):
             title = self.spec.title + (" *" if self.spec.required else "")
-            yield Label(title, classes="field-label")
+            yield Label(plain_line(title), classes="field-label")
             yield self.make_control()
         yield Static("", classes="field-error")
 
     def on_mount(self) -> None:
-        self.tooltip = self.spec.help or None
+        self.tooltip = plain(self.spec.help) if self.spec.help else None
         if self._initial is not None:
             self.set_value(self._initial)
 
@@ -86,7 +87,7 @@ class FieldWidget(Vertical):
     def show_error(self, message: str | None) -> None:
         """Show (or clear, with None) the sentence saying what is wrong with this field."""
         for error in self.query(".field-error").results(Static):
-            error.update(message or "")
+            error.update(plain(message or ""))
         self.set_class(bool(message), "-invalid")
 
     @property

@@ -19,6 +19,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
 from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.tui.plain import plain_line
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "#"),
@@ -72,10 +73,8 @@ def elapsed_of(job: Job, now: float) -> float | None:
     return end - start
 
 
-def status_text(job: Job) -> str:
-    label = job.status.label.split(" ")[0]
-    style = _STATUS_STYLE.get(job.status)
-    return f"[{style}]{label}[/]" if style else label
+def status_text(job: Job) -> Text:
+    return Text(job.status.label.split(" ")[0], style=_STATUS_STYLE.get(job.status, ""))
 
 
 class RowTable(DataTable[object]):
@@ -128,7 +127,7 @@ class JobTable(RowTable):
 
     # --- rows -------------------------------------------------------------------------------------------
     def _cells(self, job: Job) -> dict[str, object]:
-        prompt = Text(job.prompt_line, no_wrap=True, overflow="ellipsis", end="")
+        prompt = plain_line(job.prompt_line)
         pos = job.queue_position if job.status is JobStatus.QUEUED and job.queue_position is not None else None
         n = len(job.outputs)
         return {
@@ -136,7 +135,7 @@ class JobTable(RowTable):
             "status": status_text(job),
             "pos": "" if pos is None else str(pos),
             "elapsed": format_elapsed(elapsed_of(job, self.clock())),
-            "res": short_resolution(job.inputs.get("resolution")),
+            "res": plain_line(short_resolution(job.inputs.get("resolution"))),
             "n": str(n) if n else "",
             "prompt": prompt,
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -16,6 +17,7 @@ from textual.widgets import Static
 
 from seedream_tui.schema.spec import FieldKind, FieldSpec, ModelSpec
 from seedream_tui.schema.validate import validate_input
+from seedream_tui.tui.plain import plain, plain_line
 from seedream_tui.tui.widgets.fields import FieldWidget, field_widget_for
 
 
@@ -130,14 +132,12 @@ class OptionsPanel(Vertical):
     def _show_help(self, spec: FieldSpec | None) -> None:
         help_line = self.query_one("#field-help", Static)
         if spec is None:
-            help_line.update("[dim]Focus a field to see its help.[/]")
+            help_line.update(Text("Focus a field to see its help.", style="dim"))
             return
         text = spec.help or "No help for this field."
         if spec.depends_on is not None and not spec.applies({**self.spec.defaults(), **self.values()}):
             values = " or ".join(str(v) for v in spec.depends_on.values)
             text += f" (Disabled until {spec.depends_on.field} is {values}.)"
-        help_line.update(f"[b]{_escape(spec.title)}[/b]: {_escape(text)}")
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
+        line = plain_line(spec.title, style="bold")
+        line.append(": ").append_text(plain(text))
+        help_line.update(line)

@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.tui import images, thumbs
+from seedream_tui.tui.plain import plain
 
 
 def load_thumbnail(path: str, max_px: tuple[int, int]) -> Any:
@@ -107,12 +108,12 @@ class PreviewPane(Vertical, can_focus=True):
         count = f" {self.index + 1}/{len(paths)}" if len(paths) > 1 else ""
         self.border_title = f"Preview #{job.id}{count}"
         if not paths:
-            status.update(_status_line(job))
+            status.update(plain(_status_line(job)))
             self._hide_image()
             return
         path = paths[self.index]
         if images.image_widget_class() is None:
-            status.update(f"{_status_line(job)}\n{path}")
+            status.update(plain(f"{_status_line(job)}\n{path}"))
             self.shown_path = path
             return
         status.update("")
@@ -141,7 +142,7 @@ class PreviewPane(Vertical, can_focus=True):
                 coarse=images.coarse(),
             )
         except (OSError, ValueError) as exc:
-            self.query_one("#preview-status", Static).update(f"Could not open the image {path}: {exc}.")
+            self.query_one("#preview-status", Static).update(plain(f"Could not open the image {path}: {exc}."))
             self._hide_image()
             return
         image: Widget = self.query_one("#preview-image")
