@@ -20,6 +20,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check seedream_tui tests bench
 	$(BIN)/mypy
+	$(BIN)/python tests/test_import_contract.py
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -22,6 +22,7 @@ from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from seedream_tui.catalog.browse import edit_model_candidates
 from seedream_tui.catalog.pricing import price_of
@@ -31,6 +32,7 @@ from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.service import Core
 from seedream_tui.safetext import visible
 from seedream_tui.tui.commands import SeedreamCommands
+from seedream_tui.tui.failures import ReportingWorkers, report_failure
 from seedream_tui.tui.messages import EditResult, JobChanged, LoadIntoEditor
 from seedream_tui.tui.screens.help import HelpScreen, binding_rows
 from seedream_tui.tui.screens.main import InitialJobs, MainScreen, read_initial
@@ -82,6 +84,8 @@ class SeedreamApp(App[int]):
 
     def __init__(self, config: AppConfig, *, core: Core | None = None, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
+        # every worker of every screen and widget goes through it: none can end the app (see failures.py)
+        self._workers = ReportingWorkers(self)
         self.config = config
         self.core: Core | None = core
         self.clock = clock
@@ -126,6 +130,12 @@ class SeedreamApp(App[int]):
         super().notify(
             visible(message, multiline=True), title=visible(title), severity=severity, timeout=timeout, markup=False
         )
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """The one place a worker's failure is handled: a sentence for the user, the traceback to the log."""
+        if event.state is WorkerState.ERROR:
+            self.notify(report_failure(event.worker), severity="error", timeout=12)
 
     # --- core lifecycle ---------------------------------------------------------------------------------
     @work(group="core-open", exclusive=True)

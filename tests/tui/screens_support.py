@@ -23,6 +23,7 @@ from seedream_tui.jobs.model import Job, JobStatus, OutputFile
 from seedream_tui.jobs.store import HistoryStore
 from seedream_tui.paths import Paths
 from seedream_tui.tui import images
+from seedream_tui.tui.messages import JobChanged
 
 os.environ["TZ"] = "UTC"
 time.tzset()
@@ -106,8 +107,14 @@ class ScreenHost(App[None]):
     async def on_mount(self) -> None:
         self.push_screen(Base())
         self.core = await self._open_core()
+        # like SeedreamApp: the one subscriber to the core, forwarding each change to the open screens
+        self.core.subscribe(lambda job: self.post_message(JobChanged(job)))
         if self._make_screen is not None:
             await self.push_screen(self._make_screen(self.core))
+
+    def on_job_changed(self, message: JobChanged) -> None:
+        for screen in self.screen_stack[1:]:
+            screen.post_message(JobChanged(message.job))
 
     async def on_unmount(self) -> None:
         if self.core is not None:

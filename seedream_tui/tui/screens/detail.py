@@ -312,7 +312,6 @@ class JobDetailScreen(ModalScreen[EditResult | None]):
         self.job_id = job_id
         self.job: Job | None = None
         self.chain: list[int] = []
-        self._unsubscribe: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="detail-box"):
@@ -326,13 +325,7 @@ class JobDetailScreen(ModalScreen[EditResult | None]):
 
     async def on_mount(self) -> None:
         self.query_one("#detail-box").border_title = f"Job #{self.job_id}"
-        self._unsubscribe = self.core.subscribe(self._job_changed)
         self._load()
-
-    def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
 
     @work(exclusive=True, group="detail-load")
     async def _load(self) -> None:
@@ -361,7 +354,7 @@ class JobDetailScreen(ModalScreen[EditResult | None]):
             self._render_job(job)
 
     def on_job_changed(self, message: Any) -> None:
-        """The app's ``JobChanged`` message, if it is forwarded to this screen."""
+        """The app's ``JobChanged`` (the app is the core's one subscriber and forwards each change once)."""
         job = getattr(message, "job", None)
         if isinstance(job, Job):
             self._job_changed(job)

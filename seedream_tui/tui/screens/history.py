@@ -163,7 +163,6 @@ class HistoryScreen(Screen[None]):
         self._exhausted = False
         self._oldest_id: int | None = None
         self._search_timer: Timer | None = None
-        self._unsubscribe: Callable[[], None] | None = None
         #: marked jobs, in the order they were marked; kept across searches (mark in one, compare with another)
         self.marked: dict[int, Job] = {}
         self._count_text = ""
@@ -199,7 +198,6 @@ class HistoryScreen(Screen[None]):
         table.add_column("prompt", key="prompt", width=PROMPT_CELL_CHARS)
         self.watch(table, "scroll_y", self._on_scroll, init=False)
         self.watch(table, "size", lambda _size: self._fit_prompt_column(), init=False)
-        self._unsubscribe = self.core.subscribe(self._job_changed)
         self._apply_size()
         self._load_models()
         self._reload()
@@ -212,11 +210,6 @@ class HistoryScreen(Screen[None]):
         """
         if self.is_mounted:
             self._reload()
-
-    def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
 
     def on_resize(self) -> None:
         self._apply_size()
@@ -386,11 +379,11 @@ class HistoryScreen(Screen[None]):
             self._request_page()
 
     def _job_changed(self, job: Job) -> None:
-        """Core callback (on the event loop): update the row in place, or add a brand-new job on top."""
+        """A job changed (the app's ``JobChanged``): update the row in place, or add a brand-new job on top."""
         if job.id in self.marked:
             self.marked[job.id] = job  # also when its row is not in the current view
         if not self.is_attached or self._jobs.get(job.id) == job:
-            return  # the same change may arrive twice: core callback and the app's JobChanged
+            return  # not shown, or nothing new
         table = self.query_one(DataTable)
         key = str(job.id)
         if job.id in self._jobs:
@@ -416,7 +409,7 @@ class HistoryScreen(Screen[None]):
             self._count(self._generation)
 
     def on_job_changed(self, message: Any) -> None:
-        """The app's ``JobChanged`` message, if forwarded here; same as the core callback."""
+        """The app's ``JobChanged``: the app is the core's one subscriber and forwards each change once."""
         job = getattr(message, "job", None)
         if isinstance(job, Job):
             self._job_changed(job)

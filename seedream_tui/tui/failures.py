@@ -1,0 +1,98 @@
+"""One error path for every worker: a failure becomes a sentence in a toast and a traceback in the log.
+
+Textual ends the app when a worker raises (``exit_on_error=True`` by default), and each worker used to pick
+the exceptions it caught: the submit worker caught only ``ApiError``, so a busy history, a full disk or a
+``RecursionError`` ended the app. Here, as in harlequin, no worker may end the app:
+
+* :class:`ReportingWorkers` is the app's worker manager (every node's ``run_worker`` and ``@work`` go
+  through it): it turns ``exit_on_error`` off for every worker, whatever its decorator says, and hands the
+  ``Worker.StateChanged`` of a failed worker that belongs to a screen or widget to the app as well (Textual
+  posts it only to the worker's own node, without bubbling);
+* the app's one ``@on(Worker.StateChanged)`` handler calls :func:`report_failure`, which logs the traceback
+  and returns the sentence to show.
+
+Workers still catch what they can say better themselves (an invalid input shown at its field); whatever
+they do not catch ends here. Nothing but the user quits the app.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from textual.worker import Worker, WorkerState
+from textual.worker_manager import WorkerManager
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+log = logging.getLogger("seedream_tui.tui")
+
+#: what the user was doing, by worker group (a sentence says "Could not <this>: <reason>.")
+ACTIONS = {
+    "core-open": "open the job history",
+    "submit": "submit the job",
+    "cancel": "cancel the job",
+    "detail-cancel": "cancel the job",
+    "main-load": "read the job history",
+    "main-older": "read older jobs",
+    "history-page": "read the history",
+    "history-count": "count the jobs",
+    "history-models": "list the models",
+    "history-action": "finish that action",
+    "detail-load": "read the job",
+    "preview-load": "show the image",
+    "preview-image": "show the image",
+    "save-settings": "save the settings",
+    "settings-save": "save the settings",
+    "settings-token": "save the token",
+    "open-job": "open the job",
+}
+
+
+def reason(error: BaseException) -> str:
+    """The cause of a failure in words: our own errors already are sentences; others get a plain reason."""
+    if isinstance(error, OSError):
+        text = error.strerror or str(error) or type(error).__name__
+        return f"{text} ({error.filename})" if error.filename else text
+    if isinstance(error, RecursionError):
+        return "the data was nested too deeply to handle"
+    if isinstance(error, MemoryError):
+        return "the computer ran out of memory"
+    text = str(error).strip().rstrip(".")
+    if type(error).__module__.startswith("seedream_tui"):
+        return text or type(error).__name__
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def failure_sentence(worker: Worker[Any]) -> str:
+    action = ACTIONS.get(worker.group, f"finish {worker.name or 'a background task'}")
+    error = worker.error
+    cause = reason(error) if error is not None else "an unknown error"
+    return f"Could not {action}: {cause}. Details are in the log file."
+
+
+def report_failure(worker: Worker[Any]) -> str:
+    """Log the failed worker's traceback; return the sentence for the user."""
+    error = worker.error
+    exc_info = (type(error), error, error.__traceback__) if error is not None else None
+    log.error("worker %s (group %s) failed", worker.name, worker.group, exc_info=exc_info)
+    return failure_sentence(worker)
+
+
+class ReportingWorkers(WorkerManager):
+    """The app's worker manager: no worker can end the app; failures reach the app's one handler."""
+
+    def __init__(self, app: App[Any]) -> None:
+        super().__init__(app)
+        self._owner = app
+
+    def add_worker(self, worker: Worker[Any], start: bool = True, exclusive: bool = True) -> None:
+        worker.exit_on_error = False  # nothing but the user quits the app
+        super().add_worker(worker, start=start, exclusive=exclusive)
+
+    def _remove_worker(self, worker: Worker[Any]) -> None:
+        super()._remove_worker(worker)
+        if worker.state is WorkerState.ERROR and worker.node is not self._owner:
+            # the app's own workers already post their state to it
+            self._owner.post_message(Worker.StateChanged(worker, worker.state))
