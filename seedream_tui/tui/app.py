@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
@@ -36,6 +36,7 @@ from seedream_tui.tui.failures import ReportingWorkers, report_failure
 from seedream_tui.tui.messages import EditResult, JobChanged, LoadIntoEditor
 from seedream_tui.tui.screens.help import HelpScreen, binding_rows
 from seedream_tui.tui.screens.main import InitialJobs, MainScreen, read_initial
+from seedream_tui.tui.screens.too_small import TooSmallScreen, too_small
 from seedream_tui.tui.widgets.job_table import JobTable, RowTable
 from seedream_tui.tui.widgets.preview import PreviewPane
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
@@ -101,7 +102,26 @@ class SeedreamApp(App[int]):
         # a still line, no spinner: an animation would compete for the CPU with the start-up it waits for
         yield Static("Starting seedream-tui…", id="splash-text")
 
+    # --- window size ------------------------------------------------------------------------------------
+    def on_resize(self, event: events.Resize) -> None:
+        self.guard_size(event.size.width, event.size.height)  # runs before App._on_resize stores the size
+
+    def guard_size(self, width: int | None = None, height: int | None = None) -> None:
+        """Below the usable size, cover everything with :class:`TooSmallScreen`; take it away once larger."""
+        small = too_small(width or self.size.width, height or self.size.height)
+        on_top = isinstance(self.screen, TooSmallScreen)
+        if small and not on_top:
+            self.push_screen(TooSmallScreen())
+        elif not small and on_top:
+            self.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action != "quit" and isinstance(self.screen, TooSmallScreen):
+            return False  # nothing opens over the "make the window larger" screen
+        return True
+
     def on_mount(self) -> None:
+        self.guard_size()
         if self.config.settings.keymap:
             self.set_keymap(self.config.settings.keymap)
         theme = self.config.settings.theme
@@ -161,6 +181,7 @@ class SeedreamApp(App[int]):
         await self.push_screen(self.main_screen)
         if not self.config.demo and not self.config.token:
             self._ask_token()
+        self.guard_size()
         # start the backend (the demo server imports aiohttp on a thread) and the pollers only after that
         # frame is on screen: until then they would compete with it for the interpreter
         painted = asyncio.Event()

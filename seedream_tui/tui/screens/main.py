@@ -36,6 +36,11 @@ if TYPE_CHECKING:
 
 NARROW_BELOW = 120
 WIDE_FROM = 160
+#: below this width the prompt has the whole row and the options take its place on ctrl+n (beside it, a
+#: 38-column options pane squeezed the prompt editor to 3-10 columns)
+COMPACT_BELOW = 61
+#: below this height the prompt row gives its rows to the job table
+SHORT_BELOW = 20
 #: the job table starts with the newest jobs only (a history may hold 100,000); older pages load on demand
 INITIAL_JOBS = 100
 PAGE_JOBS = 100
@@ -75,6 +80,9 @@ class MainScreen(Screen[None]):
         Binding("ctrl+g", "toggle_focus", "Jobs", id="focus-jobs", show=False, priority=True,
                 tooltip="Jump between prompt and jobs"),
         Binding("ctrl+o", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show (narrow) or zoom the preview"),
+        # not F6/F7 (the editor selects with them)
+        Binding("ctrl+n", "toggle_options", "Options", id="toggle-options", show=False,  # F4 shows them too
+                tooltip="Show the options (in place of the prompt when the window is narrow)"),
     ]
 
     def __init__(self, core: Core, *, initial: InitialJobs | None = None) -> None:
@@ -92,7 +100,7 @@ class MainScreen(Screen[None]):
     # --- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         # size classes before the first style pass: setting them at the first resize restyles everything twice
-        self._size_classes(self.app.size.width)
+        self._size_classes(*self.app.size)
         field = prompt_field(self.spec)
         overrides = self._overrides(self.spec)
         with Horizontal(id="compose"):
@@ -131,15 +139,18 @@ class MainScreen(Screen[None]):
         else:
             self._load_history()
 
-    def _size_classes(self, width: int) -> bool:
-        """Set the layout classes for ``width``; True when they changed."""
-        before = (self.has_class("-narrow"), self.has_class("-wide"))
+    def _size_classes(self, width: int, height: int) -> bool:
+        """Set the layout classes for the size; True when they changed."""
+        classes = ("-narrow", "-wide", "-compact", "-short")
+        before = [self.has_class(c) for c in classes]
         self.set_class(width < NARROW_BELOW, "-narrow")
         self.set_class(width >= WIDE_FROM, "-wide")
-        return before != (self.has_class("-narrow"), self.has_class("-wide"))
+        self.set_class(width < COMPACT_BELOW, "-compact")
+        self.set_class(height < SHORT_BELOW, "-short")
+        return before != [self.has_class(c) for c in classes]
 
     def on_resize(self) -> None:
-        if self._size_classes(self.size.width):
+        if self._size_classes(*self.size):
             # the class change resizes the editor after it drew its first wrap: redraw once the layout
             # settles, or the first lines show text wrapped for the old width (seen in tmux at 200x60)
             self.call_after_refresh(self.query_one(PromptArea).refresh)
@@ -365,13 +376,24 @@ class MainScreen(Screen[None]):
         field = prompt_field(spec)
         prompt = values.pop(field.name, "") if field else ""
         await self.set_model(spec, values)
+        self.remove_class("-show-options")
         self.editor.load_text(str(prompt))
         self.editor.focus()
 
     # --- view -----------------------------------------------------------------------------------------------
     def action_toggle_focus(self) -> None:
         # at once (not Widget.focus(), which is queued), so the keys typed right after go to the new place
+        self.remove_class("-show-options")
         self.set_focus(self.table if self.editor.has_focus else self.editor)
+
+    def action_toggle_options(self) -> None:
+        """Narrow: the options in place of the prompt, and back. Wide: focus the options (the model first)."""
+        if self.has_class("-compact") and self.has_class("-show-options"):
+            self.remove_class("-show-options")
+            self.set_focus(self.editor)
+            return
+        self.add_class("-show-options")
+        self.set_focus(self.query_one("#model-select", Select))
 
     def action_toggle_preview(self) -> None:
         if self.has_class("-narrow"):
