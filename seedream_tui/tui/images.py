@@ -25,6 +25,8 @@ MODES = ("auto", "tgp", "sixel", "halfcell", "unicode", "off")
 _widget_class: type[Widget] | None = None
 _mode: str = "off"
 _coarse: bool = False
+#: the mode the user asked for ("auto" unless forced): shown next to what auto chose
+_requested: str = "off"
 
 
 def resolve_mode(requested: str | None, setting: str | None, env: Mapping[str, str] | None = None) -> str:
@@ -68,14 +70,15 @@ def _no_terminal_queries() -> Iterator[None]:
         sys.__stdout__ = real  # type: ignore[misc]
 
 
-def configure(mode: str, *, terminal: TerminalInfo | None = None) -> str:
+def configure(mode: str, *, terminal: TerminalInfo | None = None, requested: str | None = None) -> str:
     """Import textual-image for ``mode`` (a resolved mode) and remember the widget class. Returns the mode used.
 
     textual-image's own import-time detection is never run: :mod:`termprobe` asks the terminal once
     (``terminal``, probed here when not given) and the answer picks the mode for ``auto`` and gives
     textual-image the cell size, so sixel and kitty images are sized right even when the mode is forced.
     """
-    global _widget_class, _mode, _coarse
+    global _widget_class, _mode, _coarse, _requested
+    _requested = requested or mode
     if mode == "off":
         _widget_class, _mode, _coarse = None, "off", False
         return _mode
@@ -112,6 +115,17 @@ def image_widget_class() -> type[Widget] | None:
 
 def current_mode() -> str:
     return _mode
+
+
+def chosen_by_auto() -> str | None:
+    """The mode "auto" chose (for settings, the preview title and the log), or None when a mode was forced."""
+    return _mode if _requested == "auto" else None
+
+
+def mode_label() -> str:
+    """``halfcell`` when forced, ``auto: halfcell`` when auto chose it."""
+    auto = chosen_by_auto()
+    return f"auto: {auto}" if auto is not None else _mode
 
 
 def coarse() -> bool:

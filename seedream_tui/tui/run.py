@@ -1,25 +1,72 @@
-"""Start the TUI: settle the image mode (before textual-image is imported), run the app, return an exit code.
+"""Start the TUI: judge the terminal, settle the image mode (before textual-image is imported), run the app,
+return an exit code.
 
-Startup problems become one sentence on stderr and exit code 1; the user never sees a traceback.
+Startup problems become one sentence on stderr and exit code 1 (2 for a terminal that cannot show the app);
+the user never sees a traceback.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+from collections.abc import Mapping, MutableMapping
 
 from seedream_tui.config import AppConfig
+from seedream_tui.tui import terminal
+
+log = logging.getLogger(__name__)
+EXIT_TERMINAL = 2
 
 
-def run_tui(config: AppConfig, *, image_mode: str | None = None) -> int:
+def prepare_terminal(
+    config: AppConfig, image_mode: str | None, env: MutableMapping[str, str], encoding: str | None
+) -> tuple[str, bool]:
+    """Settle what the terminal needs before Textual is imported: (image mode to use, ASCII borders?).
+
+    Warnings for the user go to ``config.warnings`` (the app shows each once, as a toast) and to the log.
+    """
+    from seedream_tui.tui import images
+
+    system, colour_note = terminal.colours(env)
+    if system is not None:
+        env["TEXTUAL_COLOR_SYSTEM"] = system  # read by Textual when it is imported
+    mode = images.resolve_mode(image_mode, config.settings.image_mode, env)
+    refused = terminal.graphics_in_tmux(mode, env)
+    if refused is not None:
+        mode = "halfcell"
+    for note in (colour_note, refused):
+        if note:
+            config.warnings.append(note)
+            log.warning("%s", note)
+    ascii_only = terminal.needs_ascii(encoding)
+    if ascii_only:
+        log.info("terminal encoding %s is not UTF-8: ASCII borders", encoding)
+    return mode, ascii_only
+
+
+def run_tui(config: AppConfig, *, image_mode: str | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run the app with ``config``. ``image_mode`` (the ``--image-mode`` flag) beats the setting beats auto."""
+    environ: MutableMapping[str, str] = os.environ if env is None else dict(env)
+    problem = terminal.refusal(environ)
+    if problem is not None:
+        print(f"seedream-tui: {problem}", file=sys.stderr)
+        return EXIT_TERMINAL
     from seedream_tui import tls
 
     tls.warm_up()  # on the second core while Textual is imported: the HTTP client is then ready at once
+    out = sys.__stderr__  # where Textual draws
     try:
+        mode, ascii_only = prepare_terminal(config, image_mode, environ, getattr(out, "encoding", None))
         from seedream_tui.tui import images
 
-        mode = images.resolve_mode(image_mode, config.settings.image_mode)
-        images.configure(mode)
+        requested = image_mode or config.settings.image_mode or "auto"
+        used = images.configure(mode, requested=requested)
+        log.info("image mode: %s requested, %s used", requested, used)
+        if ascii_only:
+            terminal.use_ascii_borders()
+            if out is not None and hasattr(out, "reconfigure"):
+                out.reconfigure(errors="replace")  # what is left (arrows, blocks) shows as "?", not "\u2500"
         from seedream_tui.tui.app import SeedreamApp
 
         app = SeedreamApp(config)

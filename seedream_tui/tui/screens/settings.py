@@ -41,6 +41,14 @@ TOKEN_HELP = (
 )
 
 
+def image_mode_hint() -> str:
+    from seedream_tui.tui import images
+
+    auto = images.chosen_by_auto()
+    now = f"auto chose {auto} this time. " if auto else ""
+    return f"{now}halfcell is safest in tmux and SSH; applies on next start."
+
+
 def validate_base_url(text: str) -> tuple[str | None, str | None]:
     """(URL to save or None for the default, refusal sentence or None)."""
     if not text.strip():
@@ -156,7 +164,7 @@ class SettingsScreen(Screen[None]):
             with Horizontal(classes="row"):
                 yield Label("Image mode")
                 yield Select([(m, m) for m in IMAGE_MODES], value=s.image_mode, allow_blank=False, id="set-image-mode")
-            yield Static("halfcell is safest in tmux and SSH; applies on next start.", classes="hint")
+            yield Static(plain(image_mode_hint()), classes="hint")
             with Horizontal(classes="row"):
                 yield Label("Theme")
                 yield Select([(t, t) for t in themes], value=s.theme, allow_blank=False, id="set-theme")

@@ -54,7 +54,7 @@ class PreviewPane(Vertical, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.shown_path: str | None = None
-        self.border_title = "Preview"
+        self.border_title = _title("Preview")
 
     def compose(self) -> ComposeResult:
         yield Static("Select a job to see its images.", id="preview-status")
@@ -100,13 +100,13 @@ class PreviewPane(Vertical, can_focus=True):
         paths = self._paths()
         status = self.query_one("#preview-status", Static)
         if job is None:
-            self.border_title = "Preview"
+            self.border_title = _title("Preview")
             status.update("Select a job to see its images.")
             self._hide_image()
             return
         self.index = min(self.index, max(0, len(paths) - 1))
         count = f" {self.index + 1}/{len(paths)}" if len(paths) > 1 else ""
-        self.border_title = f"Preview #{job.id}{count}"
+        self.border_title = _title(f"Preview #{job.id}{count}")
         if not paths:
             status.update(plain(_status_line(job)))
             self._hide_image()
@@ -149,6 +149,12 @@ class PreviewPane(Vertical, can_focus=True):
         image.image = thumb  # type: ignore[attr-defined]
         image.display = True
         self.shown_path = path
+
+
+def _title(text: str) -> str:
+    """The pane's title, naming the image mode when "auto" chose it (nothing else says which it chose)."""
+    auto = images.chosen_by_auto()
+    return f"{text} · {auto}" if auto else text
 
 
 def _status_line(job: Job) -> str:

@@ -1,0 +1,91 @@
+"""What the terminal can do, judged from the environment before Textual is imported.
+
+Pure functions of the environment and the output encoding (no Textual import: ``run_tui`` calls them first,
+and some answers, the colour system, must be settled before Textual reads its settings):
+
+* ``TERM=dumb`` cannot show a full-screen app: refuse with a sentence pointing at the headless commands.
+* ``TERM=xterm``/``screen``/``tmux`` without ``256color`` or ``COLORTERM`` announce 16 colours, and Textual
+  believes them: half-cell image previews become flat blocks. The emulators behind those names (xterm,
+  PuTTY, tmux, GNU screen, VTE…) show 256 colours, so that is what the app uses; the Linux console really
+  has 16. Either way the user is told once, with the fix.
+* A terminal whose encoding is not UTF-8 (an ISO-8859-1 locale) cannot show box-drawing characters: the
+  app draws ASCII borders instead.
+* Sixel and kitty graphics (tgp) do not pass through tmux: a forced one is refused with a sentence and the
+  safe half-cell mode is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from seedream_tui.safetext import encodes_utf8
+
+HEADLESS_HINT = (
+    "use the headless commands instead: seedream-tui submit \"a prompt\" --wait, seedream-tui history, "
+    "seedream-tui status ID (seedream-tui --help lists them all)"
+)
+#: TERM names of emulators that announce 16 colours but show 256
+_CAN_DO_256 = ("xterm", "screen", "tmux", "rxvt", "putty", "vte", "gnome", "konsole", "st")
+FIX_COLOURS = "set TERM=xterm-256color (or COLORTERM=truecolor) in your shell or terminal settings"
+
+
+def refusal(env: Mapping[str, str]) -> str | None:
+    """Why the full-screen app cannot run in this terminal, or None."""
+    term = env.get("TERM", "").strip().lower()
+    if term == "dumb":
+        return f"This terminal (TERM=dumb) cannot show the full-screen app; {HEADLESS_HINT}."
+    return None
+
+
+def colours(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """(colour system to tell Textual, or None to let it detect; the sentence to say once, or None)."""
+    if env.get("TEXTUAL_COLOR_SYSTEM") or env.get("COLORTERM", "").strip().lower() in ("truecolor", "24bit"):
+        return None, None
+    term = env.get("TERM", "").strip().lower()
+    if not term or "256" in term or "direct" in term or "truecolor" in term or "kitty" in term:
+        return None, None
+    base = term.split("-")[0]
+    if base in _CAN_DO_256:
+        return "256", (
+            f"TERM={term} announces only 16 colours, which would make image previews flat blocks; "
+            f"using 256 colours. To make it right everywhere, {FIX_COLOURS}."
+        )
+    return None, (
+        f"This terminal (TERM={term}) shows 16 colours: image previews are coarse. "
+        f"In a terminal emulator, {FIX_COLOURS}."
+    )
+
+
+def needs_ascii(encoding: str | None) -> bool:
+    """True when the output encoding cannot hold box-drawing characters (not UTF-8)."""
+    return not encodes_utf8(encoding)
+
+
+def graphics_in_tmux(mode: str, env: Mapping[str, str]) -> str | None:
+    """The sentence refusing a forced sixel/tgp mode inside tmux, or None when the mode can be used."""
+    if mode in ("sixel", "tgp") and env.get("TMUX"):
+        name = "sixel" if mode == "sixel" else "kitty graphics (tgp)"
+        return (
+            f"Image mode {mode}: {name} does not pass through tmux (blank previews, stray characters); "
+            "using halfcell. Run seedream-tui outside tmux to use it."
+        )
+    return None
+
+
+_BOX_FREE = ("", "ascii", "none", "hidden", "blank")
+
+
+def use_ascii_borders() -> None:
+    """Draw every border style with ``+ - |`` (for a terminal that cannot encode box-drawing characters).
+
+    Textual has no setting for it: its table of border characters is replaced, once, before the app runs
+    (and its cache of drawn boxes cleared). Called only by ``run_tui`` for a non-UTF-8 terminal, and by tests.
+    """
+    from textual import _border
+
+    ascii_chars, ascii_locations = _border.BORDER_CHARS["ascii"], _border.BORDER_LOCATIONS["ascii"]
+    for name in list(_border.BORDER_CHARS):
+        if name not in _BOX_FREE:
+            _border.BORDER_CHARS[name] = ascii_chars
+            _border.BORDER_LOCATIONS[name] = ascii_locations
+    _border.get_box.cache_clear()
