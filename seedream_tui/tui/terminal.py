@@ -16,7 +16,7 @@ and some answers, the colour system, must be settled before Textual reads its se
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from seedream_tui.safetext import encodes_utf8
 
@@ -75,17 +75,34 @@ def graphics_in_tmux(mode: str, env: Mapping[str, str]) -> str | None:
 _BOX_FREE = ("", "ascii", "none", "hidden", "blank")
 
 
-def use_ascii_borders() -> None:
-    """Draw every border style with ``+ - |`` (for a terminal that cannot encode box-drawing characters).
+def use_ascii_borders() -> Callable[[], None]:
+    """Draw borders with ``+ - |`` and bars with ``-`` (a terminal that cannot encode box-drawing characters).
 
-    Textual has no setting for it: its table of border characters is replaced, once, before the app runs
-    (and its cache of drawn boxes cleared). Called only by ``run_tui`` for a non-UTF-8 terminal, and by tests.
+    Textual has no setting for it: its tables of border characters, the tab underline's and the scroll bars'
+    glyphs are replaced before the app runs (and its cache of drawn boxes cleared). Called by ``run_tui`` for a
+    non-UTF-8 terminal; returns the undo (for tests).
     """
     from textual import _border
+    from textual.renderables.bar import Bar
+    from textual.scrollbar import ScrollBarRender
 
+    saved_chars, saved_locations = dict(_border.BORDER_CHARS), dict(_border.BORDER_LOCATIONS)
+    saved_bar = (Bar.HALF_BAR_LEFT, Bar.BAR, Bar.HALF_BAR_RIGHT)
+    saved_scroll = (ScrollBarRender.VERTICAL_BARS, ScrollBarRender.HORIZONTAL_BARS)
     ascii_chars, ascii_locations = _border.BORDER_CHARS["ascii"], _border.BORDER_LOCATIONS["ascii"]
     for name in list(_border.BORDER_CHARS):
         if name not in _BOX_FREE:
             _border.BORDER_CHARS[name] = ascii_chars
             _border.BORDER_LOCATIONS[name] = ascii_locations
+    Bar.HALF_BAR_LEFT, Bar.BAR, Bar.HALF_BAR_RIGHT = "-", "-", "-"
+    ScrollBarRender.VERTICAL_BARS = ScrollBarRender.HORIZONTAL_BARS = [" "] * 8  # the thumb is its colour
     _border.get_box.cache_clear()
+
+    def undo() -> None:
+        _border.BORDER_CHARS.update(saved_chars)
+        _border.BORDER_LOCATIONS.update(saved_locations)
+        Bar.HALF_BAR_LEFT, Bar.BAR, Bar.HALF_BAR_RIGHT = saved_bar
+        ScrollBarRender.VERTICAL_BARS, ScrollBarRender.HORIZONTAL_BARS = saved_scroll
+        _border.get_box.cache_clear()
+
+    return undo
