@@ -33,7 +33,7 @@ from seedream_tui.jobs.service import Core
 from seedream_tui.safetext import visible
 from seedream_tui.tui.commands import SeedreamCommands
 from seedream_tui.tui.failures import ReportingWorkers, report_failure
-from seedream_tui.tui.messages import EditResult, JobChanged, LoadIntoEditor
+from seedream_tui.tui.messages import EditResult, JobChanged, JobsDeleted, LoadIntoEditor
 from seedream_tui.tui.screens.help import HelpScreen, binding_rows
 from seedream_tui.tui.screens.main import InitialJobs, MainScreen, read_initial
 from seedream_tui.tui.screens.too_small import TooSmallScreen, too_small
@@ -252,6 +252,12 @@ class SeedreamApp(App[int]):
         for screen in self.screen_stack:
             if screen is not self.screen_stack[0]:
                 screen.post_message(JobChanged(job))
+
+    def on_jobs_deleted(self, message: JobsDeleted) -> None:
+        for job_id in message.job_ids:
+            self._statuses.pop(job_id, None)
+        for screen in self.screen_stack[1:]:
+            screen.post_message(JobsDeleted(message.job_ids))
 
     def _announce(self, job: Job) -> None:
         previous = self._statuses.get(job.id)

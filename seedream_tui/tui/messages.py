@@ -46,3 +46,15 @@ class EditResult(Message):
     def __init__(self, job: Job) -> None:
         super().__init__()
         self.job = job
+
+
+class JobsDeleted(Message, bubble=False):
+    """Jobs were deleted from the history: every view drops them at once.
+
+    Posted to the app (by the screen that deleted them); the app forwards one copy to each open screen,
+    as it does with ``JobChanged``.
+    """
+
+    def __init__(self, job_ids: tuple[int, ...]) -> None:
+        super().__init__()
+        self.job_ids = job_ids

@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 
 from seedream_tui.jobs.media_inputs import shorten_data_uris
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
+from seedream_tui.jobs.positions import shown_position
 from seedream_tui.safetext import visible
 from seedream_tui.tui import images, thumbs
 from seedream_tui.tui.images import image_widget_class
@@ -138,8 +139,9 @@ def job_report(job: Job, chain: list[int] | None = None) -> Text:
     t.append("\n")
     row("model", job.model_id)
     row("request id", job.request_id or "— (not submitted yet)")
-    if job.queue_position is not None and job.status is JobStatus.QUEUED:
-        row("queue", f"position {job.queue_position}")
+    position = shown_position(job.queue_position)
+    if position is not None and job.status is JobStatus.QUEUED:
+        row("queue", f"position {position}")
     if job.cost is not None:
         row("cost", f"${job.cost:.4f}")
     if job.base_url:
@@ -358,6 +360,14 @@ class JobDetailScreen(ModalScreen[EditResult | None]):
         job = getattr(message, "job", None)
         if isinstance(job, Job):
             self._job_changed(job)
+
+    def on_jobs_deleted(self, message: Any) -> None:
+        """The app's ``JobsDeleted``: this job was deleted (in the history, opened over this screen)."""
+        if self.job_id in getattr(message, "job_ids", ()):
+            self.job = None
+            self.query_one("#detail-text", Static).update("This job was deleted from the history.")
+            self.query_one("#detail-cancel", Button).disabled = True
+            self.query_one("#detail-copy", Button).disabled = True
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from seedream_tui.catalog.pricing import quote_job, total_sentence
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
+from seedream_tui.tui.messages import JobsDeleted
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from seedream_tui.tui.screens.detail import (
@@ -629,6 +630,7 @@ class HistoryScreen(Screen[None]):
             self.notify(error_sentence("delete this job" if len(job_ids) == 1 else "delete those jobs", exc),
                         severity="error")
         if deleted:
+            self.app.post_message(JobsDeleted(tuple(deleted)))  # every other view drops them too
             names = f"job #{deleted[0]}" if len(deleted) == 1 else f"{len(deleted)} jobs"
             self.notify(f"Deleted {names}.")
         self._count(self._generation)

@@ -22,7 +22,7 @@ from seedream_tui.catalog.pricing import Quote, quote
 from seedream_tui.config import save_settings
 from seedream_tui.jobs.model import Job
 from seedream_tui.schema.spec import ModelSpec
-from seedream_tui.tui.messages import JobChanged
+from seedream_tui.tui.messages import JobChanged, JobsDeleted
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.widgets.fields import FieldWidget
 from seedream_tui.tui.widgets.job_table import JobTable
@@ -96,6 +96,10 @@ class MainScreen(Screen[None]):
             self.spec = core.registry.default()
         self._older_exhausted = False
         self._loading_older = False
+        #: the oldest job id of the pages read so far: the next page starts below it. Not the smallest id in
+        #: the table: an old job that resumes polling joins the table and would make paging skip everything
+        #: between it and the pages read
+        self._oldest_paged: int | None = None
 
     # --- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -186,6 +190,7 @@ class MainScreen(Screen[None]):
 
     def _show_initial(self, jobs: list[Job], prompts: list[str]) -> None:
         self._older_exhausted = len(jobs) < INITIAL_JOBS
+        self._oldest_paged = min((job.id for job in jobs), default=None)
         self.table.set_jobs(jobs)
         self.editor.set_history(prompts)
         if jobs:
@@ -199,6 +204,12 @@ class MainScreen(Screen[None]):
         if self.preview.job is not None and self.preview.job.id == job.id:
             self.preview.show_job(job)
 
+    def on_jobs_deleted(self, message: JobsDeleted) -> None:
+        for job_id in message.job_ids:
+            self.table.remove_job(job_id)
+        if self.preview.job is not None and self.preview.job.id in message.job_ids:
+            self.preview.show_job(self.table.jobs.get(self.table.selected_job_id or -1))
+
     @on(JobTable.Highlighted)
     def _highlighted(self, message: JobTable.Highlighted) -> None:
         self.preview.show_job(self.table.jobs.get(message.job_id) if message.job_id is not None else None)
@@ -208,11 +219,11 @@ class MainScreen(Screen[None]):
     @work(group="main-older")
     async def _load_older(self) -> None:
         """Append the next page of older jobs (keyset paging on the id): the table never holds the whole history."""
-        if self._older_exhausted or self._loading_older or not self.table.jobs:
+        if self._older_exhausted or self._loading_older or self._oldest_paged is None:
             return
         self._loading_older = True
         try:
-            jobs = await self.core.history.list_jobs(limit=PAGE_JOBS, before_id=min(self.table.jobs))
+            jobs = await self.core.history.list_jobs(limit=PAGE_JOBS, before_id=self._oldest_paged)
         except Exception as exc:  # HistoryError and friends: a sentence, not a crash
             self.notify(f"Could not read the job history: {exc}", severity="error")
             return
@@ -220,6 +231,7 @@ class MainScreen(Screen[None]):
             self._loading_older = False
         self._older_exhausted = len(jobs) < PAGE_JOBS
         if jobs:
+            self._oldest_paged = min(self._oldest_paged or jobs[0].id, *(job.id for job in jobs))
             self.table.set_jobs(jobs)
 
     @on(JobTable.Open)

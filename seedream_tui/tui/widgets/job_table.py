@@ -19,6 +19,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
 from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.jobs.positions import consistent_positions
 from seedream_tui.tui.plain import plain_line
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -118,6 +119,9 @@ class JobTable(RowTable):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.clock = clock
         self.jobs: dict[int, Job] = {}
+        #: the queue position shown per job id (see ``jobs.positions``: one job per position, none absurd)
+        self._positions: dict[int, str] = {}
+        self._queued: set[int] = set()  # only these can show one: recomputing stays cheap in a long table
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
@@ -128,12 +132,11 @@ class JobTable(RowTable):
     # --- rows -------------------------------------------------------------------------------------------
     def _cells(self, job: Job) -> dict[str, object]:
         prompt = plain_line(job.prompt_line)
-        pos = job.queue_position if job.status is JobStatus.QUEUED and job.queue_position is not None else None
         n = len(job.outputs)
         return {
             "id": job.id,
             "status": status_text(job),
-            "pos": "" if pos is None else str(pos),
+            "pos": self._positions.get(job.id, ""),
             "elapsed": format_elapsed(elapsed_of(job, self.clock())),
             "res": plain_line(short_resolution(job.inputs.get("resolution"))),
             "n": str(n) if n else "",
@@ -152,6 +155,11 @@ class JobTable(RowTable):
         key = str(job.id)
         known = job.id in self.jobs
         self.jobs[job.id] = job
+        if job.status is JobStatus.QUEUED or job.id in self._queued:
+            self._queued.add(job.id)
+            self._refresh_positions(skip=job.id)
+            if job.status is not JobStatus.QUEUED:
+                self._queued.discard(job.id)
         cells = self._cells(job)
         if known:
             for column, value in cells.items():
@@ -163,9 +171,19 @@ class JobTable(RowTable):
             self._sort_keep_cursor()
             self.call_after_refresh(self.fit_prompt_column)
 
+    def _refresh_positions(self, skip: int | None = None) -> None:
+        """Recompute every shown queue position together; rewrite the cells of other rows that changed."""
+        queued = (self.jobs[i] for i in self._queued if i in self.jobs)
+        before, self._positions = self._positions, consistent_positions(queued)
+        for job_id in set(before) | set(self._positions):
+            if job_id != skip and before.get(job_id) != self._positions.get(job_id):
+                self.update_cell(str(job_id), "pos", self._positions.get(job_id, ""))
+
     def remove_job(self, job_id: int) -> None:
         if self.jobs.pop(job_id, None) is not None:
             self.remove_row(str(job_id))
+            self._queued.discard(job_id)
+            self._refresh_positions()
 
     def _sort_keep_cursor(self) -> None:
         selected = self.selected_job_id

@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.jobs.positions import shown_position
 from seedream_tui.tui import images, thumbs
 from seedream_tui.tui.plain import plain
 
@@ -158,8 +159,9 @@ def _title(text: str) -> str:
 
 
 def _status_line(job: Job) -> str:
-    if job.status is JobStatus.QUEUED and job.queue_position is not None:
-        return f"Queued (position {job.queue_position})."
+    position = shown_position(job.queue_position)
+    if job.status is JobStatus.QUEUED and position is not None:
+        return f"Queued (position {position})."
     if job.status is JobStatus.FAILED:
         return f"Failed: {job.error or 'no reason given.'}"
     if job.status is JobStatus.COMPLETED and not job.outputs:
