@@ -7,6 +7,9 @@ from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
+
+from seedream_tui.safetext import visible
 
 if TYPE_CHECKING:
     from seedream_tui.tui.app import SeedreamApp
@@ -32,10 +35,11 @@ class SeedreamCommands(Provider):
         core = app.core
         if core is not None:
             for spec in core.registry.list():
+                # schema titles come from files and the server; the palette reads its texts as markup
                 commands.append(
                     (
-                        f"Switch model: {spec.title or spec.model_id}",
-                        f"{spec.model_id} ({spec.key})",
+                        f"Switch model: {escape(visible(spec.title or spec.model_id))}",
+                        escape(visible(f"{spec.model_id} ({spec.key})")),
                         partial(app.switch_model, spec.key),
                     )
                 )

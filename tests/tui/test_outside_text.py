@@ -131,3 +131,47 @@ async def test_help_screen_shows_keymap_literally(markup_server: Any) -> None:
         assert "settings.toml: [keymap] id =" in screen_text(app)
         table = app.screen.query_one(DataTable)
         assert "Id (for [keymap])" in [column.label.plain for column in table.columns.values()]
+
+
+HOSTILE_SCHEMA = {
+    "model_id": "someone/odd/model",
+    "title": "Odd [/beta] model",
+    "input_schema": {
+        "type": "object",
+        "required": ["prompt"],
+        "properties": {
+            "prompt": {"title": "Prompt", "type": "string"},
+            "steps": {"title": "Steps [/n]", "type": "integer", "default": 4,
+                      "description": "How many [b]steps[/b] [@click=app.quit]quit[/] \x1b[2J"},
+        },
+    },
+}
+
+
+async def test_schema_titles_and_option_help_are_literal(markup_server: Any) -> None:
+    """A schema file (fetched from the server, or written by hand) with markup in its titles and help."""
+    import json
+
+    from seedream_tui.tui.widgets.options import OptionsPanel
+
+    config = _config(markup_server.base_url)
+    config.paths.user_models_dir.mkdir(parents=True, exist_ok=True)
+    (config.paths.user_models_dir / "odd.json").write_text(json.dumps(HOSTILE_SCHEMA), encoding="utf-8")
+    app = SeedreamApp(config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = await open_main(app, pilot)
+        await app.switch_model("odd")
+        panel = main.query_one(OptionsPanel)
+        await wait_for(lambda: panel.spec.key == "odd" and panel.is_mounted, what="the odd model's options")
+        await wait_for(lambda: bool(panel.query("#field-steps Input")), what="the steps field")
+        panel.query_one("#field-steps Input").focus()
+        await wait_for(lambda: "quit[/]" in screen_text(app), what="the field's help")
+        text = screen_text(app)
+        _assert_literal(text)
+        assert "Steps [/n]" in text and "How many [b]steps[/b]" in text and "[@click=app.quit]quit[/]" in text
+        assert "\\x1b[2J" in text
+        assert "Odd [/beta] model" in text  # the model picker
+        await pilot.press("ctrl+p")
+        await pilot.press(*"odd")
+        await wait_for(lambda: "Switch model: Odd [/beta] model" in screen_text(app), what="the palette hit")
+        assert app.is_running
