@@ -22,7 +22,8 @@ UI_LIBRARIES = ("textual", "rich", "textual_image")
 #: the only modules outside fake/ that may import it, and why
 FAKE_ENTRY_POINTS = {
     "cli.py": "the `fake-server` command",
-    "jobs/service.py": "--demo starts the bundled fake server as the backend",
+    "jobs/demo_backend.py": "--demo finds or starts the bundled fake server",
+    "jobs/service.py": "demo_fake_config(): the settings of the server behind --demo",
 }
 
 
