@@ -77,6 +77,7 @@ async def test_narrow_prompt_has_the_row_and_options_take_its_place(config, core
         editor = main.query_one(PromptArea)
         await wait_for(lambda: editor.size.width >= 45, what="the prompt across the whole row")
         assert not main.query_one("#options-pane").display
+        await wait_for(lambda: "^n Options" in screen_text(app), what="the Options key offered in the footer")
         await pilot.press("ctrl+n")
         await wait_for(lambda: main.query_one("#options-pane").display and not editor.display, what="options shown")
         await pilot.press("ctrl+n")
@@ -84,3 +85,4 @@ async def test_narrow_prompt_has_the_row_and_options_take_its_place(config, core
         await pilot.resize_terminal(80, 24)
         await wait_for(lambda: main.query_one("#options-pane").display and editor.display, what="both at 80")
         assert editor.size.width >= 30
+        await wait_for(lambda: "^n Options" not in screen_text(app), what="the Options key gone when wide")

@@ -81,8 +81,9 @@ class MainScreen(Screen[None]):
                 tooltip="Jump between prompt and jobs"),
         Binding("ctrl+o", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show (narrow) or zoom the preview"),
         # not F6/F7 (the editor selects with them)
-        Binding("ctrl+n", "toggle_options", "Options", id="toggle-options", show=False,  # F4 shows them too
-                tooltip="Show the options (in place of the prompt when the window is narrow)"),
+        # in the footer only while the window is narrow (see check_action): wider, the options are always shown
+        Binding("ctrl+n", "toggle_options", "Options", id="toggle-options",
+                tooltip="Narrow window: show the options in place of the prompt, and back"),
     ]
 
     def __init__(self, core: Core, *, initial: InitialJobs | None = None) -> None:
@@ -150,8 +151,18 @@ class MainScreen(Screen[None]):
         self.set_class(width < NARROW_BELOW, "-narrow")
         self.set_class(width >= WIDE_FROM, "-wide")
         self.set_class(width < COMPACT_BELOW, "-compact")
+        if width >= COMPACT_BELOW:
+            self.remove_class("-show-options")  # wide: prompt and options side by side again
         self.set_class(height < SHORT_BELOW, "-short")
-        return before != [self.has_class(c) for c in classes]
+        changed = before != [self.has_class(c) for c in classes]
+        if changed and self.is_mounted:
+            self.refresh_bindings()  # ctrl+n (Options) is offered only while narrow
+        return changed
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_options":
+            return self.has_class("-compact")
+        return True
 
     def on_resize(self) -> None:
         if self._size_classes(*self.size):
@@ -399,8 +410,8 @@ class MainScreen(Screen[None]):
         self.set_focus(self.table if self.editor.has_focus else self.editor)
 
     def action_toggle_options(self) -> None:
-        """Narrow: the options in place of the prompt, and back. Wide: focus the options (the model first)."""
-        if self.has_class("-compact") and self.has_class("-show-options"):
+        """Narrow: the options in place of the prompt, and back (F4 also shows them, model first)."""
+        if self.has_class("-show-options"):
             self.remove_class("-show-options")
             self.set_focus(self.editor)
             return
