@@ -414,7 +414,7 @@ async def _cmd_cancel(core: Any, args: argparse.Namespace) -> int:
 async def _cmd_download(core: Any, args: argparse.Namespace) -> int:
     job = await _find(core, args.id)
     message = await core.download_again(job.id)
-    print(message, file=sys.stderr)
+    print(visible(message), file=sys.stderr)
     if not message.startswith("Downloading"):
         return EXIT_JOB
     args.wait, args.out = True, None
