@@ -106,19 +106,48 @@ async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
     return shots
 
 
-def main() -> int:
+async def shoot_too_small(size: tuple[int, int], out_dir: Path) -> list[Path]:
+    """The "make the window larger" screen (below 40x12)."""
+    from conftest import make_config
+    from tui_support import wait_for
+
+    from seedream_tui.fake.server import FakeConfig, FakeServerThread
+    from seedream_tui.tui.app import SeedreamApp
+    from seedream_tui.tui.screens.too_small import TooSmallScreen
+
+    name = f"too-small-{size[0]}x{size[1]}.svg"
+    with tempfile.TemporaryDirectory() as home, FakeServerThread(FakeConfig(workers=1)) as server:
+        os.environ["SEEDREAM_TUI_HOME"] = home
+        app = SeedreamApp(make_config(server.base_url, theme="textual-dark"))
+        async with app.run_test(size=size) as pilot:
+            await wait_for(lambda: app.main_screen is not None and isinstance(app.screen, TooSmallScreen),
+                           what="the too-small screen")
+            await pilot.pause(0.3)
+            app.save_screenshot(name, path=str(out_dir))
+    return [out_dir / name]
+
+
+#: 80x24 and 200x60 always; a split tmux pane (60x20, 40x12) shows the narrow layouts
+SIZES = ((80, 24), (200, 60), (60, 20), (40, 12))
+
+
+def main(argv: list[str]) -> int:
+    """``make_screenshots.py [WxH ...]``: every size, or only those named."""
     from seedream_tui.tui import images
 
     images.configure("halfcell")
     out_dir = ROOT / "screenshots"
     out_dir.mkdir(exist_ok=True)
-    for size in ((80, 24), (200, 60)):
-        for svg in asyncio.run(shoot(size, out_dir)):
-            if shutil.which("rsvg-convert"):
-                subprocess.run(["rsvg-convert", "-o", str(svg.with_suffix(".png")), str(svg)], check=True)
-            print(svg)
+    sizes = [(int(arg.split("x")[0]), int(arg.split("x")[1])) for arg in argv] or list(SIZES)
+    shots = [svg for size in sizes for svg in asyncio.run(shoot(size, out_dir))]
+    if not argv:
+        shots += asyncio.run(shoot_too_small((30, 10), out_dir))
+    for svg in shots:
+        if shutil.which("rsvg-convert"):
+            subprocess.run(["rsvg-convert", "-o", str(svg.with_suffix(".png")), str(svg)], check=True)
+        print(svg)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

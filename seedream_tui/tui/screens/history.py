@@ -131,6 +131,11 @@ class HistoryScreen(Screen[None]):
     HistoryScreen.-narrow #history-status { width: 20; }
     HistoryScreen.-narrow #history-model { width: 19; }
     HistoryScreen.-narrow #history-date { width: 17; }
+    /* a split tmux pane: the search box keeps room (filters by model and date wait for a wider window), and
+       under 20 rows the rows win over the preview */
+    HistoryScreen.-compact #history-model, HistoryScreen.-compact #history-date { display: none; }
+    HistoryScreen.-compact #history-status { width: 18; }
+    HistoryScreen.-short JobPreview { display: none; }
     """
 
     BINDINGS = [
@@ -217,6 +222,8 @@ class HistoryScreen(Screen[None]):
 
     def _apply_size(self) -> None:
         self.set_class(self.size.width < 130, "-narrow")
+        self.set_class(self.size.width < 70, "-compact")
+        self.set_class(self.size.height < 20, "-short")
 
     def _fit_prompt_column(self) -> None:
         """A fitted fixed width: long prompts end in "…" instead of widening the table."""

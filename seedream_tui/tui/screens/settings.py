@@ -125,7 +125,10 @@ class SettingsScreen(Screen[None]):
     SettingsScreen .hint { color: $text-muted; padding-left: 16; height: 1; }
     SettingsScreen #settings-error { color: $error; padding-left: 16; height: auto; display: none; }
     SettingsScreen #settings-error.-shown { display: block; }
-    SettingsScreen #token-mask { width: 1fr; padding: 1 1 0 1; }
+    SettingsScreen #token-mask { width: 1fr; padding: 1 1 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    /* a split tmux pane (under 60 columns): narrower labels, so the fields keep their room */
+    SettingsScreen.-compact .row > Label { width: 10; }
+    SettingsScreen.-compact .hint, SettingsScreen.-compact #settings-error { padding-left: 10; height: auto; }
     SettingsScreen #settings-buttons { height: 3; align-horizontal: right; }
     SettingsScreen #settings-buttons Button { margin-left: 2; }
     """
@@ -183,6 +186,9 @@ class SettingsScreen(Screen[None]):
                 yield Button("Cancel (esc)", id="settings-cancel")
                 yield Button("Save (ctrl+s)", id="settings-save", variant="primary")
         yield KeyHints()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 60, "-compact")
 
     def on_mount(self) -> None:
         self.title = "Settings"
