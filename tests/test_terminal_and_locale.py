@@ -114,3 +114,23 @@ def test_bad_base_url_in_settings_toml_is_a_warning() -> None:
     config = resolve_config(env={})
     assert config.base_url.startswith("https://")
     assert any("http://[" in w and "not a valid" in w for w in config.warnings)
+
+
+def test_sixteen_colour_xterm_gets_256_colours_in_textual() -> None:
+    """The colour system must be set before Textual is first imported (it reads it once)."""
+    code = (
+        "import os, sys\n"
+        "from seedream_tui.config import AppConfig, Settings\n"
+        "from seedream_tui.paths import Paths\n"
+        "from seedream_tui.tui.run import prepare_terminal\n"
+        "assert 'textual' not in sys.modules, 'textual imported too early'\n"
+        "config = AppConfig(Paths.default(), Settings(), 'https://x', None)\n"
+        "prepare_terminal(config, 'halfcell', os.environ, 'utf-8')\n"
+        "from textual import constants\n"
+        "print(constants.COLOR_SYSTEM)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "TEXTUAL_COLOR_SYSTEM")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, env={**env, "TERM": "xterm"},
+                            timeout=60)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().strip() == "256"

@@ -26,11 +26,11 @@ def prepare_terminal(
 
     Warnings for the user go to ``config.warnings`` (the app shows each once, as a toast) and to the log.
     """
-    from seedream_tui.tui import images
-
     system, colour_note = terminal.colours(env)
     if system is not None:
-        env["TEXTUAL_COLOR_SYSTEM"] = system  # read by Textual when it is imported
+        env["TEXTUAL_COLOR_SYSTEM"] = system  # read once, when Textual is imported: so before the next line
+    from seedream_tui.tui import images
+
     mode = images.resolve_mode(image_mode, config.settings.image_mode, env)
     refused = terminal.graphics_in_tmux(mode, env)
     if refused is not None:

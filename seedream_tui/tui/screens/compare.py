@@ -141,7 +141,7 @@ class CompareScreen(Screen[None]):
                 table.add_row(Text(f"  {label}"), *(Text(v, style=style) for v in values))
 
         for key, values, differs in input_rows(self.jobs):
-            row(key, values, differs)
+            row(visible(key), values, differs)
         table.add_row("", *("" for _ in self.jobs))
         for label, read, point_out in RESULT_FACTS:
             values = [read(job) for job in self.jobs]
