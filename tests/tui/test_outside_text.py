@@ -175,3 +175,23 @@ async def test_schema_titles_and_option_help_are_literal(markup_server: Any) -> 
         await pilot.press(*"odd")
         await wait_for(lambda: "Switch model: Odd [/beta] model" in screen_text(app), what="the palette hit")
         assert app.is_running
+
+
+async def test_a_stored_prompt_with_escapes_loads_into_the_editor_visibly(markup_server: Any) -> None:
+    """History, ``l``: the editor draws its text as is, so the escapes are loaded as visible text."""
+    from seedream_tui.tui.screens.history import HistoryScreen
+
+    config = _config(markup_server.base_url)
+    _seed_failed(config.paths)
+    app = SeedreamApp(config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        main = await open_main(app, pilot)
+        await pilot.press("f2")
+        await wait_for(lambda: isinstance(app.screen, HistoryScreen), what="the history")
+        await wait_for(lambda: app.screen.query_one(DataTable).row_count == 2, what="the history rows")
+        await pilot.press("l")
+        await wait_for(lambda: app.screen is main and "pwned" in main.editor.text, what="the prompt loaded")
+        assert "\x1b" not in main.editor.text and "\\x1b]0;pwned\\x07" in main.editor.text
+        assert "\nline two" in main.editor.text  # a newline stays a newline
+        await pilot.pause()
+        _assert_literal(screen_text(app))

@@ -21,6 +21,7 @@ from seedream_tui.api.errors import ApiError, InvalidInputError
 from seedream_tui.catalog.pricing import Quote, quote
 from seedream_tui.config import save_settings
 from seedream_tui.jobs.model import Job
+from seedream_tui.safetext import visible
 from seedream_tui.schema.spec import ModelSpec
 from seedream_tui.tui.messages import JobChanged, JobsDeleted
 from seedream_tui.tui.plain import plain_line
@@ -395,7 +396,9 @@ class MainScreen(Screen[None]):
         except KeyError:
             self.notify(f"There is no schema for the model {job.model_id}; its job cannot be loaded.", severity="error")
             return
-        values = dict(job.inputs)
+        # an editor draws its text as it is: an escape sequence in a stored input (the server's, or an older
+        # version's) would reach the terminal. Shown as "\x1b" instead; the validator refuses it on submit.
+        values = {k: visible(v, multiline=True) if isinstance(v, str) else v for k, v in job.inputs.items()}
         field = prompt_field(spec)
         prompt = values.pop(field.name, "") if field else ""
         await self.set_model(spec, values)
