@@ -11,7 +11,6 @@ Imported by ``cli`` when one of them runs.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,7 @@ from seedream_tui.catalog.browse import CatalogEntry
 from seedream_tui.catalog.pricing import format_usd
 from seedream_tui.cli import EXIT_INPUT, EXIT_OK, CliError
 from seedream_tui.jobs.spend import SPEND_GROUPS, group_spend
+from seedream_tui.safetext import json_for, visible
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -49,16 +49,18 @@ async def cmd_models(core: Any, args: argparse.Namespace) -> int:
         if page.offline or not page.entries or len(entries) >= page.total:
             break
     if page.note:
-        print(f"seedream-tui: {page.note}", file=sys.stderr)
+        print(f"seedream-tui: {visible(page.note)}", file=sys.stderr)
     if args.json:
         body = {"models": [e.as_json() for e in entries], "total": page.total, "offline": page.offline}
-        print(json.dumps(body, ensure_ascii=False, indent=2))
+        print(json_for(body, sys.stdout))
         return EXIT_OK
     if not entries:
         print("No models match.", file=sys.stderr)
     for entry in entries:
         mark = "*" if entry.local else " "
-        print(f"{mark} {entry.display_name[:40]:<40} {entry.kind[:15]:<15} {entry.price_text:<16} {entry.model_id}")
+        # names, kinds and ids come from the server: shown visibly, never as escape sequences
+        name, kind = visible(entry.display_name)[:40], visible(entry.kind)[:15]
+        print(f"{mark} {name:<40} {kind:<15} {visible(entry.price_text):<16} {visible(entry.model_id)}")
     if any(e.local for e in entries):
         print("(* = its schema is on disk: usable offline)", file=sys.stderr)
     return EXIT_OK
@@ -75,7 +77,7 @@ async def cmd_fetch_model(core: Any, args: argparse.Namespace) -> int:
         raise CliError(f"RunComfy's schema for {model_id} cannot be used: {exc.reason}") from None
     except OSError as exc:
         raise CliError(f"Could not write the schema of {model_id}: {exc.strerror or exc}.") from None
-    print(f"Saved {spec.title or model_id} ({len(spec.fields)} options) to {spec.source}.")
+    print(f"Saved {visible(spec.title or model_id)} ({len(spec.fields)} options) to {spec.source}.")
     return EXIT_OK
 
 
@@ -93,13 +95,13 @@ async def cmd_spend(core: Any, args: argparse.Namespace) -> int:
         body = {"by": args.by, "since": args.since, "total_usd": round(grand, 6),
                 "jobs": sum(g.jobs for g in groups),
                 "groups": [{"key": g.key, "jobs": g.jobs, "usd": round(g.usd, 6)} for g in groups]}  # fmt: skip
-        print(json.dumps(body, ensure_ascii=False, indent=2))
+        print(json_for(body, sys.stdout))
         return EXIT_OK
     if not groups:
         print("No costs recorded yet" + (f" since {args.since}." if args.since else "."), file=sys.stderr)
         return EXIT_OK
     for group in groups:
-        print(f"{group.key:<48} {_jobs(group.jobs)}  {format_usd(group.usd):>10}")
+        print(f"{visible(group.key):<48} {_jobs(group.jobs)}  {format_usd(group.usd):>10}")
     print(f"{'total':<48} {_jobs(sum(g.jobs for g in groups))}  {format_usd(grand):>10}")
     return EXIT_OK
 

@@ -62,6 +62,11 @@ def json_text(data: Any, *, ascii_only: bool = False, indent: int | None = 2) ->
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def json_for(data: Any, stream: Any) -> str:
+    """:func:`json_text` for printing to ``stream``: ASCII-escaped unless the stream's encoding is UTF-8."""
+    return json_text(data, ascii_only=not encodes_utf8(getattr(stream, "encoding", None)))
+
+
 def encodes_utf8(encoding: str | None) -> bool:
     """Whether a stream ``encoding`` can hold any text (UTF-8 in one of its spellings)."""
     return (encoding or "").lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig")

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from seedream_tui.api.errors import ApiError
 from seedream_tui.catalog.browse import CatalogEntry, CatalogPage
 from seedream_tui.schema import SchemaError
+from seedream_tui.tui.plain import plain, plain_line
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ class CatalogScreen(Screen[str | None]):
         names = await self.core.categories()
         select = self.query_one("#catalog-category", Select)
         with select.prevent(Select.Changed):
-            select.set_options([(ALL_LABEL, ALL), *((Text(name), name) for name in names)])
+            select.set_options([(ALL_LABEL, ALL), *((plain_line(name), name) for name in names)])
             select.value = ALL
 
     def _show(self, page: CatalogPage, *, append: bool) -> None:
@@ -154,11 +155,11 @@ class CatalogScreen(Screen[str | None]):
                 continue
             self.entries[entry.model_id] = entry
             table.add_row(
-                Text(entry.display_name),
-                Text(entry.price_text, style="italic" if entry.price.base_usd is None else ""),
-                Text(entry.kind or "—"),
+                plain_line(entry.display_name),
+                plain_line(entry.price_text, style="italic" if entry.price.base_usd is None else ""),
+                plain_line(entry.kind or "—"),
                 Text("on disk" if entry.local else ""),
-                *([Text(entry.model_id, style="dim")] if self._with_ids else []),
+                *([plain_line(entry.model_id, style="dim")] if self._with_ids else []),
                 key=entry.model_id,
             )
         self.total = max(page.total, len(self.entries))
@@ -173,7 +174,7 @@ class CatalogScreen(Screen[str | None]):
 
     def _set_status(self, text: str, *, offline: bool = False) -> None:
         status = self.query_one("#catalog-status", Static)
-        status.update(Text(text))
+        status.update(plain(text))
         status.set_class(offline, "-offline")
 
     @on(DataTable.RowHighlighted, "#catalog-table")
@@ -182,7 +183,7 @@ class CatalogScreen(Screen[str | None]):
         if entry is not None:
             note = entry.price.note or ", ".join(entry.categories)
             detail = self.query_one("#catalog-detail", Static)
-            detail.update(Text(entry.model_id + (f" · {note}" if note else "")))
+            detail.update(plain(entry.model_id + (f" · {note}" if note else "")))
         if event.cursor_row >= self.table.row_count - PREFETCH_ROWS:
             self._load_more()
 

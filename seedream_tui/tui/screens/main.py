@@ -122,7 +122,7 @@ class MainScreen(Screen[None]):
             )
             with Vertical(id="options-pane"):
                 yield Select(
-                    [(plain_line(label), key) for label, key in model_choices(self.core.registry.list())],
+                    self._model_options(),
                     value=self.spec.key,
                     allow_blank=False,
                     compact=True,
@@ -170,6 +170,10 @@ class MainScreen(Screen[None]):
             # the class change resizes the editor after it drew its first wrap: redraw once the layout
             # settles, or the first lines show text wrapped for the old width (seen in tmux at 200x60)
             self.call_after_refresh(self.query_one(PromptArea).refresh)
+
+    def _model_options(self) -> list[tuple[Text, str]]:
+        """The model picker's options; titles come from schema files and the server: plain text."""
+        return [(plain_line(label), key) for label, key in model_choices(self.core.registry.list())]
 
     def _overrides(self, spec: ModelSpec) -> dict[str, Any]:
         defaults = self.core.config.settings.defaults
@@ -365,7 +369,7 @@ class MainScreen(Screen[None]):
         select = self.query_one("#model-select", Select)
         if select.value != spec.key:
             with select.prevent(Select.Changed):
-                select.set_options(model_choices(self.core.registry.list()))  # the catalog may have added one
+                select.set_options(self._model_options())  # the catalog may have added one
                 select.value = spec.key
         overrides = {**self._overrides(spec), **(values or {})}
         await self.options.remove()
@@ -413,7 +417,7 @@ class MainScreen(Screen[None]):
         self.set_focus(self.table if self.editor.has_focus else self.editor)
 
     def action_toggle_options(self) -> None:
-        """Narrow: the options in place of the prompt, and back (F4 also shows them, model first)."""
+        """Narrow: the options in place of the prompt, and back."""
         if self.has_class("-show-options"):
             self.remove_class("-show-options")
             self.set_focus(self.editor)
