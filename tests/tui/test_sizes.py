@@ -38,7 +38,7 @@ async def test_every_screen_at_every_size(config, core) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await open_main(app, pilot)
         await _each_size(app, pilot, MainScreen)
-        screens = [("f1", "HelpScreen"), ("f2", "HistoryScreen"), ("f3", "SettingsScreen")]
+        screens = [("f1", "HelpScreen"), ("f2", "HistoryScreen"), ("f3", "SettingsScreen"), ("f4", "CatalogScreen")]
         for key, name in screens:
             await pilot.press(key)
             await wait_for(lambda: type(app.screen).__name__ == name, what=name)  # noqa: B023
