@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import json
 import logging
 import os
 import sys
@@ -39,9 +38,11 @@ from seedream_tui.config import (
     save_token,
     strip_bearer,
 )
+from seedream_tui.jobs.positions import shown_position
 from seedream_tui.jobs.store_schema import HistoryError
 from seedream_tui.logsetup import setup_logging, where_details_are
 from seedream_tui.paths import Paths
+from seedream_tui.safetext import encodes_utf8, json_for, visible
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_NETWORK, EXIT_AUTH, EXIT_JOB, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
 
@@ -130,13 +131,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = bool(getattr(args, "demo", False))
     # the log first: whatever happens next (even a refused base URL) can be found in it afterwards
     log_file = setup_logging(Paths.default(demo=demo).log_file, args.command or "tui")
+    _replace_unencodable()
     try:
         if args.command == "token":
             return _store_token()
         config = resolve_config(demo=demo, base_url=getattr(args, "base_url", None))
         for warning in config.warnings:
             logging.getLogger(__name__).warning("%s", warning)
-            print(f"seedream-tui: {warning}", file=sys.stderr)
+            print(f"seedream-tui: {visible(warning)}", file=sys.stderr)
         if args.command is None:
             from seedream_tui.tui.run import run_tui
 
@@ -162,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _refused(exc, getattr(exc, "exit_code", EXIT_ERROR))
     except Exception as exc:  # the last line of defence: a sentence, never a traceback
         logging.getLogger(__name__).exception("unexpected error")
-        text = str(exc).rstrip(". ") or type(exc).__name__
+        text = visible(exc).rstrip(". ") or type(exc).__name__
         print(f"seedream-tui: unexpected error: {text}. {where_details_are(log_file)}", file=sys.stderr)
         return EXIT_ERROR
 
@@ -170,8 +172,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _refused(exc: Exception, code: int) -> int:
     """Say why the command ended (stderr and the log) and return its exit code."""
     logging.getLogger(__name__).warning("exit %d: %s", code, exc)
-    print(f"seedream-tui: {exc}", file=sys.stderr)
+    print(f"seedream-tui: {visible(exc)}", file=sys.stderr)  # server texts in it: shown, never as escapes
     return code
+
+
+def _replace_unencodable() -> None:
+    """Text output replaces what the terminal's encoding cannot show (a Chinese prompt in an ISO-8859-1
+    locale) instead of failing with a codec error; JSON output escapes it instead (see ``_json``)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and not encodes_utf8(getattr(stream, "encoding", None)):
+            reconfigure(errors="replace")
+
+
+def _json(data: Any) -> str:
+    """JSON that is valid whatever the locale: UTF-8, or ASCII with escapes when stdout is not UTF-8."""
+    return json_for(data, sys.stdout)
 
 
 def _store_token() -> int:
@@ -206,7 +222,7 @@ async def _headless(args: argparse.Namespace, config: AppConfig) -> int:
     reading = args.command in _READ_ONLY_COMMANDS
     core = await Core.open(config, allow_read_only=reading, defer_backend=args.command in ("history", "export"))
     for error in core.registry.errors:  # a broken schema file is skipped, never silently
-        print(f"seedream-tui: schema skipped: {error}", file=sys.stderr)
+        print(f"seedream-tui: schema skipped: {visible(error)}", file=sys.stderr)
     try:
         handler = _COMMANDS.get(args.command)
         if handler is None:
@@ -226,20 +242,21 @@ def _job_json(job: Any) -> dict[str, Any]:
 
 def _print_job(job: Any, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(_job_json(job), ensure_ascii=False, indent=2))
+        print(_json(_job_json(job)))
         return
-    print(f"job {job.id}  {job.status.label}  request {job.request_id or '-'}")
-    print(f"  model   {job.model_id or '(not known: attached by its request id)'}")
-    print(f"  prompt  {job.prompt[:200]}")
-    if job.queue_position is not None:
-        print(f"  queue   position {job.queue_position}")
+    # everything from outside (server, user) on one visible line: no escape reaches the terminal
+    print(f"job {job.id}  {job.status.label}  request {visible(job.request_id or '-')}")
+    print(f"  model   {visible(job.model_id or '(not known: attached by its request id)')}")
+    print(f"  prompt  {visible(job.prompt[:200])}")
+    if shown_position(job.queue_position) is not None:
+        print(f"  queue   position {shown_position(job.queue_position)}")
     if job.error:
-        print(f"  error   {job.error}")
+        print(f"  error   {visible(job.error)}")
     if job.cost is not None:
         print(f"  cost    {job.cost}")
     for out in job.outputs:
         size = f"{out.width}x{out.height}" if out.width else ""
-        print(f"  image   {out.path or out.url}  {size}")
+        print(f"  image   {visible(out.path or out.url)}  {size}")
 
 
 async def _find(core: Any, ident: str, *, adopt: bool = False) -> Any:
@@ -257,7 +274,7 @@ async def _find(core: Any, ident: str, *, adopt: bool = False) -> Any:
             job = await core.adopt(ident)
         except ValueError as exc:
             raise CliError(str(exc), EXIT_INPUT) from None
-        print(f"Request {job.request_id} is now job {job.id} in the history.", file=sys.stderr)
+        print(f"Request {visible(job.request_id)} is now job {job.id} in the history.", file=sys.stderr)
     if job is None:
         raise CliError(f"No job {ident!r} in the {'demo ' if core.demo else ''}history.", EXIT_INPUT)
     return job
@@ -292,9 +309,10 @@ async def _wait(core: Any, job: Any) -> Any:
     def on_change(changed: Any) -> None:
         if changed.id != job.id:
             return
-        line = changed.status.label + (f" (position {changed.queue_position})" if changed.queue_position else "")
+        position = shown_position(changed.queue_position)
+        line = changed.status.label + (f" (position {position})" if position else "")
         if changed.error and changed.error.startswith("Waiting: "):
-            line += f" — {changed.error}"
+            line += f" — {visible(changed.error)}"
         if line != last[0]:
             last[0] = line
             print(f"[{time.strftime('%H:%M:%S')}] job {changed.id}: {line}", file=sys.stderr)
@@ -317,13 +335,13 @@ async def _finish(core: Any, job: Any, args: argparse.Namespace) -> int:
     elif job.status.terminal and any(o.path for o in job.outputs):
         for o in job.outputs:
             if o.path:  # an output that was never saved has nothing to print
-                print((args.out / Path(o.path).name) if getattr(args, "out", None) else o.path)
+                print(visible((args.out / Path(o.path).name) if getattr(args, "out", None) else o.path))
     else:
-        print(f"job {job.id} {job.status.label}: request {job.request_id}")
+        print(f"job {job.id} {job.status.label}: request {visible(job.request_id)}")
         if not getattr(args, "wait", False):
             print(f"Follow it with: seedream-tui status {job.id}{' --demo' if core.demo else ''}", file=sys.stderr)
     if job.status.terminal and job.status.value != "completed":
-        print(f"seedream-tui: job {job.id} {job.status.label}: {job.error or ''}".rstrip(": "), file=sys.stderr)
+        print(f"seedream-tui: job {job.id} {job.status.label}: {visible(job.error or '')}".rstrip(": "), file=sys.stderr)
         return EXIT_JOB
     return EXIT_OK
 
@@ -362,7 +380,7 @@ async def _cmd_submit(core: Any, args: argparse.Namespace) -> int:
     from_settings = core.config.settings.defaults.get(spec.model_id, {})
     inputs = {**from_settings, **_parse_sets(spec, args.sets), "prompt": prompt}
     for warning in validate_input(spec, inputs).warnings.values():  # soft advice: said, then submitted
-        print(f"seedream-tui: warning: {warning}", file=sys.stderr)
+        print(f"seedream-tui: warning: {visible(warning)}", file=sys.stderr)
     try:
         await core.start()
         job = await core.submit(spec, inputs)
@@ -371,7 +389,7 @@ async def _cmd_submit(core: Any, args: argparse.Namespace) -> int:
         blamed = sorted({f.field for f in exc.fields if f.field and f.field in from_settings and f.field not in given})
         where = f" ({', '.join(blamed)} comes from [defaults] in {core.paths.settings_file}.)" if blamed else ""
         raise CliError(f"{exc}{where}", EXIT_INPUT) from None
-    print(f"Submitted job {job.id} (request {job.request_id}).", file=sys.stderr)
+    print(f"Submitted job {job.id} (request {visible(job.request_id)}).", file=sys.stderr)
     return await _finish(core, job, args)
 
 
@@ -399,7 +417,7 @@ async def _cmd_status(core: Any, args: argparse.Namespace) -> int:
                   file=sys.stderr)
     _print_job(job, args.json)
     if trouble is not None:
-        print(f"seedream-tui: RunComfy could not be asked about job {job.id}: {trouble}", file=sys.stderr)
+        print(f"seedream-tui: RunComfy could not be asked about job {job.id}: {visible(trouble)}", file=sys.stderr)
         return int(trouble.exit_code)
     return EXIT_OK
 
@@ -407,7 +425,7 @@ async def _cmd_status(core: Any, args: argparse.Namespace) -> int:
 async def _cmd_cancel(core: Any, args: argparse.Namespace) -> int:
     job = await _find(core, args.id, adopt=True)
     message = await core.cancel(job.id)
-    print(message)
+    print(visible(message))
     return EXIT_OK if message == "Cancelled." else EXIT_JOB
 
 
@@ -428,7 +446,7 @@ async def _cmd_rerun(core: Any, args: argparse.Namespace) -> int:
         new = await core.rerun(job.id)
     except (InvalidInputError, LookupError) as exc:
         raise CliError(str(exc), EXIT_INPUT) from None
-    print(f"Submitted job {new.id} (request {new.request_id}), a re-run of job {job.id}.", file=sys.stderr)
+    print(f"Submitted job {new.id} (request {visible(new.request_id)}), a re-run of job {job.id}.", file=sys.stderr)
     args.out = None
     return await _finish(core, new, args)
 
@@ -445,13 +463,13 @@ async def _cmd_history(core: Any, args: argparse.Namespace) -> int:
             raise CliError(f"Unknown status {args.status!r}; use one of {names}.", EXIT_INPUT) from None
     jobs = await core.history.list_jobs(limit=max(1, args.limit), search=args.search, statuses=statuses)
     if args.json:
-        print(json.dumps([_job_json(j) for j in jobs], ensure_ascii=False, indent=2))
+        print(_json([_job_json(j) for j in jobs]))
         return EXIT_OK
     if not jobs:
         print("No jobs match." if args.search or args.status else "No jobs yet.", file=sys.stderr)
     for job in jobs:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
-        prompt = job.prompt_line
+        prompt = visible(job.prompt_line)
         print(f"{job.id:>6}  {when}  {job.status.value:<11} {len(job.outputs)} img  {prompt[:70]}")
     return EXIT_OK
 
