@@ -470,7 +470,7 @@ async def _cmd_history(core: Any, args: argparse.Namespace) -> int:
     for job in jobs:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
         prompt = visible(job.prompt_line)
-        print(f"{job.id:>6}  {when}  {job.status.value:<11} {len(job.outputs)} img  {prompt[:70]}")
+        print(f"{job.id:>6}  {when}  {job.status.value:<11} {_files_word(job.outputs)}  {prompt[:70]}")
     return EXIT_OK
 
 
@@ -490,6 +490,14 @@ async def _cmd_export(core: Any, args: argparse.Namespace) -> int:
 
 #: commands that only read the history: they work in a read-only home
 _READ_ONLY_COMMANDS = frozenset({"history", "export", "status"})
+
+def _files_word(outputs: Any) -> str:
+    """``2 img`` for images, ``1 file`` when a video or a sound is among them (they are not images)."""
+    from seedream_tui.jobs.model import AV_FORMATS
+
+    media = any(o.format in AV_FORMATS for o in outputs)
+    return f"{len(outputs)} {'file' if media else 'img'}"
+
 
 _COMMANDS = {
     "submit": _cmd_submit,

@@ -369,8 +369,6 @@ def _replace_durably(tmp: Path, final: Path) -> None:
         os.close(fd)
 
 
-#: formats kept as they come (no decode, no thumbnail), told by their first bytes
-MEDIA_FORMATS = ("mp4", "mov", "webm", "m4a", "mp3", "wav", "ogg", "flac")
 
 
 def sniff_media(path: Path) -> str | None:

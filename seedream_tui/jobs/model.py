@@ -9,6 +9,8 @@ from typing import Any
 #: the bounding box of the cached thumbnail of each output: big enough for a pixel-protocol (sixel,
 #: kitty) preview pane of ~100 cells, so previews skip decoding the full image
 THUMB_SIZE = (1024, 1024)
+#: output formats that are not images: videos and sounds, kept as they come (no decode, no thumbnail)
+AV_FORMATS = ("mp4", "mov", "webm", "m4a", "mp3", "wav", "ogg", "flac")
 
 
 class JobStatus(StrEnum):
