@@ -211,6 +211,10 @@ class JobEngine:
             except Exception:  # a broken listener must not stop polling
                 log.exception("job listener failed")
 
+    def announce(self, job: Job) -> None:
+        """Tell every listener about ``job`` (a row made outside the engine, e.g. an adopted request)."""
+        self._emit(job)
+
     async def _save(self, job: Job, **changes: Any) -> Job:
         """Write ``changes`` only if the row is still the copy we hold and we still hold its lease."""
         try:

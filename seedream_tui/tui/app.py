@@ -80,6 +80,8 @@ class SeedreamApp(App[int]):
         Binding("f3", "settings", "Settings", id="settings", tooltip="Settings and API token"),
         Binding("f6", "spend", "Spend", id="spend", show=False, priority=True,  # over TextArea's select-line
                 tooltip="What your jobs cost: today, this week, by model and by day"),
+        Binding("f7", "attach_request", "Attach", id="attach-request", show=False, priority=True,
+                tooltip="Follow a RunComfy request made elsewhere (dashboard, another tool) by its id"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="toggle-theme", show=False, tooltip="Toggle dark/light theme"),
     ]
 
@@ -360,6 +362,35 @@ class SeedreamApp(App[int]):
 
         core = self.core
         self._push_once(SpendScreen, lambda: SpendScreen(core))
+
+    def action_attach_request(self) -> None:
+        if self.core is None:
+            return
+        from seedream_tui.tui.screens.confirm import PromptScreen
+
+        self.push_screen(
+            PromptScreen("The RunComfy request id to follow (from the dashboard, or another tool):", ok_label="Attach"),
+            self._attach_answer,
+        )
+
+    def _attach_answer(self, text: str | None) -> None:
+        if text:
+            self._adopt_request(text)
+
+    @work(group="attach-request")
+    async def _adopt_request(self, request_id: str) -> None:
+        """Adopt the request into the history (Core.adopt, as the CLI's status/wait/cancel do); the job
+        then shows in the table and is followed and downloaded like any other."""
+        from seedream_tui.api.errors import ApiError
+
+        assert self.core is not None
+        try:
+            job = await self.core.adopt(request_id)
+        except (ValueError, ApiError) as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.core.engine.announce(job)
+        self.notify(f"Request {job.request_id} is job {job.id} ({job.status.label}).")
 
     async def action_open_job(self, job_id: int) -> None:
         if self.core is None:

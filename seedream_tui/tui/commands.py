@@ -27,6 +27,8 @@ class SeedreamCommands(Provider):
             ("Open settings", "Image mode, theme, notifications, defaults, token (F3)", partial(run, "settings")),
             ("Browse models", "RunComfy's catalog: search, category, price (F4)", partial(run, "screen.switch_model")),
             ("Spend", "What your jobs cost: today, this week, by model (F6)", partial(run, "spend")),
+            ("Attach a request id…", "Follow a RunComfy request made elsewhere, by its id (F7)",
+             partial(run, "attach_request")),
             ("Toggle theme", "Switch between dark and light (ctrl+t)", partial(run, "toggle_theme")),
             ("Save options as defaults", "The panel's values become this model's defaults (F10)",
              partial(run, "screen.save_defaults")),

@@ -306,6 +306,8 @@ class JobDetailScreen(ModalScreen[EditResult | None]):
         Binding("c", "copy_request_id", "Copy request id", id="detail-copy-id"),
         Binding("e", "edit_result", "Edit this result", id="detail-edit",
                 tooltip="Open an edit model of the same family with this result as its input"),
+        Binding("d", "download_again", "Download again", id="detail-download-again",
+                tooltip="Ask RunComfy for fresh links and save the job's files again"),
     ]
 
     def __init__(self, core: Any, job_id: int) -> None:
@@ -377,6 +379,17 @@ class JobDetailScreen(ModalScreen[EditResult | None]):
             self.notify("This job has no result to edit yet.", severity="warning")
             return
         self.dismiss(EditResult(self.job))
+
+    def action_download_again(self) -> None:
+        if self.job is None or not self.job.request_id:
+            self.notify("This job has no request id: there is nothing to download.", severity="warning")
+            return
+        self._download_again(self.job.id)
+
+    @work(exclusive=True, group="detail-download-again")
+    async def _download_again(self, job_id: int) -> None:
+        message = await self.core.download_again(job_id)
+        self.notify(message, severity="information" if message.startswith("Downloading") else "warning")
 
     @on(Button.Pressed, "#detail-close")
     def _close_pressed(self) -> None:
