@@ -85,6 +85,14 @@ def make_pngs(folder: Path, count: int, size: tuple[int, int] = (2304, 1728)) ->
     return out
 
 
+def bench_output(name: str, png: Path, thumb: Path | None) -> Any:
+    """A downloaded 2304x1728 output (with the downloader's thumbnail) for a seeded job."""
+    from seedream_tui.jobs.model import OutputFile
+
+    return OutputFile(0, f"https://cdn.example/{name}.png", str(png), 2304, 1728, "png", png.stat().st_size,
+                      str(thumb) if thumb else None)
+
+
 def rss_mb() -> float:
     """This process's resident set size (VmRSS), in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():

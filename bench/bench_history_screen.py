@@ -62,9 +62,9 @@ async def run() -> None:
         searches = []
         for query in QUERIES:
             screen.query_one("#history-search", Input).value = query
-            generation = screen._generation
+            generation = screen.view.generation
             def new_page(generation: int = generation) -> bool:
-                return screen._generation > generation and screen._loading is None and table.row_count > 0
+                return screen.view.generation > generation and screen.view.loading is None and table.row_count > 0
 
             watch.arm(new_page)
             t0 = time.perf_counter()

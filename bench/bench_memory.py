@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from _common import figure, temp_home
-from _tui_common import FrameWatch, bench_config, make_pngs, rss_mb
+from _tui_common import FrameWatch, bench_config, bench_output, make_pngs, rss_mb
 
 N_JOBS = 1000
 N_FILES = 20
@@ -24,7 +24,7 @@ N_FILES = 20
 
 def seed(db: Path, pngs: list[Path], thumbs_dir: Path) -> None:
     from seedream_tui.jobs.downloads import Downloader
-    from seedream_tui.jobs.model import JobStatus, OutputFile
+    from seedream_tui.jobs.model import JobStatus
     from seedream_tui.jobs.store import HistoryStore
 
     # each download also leaves the downloader's small thumbnail, as in real use
@@ -37,10 +37,7 @@ def seed(db: Path, pngs: list[Path], thumbs_dir: Path) -> None:
             job = store.create_job("bytedance/seedream-5/lite/text-to-image", {"prompt": f"memory bench job {i}"})
             store.update_job(job.id, status=JobStatus.COMPLETED, finished_at=time.time())
             png = pngs[i % len(pngs)]
-            thumb = thumbs[i % len(pngs)]
-            output = OutputFile(0, f"https://cdn.example/{i}.png", str(png), 2304, 1728, "png", png.stat().st_size,
-                                str(thumb) if thumb else None)
-            store.set_outputs(job.id, [output])
+            store.set_outputs(job.id, [bench_output(str(i), png, thumbs[i % len(pngs)])])
     finally:
         store.close()
 
@@ -51,9 +48,9 @@ async def run() -> None:
 
     from seedream_tui.tui import images
     from seedream_tui.tui.app import SeedreamApp
-    from seedream_tui.tui.screens.detail import JobPreview
     from seedream_tui.tui.screens.history import HistoryScreen
     from seedream_tui.tui.screens.main import MainScreen
+    from seedream_tui.tui.widgets.job_preview import JobPreview
 
     images.configure("halfcell")
     app = SeedreamApp(bench_config())

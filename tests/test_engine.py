@@ -187,10 +187,10 @@ async def test_rerun_export_delete(fake_server: Any, tmp_path: Path) -> None:
 
         dest = tmp_path / "export"
         copied = await core.export([first.id, second.id], dest)
-        assert sorted(p.name for p in copied) == sorted(Path(o.path or "").name for j in (first, second)
-                                                        for o in j.outputs)
-        for src in (first.outputs[0], second.outputs[0]):
-            assert read(dest / Path(src.path or "").name) == read(src.path)
+        # <id>-<prompt-slug>-<n>.png: sorted by job, recognisable by prompt
+        assert sorted(p.name for p in copied) == [f"{first.id}-twice-1.png", f"{second.id}-twice-1.png"]
+        for job in (first, second):
+            assert read(dest / f"{job.id}-twice-1.png") == read(job.outputs[0].path)
 
         files = [Path(p) for o in first.outputs for p in (o.path, o.thumb_path) if p]
         assert len(files) == 2 and all(is_file(f) for f in files)

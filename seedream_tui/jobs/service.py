@@ -32,6 +32,7 @@ from seedream_tui.config import AppConfig, check_token, save_token
 from seedream_tui.jobs.demo_backend import DemoBackend
 from seedream_tui.jobs.downloads import RUNCOMFY_HOSTS, Downloader
 from seedream_tui.jobs.engine import JobEngine, PollPolicy
+from seedream_tui.jobs.exporting import export_name
 from seedream_tui.jobs.media_inputs import JOB_REF, MediaInputError, ResolvedInputs, resolve_media
 from seedream_tui.jobs.model import Job
 from seedream_tui.jobs.store import AsyncHistory
@@ -284,13 +285,16 @@ class Core:
         return await self.submit(spec, dict(job.inputs), parents=parents)
 
     async def export(self, job_ids: Sequence[int], dest: Path) -> list[Path]:
-        """Copy the jobs' image files into ``dest``. Raises OSError/LookupError with a sentence."""
-        files: list[Path] = []
+        """Copy the jobs' image files into ``dest`` as ``<id>-<prompt-slug>-<n>.png``.
+
+        Raises OSError/LookupError with a sentence.
+        """
+        files: list[tuple[Path, str]] = []
         for job_id in job_ids:
             job = await self.history.get(job_id)
             if job is None:
                 raise LookupError(f"Job {job_id} is no longer in the history.")
-            files.extend(Path(o.path) for o in job.outputs if o.path)
+            files.extend((Path(o.path), export_name(job, o)) for o in job.outputs if o.path)
         if not files:
             raise LookupError("Those jobs have no downloaded images to export.")
         return await asyncio.to_thread(_copy_files, files, dest)
@@ -390,14 +394,14 @@ def _shown(text: str) -> str:
     return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
 
 
-def _copy_files(files: list[Path], dest: Path) -> list[Path]:
+def _copy_files(files: list[tuple[Path, str]], dest: Path) -> list[Path]:
     dest = dest.expanduser()
     dest.mkdir(parents=True, exist_ok=True)
     out = []
-    for src in files:
+    for src, name in files:
         if not src.exists():
             raise FileNotFoundError(f"The image {src} is missing from disk.")
-        target = dest / src.name
+        target = dest / name
         shutil.copy2(src, target)
         out.append(target)
     return out

@@ -30,6 +30,7 @@ from seedream_tui.config import AppConfig, save_settings
 from seedream_tui.jobs.media_inputs import image_field, reference_to
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.service import Core
+from seedream_tui.jobs.tally import SessionTally, finished_sentence
 from seedream_tui.safetext import visible
 from seedream_tui.tui.commands import SeedreamCommands
 from seedream_tui.tui.failures import ReportingWorkers, report_failure
@@ -40,9 +41,12 @@ from seedream_tui.tui.screens.too_small import TooSmallScreen, too_small
 from seedream_tui.tui.widgets.job_table import JobTable, RowTable
 from seedream_tui.tui.widgets.preview import PreviewPane
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
+from seedream_tui.tui.widgets.status_bar import StatusBar
 
 _ALERT_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED)
 log = logging.getLogger(__name__)
+#: jobs ending within this many seconds of the first are announced in one toast ("5 jobs finished")
+BURST_SECONDS = 0.6
 
 
 def osc9(text: str, *, tmux: bool) -> str:
@@ -93,7 +97,12 @@ class SeedreamApp(App[int]):
         self.core: Core | None = core
         self.clock = clock
         self.alerts: list[str] = []  # every bell/OSC 9 text sent (tests read it; headless never writes)
-        self._statuses: dict[int, JobStatus] = {}
+        #: every job's latest status this session, what is live, what was spent (status bar, quit, toasts)
+        self.tally = SessionTally()
+        self._finished: list[Job] = []  # ended jobs waiting for their (one, coalesced) toast
+        self._burst_timer: Any = None
+        #: printed by run_tui after the terminal is restored (live jobs that resume at the next start)
+        self.quit_note: str | None = None
         self._started_at = clock()
         self._unsubscribe: Callable[[], None] | None = None
         self.main_screen: MainScreen | None = None
@@ -120,6 +129,8 @@ class SeedreamApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action != "quit" and isinstance(self.screen, TooSmallScreen):
             return False  # nothing opens over the "make the window larger" screen
+        if action == "history" and type(self.screen).__name__ == "HistoryScreen":
+            return False  # already there: not in the history screen's footer, which needs the room
         return True
 
     def on_mount(self) -> None:
@@ -191,9 +202,10 @@ class SeedreamApp(App[int]):
         await painted.wait()
         try:
             for job in await core.start():  # the resumed live jobs (one history read, not two)
-                self._statuses.setdefault(job.id, job.status)
+                self.tally.statuses.setdefault(job.id, job.status)
         except Exception as exc:
             self.notify(f"Could not resume polling: {exc}", severity="error", timeout=15)
+        self._count_done_today()
         self._refresh_models()
 
     @work(group="refresh-models", exclusive=True, exit_on_error=False)
@@ -251,29 +263,66 @@ class SeedreamApp(App[int]):
     def on_job_changed(self, message: JobChanged) -> None:
         job = message.job
         self._announce(job)
+        self._tally_changed(count_done=job.status is JobStatus.COMPLETED)
         for screen in self.screen_stack:
             if screen is not self.screen_stack[0]:
                 screen.post_message(JobChanged(job))
 
     def on_jobs_deleted(self, message: JobsDeleted) -> None:
         for job_id in message.job_ids:
-            self._statuses.pop(job_id, None)
+            self.tally.forget(job_id)
+        self._tally_changed(count_done=True)
         for screen in self.screen_stack[1:]:
             screen.post_message(JobsDeleted(message.job_ids))
 
     def _announce(self, job: Job) -> None:
-        previous = self._statuses.get(job.id)
-        self._statuses[job.id] = job.status
+        previous = self.tally.see(job)
         if not job.status.terminal or previous == job.status:
             return
         if previous is None and job.created_at < self._started_at:
             return  # an old job we never saw live
         if previous is not None and previous.terminal:
             return
-        sentence, severity = finish_sentence(job)
+        if job.status is JobStatus.CANCELLED:
+            return  # the cancel action itself says so: one event, one toast
+        # a burst (a batch finishing together) becomes one toast, not a wall of them over the job table
+        self._finished.append(job)
+        if self._burst_timer is None:
+            self._burst_timer = self.set_timer(BURST_SECONDS, self._announce_finished, name="finished-burst")
+
+    def _announce_finished(self) -> None:
+        jobs, self._finished, self._burst_timer = self._finished, [], None
+        if not jobs:
+            return
+        sentence, severity = finish_sentence(jobs[0]) if len(jobs) == 1 else finished_sentence(jobs)
         self.notify(sentence, severity=severity)  # type: ignore[arg-type]
-        if self.config.settings.notify_bell and job.status in _ALERT_STATUSES:
+        if self.config.settings.notify_bell and any(job.status in _ALERT_STATUSES for job in jobs):
             self.alert(sentence)
+
+    # --- status line ------------------------------------------------------------------------------------
+    def _tally_changed(self, *, count_done: bool = False) -> None:
+        if count_done:
+            self._count_done_today()
+        if self.main_screen is not None and self.main_screen.is_mounted:
+            self.main_screen.query_one(StatusBar).show(self.config, self.tally)
+
+    @work(group="count-done-today", exclusive=True, exit_on_error=False)
+    async def _count_done_today(self) -> None:
+        if self.core is None:
+            return
+        midnight = time.mktime(time.localtime(self.clock())[:3] + (0, 0, 0, 0, 0, -1))
+        try:
+            self.tally.done_today = await self.core.history.count_jobs(
+                statuses=[JobStatus.COMPLETED], since=midnight
+            )
+        except Exception:  # noqa: BLE001 - the line then leaves the count out; the history says why elsewhere
+            self.tally.done_today = None
+        self._tally_changed()
+
+    async def action_quit(self) -> None:
+        """Quit; live jobs stay in the history and resume at the next start (run_tui prints that line)."""
+        self.quit_note = self.tally.resume_sentence()
+        self.exit()
 
     def alert(self, text: str) -> None:
         """Terminal bell plus an OSC 9 desktop notification (tmux-wrapped when in tmux)."""
@@ -411,6 +460,7 @@ class SeedreamApp(App[int]):
         from seedream_tui.tui.screens.detail import JobDetailScreen
         from seedream_tui.tui.screens.history import HistoryScreen
         from seedream_tui.tui.screens.settings import SettingsScreen
+        from seedream_tui.tui.screens.viewer import ViewerScreen
         from seedream_tui.tui.widgets.media_field import MediaField
 
         return [
@@ -422,6 +472,7 @@ class SeedreamApp(App[int]):
             ("Preview", PreviewPane),
             ("History", HistoryScreen),
             ("Compare", CompareScreen),
+            ("Viewer", ViewerScreen),
             ("Job details", JobDetailScreen),
             ("Settings", SettingsScreen),
             ("Models (catalog)", CatalogScreen),

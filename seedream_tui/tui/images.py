@@ -132,3 +132,12 @@ def coarse() -> bool:
     """True when images are drawn with character cells (halfcell/unicode): a few pixels per cell are enough,
     so a small thumbnail can stand in for the full image (see ``thumbs.load_preview``)."""
     return _coarse
+
+
+def hidden_image_widget(**kwargs: Any) -> Widget | None:
+    """A new image widget of the chosen mode, hidden until it has a picture; None when images are off."""
+    if _widget_class is None:
+        return None
+    widget = _widget_class(**kwargs)
+    widget.display = False
+    return widget

@@ -78,6 +78,8 @@ def run_tui(config: AppConfig, *, image_mode: str | None = None, env: Mapping[st
     except Exception as exc:
         print(f"seedream-tui stopped because of an error: {exc}", file=sys.stderr)
         return 1
+    if app.quit_note:
+        print(app.quit_note, file=sys.stderr)
     if app.startup_error:
         print(f"seedream-tui: {app.startup_error}", file=sys.stderr)
         return 1

@@ -186,7 +186,7 @@ def test_read_only_home_reads_and_writers_say_why(read_only_home: Path, server: 
     out = tmp_path / "exported"
     exported = _run_read_only(home, "export", "1", "--to", str(out))
     assert exported.returncode == EXIT_OK, exported.stderr
-    assert (out / "saved-request-0.png").is_file()
+    assert (out / "1-a-saved-fox-in-the-snow-1.png").is_file()  # <id>-<prompt-slug>-<n>.png
     for args in (("submit", "a fox", "--base-url", server.base_url), ("cancel", "2", "--base-url", server.base_url)):
         refused = _run_read_only(home, *args)
         assert refused.returncode == EXIT_ERROR, refused.stderr

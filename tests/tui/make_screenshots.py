@@ -19,8 +19,8 @@ sys.path[:0] = [str(HERE), str(ROOT)]
 
 
 async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
-    """Main, catalog, spend, history, compare, job detail, settings and token screens at ``size``: SVGs in
-    ``out_dir``."""
+    """Main, catalog, spend, edit form, viewer, help, history, gallery, compare, job detail, settings and token
+    screens at ``size``: SVGs in ``out_dir``."""
     from conftest import make_config
     from test_main_snapshots import settle
     from textual.widgets import DataTable
@@ -33,9 +33,11 @@ async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
     from seedream_tui.tui.screens.catalog import CatalogScreen
     from seedream_tui.tui.screens.compare import CompareScreen
     from seedream_tui.tui.screens.detail import JobDetailScreen
+    from seedream_tui.tui.screens.help import HelpScreen
     from seedream_tui.tui.screens.history import HistoryScreen
     from seedream_tui.tui.screens.settings import SettingsScreen, TokenScreen
     from seedream_tui.tui.screens.spend import SpendScreen
+    from seedream_tui.tui.screens.viewer import ViewerScreen
 
     tag = f"{size[0]}x{size[1]}"
     shots: list[Path] = []
@@ -78,11 +80,29 @@ async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
             await pilot.pause(0.3)
             save("edit")
             await main.set_model(app.core.registry.get("bytedance/seedream-5/lite/text-to-image"))
+            main = app.screen
+            main.set_focus(main.table)
+            await pilot.press("f")  # the newest job (three images) full screen
+            await wait_for(lambda: isinstance(app.screen, ViewerScreen) and app.screen.shown_path is not None,
+                           what="viewer")
+            await pilot.pause(0.3)
+            save("viewer")
+            await pilot.press("escape", "question_mark")
+            await wait_for(lambda: isinstance(app.screen, HelpScreen), what="help")
+            await pilot.pause(0.3)
+            save("help")
+            await pilot.press("escape")
             await pilot.press("f2")
             await wait_for(lambda: isinstance(app.screen, HistoryScreen)
                            and app.screen.query_one(DataTable).row_count > 0, what="history")
             await pilot.pause(0.5)
             save("history")
+            await pilot.press("g")
+            history = app.screen
+            await wait_for(lambda: history.gallery.has_focus and history.gallery.drawn(), what="gallery")
+            await pilot.pause(0.5)
+            save("gallery")
+            await pilot.press("g")
             # mark the newest job, move to an older finished one, compare the two
             await pilot.press("space", "down", "v")
             await wait_for(lambda: isinstance(app.screen, CompareScreen), what="compare")

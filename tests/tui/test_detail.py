@@ -16,7 +16,8 @@ from tui_support import drawn_settled
 
 from seedream_tui.jobs.model import JobStatus  # noqa: E402
 from seedream_tui.paths import Paths  # noqa: E402
-from seedream_tui.tui.screens.detail import JobDetailScreen, error_sentence, fmt_duration, fmt_size  # noqa: E402
+from seedream_tui.tui.formatting import error_sentence, fmt_duration, fmt_size  # noqa: E402
+from seedream_tui.tui.screens.detail import JobDetailScreen  # noqa: E402
 
 SNAP_HOME = Path("/tmp/seedream-tui-snapshots/detail")
 

@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from screens_support import ScreenHost, exists, make_config, open_core, seed_history, wait_for  # noqa: E402
 from tui_support import drawn_settled
 
+from seedream_tui.jobs.exporting import slug  # noqa: E402
 from seedream_tui.jobs.model import Job, JobStatus  # noqa: E402
 from seedream_tui.paths import Paths  # noqa: E402
 from seedream_tui.tui.messages import JobChanged  # noqa: E402
@@ -182,10 +183,21 @@ async def test_export_writes_files(seeded: Paths, tmp_path: Path, host) -> None:
         assert job is not None
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
+        # the default folder is ~/Pictures/seedream-tui, not the directory the app was started in
+        assert app.screen.query_one(Input).value == str(Path.home() / "Pictures" / "seedream-tui")
         app.screen.query_one(Input).value = str(dest)
         await pilot.press("enter")
         await wait_for(pilot, lambda: exists(dest) and any(dest.iterdir()))
-        assert [p.name for p in dest.iterdir()] == [Path(job.outputs[0].path or "").name]
+        assert [p.name for p in dest.iterdir()] == [f"{job.id}-job-{job.id}-a-golden-city-at-dawn-wide-shot-1.png"]
+        # then it offers to copy the folder's path
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Copy the folder's path?" in str(app.screen.query_one("#confirm-message", Static).render())
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.copied == [str(dest)])
+        # the next export offers the same folder
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
+        assert app.screen.query_one(Input).value == str(dest)
 
 
 async def test_copy_path_and_url(seeded: Paths, host) -> None:
@@ -270,8 +282,10 @@ async def test_marked_jobs_are_exported_copied_and_deleted_together(seeded: Path
         app.screen.query_one(Input).value = str(dest)
         await pilot.press("enter")
         await wait_for(pilot, lambda: exists(dest) and len(list(dest.iterdir())) == 3)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))  # copy the folder's path?
+        await pilot.press("n")
         assert sorted(p.name for p in dest.iterdir()) == sorted(
-            Path(job.outputs[0].path or "").name for job in screen.marked.values()
+            f"{job.id}-{slug(job.prompt)}-1.png" for job in screen.marked.values()
         )
         # Space on a marked job unmarks it
         await pilot.press("up", "space")  # the third

@@ -55,4 +55,6 @@ async def test_submit_queue_cancel_complete(config, core) -> None:
         table.select_job(ids[0])
         preview = main.query_one(PreviewPane)
         await wait_for(lambda: preview.shown_path is not None, what="an image in the preview")
-        assert app.alerts and "done" in app.alerts[0]
+        # finished jobs are announced together, a moment after the last of a burst (see BURST_SECONDS)
+        await wait_for(lambda: app.alerts, what="the bell and OSC 9 alert")
+        assert "done" in app.alerts[0]

@@ -23,7 +23,8 @@ from textual.widgets import Static
 from seedream_tui.jobs.media_inputs import shorten_data_uris
 from seedream_tui.jobs.model import Job
 from seedream_tui.safetext import visible
-from seedream_tui.tui.screens.detail import JobPreview, fmt_duration, fmt_short_time, short_model, status_text
+from seedream_tui.tui.formatting import fmt_duration, fmt_short_time, short_model, status_text
+from seedream_tui.tui.widgets.job_preview import JobPreview
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 #: shown for an input a job did not send (the model's default applied)
@@ -92,6 +93,7 @@ class CompareScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back", id="compare-back"),
+        Binding("f", "view", "View", id="compare-view", tooltip="View the compared images full screen (←/→ step)"),
     ]
 
     def __init__(self, jobs: list[Job]) -> None:
@@ -159,6 +161,11 @@ class CompareScreen(Screen[None]):
                 self.query_one(f"#compare-{job.id}", JobPreview).show(job)
                 self.query_one("#compare-table", Static).update(self.table())
                 self.query_one("#compare-title", Static).update(self._title())
+
+    def action_view(self) -> None:
+        from seedream_tui.tui.screens.viewer import ViewerScreen
+
+        self.app.push_screen(ViewerScreen(self.jobs, 0))
 
     def action_close(self) -> None:
         self.dismiss(None)

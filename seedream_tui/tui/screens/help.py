@@ -17,7 +17,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from seedream_tui.tui.plain import plain_line
+from seedream_tui.safetext import visible
+from seedream_tui.tui.widgets.job_table import RowTable
 
 
 def binding_rows(
@@ -38,6 +39,32 @@ def binding_rows(
     if app.ENABLE_COMMAND_PALETTE:
         rows.append(("Everywhere", _display(app, Binding(palette, "command_palette")), "Command palette", ""))
     return rows
+
+
+#: the prompt editor's own keys, inherited from Textual's TextArea (not in our BINDINGS, so listed here)
+EDITOR_ROWS: list[tuple[str, str, str, str]] = [
+    ("Prompt editor", "f7", "Select all", ""),
+    ("Prompt editor", "^k", "Delete to the end of the line", ""),
+    ("Prompt editor", "^u", "Delete to the start of the line", ""),
+    ("Prompt editor", "^w", "Delete the word before the cursor", ""),
+    ("Prompt editor", "^z, ^y", "Undo, redo", ""),
+]
+
+
+HEADERS = ("Where", "Keys", "Does", "Id (for [keymap])")
+
+
+def merged_rows(rows: list[tuple[str, str, str, str]]) -> list[tuple[str, str, str, str]]:
+    """One row per action: keys of the same action in the same place are listed together ("f1, ?")."""
+    out: list[tuple[str, str, str, str]] = []
+    for where, keys, does, ident in rows:
+        if out and out[-1][0] == where and out[-1][2] == does and out[-1][3] == ident:
+            known = out[-1][1].split(", ")
+            shown = ", ".join([*known, *(k for k in keys.split(", ") if k not in known)])
+            out[-1] = (where, shown, does, ident)
+        else:
+            out.append((where, keys, does, ident))
+    return out
 
 
 def _own_bindings(cls: type[DOMNode]) -> Iterable[Binding]:
@@ -62,11 +89,11 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Vertical {
-        width: 90; max-width: 100%; height: auto; max-height: 100%;
+        width: 100%; max-width: 160; height: 100%;
         border: round $primary; background: $surface; padding: 0 1;
     }
-    HelpScreen DataTable { height: auto; max-height: 1fr; }
-    HelpScreen #help-hint { color: $text-muted; }
+    HelpScreen DataTable { height: 1fr; }
+    HelpScreen #help-hint { height: auto; color: $text-muted; }
     """
 
     def __init__(self, rows: list[tuple[str, str, str, str]]) -> None:
@@ -78,17 +105,30 @@ class HelpScreen(ModalScreen[None]):
             box.border_title = "Keys"
             # the hint first: under a long table it was scrolled out of the box
             yield Static(
-                "Keys work in plain xterm, tmux and over SSH. Remap one in settings.toml: [keymap] id = \"keys\". Esc closes.",
+                "Keys work in plain xterm, tmux and over SSH. Remap one in settings.toml: [keymap] id = \"keys\". "
+                "Copies (OSC 52) and desktop notices (OSC 9) go to the terminal; in tmux let them through with "
+                "set -g set-clipboard on and set -g allow-passthrough on. Esc closes.",
                 id="help-hint",
                 markup=False,
             )
-            yield DataTable(cursor_type="row", zebra_stripes=True, id="help-table")
+            yield RowTable(cursor_type="row", zebra_stripes=True, id="help-table")  # home/end: first/last row
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns(*(Text(label) for label in ("Where", "Keys", "Does", "Id (for [keymap])")))
-        for row in self.rows:
-            table.add_row(*(plain_line(cell) for cell in row))  # keys come from the user's keymap
+        # below 120 columns the ids (for remapping) would push the descriptions off the screen: left out
+        with_ids = self.app.size.width >= 120
+        rows = merged_rows([*self.rows, *EDITOR_ROWS])
+        widths = [max(len(header), *(len(row[i]) for row in rows)) for i, header in enumerate(HEADERS)]
+        if not with_ids:
+            widths = widths[:3]
+        # the description takes the room left and wraps there (a row grows), so it is never cut
+        room = self.app.size.width - 6 - sum(widths) + widths[2] - 2 * table.cell_padding * len(widths) - 2
+        widths[2] = max(16, min(widths[2], room))
+        for header, width in zip(HEADERS, widths, strict=False):
+            table.add_column(Text(header), width=width)
+        for row in rows:
+            # keys come from the user's keymap: literal text, wrapped in its column
+            table.add_row(*(Text(visible(cell)) for cell in row[: len(widths)]), height=None)
         table.focus()
 
     def action_dismiss_help(self) -> None:

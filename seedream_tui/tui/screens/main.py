@@ -31,6 +31,7 @@ from seedream_tui.tui.widgets.keyhints import KeyHints
 from seedream_tui.tui.widgets.options import OptionsPanel, prompt_field
 from seedream_tui.tui.widgets.preview import PreviewPane
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
+from seedream_tui.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from seedream_tui.jobs.service import Core
@@ -80,7 +81,8 @@ class MainScreen(Screen[None]):
         # priority (run as the key arrives): the keys typed right after it already go to the new place
         Binding("ctrl+g", "toggle_focus", "Jobs", id="focus-jobs", show=False, priority=True,
                 tooltip="Jump between prompt and jobs"),
-        Binding("ctrl+o", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show (narrow) or zoom the preview"),
+        Binding("ctrl+o", "toggle_preview", "Preview", id="toggle-preview",
+                tooltip="Show the preview tab (narrow) or view the images full screen"),
         # not F6/F7 (the editor selects with them)
         # in the footer only while the window is narrow (see check_action): wider, the options are always shown
         Binding("ctrl+n", "toggle_options", "Options", id="toggle-options",
@@ -133,9 +135,13 @@ class MainScreen(Screen[None]):
         with Horizontal(id="results"):
             yield JobTable(id="jobs")
             yield PreviewPane(id="preview")
+        yield StatusBar()  # in the flow, under the results (two docked lines would overlap)
         yield KeyHints()
 
     def on_mount(self) -> None:
+        app: Any = self.app
+        if hasattr(app, "tally"):
+            self.query_one(StatusBar).show(self.core.config, app.tally)
         self.query_one("#options-pane").border_title = "Options"
         self.show_quote()
         self.query_one(PromptArea).focus()
@@ -414,7 +420,14 @@ class MainScreen(Screen[None]):
     def action_toggle_focus(self) -> None:
         # at once (not Widget.focus(), which is queued), so the keys typed right after go to the new place
         self.remove_class("-show-options")
-        self.set_focus(self.table if self.editor.has_focus else self.editor)
+        if not self.editor.has_focus:
+            self.set_focus(self.editor)
+            return
+        if self.has_class("-narrow") and self.has_class("-show-preview"):
+            # the table is behind the Preview tab: show it first, never focus what cannot be seen
+            self.set_class(False, "-show-preview")
+            self.query_one(Tabs).active = "tab-jobs"
+        self.set_focus(self.table)
 
     def action_toggle_options(self) -> None:
         """Narrow: the options in place of the prompt, and back."""
@@ -429,11 +442,32 @@ class MainScreen(Screen[None]):
         if self.has_class("-narrow"):
             tabs = self.query_one(Tabs)
             tabs.active = "tab-jobs" if tabs.active == "tab-preview" else "tab-preview"
-        elif self.maximized is self.preview:
-            self.minimize()
         else:
-            self.maximize(self.preview)
+            self.action_view_job()
+
+    def action_view_job(self, image: int = 0) -> None:
+        """The selected job's images full screen; ←/→ there walk the job table's rows."""
+        from seedream_tui.tui.screens.viewer import ViewerScreen
+
+        job_id = self.table.selected_job_id
+        if job_id is None:
+            self.app.bell()
+            return
+        ordered = [self.table.jobs[i] for i in sorted(self.table.jobs, reverse=True)]
+        index = next(i for i, job in enumerate(ordered) if job.id == job_id)
+        self.app.push_screen(ViewerScreen(ordered, index, image=image, moved=lambda job: self.table.select_job(job.id)))
+
+    @on(PreviewPane.View)
+    def _view_previewed(self, message: PreviewPane.View) -> None:
+        self.table.select_job(message.job_id)
+        self.action_view_job(message.image)
 
     @on(Tabs.TabActivated, "#results-tabs")
     def _tab(self, event: Tabs.TabActivated) -> None:
-        self.set_class(event.tab.id == "tab-preview", "-show-preview")
+        preview = event.tab.id == "tab-preview"
+        self.set_class(preview, "-show-preview")
+        # the focus follows to the pane now showing: it never stays on the one the tab just hid
+        if preview and self.table.has_focus:
+            self.set_focus(self.preview)
+        elif not preview and self.preview.has_focus:
+            self.set_focus(self.table)

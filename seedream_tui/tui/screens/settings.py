@@ -31,8 +31,8 @@ from seedream_tui.config import (
     save_settings,
     strip_bearer,
 )
+from seedream_tui.tui.formatting import error_sentence
 from seedream_tui.tui.plain import plain, plain_line
-from seedream_tui.tui.screens.detail import error_sentence
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 TOKEN_HELP = (

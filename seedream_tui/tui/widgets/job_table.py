@@ -20,6 +20,7 @@ from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.positions import consistent_positions
+from seedream_tui.tui.formatting import elapsed_of, format_elapsed
 from seedream_tui.tui.plain import plain_line
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -55,25 +56,6 @@ def short_resolution(value: object) -> str:
     return match.group(1) if match else text[:9]
 
 
-def format_elapsed(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
-
-
-def elapsed_of(job: Job, now: float) -> float | None:
-    start = job.submitted_at or job.created_at
-    end = job.finished_at if job.status.terminal else now
-    if end is None:
-        end = job.updated_at
-    return end - start
-
-
 def status_text(job: Job) -> Text:
     return Text(job.status.label.split(" ")[0], style=_STATUS_STYLE.get(job.status, ""))
 
@@ -97,7 +79,9 @@ class JobTable(RowTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "cancel_job", "Cancel job", id="cancel-job", tooltip="Cancel the selected job (if queued)"),
         Binding("enter", "open_job", "Details", id="open-job", tooltip="Open the selected job's details"),
-        Binding("p", "screen.toggle_preview", "Preview", id="jobs-preview", show=False, tooltip="Show or zoom the preview"),
+        Binding("f", "screen.view_job", "View", id="view-job", tooltip="View the job's images full screen"),
+        Binding("p", "screen.toggle_preview", "Preview", id="jobs-preview", show=False,
+                tooltip="Show the preview (narrow) or view the images full screen"),
     ]
 
     class Highlighted(Message):

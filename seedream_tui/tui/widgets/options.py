@@ -50,7 +50,8 @@ class OptionsPanel(Vertical):
         self._recheck_pending = False
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="fields"):
+        # not a Tab stop of its own: Tab goes from field to field, never to an invisible scroll container
+        with VerticalScroll(id="fields", can_focus=False):
             for spec in self.spec.fields:
                 if spec.name != self._prompt_name:
                     yield field_widget_for(spec, self._initial.get(spec.name))
@@ -128,6 +129,17 @@ class OptionsPanel(Vertical):
         while node is not None and not isinstance(node, FieldWidget):
             node = node.parent  # type: ignore[assignment]
         self._show_help(node.spec if isinstance(node, FieldWidget) else None)
+        # the help may have grown under the fields: keep the focused one in view
+        self.call_after_refresh(event.widget.scroll_visible, animate=False)
+
+    @on(events.DescendantBlur)
+    def _focus_left(self) -> None:
+        # once the focus has gone elsewhere (not to another field), the panel stops explaining a field
+        self.call_after_refresh(self._clear_help_unless_focused)
+
+    def _clear_help_unless_focused(self) -> None:
+        if self.is_attached and not self.has_focus_within:
+            self._show_help(None)
 
     def _show_help(self, spec: FieldSpec | None) -> None:
         help_line = self.query_one("#field-help", Static)

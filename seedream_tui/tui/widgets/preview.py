@@ -9,6 +9,7 @@ few are cached, and cell-drawn modes start from the downloader's thumbnail. With
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,13 +17,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from seedream_tui.jobs.model import Job, JobStatus
-from seedream_tui.jobs.positions import shown_position
+from seedream_tui.jobs.model import Job
 from seedream_tui.tui import images, thumbs
+from seedream_tui.tui.formatting import status_line
 from seedream_tui.tui.plain import plain
 
 
@@ -47,7 +49,16 @@ class PreviewPane(Vertical, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left_square_bracket,comma", "step(-1)", "Prev image", id="image-prev", tooltip="Previous image"),
         Binding("right_square_bracket,full_stop", "step(1)", "Next image", id="image-next", tooltip="Next image"),
+        Binding("f,enter", "view", "View", id="preview-view", tooltip="View the image full screen"),
     ]
+
+    class View(Message):
+        """Asked to show the previewed job full screen (the screen knows the list it belongs to)."""
+
+        def __init__(self, job_id: int, image: int) -> None:
+            super().__init__()
+            self.job_id = job_id
+            self.image = image
 
     job: reactive[Job | None] = reactive(None, init=False, always_update=True)
     index: reactive[int] = reactive(0, init=False)
@@ -57,12 +68,30 @@ class PreviewPane(Vertical, can_focus=True):
         self.shown_path: str | None = None
         self.border_title = _title("Preview")
 
+    def on_mount(self) -> None:
+        # a live job's line says how long it has been running; only live jobs need the tick
+        self.set_interval(1.0, self._tick, name="preview-elapsed")
+
+    def _tick(self) -> None:
+        if self.job is not None and not self.job.status.terminal:
+            self._set_status(status_line(self.job, time.time()))
+
+    def _set_status(self, text: str) -> None:
+        """The pane's line of text; hidden when empty, so it takes no row above a centred image."""
+        status = self.query_one("#preview-status", Static)
+        status.update(plain(text))  # a server's error or a file name: never markup
+        status.display = bool(text)
+
+    def action_view(self) -> None:
+        if self.job is None:
+            self.app.bell()
+            return
+        self.post_message(self.View(self.job.id, self.index))
+
     def compose(self) -> ComposeResult:
         yield Static("Select a job to see its images.", id="preview-status")
-        cls = images.image_widget_class()
-        if cls is not None:
-            image = cls(id="preview-image")
-            image.display = False
+        image = images.hidden_image_widget(id="preview-image")
+        if image is not None:
             yield image
 
     # --- which image -------------------------------------------------------------------------------------
@@ -99,25 +128,24 @@ class PreviewPane(Vertical, can_focus=True):
     def _refresh_view(self) -> None:
         job = self.job
         paths = self._paths()
-        status = self.query_one("#preview-status", Static)
         if job is None:
             self.border_title = _title("Preview")
-            status.update("Select a job to see its images.")
+            self._set_status("Select a job to see its images.")
             self._hide_image()
             return
         self.index = min(self.index, max(0, len(paths) - 1))
         count = f" {self.index + 1}/{len(paths)}" if len(paths) > 1 else ""
         self.border_title = _title(f"Preview #{job.id}{count}")
         if not paths:
-            status.update(plain(_status_line(job)))
+            self._set_status(status_line(job, time.time()))
             self._hide_image()
             return
         path = paths[self.index]
         if images.image_widget_class() is None:
-            status.update(plain(f"{_status_line(job)}\n{path}"))
+            self._set_status(f"{status_line(job, time.time())}\n{path}")
             self.shown_path = path
             return
-        status.update("")
+        self._set_status("")
         if path != self.shown_path:
             self._load(path)
 
@@ -143,7 +171,7 @@ class PreviewPane(Vertical, can_focus=True):
                 coarse=images.coarse(),
             )
         except (OSError, ValueError) as exc:
-            self.query_one("#preview-status", Static).update(plain(f"Could not open the image {path}: {exc}."))
+            self._set_status(f"Could not open the image {path}: {exc}.")
             self._hide_image()
             return
         image: Widget = self.query_one("#preview-image")
@@ -156,16 +184,3 @@ def _title(text: str) -> str:
     """The pane's title, naming the image mode when "auto" chose it (nothing else says which it chose)."""
     auto = images.chosen_by_auto()
     return f"{text} · {auto}" if auto else text
-
-
-def _status_line(job: Job) -> str:
-    position = shown_position(job.queue_position)
-    if job.status is JobStatus.QUEUED and position is not None:
-        return f"Queued (position {position})."
-    if job.status is JobStatus.FAILED:
-        return f"Failed: {job.error or 'no reason given.'}"
-    if job.status is JobStatus.COMPLETED and not job.outputs:
-        return "Completed, but the server returned no images."
-    if job.status is JobStatus.COMPLETED:
-        return "Completed; the image files are missing (deleted or moved?)."
-    return f"{job.status.label.capitalize()}…" if not job.status.terminal else job.status.label.capitalize() + "."

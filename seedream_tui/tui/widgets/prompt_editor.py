@@ -23,6 +23,8 @@ class PromptArea(TextArea):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+up,f8", "history_older", "Older prompt", id="prompt-older", show=False, tooltip="Recall an older prompt"),
         Binding("ctrl+down,f9", "history_newer", "Newer prompt", id="prompt-newer", show=False, tooltip="Recall a newer prompt"),
+        Binding("ctrl+l", "clear_prompt", "Clear", id="prompt-clear", show=False,
+                tooltip="Clear the prompt (ctrl+z brings it back)"),
     ]
 
     class Recalled(Message):
@@ -80,6 +82,10 @@ class PromptArea(TextArea):
         self.load_text(text)
         self.move_cursor(self.document.end)
         self.post_message(self.Recalled(self._index))
+
+    def action_clear_prompt(self) -> None:
+        """Empty the editor as one edit, so ctrl+z undoes it."""
+        self.delete((0, 0), self.document.end)
 
     # --- word count --------------------------------------------------------------------------------------
     def on_text_area_changed(self, event: TextArea.Changed) -> None:

@@ -1,0 +1,268 @@
+"""The full-screen image viewer: one job's images as large as the terminal allows, and its list to step through.
+
+Its own screen, so its keys act on it alone (a maximized pane inside the main screen left the options panel
+and the job table listening). Opened from the job table, the preview, the history (table and gallery),
+compare and the job details, always with the list it was opened from: ``←``/``→`` (or ``n``/``N``) step
+through those jobs, ``[``/``]`` (or ``,``/``.``) through one job's images. A ``moved`` callback tells the
+list where the viewer ended, so leaving it puts the list's cursor on the job last looked at.
+
+The image is decoded off the event loop at the stage's pixel size (see ``thumbs``) and drawn with
+``width: auto; height: auto``, which textual-image scales to fill the stage with the aspect kept; the
+stage centres it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import Static
+
+from seedream_tui.jobs.model import Job, OutputFile
+from seedream_tui.tui import images, thumbs
+from seedream_tui.tui.formatting import clipped, status_line, status_text
+from seedream_tui.tui.plain import plain
+from seedream_tui.tui.widgets.keyhints import KeyHints
+from seedream_tui.tui.widgets.preview import cell_pixels
+
+
+def shown_outputs(job: Job) -> list[OutputFile]:
+    """The job's images that are on disk, in order (the ones the viewer can show)."""
+    return [o for o in job.outputs if o.path and Path(o.path).exists()]
+
+
+def caption(job: Job, image: int, count: int, pixels: tuple[int, int] | None, mode: str, width: int) -> Text:
+    """One line: ``#12 done  <prompt cut with …>  2304×1728  2/4  halfcell``, fitted to ``width`` cells.
+
+    The prompt gives way first; the facts around it stay whole.
+    """
+    head = Text(f"#{job.id} ", style="bold")
+    head.append_text(status_text(job.status))
+    head.append("  ")
+    facts = []
+    if pixels is not None:
+        facts.append(f"{pixels[0]}×{pixels[1]}")
+    if count > 1:
+        facts.append(f"{image + 1}/{count}")
+    facts.append(mode)
+    tail = Text("  " + "  ".join(facts), style="dim")
+    room = width - cell_len(head.plain) - cell_len(tail.plain)
+    line = Text(no_wrap=True, overflow="ellipsis", end="")
+    line.append_text(head)
+    prompt = clipped(job.prompt, room)
+    line.append(prompt + " " * max(0, room - cell_len(prompt)))
+    line.append_text(tail)
+    return line
+
+
+class ViewerScreen(Screen[None]):
+    """One image at a time, full screen, with a caption line; Esc or q goes back to where it was opened."""
+
+    DEFAULT_CSS = """
+    ViewerScreen { layout: vertical; background: $background; }
+    ViewerScreen #viewer-stage { height: 1fr; width: 1fr; align: center middle; }
+    ViewerScreen #viewer-image { width: auto; height: auto; }
+    ViewerScreen #viewer-message { width: 1fr; height: auto; content-align: center middle; text-align: center;
+                                   color: $text-muted; padding: 0 2; }
+    ViewerScreen #viewer-caption { height: 1; padding: 0 1; background: $boost; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Back", id="viewer-close"),
+        Binding("left_square_bracket,comma", "image(-1)", "Prev image", id="viewer-prev-image",
+                tooltip="Previous image of this job"),
+        Binding("right_square_bracket,full_stop", "image(1)", "Next image", id="viewer-next-image",
+                tooltip="Next image of this job"),
+        Binding("left,N", "job(-1)", "Prev job", id="viewer-prev-job", tooltip="Previous job in the list"),
+        Binding("right,n", "job(1)", "Next job", id="viewer-next-job", tooltip="Next job in the list"),
+    ]
+
+    def __init__(
+        self,
+        jobs: Sequence[Job],
+        index: int = 0,
+        *,
+        image: int = 0,
+        moved: Callable[[Job], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.jobs = list(jobs)
+        self.index = max(0, min(index, len(self.jobs) - 1))
+        self.image = image
+        self._moved = moved
+        #: the path on the stage and the original pixel size of the image shown
+        self.shown_path: str | None = None
+        self.pixels: tuple[int, int] | None = None
+
+    @property
+    def job(self) -> Job | None:
+        return self.jobs[self.index] if self.jobs else None
+
+    def compose(self) -> ComposeResult:
+        with Container(id="viewer-stage"):
+            yield Static("", id="viewer-message")
+            image = images.hidden_image_widget(id="viewer-image")
+            if image is not None:
+                yield image
+        yield Static("", id="viewer-caption")
+        yield KeyHints()
+
+    def on_mount(self) -> None:
+        self.title = "Viewer"
+        self.set_interval(1.0, self._tick, name="viewer-elapsed")
+        self._show()
+
+    def on_resize(self) -> None:
+        self.shown_path = None  # a new stage size: decode again at the new size
+        self._show()
+
+    # ---------------------------------------------------------------- stepping
+    def action_image(self, delta: int) -> None:
+        job = self.job
+        count = len(shown_outputs(job)) if job is not None else 0
+        if count < 2:
+            self.app.bell()
+            return
+        self.image = (self.image + delta) % count
+        self._show()
+
+    def action_job(self, delta: int) -> None:
+        target = self.index + delta
+        if not 0 <= target < len(self.jobs):
+            self.app.bell()  # the end of the list: say so rather than wrap to the other end
+            return
+        self.index, self.image = target, 0
+        self._show()
+        if self._moved is not None and self.job is not None:
+            self._moved(self.job)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    # ---------------------------------------------------------------- drawing
+    def _show(self) -> None:
+        job = self.job
+        if job is None:
+            self._message("Nothing to show.")
+            self._caption()
+            return
+        outputs = shown_outputs(job)
+        self.image = min(self.image, max(0, len(outputs) - 1))
+        if not outputs:
+            self._message(status_line(job, time.time()))
+            self._caption()
+            return
+        output = outputs[self.image]
+        if images.image_widget_class() is None:
+            self._message(f"Image preview is off (--image-mode off).\n{output.path}")
+            self.pixels = (output.width, output.height) if output.width and output.height else None
+            self._caption()
+            return
+        if output.path != self.shown_path:
+            self._load(job.id, output)
+        self._caption()
+
+    def _message(self, text: str) -> None:
+        """Words on the stage instead of an image (outside text: never markup)."""
+        self.shown_path = None
+        self.pixels = None
+        message = self.query_one("#viewer-message", Static)
+        message.update(plain(text))
+        message.display = True
+        for image in self.query("#viewer-image"):
+            image.display = False
+
+    def _caption(self) -> None:
+        job = self.job
+        widget = self.query_one("#viewer-caption", Static)
+        if job is None:
+            widget.update("")
+            return
+        count = len(shown_outputs(job))
+        width = max(1, widget.content_size.width or self.size.width - 2)
+        widget.update(caption(job, self.image, count, self.pixels, images.current_mode(), width))
+
+    def _tick(self) -> None:
+        job = self.job
+        if job is not None and not job.status.terminal and not shown_outputs(job):
+            self._message(status_line(job, time.time()))
+
+    @work(exclusive=True, group="viewer-load", exit_on_error=False)
+    async def _load(self, job_id: int, output: OutputFile) -> None:
+        stage = self.query_one("#viewer-stage")
+        cw, ch = cell_pixels()
+        box = (max(1, stage.content_size.width) * cw, max(1, stage.content_size.height) * ch)
+        path = str(output.path)
+        try:
+            picture, pixels = await asyncio.to_thread(_decode, path, box, output)
+        except (OSError, ValueError) as exc:
+            if self.job is not None and self.job.id == job_id:
+                self._message(f"Could not open the image {path}: {exc}.")
+                self._caption()
+            return
+        if self.job is None or self.job.id != job_id:
+            return  # stepped on while decoding
+        widget: Any = self.query_one("#viewer-image")
+        widget.image = picture
+        widget.display = True
+        self.query_one("#viewer-message").display = False
+        self.shown_path, self.pixels = path, pixels
+        self._caption()
+
+    # ---------------------------------------------------------------- live jobs
+    def on_jobs_deleted(self, message: Any) -> None:
+        """Deleted jobs leave the list; the viewer shows the next one (or goes back when none is left)."""
+        gone = set(getattr(message, "job_ids", ()))
+        current = self.job
+        kept = [job for job in self.jobs if job.id not in gone]
+        if len(kept) == len(self.jobs):
+            return
+        if not kept:
+            self.dismiss(None)
+            return
+        before = sum(1 for job in self.jobs[: self.index] if job.id not in gone)
+        self.jobs = kept
+        self.index = min(before, len(kept) - 1)
+        if current is None or current.id in gone:
+            self.image, self.shown_path = 0, None
+            self._show()
+
+    def on_job_changed(self, message: Any) -> None:
+        """A job in the list changed (the app forwards every change to open screens): show its new state."""
+        job = getattr(message, "job", None)
+        if not isinstance(job, Job):
+            return
+        for i, known in enumerate(self.jobs):
+            if known.id == job.id and known != job:
+                self.jobs[i] = job
+                if i == self.index:
+                    if known.outputs != job.outputs:
+                        self.shown_path = None
+                    self._show()
+
+
+def _decode(path: str, box: tuple[int, int], output: OutputFile) -> tuple[Any, tuple[int, int]]:
+    """(the image shrunk to ``box``, its original pixel size), in a worker thread."""
+    picture = thumbs.load_preview(
+        path,
+        box,
+        thumb_path=output.thumb_path,
+        size=(output.width, output.height),
+        coarse=images.coarse(),
+    )
+    if output.width and output.height:
+        return picture, (output.width, output.height)
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as img:  # reads the header only
+        return picture, img.size

@@ -1,0 +1,318 @@
+"""The history's gallery: a grid of thumbnails over the same jobs as the table (``HistoryView``).
+
+Virtual, not a scrolled column of widgets: a fixed set of tiles, as many as fit the widget (at least 2×2),
+shows a window of the jobs; moving the cursor past the window's edge shifts the window a row. So a
+10,000-job history costs what one page of tiles costs: the tiles are reused, and only the thumbnails in
+view are decoded, in a thread, from the downloader's cached thumbnail (``OutputFile.thumb_path``), at the
+tile's pixel size; the last few pages' tiles are kept in a small LRU so paging back is instant.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+from textual.worker import get_current_worker
+
+from seedream_tui.jobs.model import Job, OutputFile
+from seedream_tui.tui import images, thumbs
+from seedream_tui.tui.formatting import clipped, status_text
+from seedream_tui.tui.widgets.preview import cell_pixels
+
+#: the smallest tile, in cells (image plus one caption line)
+TILE_WIDTH = 26
+TILE_HEIGHT = 11
+#: decoded tile images kept (about three pages at 200x60)
+TILE_CACHE = 96
+#: rows of tiles whose pictures are set together (each update is one layout pass)
+ROWS_PER_UPDATE = 1
+
+_tile_cache: OrderedDict[tuple[str, tuple[int, int]], Any] = OrderedDict()
+_tile_lock = threading.Lock()
+
+
+def grid_shape(width: int, height: int) -> tuple[int, int]:
+    """(columns, rows) of tiles for a widget of ``width`` x ``height`` cells: as many as fit, at least 2x2."""
+    return max(2, width // TILE_WIDTH), max(2, height // TILE_HEIGHT)
+
+
+def tile_image(output: OutputFile, box: tuple[int, int]) -> Any:
+    """The output's picture at ``box`` pixels, from its cached thumbnail when there is one (runs in a thread)."""
+    key = (str(output.path), box)
+    with _tile_lock:
+        cached = _tile_cache.get(key)
+        if cached is not None:
+            _tile_cache.move_to_end(key)
+            return cached
+    picture = thumbs.load_preview(
+        str(output.path), box, thumb_path=output.thumb_path, size=(output.width, output.height),
+        coarse=True, keep=False,
+    )
+    with _tile_lock:
+        _tile_cache[key] = picture
+        while len(_tile_cache) > TILE_CACHE:
+            _tile_cache.popitem(last=False)
+    return picture
+
+
+def first_output(job: Job) -> OutputFile | None:
+    return next((o for o in job.outputs if o.path), None)
+
+
+class Tile(Vertical):
+    """One job: its first image (or a word about it) and a caption line."""
+
+    DEFAULT_CSS = """
+    Tile { width: 1fr; height: 1fr; padding: 0 1; }
+    Tile.-cursor { background: $boost; }
+    Tile.-cursor .tile-caption { background: $accent; color: $text; text-style: bold; }
+    Tile .tile-stage { height: 1fr; align: center middle; }
+    Tile .tile-image { width: auto; height: auto; }
+    Tile .tile-word { width: 1fr; height: 1fr; content-align: center middle; color: $text-muted; }
+    Tile .tile-caption { height: 1; }
+    Tile.-blank { visibility: hidden; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.job: Job | None = None
+        self.shown_path: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Container(classes="tile-stage"):
+            yield Static("", classes="tile-word")
+            picture = images.hidden_image_widget(classes="tile-image")
+            if picture is not None:
+                yield picture
+        yield Static("", classes="tile-caption")
+
+    def show(self, job: Job | None, *, marked: bool, cursor: bool) -> bool:
+        """Show ``job`` (None: an empty slot); True when its picture must be (re)loaded."""
+        self.set_class(job is None, "-blank")
+        self.set_class(cursor, "-cursor")
+        changed = job != self.job
+        self.job = job
+        if job is None:
+            return False
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        line.append("● " if marked else "", style="bold yellow")
+        line.append(f"#{job.id} ", style="bold")
+        # on the accent bar of the cursor, the status's own colour would not read: plain there
+        line.append_text(Text(job.status.label) if cursor else status_text(job.status))
+        line.append(" " + clipped(job.prompt, max(0, self.size.width)), style="dim")
+        self.query_one(".tile-caption", Static).update(line)
+        output = first_output(job)
+        if output is None or images.image_widget_class() is None:
+            word = "no image" if output is None else "images off"
+            self._word(job.status.label if not job.status.terminal else word)
+            return False
+        return changed or output.path != self.shown_path
+
+    def _word(self, text: str) -> None:
+        self.shown_path = None
+        word = self.query_one(".tile-word", Static)
+        word.update(Text(text))
+        word.display = True
+        for picture in self.query(".tile-image"):
+            picture.display = False
+
+    def set_picture(self, path: str, picture: Any) -> None:
+        for widget in self.query(".tile-image"):
+            widget.image = picture  # type: ignore[attr-defined]
+            widget.display = True
+        self.query_one(".tile-word").display = False
+        self.shown_path = path
+
+    def on_click(self, event: events.Click) -> None:
+        """A click puts the cursor on this tile; a double click views it."""
+        gallery = self.parent
+        if isinstance(gallery, Gallery) and self.job is not None:
+            event.stop()
+            index = gallery.first + list(gallery.query(Tile)).index(self)
+            gallery.focus()
+            gallery._go(index)
+            if event.chain >= 2:
+                gallery.action_open()
+
+    def pixel_box(self) -> tuple[int, int]:
+        cw, ch = cell_pixels()
+        stage = self.query_one(".tile-stage")
+        return max(1, stage.size.width) * cw, max(1, stage.size.height) * ch
+
+
+class Gallery(Widget, can_focus=True):
+    """A window of ``jobs`` as tiles; posts :class:`Moved`, :class:`Open` and :class:`NearEnd`."""
+
+    DEFAULT_CSS = """
+    Gallery { layout: grid; grid-size: 2 2; height: 1fr; min-height: 6; }
+    Gallery:focus .tile-caption { text-style: none; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "move(-1)", "Left", show=False, id="gallery-left"),
+        Binding("right", "move(1)", "Right", show=False, id="gallery-right"),
+        Binding("up", "move_rows(-1)", "Up", show=False, id="gallery-up"),
+        Binding("down", "move_rows(1)", "Down", show=False, id="gallery-down"),
+        Binding("pageup", "move_pages(-1)", "Page up", show=False, id="gallery-page-up"),
+        Binding("pagedown", "move_pages(1)", "Page down", show=False, id="gallery-page-down"),
+        Binding("home", "move_to(0)", "First", show=False, id="gallery-first"),
+        Binding("end", "move_to(-1)", "Last", show=False, id="gallery-last"),
+        Binding("enter", "open", "View", show=False, id="gallery-open", tooltip="View the job's images full screen"),
+    ]
+
+    class Moved(Message):
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    class Open(Message):
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.jobs: list[Job] = []
+        self.marked: set[int] = set()
+        self.cursor = 0
+        #: index of the job in the first tile
+        self.first = 0
+        self.columns, self.rows = 2, 2
+
+    def compose(self) -> ComposeResult:
+        for _ in range(self.columns * self.rows):
+            yield Tile()
+
+    async def on_resize(self) -> None:
+        shape = grid_shape(self.size.width, self.size.height)
+        if shape != (self.columns, self.rows):
+            self.columns, self.rows = shape
+            self.styles.grid_size_columns, self.styles.grid_size_rows = shape
+            tiles = list(self.query(Tile))
+            wanted = self.columns * self.rows
+            if len(tiles) < wanted:
+                await self.mount_all([Tile() for _ in range(wanted - len(tiles))])
+            else:
+                await self.remove_children(tiles[wanted:])
+        self.call_after_refresh(self.redraw, True)
+
+    # ---------------------------------------------------------------- data
+    def show_jobs(self, jobs: list[Job], cursor: int, marked: set[int]) -> None:
+        """The jobs (the view's list, newest first), where the cursor is, and which are marked."""
+        self.jobs, self.marked = jobs, marked
+        self.cursor = max(0, min(cursor, len(jobs) - 1))
+        self._scroll_to_cursor()
+        self.redraw()
+
+    @property
+    def page(self) -> int:
+        return self.columns * self.rows
+
+    def _scroll_to_cursor(self) -> None:
+        row = self.cursor // self.columns
+        first_row = self.first // self.columns
+        if row < first_row:
+            first_row = row
+        elif row >= first_row + self.rows:
+            first_row = row - self.rows + 1
+        self.first = first_row * self.columns
+
+    def redraw(self, reload: bool = False) -> None:
+        """Put the window's jobs on the tiles and load the pictures that are not there yet."""
+        if not self.is_mounted:
+            return
+        wanted: list[tuple[Tile, OutputFile, tuple[int, int]]] = []
+        tiles = list(self.query(Tile))
+        # one pixel box for every tile (1fr tiles differ by a cell): one cache entry per image, not several
+        box = tiles[0].pixel_box() if tiles else (1, 1)
+        for offset, tile in enumerate(tiles):
+            index = self.first + offset
+            job = self.jobs[index] if index < len(self.jobs) else None
+            load = tile.show(job, marked=job is not None and job.id in self.marked, cursor=index == self.cursor)
+            output = first_output(job) if job is not None else None
+            if output is not None and (load or reload) and images.image_widget_class() is not None:
+                if reload:
+                    tile.shown_path = None
+                wanted.append((tile, output, box))
+        if wanted:
+            self._load(wanted)
+
+    @work(thread=True, exclusive=True, group="gallery-thumbs", exit_on_error=False)
+    def _load(self, wanted: list[tuple[Tile, OutputFile, tuple[int, int]]]) -> None:
+        """Decode the window's thumbnails; a row of tiles shows its pictures as soon as that row is ready.
+
+        A row at a time, not a tile at a time: every picture set means a layout pass of the screen, and 28
+        of them per page cost more than the decoding (measured with bench/bench_gallery.py).
+        """
+        worker = get_current_worker()
+        ready: list[tuple[Tile, OutputFile, Any]] = []
+        for n, (tile, output, box) in enumerate(wanted):
+            if worker.is_cancelled:
+                return
+            try:
+                ready.append((tile, output, tile_image(output, box)))
+            except (OSError, ValueError):
+                ready.append((tile, output, None))
+            if len(ready) >= self.columns * ROWS_PER_UPDATE or n == len(wanted) - 1:
+                self.app.call_from_thread(self._pictures_ready, ready)
+                ready = []
+
+    def _pictures_ready(self, ready: list[tuple[Tile, OutputFile, Any]]) -> None:
+        with self.app.batch_update():
+            for tile, output, picture in ready:
+                job = tile.job
+                if job is None or (first := first_output(job)) is None or first.path != output.path:
+                    continue  # the tile shows another job by now
+                if picture is None:
+                    tile._word("unreadable image")
+                else:
+                    tile.set_picture(str(output.path), picture)
+
+    def drawn(self) -> bool:
+        """Every tile in view shows its picture or its word (tests, the benchmark)."""
+        for tile in self.query(Tile):
+            job = tile.job
+            if job is None or images.image_widget_class() is None:
+                continue
+            output = first_output(job)
+            if output is not None and tile.shown_path != output.path:
+                return False
+        return True
+
+    # ---------------------------------------------------------------- keys
+    def _go(self, index: int) -> None:
+        if not self.jobs:
+            self.app.bell()
+            return
+        index = max(0, min(index, len(self.jobs) - 1))
+        if index == self.cursor:
+            return
+        self.cursor = index
+        self._scroll_to_cursor()
+        self.redraw()
+        self.post_message(self.Moved(index))
+
+    def action_move(self, delta: int) -> None:
+        self._go(self.cursor + delta)
+
+    def action_move_rows(self, delta: int) -> None:
+        self._go(self.cursor + delta * self.columns)
+
+    def action_move_pages(self, delta: int) -> None:
+        self._go(self.cursor + delta * self.page)
+
+    def action_move_to(self, index: int) -> None:
+        self._go(index if index >= 0 else len(self.jobs) - 1)
+
+    def action_open(self) -> None:
+        if self.jobs:
+            self.post_message(self.Open(self.cursor))

@@ -1,0 +1,62 @@
+"""The main screen's status line: where jobs go (and whether they cost money), the token's source, live counts.
+
+``DEMO · free`` or the API host with ``paid``, so it is never ambiguous whether ``ctrl+s`` spends money;
+``token: env|file|none``; ``3 queued · 2 running · 14 done today``; and the session's spend once the
+server has reported costs. The app feeds it (see ``SeedreamApp._tally_changed``); it only draws.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from rich.text import Text
+from textual.widgets import Static
+
+from seedream_tui.config import AppConfig
+from seedream_tui.jobs.tally import SessionTally
+
+
+def token_word(source: str) -> str:
+    """``environment (RUNCOMFY_API_TOKEN)`` -> ``env``; ``token file`` -> ``file``; else the source as is."""
+    if source.startswith("environment"):
+        return "env"
+    if source == "token file":
+        return "file"
+    return source or "none"
+
+
+def status_text(config: AppConfig, tally: SessionTally) -> Text:
+    """The line, in the order a user looks for things; the end is cut with "…" when it does not fit."""
+    line = Text(no_wrap=True, overflow="ellipsis", end="")
+    if config.demo:
+        line.append(" DEMO ", style="bold reverse green")
+        line.append(" free", style="green")
+    else:
+        host = urlsplit(config.base_url).hostname or config.base_url or "no API address"
+        line.append(host, style="bold")
+        line.append(" · paid", style="bold yellow")
+    token = token_word(config.token_source)
+    line.append("  token: ", style="dim")
+    line.append(token, style="bold red" if token == "none" and not config.demo else "")
+    line.append("  ")
+    line.append(tally.counts_line())
+    spend = tally.spend
+    if spend is not None:
+        # a job costs cents: three decimals until it adds up to dollars
+        line.append(f"  · ${spend:.3f} this session" if spend < 10 else f"  · ${spend:.2f} this session", style="bold")
+    return line
+
+
+class StatusBar(Static):
+    """One line above the key hints on the main screen."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; width: 1fr; padding: 0 1; background: $boost; color: $text; }
+    """
+
+    def show(self, config: AppConfig, tally: SessionTally) -> None:
+        self.update(status_text(config, tally))
+
+    def plain(self) -> str:
+        """The line as text (tests)."""
+        return str(self.render())
