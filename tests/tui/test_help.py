@@ -37,7 +37,7 @@ async def test_help_fits_and_lists_the_editor_keys(queue_server, size) -> None:
         table = screen.query_one(DataTable)
         assert len(table.columns) == (4 if size[0] >= 120 else 3)  # the id column where there is room
         rows = {str(table.get_row_at(i)[2]) for i in range(table.row_count)}
-        assert {"Select all", "Delete to the end of the line", "Clear the prompt (ctrl+z brings it back)"} <= rows
+        assert {"Delete to the end of the line", "Clear the prompt (ctrl+z brings it back)"} <= rows
         assert "View the job's images full screen" in rows
 
 

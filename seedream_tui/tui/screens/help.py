@@ -41,9 +41,9 @@ def binding_rows(
     return rows
 
 
-#: the prompt editor's own keys, inherited from Textual's TextArea (not in our BINDINGS, so listed here)
+#: the prompt editor's own keys, inherited from Textual's TextArea (not in our BINDINGS, so listed here);
+#: not f6/f7, which the app takes (spend, attach a request)
 EDITOR_ROWS: list[tuple[str, str, str, str]] = [
-    ("Prompt editor", "f7", "Select all", ""),
     ("Prompt editor", "^k", "Delete to the end of the line", ""),
     ("Prompt editor", "^u", "Delete to the start of the line", ""),
     ("Prompt editor", "^w", "Delete the word before the cursor", ""),
