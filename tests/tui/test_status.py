@@ -87,7 +87,7 @@ async def test_a_burst_of_finished_jobs_is_one_toast_above_the_job_table(config,
         app.post_message(JobChanged(finished(998, JobStatus.RUNNING, now)))
         await pilot.pause()
         app.post_message(JobChanged(replace(finished(998, JobStatus.COMPLETED, now), cost=0.035)))
-        await wait_for(lambda: "· $0.035 this session" in status_of(app), what="the session's spend")
+        await wait_for(lambda: "· session $0.035" in status_of(app), what="the session's spend")
 
 
 async def test_cancelling_gives_one_toast(config, core) -> None:

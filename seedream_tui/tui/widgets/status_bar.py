@@ -43,7 +43,8 @@ def status_text(config: AppConfig, tally: SessionTally) -> Text:
     spend = tally.spend
     if spend is not None:
         # a job costs cents: three decimals until it adds up to dollars
-        line.append(f"  · ${spend:.3f} this session" if spend < 10 else f"  · ${spend:.2f} this session", style="bold")
+        # short, so the whole line fits 80 columns in the demo with every part shown
+        line.append(f"  · session ${spend:.3f}" if spend < 10 else f"  · session ${spend:.2f}", style="bold")
     return line
 
 
