@@ -9,7 +9,7 @@ import time
 
 from rich.text import Text
 
-from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.jobs.model import AV_FORMATS, Job, JobStatus, OutputFile
 from seedream_tui.jobs.positions import shown_position
 from seedream_tui.safetext import visible
 
@@ -48,6 +48,18 @@ def fmt_duration(start: float | None, end: float | None) -> str:
         return f"{minutes} min {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+_SOUNDS = frozenset({"m4a", "mp3", "wav", "ogg", "flac"})
+
+
+def av_card(output: OutputFile) -> str | None:
+    """What stands in for a picture when an output is a video or a sound (the terminal cannot play it):
+    its kind, type, size and where it is. None for images."""
+    if output.format not in AV_FORMATS:
+        return None
+    kind = "Sound" if output.format in _SOUNDS else "Video"
+    return f"{kind} · {output.format} · {fmt_size(output.size)}: open it with a player.\n{output.path or output.url}"
 
 
 def fmt_size(size: int | None) -> str:

@@ -100,3 +100,28 @@ async def test_d_in_the_detail_downloads_the_files_again(fake_server: Any) -> No
             return bool(path) and job.status.value == "completed" and await asyncio.to_thread(Path(path).exists)
 
         await until(saved_again, "the files to be saved again")
+
+
+async def test_a_video_result_is_described_in_the_preview_and_the_viewer(fake_server: Any) -> None:
+    """A video cannot be drawn: the preview and the viewer say what and where it is, never "could not open"."""
+    from textual.widgets import Static
+
+    from seedream_tui.tui.screens.viewer import ViewerScreen
+
+    app = SeedreamApp(make_config(fake_server.base_url, notify_bell=False, image_mode="halfcell"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_main(app, pilot)
+        core = app.core
+        assert core is not None
+        job = await core.engine.submit("bytedance/seedance-1/lite/text-to-video", {"prompt": "waves at dusk"})
+        done = await core.engine.wait_for(job.id)
+        assert done is not None and done.outputs[0].format == "mp4"
+        preview = app.screen.query_one("#preview-status", Static)
+        await wait_for(lambda: "Video · mp4" in str(preview.render()), what="the preview's video card")
+        assert "Could not open" not in str(preview.render())
+        app.screen.query_one("#preview").focus()
+        await pilot.press("f")
+        await wait_for(lambda: isinstance(app.screen, ViewerScreen), what="the viewer")
+        message = app.screen.query_one("#viewer-message", Static)
+        await wait_for(lambda: "Video · mp4" in str(message.render()) and (done.outputs[0].path or "") in
+                       str(message.render()).replace("\n", ""), what="the viewer's video card")

@@ -30,7 +30,7 @@ from textual.widgets import Static
 
 from seedream_tui.jobs.model import Job, OutputFile
 from seedream_tui.tui import images, thumbs
-from seedream_tui.tui.formatting import clipped, status_line, status_text
+from seedream_tui.tui.formatting import av_card, clipped, status_line, status_text
 from seedream_tui.tui.plain import plain
 from seedream_tui.tui.widgets.keyhints import KeyHints
 from seedream_tui.tui.widgets.preview import cell_pixels
@@ -163,6 +163,11 @@ class ViewerScreen(Screen[None]):
             self._caption()
             return
         output = outputs[self.image]
+        card = av_card(output)
+        if card is not None:  # a video or a sound: say what and where it is
+            self._message(card)
+            self._caption()
+            return
         if images.image_widget_class() is None:
             self._message(f"Image preview is off (--image-mode off).\n{output.path}")
             self.pixels = (output.width, output.height) if output.width and output.height else None

@@ -24,7 +24,7 @@ from textual.widgets import Static
 
 from seedream_tui.jobs.model import Job
 from seedream_tui.tui import images, thumbs
-from seedream_tui.tui.formatting import status_line
+from seedream_tui.tui.formatting import av_card, status_line
 from seedream_tui.tui.plain import plain
 
 
@@ -141,6 +141,12 @@ class PreviewPane(Vertical, can_focus=True):
             self._hide_image()
             return
         path = paths[self.index]
+        output = next((o for o in job.outputs if o.path == path), None)
+        card = av_card(output) if output is not None else None
+        if card is not None:  # a video or a sound: say what and where it is
+            self._set_status(card)
+            self._hide_image()
+            return
         if images.image_widget_class() is None:
             self._set_status(f"{status_line(job, time.time())}\n{path}")
             self.shown_path = path
