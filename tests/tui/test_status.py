@@ -50,7 +50,7 @@ async def test_status_line_says_demo_is_free(config: AppConfig, core) -> None:
     app = SeedreamApp(config, core=core)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_main(app, pilot)
-        assert status_of(app).startswith(" DEMO  free  token: demo  0 queued · 0 running")
+        assert status_of(app).startswith(" DEMO  free  0 queued · 0 running")
 
 
 def finished(job_id: int, status: JobStatus, now: float) -> Job:

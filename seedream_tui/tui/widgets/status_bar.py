@@ -35,9 +35,10 @@ def status_text(config: AppConfig, tally: SessionTally) -> Text:
         host = urlsplit(config.base_url).hostname or config.base_url or "no API address"
         line.append(host, style="bold")
         line.append(" · paid", style="bold yellow")
-    token = token_word(config.token_source)
-    line.append("  token: ", style="dim")
-    line.append(token, style="bold red" if token == "none" and not config.demo else "")
+    if not config.demo:  # the demo sends no real token: the room goes to the counts and the spend
+        token = token_word(config.token_source)
+        line.append("  token: ", style="dim")
+        line.append(token, style="bold red" if token == "none" else "")
     line.append("  ")
     line.append(tally.counts_line())
     spend = tally.spend
