@@ -333,3 +333,19 @@ async def test_shift_e_in_history_edits_the_result_under_the_cursor(fake_server:
         await pilot.press("E")
         await wait_for(lambda: app.screen is main and main.spec.model_id.endswith("/edit"), what="the edit model")
         assert main.options.values()["image_urls"] == [f"#{first.id}"] and main.editor.text == "a heron"
+
+
+async def test_e_in_the_viewer_edits_the_result_on_screen(fake_server: FakeServerThread) -> None:
+    from seedream_tui.tui.screens.viewer import ViewerScreen
+
+    app = _app(fake_server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        main, _core, first = await _with_a_result(app, pilot, "a lighthouse")
+        await wait_for(lambda: first.id in main.table.jobs, what="the job in the table")
+        main.table.focus()
+        await pilot.press("f")
+        await wait_for(lambda: isinstance(app.screen, ViewerScreen), what="the viewer")
+        await pilot.press("e")
+        edit = "bytedance/seedream-5/lite/edit"
+        await wait_for(lambda: app.screen is main and main.spec.model_id == edit, what="the edit model")
+        assert main.options.values()["image_urls"] == [f"#{first.id}"] and main.editor.text == "a lighthouse"

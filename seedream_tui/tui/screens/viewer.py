@@ -85,6 +85,8 @@ class ViewerScreen(Screen[None]):
                 tooltip="Next image of this job"),
         Binding("left,N", "job(-1)", "Prev job", id="viewer-prev-job", tooltip="Previous job in the list"),
         Binding("right,n", "job(1)", "Next job", id="viewer-next-job", tooltip="Next job in the list"),
+        Binding("e", "edit_result", "Edit", id="viewer-edit",
+                tooltip="Edit this result: the family's edit model with this image as input"),
     ]
 
     def __init__(
@@ -148,6 +150,15 @@ class ViewerScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_edit_result(self) -> None:
+        job = self.job
+        if job is None or not shown_outputs(job):
+            self.notify("This job has no result to edit yet.", severity="warning")
+            return
+        from seedream_tui.tui.messages import EditResult
+
+        self.app.post_message(EditResult(job))  # the app leaves the viewer for the main screen's editor
 
     # ---------------------------------------------------------------- drawing
     def _show(self) -> None:
