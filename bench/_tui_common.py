@@ -101,19 +101,11 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def time_to_marker(
-    argv: Sequence[str],
-    env: dict[str, str],
-    marker: bytes,
-    *,
-    size: tuple[int, int] = (50, 200),
-    cell_px: tuple[int, int] = (10, 20),
-    timeout: float = 30.0,
-    quit_keys: bytes = b"\x11",
-) -> float:
-    """Seconds from ``fork`` to ``marker`` appearing in the process's terminal output; then quit it."""
+def spawn_on_pty(
+    argv: Sequence[str], env: dict[str, str], *, size: tuple[int, int] = (50, 200), cell_px: tuple[int, int] = (10, 20)
+) -> tuple[int, int]:
+    """Start ``argv`` on a new pseudo-terminal of ``size`` (rows, columns); return (pid, master fd)."""
     rows, cols = size
-    t0 = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:  # child: the slave pty is stdin/stdout/stderr
         try:
@@ -125,31 +117,77 @@ def time_to_marker(
             os.execvpe(argv[0], list(argv), env)
         finally:
             os._exit(127)
-    seen = b""
-    answered = 0
-    found: float | None = None
+    return pid, fd
+
+
+class PtyTerminal:
+    """The terminal side of a pty: reads what the process draws and answers its device-attributes query."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.seen = b""
+        #: bytes read since the last :meth:`reset_count`
+        self.count = 0
+        self._answered = 0
+
+    def read_once(self, timeout: float) -> bytes:
+        """One read (waiting at most ``timeout`` s; ``b""`` if nothing came); raises when the process ended."""
+        ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
+        if not ready:
+            return b""
+        try:
+            chunk = os.read(self.fd, 65536)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            raise RuntimeError(f"the process ended; output tail: {self.seen[-400:]!r}")
+        self.seen = (self.seen + chunk)[-1_000_000:]
+        self.count += len(chunk)
+        # answer each query once (a second, stray reply would reach the app as the keys "?62;22c")
+        queries = self.seen.count(DA1_QUERY)
+        for _ in range(queries - self._answered):
+            os.write(self.fd, DA1_REPLY)
+        self._answered = max(self._answered, queries)
+        return chunk
+
+    def wait_for(self, marker: bytes, timeout: float) -> None:
+        """Read until ``marker`` shows up in the output."""
+        deadline = time.perf_counter() + timeout
+        while marker not in self.seen[-(len(marker) + 65536) :]:
+            if time.perf_counter() >= deadline:
+                raise TimeoutError(f"{marker!r} not drawn within {timeout} s; output tail: {self.seen[-400:]!r}")
+            self.read_once(deadline - time.perf_counter())
+
+    def read_for(self, seconds: float) -> int:
+        """Read everything the process writes for ``seconds``; the number of bytes."""
+        before = self.count
+        until = time.perf_counter() + seconds
+        while (left := until - time.perf_counter()) > 0:
+            self.read_once(left)
+        return self.count - before
+
+
+def time_to_marker(
+    argv: Sequence[str],
+    env: dict[str, str],
+    marker: bytes,
+    *,
+    size: tuple[int, int] = (50, 200),
+    cell_px: tuple[int, int] = (10, 20),
+    timeout: float = 30.0,
+    quit_keys: bytes = b"\x11",
+) -> float:
+    """Seconds from ``fork`` to ``marker`` appearing in the process's terminal output; then quit it."""
+    t0 = time.perf_counter()
+    pid, fd = spawn_on_pty(argv, env, size=size, cell_px=cell_px)
+    term = PtyTerminal(fd)
     try:
-        deadline = t0 + timeout
-        while found is None:
-            left = deadline - time.perf_counter()
+        while marker not in term.seen[-(len(marker) + 65536) :]:
+            left = t0 + timeout - time.perf_counter()
             if left <= 0:
-                raise TimeoutError(f"{marker!r} not drawn within {timeout} s; output tail: {seen[-400:]!r}")
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                raise RuntimeError(f"the process ended before drawing {marker!r}: {seen[-400:]!r}") from None
-            if not chunk:
-                raise RuntimeError(f"the process ended before drawing {marker!r}: {seen[-400:]!r}")
-            seen += chunk
-            # answer each query once (a second, stray reply would reach the app as the keys "?62;22c")
-            for _ in range(seen.count(DA1_QUERY) - answered):
-                os.write(fd, DA1_REPLY)
-                answered += 1
-            if marker in seen[-(len(chunk) + len(marker)) :]:
-                found = time.perf_counter() - t0
+                raise TimeoutError(f"{marker!r} not drawn within {timeout} s; output tail: {term.seen[-400:]!r}")
+            term.read_once(left)
+        found = time.perf_counter() - t0
         _quit(pid, fd, quit_keys)
     except BaseException:
         _kill(pid)
@@ -157,6 +195,32 @@ def time_to_marker(
     finally:
         os.close(fd)
     return found
+
+
+def bytes_written(
+    argv: Sequence[str],
+    env: dict[str, str],
+    marker: bytes,
+    *,
+    size: tuple[int, int],
+    settle: float,
+    window: float,
+    quit_keys: bytes = b"\x11",
+) -> int:
+    """Bytes the process writes to its terminal during ``window`` s, starting ``settle`` s after ``marker``."""
+    pid, fd = spawn_on_pty(argv, env, size=size)
+    term = PtyTerminal(fd)
+    try:
+        term.wait_for(marker, 60.0)
+        term.read_for(settle)
+        count = term.read_for(window)
+        _quit(pid, fd, quit_keys)
+    except BaseException:
+        _kill(pid)
+        raise
+    finally:
+        os.close(fd)
+    return count
 
 
 def _drain(fd: int, until: float) -> bool:
