@@ -53,6 +53,11 @@ def env_for(home: str) -> dict[str, str]:
     return env
 
 
+def wanted(name: str) -> bool:
+    """Cases named on the command line (``bench_output.py live_20 idle``), or all."""
+    return not sys.argv[1:] or name in sys.argv[1:]
+
+
 def measure(name: str, argv: list[str], env: dict[str, str], marker: bytes, target_of: dict[int, str]) -> None:
     for rows, cols in SIZES:
         count = bytes_written(argv, env, marker, size=(rows, cols), settle=SETTLE, window=WINDOW)
@@ -63,15 +68,19 @@ def main() -> None:
     t_start = time.perf_counter()
     print(f"# load average at start: {os.getloadavg()[0]:.2f} (2 cores shared)")
     bare = [sys.executable, str(ROOT / "bench" / "_textarea_app.py")]
-    measure("bare_textarea", bare, env_for(tempfile.mkdtemp(prefix="seedream-bench-out-")), b"bare-textarea-ready", {})
+    if wanted("bare_textarea"):
+        measure("bare_textarea", bare, env_for(tempfile.mkdtemp(prefix="seedream-bench-out-")), b"bare-textarea-ready", {})
 
-    home = tempfile.mkdtemp(prefix="seedream-bench-out-")
-    seed_history(Path(home) / "data" / "demo" / "history.sqlite3", 200)
-    with fake_server_process("--workers", "10") as (api, _cdn):
-        app = [str(VENV_BIN / "seedream-tui"), "--demo", "--base-url", api, "--image-mode", "halfcell"]
-        measure("idle", app, env_for(home), b"zq-newest-bench-job", {})
+    if wanted("idle"):
+        home = tempfile.mkdtemp(prefix="seedream-bench-out-")
+        seed_history(Path(home) / "data" / "demo" / "history.sqlite3", 200)
+        with fake_server_process("--workers", "10") as (api, _cdn):
+            app = [str(VENV_BIN / "seedream-tui"), "--demo", "--base-url", api, "--image-mode", "halfcell"]
+            measure("idle", app, env_for(home), b"zq-newest-bench-job", {})
 
     for n in LIVE:
+        if not wanted(f"live_{n}"):
+            continue
         home = tempfile.mkdtemp(prefix="seedream-bench-out-")
         with fake_server_process("--workers", "10", "--min-duration", "3600", "--max-duration", "3600",
                                  "--seed", "7") as (api, _cdn):

@@ -55,11 +55,17 @@ class InitialJobs(NamedTuple):
 
     jobs: list[Job]
     prompts: list[str]
+    #: live jobs older than the newest page: shown from the start too, or each would arrive alone with its
+    #: first poll (a row added, the table sorted and redrawn whole, once per job)
+    older_live: list[Job]
 
 
 async def read_initial(core: Core) -> InitialJobs:
-    """The newest page of jobs and the recent prompts, as the main screen first shows them."""
-    return InitialJobs(await core.history.list_jobs(limit=INITIAL_JOBS), await core.history.recent_prompts())
+    """The newest page of jobs, the recent prompts and every live job, as the main screen first shows them."""
+    jobs = await core.history.list_jobs(limit=INITIAL_JOBS)
+    oldest = min((job.id for job in jobs), default=0)
+    older_live = [job for job in await core.history.live_jobs() if job.id < oldest]
+    return InitialJobs(jobs, await core.history.recent_prompts(), older_live)
 
 
 def model_choices(specs: list[ModelSpec]) -> list[tuple[str, str]]:
@@ -210,10 +216,10 @@ class MainScreen(Screen[None]):
             return
         self._show_initial(*initial)
 
-    def _show_initial(self, jobs: list[Job], prompts: list[str]) -> None:
+    def _show_initial(self, jobs: list[Job], prompts: list[str], older_live: list[Job]) -> None:
         self._older_exhausted = len(jobs) < INITIAL_JOBS
-        self._oldest_paged = min((job.id for job in jobs), default=None)
-        self.table.set_jobs(jobs)
+        self._oldest_paged = min((job.id for job in jobs), default=None)  # paging goes on below the page
+        self.table.set_jobs([*jobs, *older_live])
         self.editor.set_history(prompts)
         if jobs:
             self.table.move_cursor(row=0)

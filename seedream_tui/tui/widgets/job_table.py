@@ -1,7 +1,10 @@
 """The live job table: one row per job (row key = job id), newest at the top, cells updated in place.
 
-Rows are never cleared and rebuilt (that resets cursor and scroll); a changed job updates its own
-cells with ``update_cell``. Elapsed time ticks once a second, for live rows only, from one timer.
+Rows are never cleared and rebuilt (that resets cursor and scroll); a changed job rewrites only the cells
+whose text changed, and repaints only those cells (``_set_cell``): over a slow SSH link every byte the
+terminal is sent counts, and DataTable's own ``update_cell`` repaints the whole table. Elapsed time is
+checked once a second, for live rows only, from one timer, and shown more coarsely as it grows
+(``format_live_elapsed``), so most ticks change nothing and write nothing.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.positions import consistent_positions
@@ -54,6 +58,42 @@ def short_resolution(value: object) -> str:
     text = str(value)
     match = _RATIO.search(text)
     return match.group(1) if match else text[:9]
+
+
+def format_live_elapsed(seconds: float | None) -> str:
+    """A running job's elapsed time, as coarse as the user can tell: it is redrawn only when this text changes.
+
+    Each second under a minute (``42s``), then in 5 s steps (``1m05``), then whole minutes past ten (``12m``),
+    then hours and minutes (``1h05``); at most four characters until ten hours, like the Time header.
+    """
+    if seconds is None:
+        return ""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 600:
+        return f"{seconds // 60}m{seconds % 60 // 5 * 5:02d}"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    return format_elapsed(seconds)
+
+
+def elapsed_text(job: Job, now: float) -> str:
+    """The Time cell: exact for a finished job, coarse for a live one (see :func:`format_live_elapsed`)."""
+    elapsed = elapsed_of(job, now)
+    return format_elapsed(elapsed) if job.status.terminal else format_live_elapsed(elapsed)
+
+
+def same_cell(a: object, b: object) -> bool:
+    """Whether two cell values draw the same (a ``Text``'s own ``==`` ignores its base style)."""
+    if isinstance(a, Text) and isinstance(b, Text):
+        return a.plain == b.plain and a.style == b.style and a.spans == b.spans
+    return type(a) is type(b) and a == b
+
+
+def cell_width(value: object) -> int:
+    """The cells ``value`` takes in a table cell."""
+    return value.cell_len if isinstance(value, Text) else cell_len(str(value))
 
 
 def status_text(job: Job) -> Text:
@@ -121,7 +161,7 @@ class JobTable(RowTable):
             "id": job.id,
             "status": status_text(job),
             "pos": self._positions.get(job.id, ""),
-            "elapsed": format_elapsed(elapsed_of(job, self.clock())),
+            "elapsed": elapsed_text(job, self.clock()),
             "res": plain_line(short_resolution(job.inputs.get("resolution"))),
             "n": str(n) if n else "",
             "prompt": prompt,
@@ -148,7 +188,7 @@ class JobTable(RowTable):
         if known:
             for column, value in cells.items():
                 if column != "id":
-                    self.update_cell(key, column, value)
+                    self._set_cell(key, column, value)
             return
         self.add_row(*cells.values(), key=key)
         if sort:
@@ -161,7 +201,7 @@ class JobTable(RowTable):
         before, self._positions = self._positions, consistent_positions(queued)
         for job_id in set(before) | set(self._positions):
             if job_id != skip and before.get(job_id) != self._positions.get(job_id):
-                self.update_cell(str(job_id), "pos", self._positions.get(job_id, ""))
+                self._set_cell(str(job_id), "pos", self._positions.get(job_id, ""))
 
     def remove_job(self, job_id: int) -> None:
         if self.jobs.pop(job_id, None) is not None:
@@ -180,7 +220,31 @@ class JobTable(RowTable):
         now = self.clock()
         for job in self.jobs.values():
             if not job.status.terminal:
-                self.update_cell(str(job.id), "elapsed", format_elapsed(elapsed_of(job, now)))
+                self._set_cell(str(job.id), "elapsed", elapsed_text(job, now))
+
+    def _set_cell(self, row: str, column: str, value: object) -> None:
+        """Put ``value`` in one cell and repaint that cell alone; nothing at all if it draws the same.
+
+        ``update_cell`` repaints the whole table (every visible row goes down the wire again on each
+        change). This writes DataTable's cell store, bumps its update count (its render caches are keyed
+        on it, so the cell is drawn anew) and asks for a repaint of the cell's region only, which goes to the
+        terminal as that region alone (see ``tui.partial_updates``); a cell scrolled out of view sends nothing.
+        """
+        row_key, column_key = RowKey(row), ColumnKey(column)
+        cells = self._data.get(row_key)
+        if cells is None or column_key not in self._column_locations:
+            self.update_cell(row_key, column_key, value)  # raises CellDoesNotExist, as update_cell does
+            return
+        if same_cell(cells.get(column_key), value):
+            return
+        shape = self.columns[column_key]
+        if shape.auto_width and cell_width(value) > shape.content_width:
+            # wider than the column ("queued" -> "downloading"): widen it, which moves every column after it
+            self.update_cell(row_key, column_key, value, update_width=True)
+            return
+        cells[column_key] = value
+        self._update_count += 1
+        self.refresh_coordinate(self.get_cell_coordinate(row_key, column_key))
 
     # --- selection ----------------------------------------------------------------------------------------
     @property

@@ -1,0 +1,156 @@
+"""Issue 13 §1: what the job table sends to the terminal while jobs run (a slow SSH link carries every byte).
+
+A tick sends the changed Time cells alone (not the table, not the rest of the row), a tick that changes
+no text sends nothing, and elapsed time past a minute steps coarsely. The frames are the ones Textual
+hands its driver, rendered to the bytes a terminal would get.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.segment import Segment
+from textual import _compositor
+from textual.app import App, ComposeResult
+from textual.strip import Strip
+from tui_support import wait_for
+
+from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.jobs.store import HistoryStore
+from seedream_tui.tui import partial_updates
+from seedream_tui.tui.screens.main import INITIAL_JOBS, read_initial
+from seedream_tui.tui.widgets.job_table import JobTable, format_live_elapsed
+
+T0 = 1_800_000_000.0
+PROMPT = "a lighthouse on a basalt cliff at dusk"
+
+
+def _job(job_id: int, status: JobStatus) -> Job:
+    return Job(
+        id=job_id, model_id="m", inputs={"prompt": f"{PROMPT} {job_id}"}, status=status, created_at=T0,
+        updated_at=T0, submitted_at=T0, finished_at=T0 + 9 if status.terminal else None,
+    )
+
+
+class TableApp(App[None]):
+    """One job table, with a clock the test turns, and every frame sent to the terminal kept as text."""
+
+    CSS = "JobTable { height: 1fr; }"  # as on the main screen: a size that does not follow the rows
+
+    def __init__(self) -> None:
+        super().__init__()
+        partial_updates.install()
+        self.now = T0
+        self.sent: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield JobTable(clock=lambda: self.now)
+
+    def _display(self, screen: Any, renderable: Any) -> None:
+        super()._display(screen, renderable)
+        if renderable is not None:
+            self.sent.append(renderable.render_segments(self.console))
+
+
+async def _tick_to(app: TableApp, pilot: Any, seconds: float) -> str:
+    """Move the clock to ``T0 + seconds``, tick, and return what went to the terminal for it."""
+    app.sent.clear()
+    app.now = T0 + seconds
+    app.query_one(JobTable).tick()
+    for _ in range(3):
+        await pilot.pause()
+    return "".join(app.sent)
+
+
+async def _settled(app: TableApp, pilot: Any) -> None:
+    """Wait until the first frames (everything drawn, focus given) are over: a tick at T0 sends nothing."""
+    table = app.query_one(JobTable)
+    await wait_for(lambda: table.row_count and not table._require_update_dimensions, what="the rows")
+    app.sent.clear()
+    table.refresh()  # one whole frame now, which takes along any repaint still pending from the start
+    await wait_for(lambda: app.sent, what="a whole frame")
+    for _ in range(100):
+        if await _tick_to(app, pilot, 0) == "":
+            return
+    raise AssertionError("the table never stopped drawing")
+
+
+async def test_a_tick_sends_the_changed_time_cells_alone() -> None:
+    app = TableApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(JobTable)
+        table.set_jobs([_job(1, JobStatus.COMPLETED), _job(2, JobStatus.RUNNING), _job(3, JobStatus.QUEUED)])
+        await _settled(app, pilot)
+
+        sent = await _tick_to(app, pilot, 5)
+        assert sent.count("5s") == 2, sent  # the two live rows' Time cells
+        # nothing else: not the rows' other cells, not the finished row, not the table
+        for other in (PROMPT, "running", "queued", "Status", "9s"):
+            assert other not in sent, (other, sent)
+        assert len(sent) < 400, len(sent)
+
+        assert await _tick_to(app, pilot, 5.6) == ""  # same text: nothing written at all
+        assert "1m05" in await _tick_to(app, pilot, 65)
+        assert await _tick_to(app, pilot, 68) == ""  # past a minute, time steps by 5 s
+        assert "1m10" in await _tick_to(app, pilot, 70)
+
+
+async def test_a_changed_job_repaints_only_its_changed_cells() -> None:
+    app = TableApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(JobTable)
+        table.set_jobs([_job(1, JobStatus.SUBMITTING), _job(2, JobStatus.SUBMITTING)])
+        await _settled(app, pilot)
+        table.upsert(_job(2, JobStatus.SUBMITTING))  # a poll that changed nothing shown
+        await pilot.pause()
+        assert "".join(app.sent) == ""
+        table.upsert(_job(2, JobStatus.QUEUED))
+        await wait_for(lambda: "queued" in "".join(app.sent), what="the new status drawn")
+        assert PROMPT not in "".join(app.sent)
+        # a status wider than the column widens it (the whole table moves): shown whole, not cut
+        table.upsert(_job(1, JobStatus.DOWNLOADING))
+        await wait_for(lambda: "downloading" in "".join(app.sent), what="the wider status drawn whole")
+
+
+def test_live_elapsed_is_coarser_as_it_grows() -> None:
+    shown = {s: format_live_elapsed(s) for s in (0, 59, 60, 64, 65, 599, 600, 659, 3599, 3600, 3659, 36000)}
+    assert shown == {
+        0: "0s", 59: "59s", 60: "1m00", 64: "1m00", 65: "1m05", 599: "9m55", 600: "10m", 659: "10m",
+        3599: "59m", 3600: "1h00", 3659: "1h00", 36000: "10h00",
+    }
+    # at most four characters until ten hours: the Time column never has to widen (it is not re-measured)
+    assert max(len(format_live_elapsed(s)) for s in range(0, 36000, 7)) == 4
+
+
+def test_a_partial_update_starts_at_its_span_and_never_halves_a_wide_character() -> None:
+    partial_updates.install()
+    strip = Strip([Segment("ab"), Segment("狐cd")])  # 狐 covers cells 2 and 3
+    update = _compositor.ChopsUpdate([{0: strip}], [(0, 3, 5)], [[6]])
+    sent = update.render_segments(_console())
+    assert sent.startswith("\x1b[1;3H")  # row 1, column 3: where 狐 starts, not the line's start
+    assert "狐c" in sent and "b" not in sent.replace("\x1b[", "") and "d" not in sent
+    update = _compositor.ChopsUpdate([{0: strip}], [(0, 4, 5)], [[6]])
+    assert update.render_segments(_console()) .startswith("\x1b[1;5H")
+
+
+def _console() -> Any:
+    import io
+
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), force_terminal=True, color_system="truecolor", width=20)
+
+
+async def test_live_jobs_older_than_the_first_page_are_listed_from_the_start(config, core) -> None:
+    config.paths.profile_data_dir.mkdir(parents=True, exist_ok=True)
+    store = HistoryStore(config.paths.history_db)
+    try:
+        old = store.create_job("m", {"prompt": "an old live job"})
+        store.update_job(old.id, status=JobStatus.QUEUED, request_id="req-old")
+        store.insert_many_for_bench(("m", {"prompt": f"job {i}"}, JobStatus.COMPLETED, T0 + i)
+                                    for i in range(INITIAL_JOBS + 5))
+    finally:
+        store.close()
+    initial = await read_initial(core)
+    assert len(initial.jobs) == INITIAL_JOBS and old.id not in {job.id for job in initial.jobs}
+    assert [job.id for job in initial.older_live] == [old.id]
