@@ -37,6 +37,10 @@ class FakeHistory:
     async def count_jobs(self, **filters: Any) -> int:
         return len(self._match(filters))
 
+    async def count_matches(self, cap: int | None, **filters: Any) -> tuple[int, bool]:
+        total = len(self._match(filters))
+        return (cap, True) if cap is not None and total > cap else (total, False)
+
 
 async def test_pages_load_in_order_until_exhausted() -> None:
     view = HistoryView(FakeHistory(25), page_size=10)

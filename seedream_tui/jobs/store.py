@@ -93,7 +93,10 @@ class HistoryStore:
                 return
             conn, self._conn = self._conn, None
             try:
-                conn.execute("PRAGMA optimize")  # keeps the planner's statistics fresh, cheaply
+                # keeps the planner's statistics fresh, cheaply: without a limit its ANALYZE reads whole
+                # indexes (~390 ms on every quit at 1M jobs); 400 rows per index is what SQLite advises
+                conn.execute("PRAGMA analysis_limit = 400")
+                conn.execute("PRAGMA optimize")
             except sqlite3.Error:
                 pass
             conn.close()
@@ -433,12 +436,32 @@ class HistoryStore:
         since: float | None = None,
         until: float | None = None,
     ) -> int:
+        return self.count_matches(
+            None, search=search, statuses=statuses, model_id=model_id, since=since, until=until
+        )[0]
+
+    def count_matches(
+        self,
+        cap: int | None,
+        *,
+        search: str | None = None,
+        statuses: Collection[JobStatus] | None = None,
+        model_id: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> tuple[int, bool]:
+        """(how many jobs match, whether there are more): counting stops past ``cap`` (then ``(cap, True)``),
+        unless the per-status counters answer exactly anyway. A search matching 60,000 of a million jobs is
+        counted to 1,000 in ~3 ms instead of to the end in ~60 ms."""
         filters = Filters(search, statuses, model_id, since, until)
         with self._guard() as conn:
             if filters.only_counters:
-                return count_from_counters(conn, filters)
+                return count_from_counters(conn, filters), False
             query = filters.query()
-            return int(conn.execute(query.count_sql(), query.params).fetchone()[0])
+            total = int(conn.execute(query.count_sql(cap), query.params).fetchone()[0])
+        if cap is not None and total > cap:
+            return cap, True
+        return total, False
 
     def run_times(self, model_id: str, limit: int = 100) -> list[tuple[dict[str, Any], float]]:
         """(inputs, seconds from started to finished) of the model's latest completed jobs, newest first:
@@ -652,6 +675,9 @@ class AsyncHistory:
             since=since,
             until=until,
         )
+
+    async def count_matches(self, cap: int | None, **filters: Any) -> tuple[int, bool]:
+        return await self._run(self.store.count_matches, cap, **filters)
 
     async def delete_job(self, job_id: int) -> Job | None:
         return await self._run(self.store.delete_job, job_id)

@@ -159,8 +159,11 @@ class Query:
             f"SELECT {JOB_COLUMNS} FROM {self.source}{self.where()} ORDER BY {self.order_column} DESC LIMIT ?"
         )
 
-    def count_sql(self) -> str:
-        return f"SELECT count(*) FROM {self.source}{self.where()}"
+    def count_sql(self, cap: int | None = None) -> str:
+        """``count(*)`` of the matching rows; with ``cap``, of at most ``cap + 1`` of them."""
+        if cap is None:
+            return f"SELECT count(*) FROM {self.source}{self.where()}"
+        return f"SELECT count(*) FROM (SELECT 1 FROM {self.source}{self.where()} LIMIT {int(cap) + 1})"
 
 
 @dataclass

@@ -21,6 +21,9 @@ from typing import Any, Protocol
 from seedream_tui.jobs.model import Job, JobStatus
 
 PAGE_SIZE = 100
+#: a query's jobs are counted up to this many ("more than 1,000 jobs match"): counting all of a search's
+#: matches grows with them (~60 ms for 60,000 of a million jobs), while the first page needs none of it
+COUNT_CAP = 1000
 ALL = "*"
 #: (label, value) of the date filter
 DATE_CHOICES = [("any time", ALL), ("today", "today"), ("last 7 days", "7"), ("last 30 days", "30")]
@@ -29,6 +32,7 @@ DATE_CHOICES = [("any time", ALL), ("today", "today"), ("last 7 days", "7"), ("l
 class HistoryReader(Protocol):
     async def list_jobs(self, *, limit: int = ..., before_id: int | None = ..., **filters: Any) -> list[Job]: ...
     async def count_jobs(self, **filters: Any) -> int: ...
+    async def count_matches(self, cap: int | None, **filters: Any) -> tuple[int, bool]: ...
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ class HistoryView:
         #: the generation a page is being loaded for, or None
         self.loading: int | None = None
         self.total: int | None = None
+        #: the count stopped at ``COUNT_CAP``: there are more than ``total``
+        self.more = False
         #: marked jobs, in the order they were marked
         self.marked: dict[int, Job] = {}
         self.cursor = 0
@@ -112,7 +118,7 @@ class HistoryView:
         self.jobs, self._ids, self._by_id = [], [], {}
         self.exhausted = False
         self.loading = None
-        self.total = None
+        self.total, self.more = None, False
         self.cursor = 0
         return self.generation
 
@@ -151,10 +157,10 @@ class HistoryView:
     async def count(self) -> int | None:
         """Count the query's jobs; None if the query changed meanwhile."""
         generation = self.generation
-        total = await self.history.count_jobs(**self.query.kwargs())
+        total, more = await self.history.count_matches(COUNT_CAP, **self.query.kwargs())
         if generation != self.generation:
             return None
-        self.total = total
+        self.total, self.more = total, more
         return total
 
     def near_end(self, index: int, within: int) -> bool:
@@ -171,9 +177,10 @@ class HistoryView:
         if self.total is None:
             line = "Counting…"
         else:
-            noun = "job" if self.total == 1 else "jobs"
-            scope = ("matches" if self.total == 1 else "match") if self.query.active else "in history"
-            line = f"{self.total:,} {noun} {scope}"
+            one = self.total == 1 and not self.more
+            noun = "job" if one else "jobs"
+            scope = ("matches" if one else "match") if self.query.active else "in history"
+            line = f"{'more than ' if self.more else ''}{self.total:,} {noun} {scope}"
         if self.marked:
             line += f"  ·  {len(self.marked)} marked (Space unmarks, Esc clears, v compares)"
         return line
@@ -228,7 +235,7 @@ class HistoryView:
             self.jobs.insert(index, job)
             if current is not None:  # the cursor stays on the job it was on
                 self.cursor = self.index_of(current.id) or 0
-            if self.total is not None:
+            if self.total is not None and not self.more:
                 self.total += 1
             return "inserted", index
         return "ignored", None
@@ -242,7 +249,7 @@ class HistoryView:
         del self._by_id[job_id]
         del self.jobs[index]
         del self._ids[index]
-        if self.total:
+        if self.total and not self.more:
             self.total -= 1
         self.cursor = max(0, min(self.cursor, len(self.jobs) - 1))
         return index
