@@ -73,6 +73,9 @@ class RunComfyClient:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._rng = rng or random.Random()
+        #: parsed URLs by text: a job's poll address is asked for again and again, and httpx parses a
+        #: URL given as text on every request (kept small: cleared when it grows past a few thousand)
+        self._parsed: dict[str, httpx.URL] = {}
 
     def set_base_url(self, base_url: str) -> None:
         """Point the client at another API origin (the demo server, once it has started)."""
@@ -266,7 +269,7 @@ class RunComfyClient:
             # the token goes straight into httpx's Headers (whose repr hides it), never into a local
             # that a crash report listing locals (Textual's) would print
             request = self.http.build_request(
-                method, url, headers={**headers, **self._auth_header()}, params=params, content=content
+                method, self._url(url), headers={**headers, **self._auth_header()}, params=params, content=content
             )
         except UnicodeEncodeError:  # httpx sends header values as ASCII; say so instead of a traceback
             raise AuthError(
@@ -299,6 +302,14 @@ class RunComfyClient:
                 raise _unknown() from None
             raise NetworkError(f"Talking to RunComfy failed: {type(exc).__name__}.") from None
         return self._interpret(response, raw)
+
+    def _url(self, url: str) -> httpx.URL:
+        parsed = self._parsed.get(url)
+        if parsed is None:
+            if len(self._parsed) >= 4096:
+                self._parsed.clear()
+            parsed = self._parsed[url] = httpx.URL(url)
+        return parsed
 
     def _interpret(self, response: httpx.Response, raw: bytes) -> Any:
         # the token is hidden before anything reads the answer: nothing stored, cut or shown can hold it

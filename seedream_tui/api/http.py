@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from seedream_tui import __version__, tls
-from seedream_tui.api.transport import NoCookies, pooled_transport
+from seedream_tui.api.transport import CookielessClient, pooled_transport
 
 #: official clients use 10 s connect, 20-60 s per call
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=30.0)
@@ -29,9 +29,8 @@ def make_http_client(
     on each request, so a big idle pool costs CPU on every poll (the engine caps requests
     in flight at 8 anyway). The TLS context may already be built (see :mod:`seedream_tui.tls`)."""
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive)
-    return httpx.AsyncClient(
+    return CookielessClient(  # the API sets no cookie we want; a jar costs on every answer
         transport=pooled_transport(ssl_context=tls.context(), limits=limits),  # cheaper pool checks
-        cookies=NoCookies(),  # the API sets none we want; a jar costs on every answer
         timeout=timeout,
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},

@@ -9,8 +9,11 @@ transport spends its time, per request, on:
   :class:`_SocketStream` looks the socket up once per connection; the check itself (a zero-timeout
   ``poll``) is unchanged, so a server that closed an idle connection is still noticed;
 * cookies: every answer goes through ``http.cookiejar`` (two urllib wrappers, a lock, a header
-  scan). The API authenticates with a bearer token and sets no cookies we want; :class:`NoCookies`
-  keeps none and sends none (also one less thing that could carry state between hosts).
+  scan). The API authenticates with a bearer token and sets no cookies we want;
+  :class:`CookielessClient` keeps none and sends none (also one less thing that could carry state
+  between hosts);
+* URL parsing: ``build_request`` parses the URL string each time; the API client keeps the parsed
+  URL of each job's poll address (see ``RunComfyClient._parsed``).
 
 What stays as httpx does it: HTTP/1.1 parsing (h11), timeouts, TLS, keep-alive, the pool limits.
 """
@@ -24,7 +27,6 @@ import select
 import ssl
 import typing
 from collections.abc import Iterable
-from http.cookiejar import CookieJar
 
 import httpcore
 import httpx
@@ -108,11 +110,28 @@ def pooled_transport(*, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> ht
     return transport
 
 
-class NoCookies(CookieJar):
-    """A cookie jar that keeps nothing and adds nothing (see the module's docstring)."""
+class _NoCookies(httpx.Cookies):
+    """Cookies that stay empty: nothing is read from an answer, nothing is added to a request."""
 
-    def extract_cookies(self, response: typing.Any, request: typing.Any) -> None:
+    def extract_cookies(self, response: httpx.Response) -> None:
         return None
 
-    def add_cookie_header(self, request: typing.Any) -> None:
+    def set_cookie_header(self, request: httpx.Request) -> None:
         return None
+
+
+class CookielessClient(httpx.AsyncClient):
+    """``httpx.AsyncClient`` without cookies (see the module's docstring): httpx runs every answer through
+    its cookie jar (urllib wrappers, ``http.cookiejar``) even when the jar is empty and stays so."""
+
+    def __init__(self, **kwargs: typing.Any) -> None:
+        self._no_cookies = _NoCookies()
+        super().__init__(**kwargs)
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: typing.Any) -> None:
+        raise TypeError("this client keeps no cookies")
