@@ -18,6 +18,7 @@ import struct
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,26 @@ class PtyTerminal:
         return self.count - before
 
 
+@contextmanager
+def pty_app(
+    argv: Sequence[str], env: dict[str, str], *, size: tuple[int, int] = (50, 200), cell_px: tuple[int, int] = (10, 20)
+) -> Iterator[tuple[int, PtyTerminal]]:
+    """``argv`` running on a pty: (pid, its terminal). Killed if the block fails; quit it with :func:`quit_app`."""
+    pid, fd = spawn_on_pty(argv, env, size=size, cell_px=cell_px)
+    try:
+        yield pid, PtyTerminal(fd)
+    except BaseException:
+        _kill(pid)
+        raise
+    finally:
+        os.close(fd)
+
+
+def quit_app(pid: int, term: PtyTerminal, keys: bytes = b"\x11") -> None:
+    """Send the quit keys and wait for the process to let go of its terminal (killed after 15 s)."""
+    _quit(pid, term.fd, keys)
+
+
 def time_to_marker(
     argv: Sequence[str],
     env: dict[str, str],
@@ -179,21 +200,10 @@ def time_to_marker(
 ) -> float:
     """Seconds from ``fork`` to ``marker`` appearing in the process's terminal output; then quit it."""
     t0 = time.perf_counter()
-    pid, fd = spawn_on_pty(argv, env, size=size, cell_px=cell_px)
-    term = PtyTerminal(fd)
-    try:
-        while marker not in term.seen[-(len(marker) + 65536) :]:
-            left = t0 + timeout - time.perf_counter()
-            if left <= 0:
-                raise TimeoutError(f"{marker!r} not drawn within {timeout} s; output tail: {term.seen[-400:]!r}")
-            term.read_once(left)
+    with pty_app(argv, env, size=size, cell_px=cell_px) as (pid, term):
+        term.wait_for(marker, timeout - (time.perf_counter() - t0))
         found = time.perf_counter() - t0
-        _quit(pid, fd, quit_keys)
-    except BaseException:
-        _kill(pid)
-        raise
-    finally:
-        os.close(fd)
+        quit_app(pid, term, quit_keys)
     return found
 
 
@@ -208,18 +218,11 @@ def bytes_written(
     quit_keys: bytes = b"\x11",
 ) -> int:
     """Bytes the process writes to its terminal during ``window`` s, starting ``settle`` s after ``marker``."""
-    pid, fd = spawn_on_pty(argv, env, size=size)
-    term = PtyTerminal(fd)
-    try:
+    with pty_app(argv, env, size=size) as (pid, term):
         term.wait_for(marker, 60.0)
         term.read_for(settle)
         count = term.read_for(window)
-        _quit(pid, fd, quit_keys)
-    except BaseException:
-        _kill(pid)
-        raise
-    finally:
-        os.close(fd)
+        quit_app(pid, term, quit_keys)
     return count
 
 

@@ -28,7 +28,7 @@ import bench_history
 import bench_history_screen
 from _common import figure
 from _million import N_JOBS, cached_history, fresh_home
-from _tui_common import PtyTerminal, _kill, spawn_on_pty
+from _tui_common import pty_app, quit_app
 
 VENV_BIN = Path(sys.executable).parent
 IDLE_S = 10.0
@@ -90,9 +90,7 @@ def run_app(home: str, marker: bytes) -> tuple[float, float, float]:
     env.update(SEEDREAM_TUI_HOME=home, TERM="xterm-256color", COLORTERM="truecolor")
     argv = [str(VENV_BIN / "seedream-tui"), "--demo", "--image-mode", "halfcell"]
     t0 = time.perf_counter()
-    pid, fd = spawn_on_pty(argv, env, size=(50, 200))
-    term = PtyTerminal(fd)
-    try:
+    with pty_app(argv, env, size=(50, 200)) as (pid, term):
         term.wait_for(marker, 60.0)
         started = time.perf_counter() - t0
         term.read_for(SETTLE_S)
@@ -100,20 +98,8 @@ def run_app(home: str, marker: bytes) -> tuple[float, float, float]:
         term.read_for(IDLE_S)
         idle = (process_cpu_s(pid) - cpu0) / (time.perf_counter() - wall0) * 100
         t_quit = time.perf_counter()
-        os.write(fd, b"\x11")
-        deadline = t_quit + 20
-        while time.perf_counter() < deadline:
-            try:
-                term.read_once(deadline - time.perf_counter())
-            except RuntimeError:  # the terminal closed: the process has let go of it
-                break
-        os.waitpid(pid, 0)
+        quit_app(pid, term)  # returns once the process has let go of its terminal and exited
         quit_s = time.perf_counter() - t_quit
-    except BaseException:
-        _kill(pid)
-        raise
-    finally:
-        os.close(fd)
     return started, idle, quit_s
 
 

@@ -66,16 +66,10 @@ def format_live_elapsed(seconds: float | None) -> str:
     Each second under a minute (``42s``), then in 5 s steps (``1m05``), then whole minutes past ten (``12m``),
     then hours and minutes (``1h05``); at most four characters until ten hours, like the Time header.
     """
-    if seconds is None:
-        return ""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 600:
-        return f"{seconds // 60}m{seconds % 60 // 5 * 5:02d}"
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    return format_elapsed(seconds)
+    if seconds is None or not 60 <= seconds < 3600:
+        return format_elapsed(seconds)
+    whole = int(seconds)
+    return f"{whole // 60}m{whole % 60 // 5 * 5:02d}" if whole < 600 else f"{whole // 60}m"
 
 
 def elapsed_text(job: Job, now: float) -> str:

@@ -1,0 +1,80 @@
+"""Typing while jobs poll (`python bench/bench_typing.py`): time from a key to its echo in the prompt.
+
+The app runs as a real process on a pty (200x60, halfcell images) against the fake server in another
+process, with 0 and 500 live jobs (the server runs 10 at a time and takes an hour over each, so all
+500 keep polling). Once the newest job is drawn and the first polls have landed, ``KEYS`` letters are
+typed one at a time, ``GAP`` s apart (a fast typist); each key's latency is from writing it to the pty
+to the first output holding the text typed so far (the editor redraws its line, so the line's new end
+is the echo). Target (issue 13 §2): with 500 live jobs p95 <= 20 ms and the worst key <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import fake_server_process, figure
+from _tui_common import pty_app, quit_app
+from bench_output import env_for, submit_live
+
+KEYS = 80
+GAP = 0.12
+SETTLE = 6.0
+VENV_BIN = Path(sys.executable).parent
+#: capitals only: the job table's cells (times, statuses, prompts) never draw them while we type
+LETTERS = "BCDEFGJKLNOPRTUVWXYZ"
+
+
+def key_latencies(argv: list[str], env: dict[str, str], marker: bytes) -> list[float]:
+    with pty_app(argv, env, size=(60, 200)) as (pid, term):
+        term.wait_for(marker, 60.0)
+        term.read_for(SETTLE)
+        typed = ""
+        out = []
+        for i in range(KEYS):
+            key = LETTERS[i % len(LETTERS)]
+            typed += key
+            tail = typed[-6:].encode()
+            term.seen = b""
+            t0 = time.perf_counter()
+            os.write(term.fd, key.encode())
+            while tail not in term.seen:
+                if time.perf_counter() - t0 > 10:
+                    raise TimeoutError(f"key {key!r} not echoed in 10 s")
+                term.read_once(0.5)
+            out.append((time.perf_counter() - t0) * 1000)
+            term.read_for(GAP)
+        quit_app(pid, term)
+    return out
+
+
+def report(name: str, latencies: list[float], targets: bool) -> None:
+    ordered = sorted(latencies)
+    figure(f"typing.{name}_median_ms", statistics.median(ordered))
+    figure(f"typing.{name}_p95_ms", ordered[int(len(ordered) * 0.95) - 1], "≤ 20 ms" if targets else "")
+    figure(f"typing.{name}_max_ms", ordered[-1], "≤ 50 ms" if targets else "")
+
+
+def main() -> None:
+    t_start = time.perf_counter()
+    print(f"# load average at start: {os.getloadavg()[0]:.2f} (2 cores shared)")
+    for n in (0, 500):
+        home = tempfile.mkdtemp(prefix="seedream-bench-typing-")
+        with fake_server_process("--workers", "10", "--min-duration", "3600", "--max-duration", "3600",
+                                 "--seed", "7") as (api, _cdn):
+            if n:
+                asyncio.run(submit_live(home, api, n))
+            argv = [str(VENV_BIN / "seedream-tui"), "--demo", "--base-url", api, "--image-mode", "halfcell"]
+            marker = f"live bench job {n - 1}".encode() if n else b"Jobs"
+            report(f"live_{n}_200x60", key_latencies(argv, env_for(home), marker), targets=n == 500)
+    print(f"# load average at end: {os.getloadavg()[0]:.2f}")
+    figure("typing.total_s", time.perf_counter() - t_start)
+
+
+if __name__ == "__main__":
+    main()
