@@ -18,7 +18,9 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
@@ -140,6 +142,8 @@ class JobTable(RowTable):
         #: the queue position shown per job id (see ``jobs.positions``: one job per position, none absurd)
         self._positions: dict[int, str] = {}
         self._queued: set[int] = set()  # only these can show one: recomputing stays cheap in a long table
+        #: the update count ``_set_cell`` last moved DataTable to, and whether a frame was drawn since
+        self._own_count, self._painted = -1, True
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
@@ -237,8 +241,18 @@ class JobTable(RowTable):
             self.update_cell(row_key, column_key, value, update_width=True)
             return
         cells[column_key] = value
-        self._update_count += 1
+        if self._painted or self._update_count != self._own_count:
+            # DataTable's render caches are keyed on its update count: a new count makes the cell drawn anew.
+            # Once per frame is enough (nothing was drawn from the current count yet), and it must not be
+            # per cell: the row offsets are cached on the count too, so a bump per cell made a tick of 500
+            # live rows recompute them 500 times (~60-90 ms of a blocked event loop)
+            self._update_count += 1
+            self._own_count, self._painted = self._update_count, False
         self.refresh_coordinate(self.get_cell_coordinate(row_key, column_key))
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._painted = True  # see _set_cell
+        return super().render_lines(crop)
 
     # --- selection ----------------------------------------------------------------------------------------
     @property
