@@ -173,3 +173,15 @@ async def test_a_tick_over_many_live_rows_keeps_what_was_drawn_of_the_rest() -> 
         await wait_for(lambda: "7s" in "".join(app.sent), what="the new times drawn")
         assert "0s" not in "".join(app.sent)
         assert all(str(table.get_row_at(i)[3]) == "7s" for i in range(table.row_count))
+
+
+async def test_time_ticks_by_itself_once_a_live_job_arrives() -> None:
+    """The ticker sleeps while every row is finished (no wake-ups for nothing) and wakes with a live one."""
+    app = TableApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(JobTable)
+        table.set_jobs([_job(1, JobStatus.COMPLETED)])
+        await _settled(app, pilot)
+        table.upsert(_job(2, JobStatus.RUNNING))
+        app.now = T0 + 3
+        await wait_for(lambda: str(table.get_row_at(0)[3]) == "3s", what="the time moved without a manual tick")

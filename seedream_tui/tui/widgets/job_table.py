@@ -21,6 +21,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
@@ -146,6 +147,7 @@ class JobTable(RowTable):
         self._positions: dict[int, str] = {}
         self._queued: set[int] = set()  # only these can show one: recomputing stays cheap in a long table
         self._phase = 0
+        self._ticker: Timer | None = None
         #: cells changed by ``_set_cell`` since the last frame (see ``_forget_drawn``)
         self._stale: set[tuple[RowKey, ColumnKey]] = set()
 
@@ -153,7 +155,8 @@ class JobTable(RowTable):
         for key, label in COLUMNS:
             self.add_column(label, key=key)
         self.border_title = "Jobs"
-        self.set_interval(1.0 / TICK_PHASES, self.tick_phase, name="elapsed")
+        live = any(not job.status.terminal for job in self.jobs.values())
+        self._ticker = self.set_interval(1.0 / TICK_PHASES, self.tick_phase, name="elapsed", pause=not live)
 
     # --- rows -------------------------------------------------------------------------------------------
     def _cells(self, job: Job) -> dict[str, object]:
@@ -187,6 +190,8 @@ class JobTable(RowTable):
             if job.status is not JobStatus.QUEUED:
                 self._queued.discard(job.id)
         cells = self._cells(job)
+        if not job.status.terminal and self._ticker is not None:
+            self._ticker.resume()  # it sleeps while no row is live
         if known:
             for column, value in cells.items():
                 if column != "id":
@@ -226,7 +231,10 @@ class JobTable(RowTable):
                 self._set_cell(str(job.id), "elapsed", elapsed_text(job, now))
 
     def tick_phase(self) -> None:
-        """The timer's tick: the next quarter of the live rows."""
+        """The timer's tick: the next quarter of the live rows; the timer sleeps while none is live."""
+        if self._ticker is not None and not any(not job.status.terminal for job in self.jobs.values()):
+            self._ticker.pause()
+            return
         self._phase = (self._phase + 1) % TICK_PHASES
         self.tick(self._phase)
 
