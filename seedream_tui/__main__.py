@@ -1,3 +1,3 @@
-from seedream_tui.cli import main
+from seedream_tui.entry import run
 
-raise SystemExit(main())
+raise SystemExit(run())

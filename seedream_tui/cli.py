@@ -122,6 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line. Ctrl-C at any moment (even while arguments are read or modules load) ends it with a
+    sentence and exit 130, never a traceback."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+INTERRUPTED = "seedream-tui: interrupted; live jobs are kept and resume on the next start."
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["fake-server"]:
         from seedream_tui.fake.cli import main as fake_main
@@ -147,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # here, not at exit: a reader that went away is handled below, not by Python's exit
         return code
     except KeyboardInterrupt:
-        print("seedream-tui: interrupted; live jobs are kept and resume on the next start.", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (`seedream-tui history | head`): it had what it wanted, so not an error (exit 0,

@@ -221,3 +221,17 @@ def test_a_reader_that_goes_away_ends_quietly(home: Path, args: tuple[str, ...])
         os.close(writer)
     assert proc.stderr.decode() == ""
     assert proc.returncode == EXIT_OK
+
+
+def test_ctrl_c_before_the_run_starts_is_a_sentence(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C while the arguments are read (modules still loading) ends with the sentence and 130, never a
+    traceback (it once escaped main's handler and printed one)."""
+    from seedream_tui import cli
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["history"]) == EXIT_INTERRUPTED
+    assert "interrupted" in capsys.readouterr().err
