@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,6 +56,24 @@ def is_loopback_host(host: str | None) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+#: RunComfy's own hosts: where outputs are downloaded from (its clients' SSRF guard) and where a job's stored
+#: base URL may get the token
+RUNCOMFY_HOSTS = ("*.runcomfy.net", "*.runcomfy.com")
+
+
+def host_allowed(host: str, trusted: Sequence[str]) -> bool:
+    """``host`` matches one of ``trusted``: an exact name, or ``*.domain`` for the domain and its subdomains."""
+    host = host.lower().rstrip(".")
+    for pattern in trusted:
+        pattern = pattern.strip().lower().rstrip(".")
+        if pattern.startswith("*."):
+            if host == pattern[2:] or host.endswith(pattern[1:]):
+                return True
+        elif pattern and host == pattern:
+            return True
+    return False
 
 
 def check_base_url(url: str) -> str:

@@ -34,7 +34,7 @@ from seedream_tui.api.errors import (
 from seedream_tui.api.http import DEFAULT_TIMEOUT, RetryPolicy, make_http_client, parse_retry_after
 from seedream_tui.api.parse import error_from_answer, parse_cancel, parse_state
 from seedream_tui.api.types import CancelResult, RequestState, SubmitResult
-from seedream_tui.config import is_loopback_host
+from seedream_tui.config import RUNCOMFY_HOSTS, host_allowed, is_loopback_host
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,9 @@ class RunComfyClient:
         """A client for another API origin (a job submitted to a base URL used before), sharing this one's
         HTTP client. The token goes with it only to RunComfy's own https hosts or loopback: a job made
         against some other origin is asked without it (an auth error keeps it waiting, with the sentence)."""
-        trusted = _is_runcomfy_api(base_url) or is_loopback_host(urlsplit(base_url).hostname)
+        parts = urlsplit(base_url)
+        host = parts.hostname or ""
+        trusted = (parts.scheme == "https" and host_allowed(host, RUNCOMFY_HOSTS)) or is_loopback_host(host)
         client = RunComfyClient(base_url, self._token if trusted else None, http=self.http, retry=self.retry,
                                 sleep=self._sleep, rng=self._rng, total_timeout=self.total_timeout)
         return client
@@ -417,12 +419,6 @@ def _status_for_error_code(code: Any) -> int:
         return 400
     head = value // 1000
     return head if 400 <= head < 600 else 400
-
-
-def _is_runcomfy_api(url: str) -> bool:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    return parts.scheme == "https" and (host.endswith(".runcomfy.net") or host.endswith(".runcomfy.com"))
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

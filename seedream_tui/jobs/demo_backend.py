@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from seedream_tui.proc import pid_alive
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not on Windows
@@ -132,14 +134,8 @@ def _port(url: Any) -> int:
 def _alive(record: dict[str, Any]) -> bool:
     """The recorded server's process exists and its port answers."""
     pid, url = record.get("pid"), record.get("base_url")
-    if not isinstance(pid, int) or not isinstance(url, str):
+    if not isinstance(pid, int) or not isinstance(url, str) or not pid_alive(pid):
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        pass
     parts = urlsplit(url)
     try:
         with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=1.0):

@@ -34,9 +34,10 @@ import httpx
 from PIL import Image
 
 from seedream_tui.api.errors import DownloadError
-from seedream_tui.config import is_loopback_host
+from seedream_tui.config import RUNCOMFY_HOSTS, host_allowed, is_loopback_host
 from seedream_tui.jobs.model import THUMB_SIZE, OutputFile
 from seedream_tui.jobs.pngmeta import itxt_chunk
+from seedream_tui.proc import pid_alive
 
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
 MAX_MEDIA_BYTES = 2 * 1024 * 1024 * 1024
@@ -53,23 +54,6 @@ _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 MAX_URL_LENGTH = 8192
 #: decoding a full image takes memory (a 64 MP 16-bit PNG ~600 MB): one at a time per process
 _DECODES = threading.BoundedSemaphore(1)
-
-
-#: where RunComfy keeps outputs (its own clients download only from these, as an SSRF guard)
-RUNCOMFY_HOSTS = ("*.runcomfy.net", "*.runcomfy.com")
-
-
-def host_allowed(host: str, trusted: Sequence[str]) -> bool:
-    """``host`` matches one of ``trusted``: an exact name, or ``*.domain`` for the domain and its subdomains."""
-    host = host.lower().rstrip(".")
-    for pattern in trusted:
-        pattern = pattern.strip().lower().rstrip(".")
-        if pattern.startswith("*."):
-            if host == pattern[2:] or host.endswith(pattern[1:]):
-                return True
-        elif pattern and host == pattern:
-            return True
-    return False
 
 
 class UntrustedHost(DownloadError):
@@ -339,19 +323,9 @@ def _remove_orphan_parts(folder: Path, job_id: int, index: int) -> None:
     """Delete the job's ``.part`` files whose writing process is gone (killed mid-download)."""
     for part in folder.glob(f".{job_id}-{index}-*.part"):
         pid_text = part.name.split("-")[2] if part.name.count("-") >= 3 else ""
-        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text)):
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and not pid_alive(int(pid_text)):
             with contextlib.suppress(OSError):
                 part.unlink()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def _replace_durably(tmp: Path, final: Path) -> None:

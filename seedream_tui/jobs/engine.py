@@ -39,6 +39,7 @@ from seedream_tui.jobs.downloads import Downloader
 from seedream_tui.jobs.journal import Entry
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
 from seedream_tui.jobs.store import AsyncHistory, HistoryError, Lease, StaleJobError
+from seedream_tui.proc import pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -893,12 +894,4 @@ def _owner_is_dead(owner: str) -> bool:
     """True when ``owner`` ("host:pid:nonce") is an instance on this machine whose process is gone."""
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # exists but not ours, or cannot tell
-        return False
-    return False
+    return host == socket.gethostname() and pid_text.isdigit() and not pid_alive(int(pid_text))

@@ -28,9 +28,9 @@ from seedream_tui.catalog.browse import (
     search_catalog,
 )
 from seedream_tui.catalog.cache import fetch_model, refresh_stale
-from seedream_tui.config import AppConfig, check_token, save_token
+from seedream_tui.config import RUNCOMFY_HOSTS, AppConfig, check_token, save_token
 from seedream_tui.jobs.demo_backend import DemoBackend
-from seedream_tui.jobs.downloads import RUNCOMFY_HOSTS, Downloader
+from seedream_tui.jobs.downloads import Downloader
 from seedream_tui.jobs.engine import JobEngine, PollPolicy
 from seedream_tui.jobs.exporting import export_name
 from seedream_tui.jobs.media_inputs import JOB_REF, MediaInputError, ResolvedInputs, resolve_media

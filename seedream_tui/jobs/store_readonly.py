@@ -15,7 +15,7 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-from .store_schema import SCHEMA_VERSION, HistoryError, _refuse_unknown, unreadable
+from .store_schema import SCHEMA_VERSION, HistoryError, _refuse_unknown, closed_on_failure, unreadable
 
 
 def folder_is_writable(folder: Path) -> bool:
@@ -51,7 +51,7 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
         conn = _open(f"{uri}?immutable=1", path)
     if conn is None:
         raise HistoryError(f"The job history at {path} cannot be read from its read-only folder.")
-    try:
+    with closed_on_failure(conn, path):
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         _refuse_unknown(conn, path, version)
         if version < SCHEMA_VERSION:
@@ -59,12 +59,6 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
                 f"The job history at {path} was made by an older seedream-tui and must be upgraded before it "
                 f"can be read, but its folder {path.parent} is read-only. Make it writable once and try again."
             )
-    except HistoryError:
-        conn.close()
-        raise
-    except sqlite3.Error as exc:
-        conn.close()
-        raise unreadable(path, exc) from exc
     return conn
 
 

@@ -15,7 +15,8 @@ old version intact. Adding schema v2 means appending one function.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 #: how long a writer waits for another app instance holding the write lock
@@ -239,7 +240,7 @@ def connect(path: Path) -> sqlite3.Connection:
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
     except sqlite3.Error as exc:
         raise unreadable(path, exc) from exc
-    try:
+    with closed_on_failure(conn, path):
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]  # first read of the header
         _refuse_unknown(conn, path, version)
@@ -248,13 +249,20 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         if version < SCHEMA_VERSION:
             _migrate(conn, path)
+    return conn
+
+
+@contextmanager
+def closed_on_failure(conn: sqlite3.Connection, path: Path) -> Iterator[None]:
+    """Close a half-opened connection on any failure; SQLite's errors become the file's sentence."""
+    try:
+        yield
     except HistoryError:
         conn.close()
         raise
     except sqlite3.Error as exc:
         conn.close()
         raise unreadable(path, exc) from exc
-    return conn
 
 
 def _refuse_unknown(conn: sqlite3.Connection, path: Path, version: int) -> None:
