@@ -136,7 +136,8 @@ class MainScreen(Screen[None]):
                     compact=True,
                     id="model-select",
                 )
-                yield OptionsPanel(self.spec, overrides, id="options")
+                # its fields are most of this screen's widgets: built right after the first frame
+                yield OptionsPanel(self.spec, overrides, id="options", deferred=True)
         yield Tabs(Tab("Jobs", id="tab-jobs"), Tab("Preview", id="tab-preview"), id="results-tabs")
         with Horizontal(id="results"):
             yield JobTable(id="jobs")

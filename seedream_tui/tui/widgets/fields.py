@@ -41,13 +41,14 @@ class FieldWidget(Vertical):
         super().__init__(id=f"field-{spec.name}", classes="field")
         self.spec = spec
         self._initial = value
+        self._error = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-row"):
             title = self.spec.title + (" *" if self.spec.required else "")
             yield Label(plain_line(title), classes="field-label")
             yield self.make_control()
-        yield Static("", classes="field-error")
+        yield Static(plain(self._error), classes="field-error")
 
     def on_mount(self) -> None:
         self.tooltip = plain(self.spec.help) if self.spec.help else None
@@ -86,13 +87,15 @@ class FieldWidget(Vertical):
 
     def show_error(self, message: str | None) -> None:
         """Show (or clear, with None) the sentence saying what is wrong with this field."""
+        self._error = message or ""
         for error in self.query(".field-error").results(Static):
-            error.update(plain(message or ""))
+            error.update(plain(self._error))
         self.set_class(bool(message), "-invalid")
 
     @property
     def error(self) -> str:
-        return "".join(str(e.content) for e in self.query(".field-error").results(Static))
+        """The sentence shown (or to be shown, before the field is composed) under the field."""
+        return self._error
 
 
 class EnumField(FieldWidget):

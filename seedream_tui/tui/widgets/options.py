@@ -3,6 +3,10 @@
 Generated from a :class:`ModelSpec`, so a new model needs a schema file, not code. The panel keeps
 dependent fields disabled while their condition is unmet, shows the focused field's help text, and
 shows validation sentences at the fields.
+
+The main screen's first panel is built *after* its first frame (``deferred``): its fields are most of that
+screen's widgets, and the user cannot tell the 50 ms. Until then the panel answers from the field objects it
+already holds (their values are the initial ones), so nothing that reads or sets values has to wait.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import Static
 
 from seedream_tui.schema.spec import FieldKind, FieldSpec, ModelSpec
@@ -40,7 +45,9 @@ def initial_values(spec: ModelSpec, overrides: dict[str, Any] | None) -> dict[st
 class OptionsPanel(Vertical):
     """The fields of one model. ``values()`` reads them; ``show_errors()`` puts sentences at the fields."""
 
-    def __init__(self, spec: ModelSpec, overrides: dict[str, Any] | None = None, *, id: str | None = None) -> None:
+    def __init__(
+        self, spec: ModelSpec, overrides: dict[str, Any] | None = None, *, id: str | None = None, deferred: bool = False
+    ) -> None:
         super().__init__(id=id)
         self.spec = spec
         self._initial = initial_values(spec, overrides)
@@ -48,26 +55,46 @@ class OptionsPanel(Vertical):
         self._prompt_name = prompt.name if prompt else None
         self._changed: set[FieldWidget] = set()
         self._recheck_pending = False
+        #: the field widgets, made now (cheap) and mounted in compose, or after the first frame when deferred
+        self._fields = [
+            field_widget_for(f, self._initial.get(f.name)) for f in spec.fields if f.name != self._prompt_name
+        ]
+        self._deferred = deferred
+        #: True once the fields are mounted (at once, or after the first frame when deferred)
+        self.built = not deferred
 
     def compose(self) -> ComposeResult:
         # not a Tab stop of its own: Tab goes from field to field, never to an invisible scroll container
         with VerticalScroll(id="fields", can_focus=False):
-            for spec in self.spec.fields:
-                if spec.name != self._prompt_name:
-                    yield field_widget_for(spec, self._initial.get(spec.name))
+            if not self._deferred:
+                yield from self._fields
         yield Static("", id="field-help")
 
     def on_mount(self) -> None:
-        self.refresh_dependencies()
         self._show_help(None)
+        if self._deferred:
+            self.call_after_refresh(self._mount_fields)  # after the frame that shows the screen
+        else:
+            self.refresh_dependencies()
+
+    async def _mount_fields(self) -> None:
+        if self.built or not self.is_attached:
+            return
+        self.built = True
+        await self.query_one("#fields", VerticalScroll).mount_all(self._fields)
+        self.refresh_dependencies()
 
     # --- reading and writing -------------------------------------------------------------------------
     @property
     def fields(self) -> list[FieldWidget]:
-        return list(self.query(FieldWidget))
+        """Every field widget, mounted or (before a deferred panel is built) not yet."""
+        return list(self._fields)
 
     def field(self, name: str) -> FieldWidget:
-        return self.query_one(f"#field-{name}", FieldWidget)
+        for widget in self._fields:
+            if widget.spec.name == name:
+                return widget
+        raise NoMatches(f"No field {name!r} in the options of {self.spec.key}")
 
     def values(self) -> dict[str, Any]:
         """The set values of the panel's fields (empty fields left out)."""
