@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -137,6 +139,7 @@ INTERRUPTED = "seedream-tui: interrupted; live jobs are kept and resume on the n
 def _main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["fake-server"]:
+        gc.enable()  # off while the modules loaded (seedream_tui.entry): a server runs for long
         from seedream_tui.fake.cli import main as fake_main
 
         return fake_main(args_list[1:])
@@ -156,7 +159,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
             from seedream_tui.tui.run import run_tui
 
             return run_tui(config, image_mode=args.image_mode)
-        code = asyncio.run(_headless(args, config))
+        gc.enable()  # off while the modules loaded (seedream_tui.entry)
+        code = _run_headless(args, config)
         sys.stdout.flush()  # here, not at exit: a reader that went away is handled below, not by Python's exit
         return code
     except KeyboardInterrupt:
@@ -221,6 +225,22 @@ def _store_token() -> int:
 
 
 # ---------------------------------------------------------------- headless
+def _run_headless(args: argparse.Namespace, config: AppConfig) -> int:
+    """``asyncio.run`` of the command, with its event loop made while Ctrl-C waits: an interrupt inside the
+    loop's constructor would leave a half-made loop whose finaliser prints a traceback. The interrupt then
+    arrives as soon as the loop is whole (KeyboardInterrupt: the caller's sentence)."""
+    blocked = hasattr(signal, "pthread_sigmask")
+    if blocked:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        loop = asyncio.new_event_loop()
+    finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    with asyncio.Runner(loop_factory=lambda: loop) as runner:
+        return runner.run(_headless(args, config))
+
+
 async def _headless(args: argparse.Namespace, config: AppConfig) -> int:
     from seedream_tui.jobs.service import Core
 

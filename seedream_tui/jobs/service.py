@@ -2,6 +2,10 @@
 
 It owns the one shared ``httpx.AsyncClient``, the history, the protocol client, the
 downloader and the polling engine, and in demo mode the fake server (in a thread).
+
+The TUI opens it with ``defer_backend``: the history and the schemas at once (the first frame shows them),
+the network side (httpx, the client, the downloader, the engine) at ``start()``, after that frame, so its
+imports and the CA bundle never delay it. Anything that needs the network before then builds it first.
 """
 
 from __future__ import annotations
@@ -13,13 +17,9 @@ import re
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import httpx
-
-from seedream_tui.api.client import RunComfyClient
 from seedream_tui.api.errors import ApiError, FieldError, InvalidInputError, NotFoundError
-from seedream_tui.api.http import make_http_client
 from seedream_tui.catalog.browse import (
     PAGE_SIZE,
     CatalogPage,
@@ -30,13 +30,17 @@ from seedream_tui.catalog.browse import (
 from seedream_tui.catalog.cache import fetch_model, refresh_stale
 from seedream_tui.config import RUNCOMFY_HOSTS, AppConfig, check_token, save_token
 from seedream_tui.jobs.demo_backend import DemoBackend
-from seedream_tui.jobs.downloads import Downloader
-from seedream_tui.jobs.engine import JobEngine, PollPolicy
 from seedream_tui.jobs.exporting import export_name
 from seedream_tui.jobs.media_inputs import JOB_REF, MediaInputError, ResolvedInputs, resolve_media
 from seedream_tui.jobs.model import Job
 from seedream_tui.jobs.store import AsyncHistory
 from seedream_tui.schema import FieldKind, ModelRegistry, ModelSpec, validate_input
+
+if TYPE_CHECKING:  # imported when the network side is built (see _build_network)
+    import httpx
+
+    from seedream_tui.api.client import RunComfyClient
+    from seedream_tui.jobs.engine import JobEngine, PollPolicy
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,14 @@ def demo_fake_config(paths: Any) -> Any:
     )
 
 
+class _Listener:
+    """A subscriber of :meth:`Core.subscribe`, and how to take it off the engine once it is on it."""
+
+    def __init__(self, callback: Callable[[Job], None]) -> None:
+        self.callback = callback
+        self.detach: Callable[[], None] = lambda: None
+
+
 class Core:
     def __init__(
         self,
@@ -64,16 +76,20 @@ class Core:
         *,
         registry: ModelRegistry,
         history: AsyncHistory,
-        client: RunComfyClient,
-        engine: JobEngine,
+        policy: PollPolicy | None = None,
+        max_in_flight: int = 8,
     ) -> None:
         self.config = config
         self.paths = config.paths
         self.demo = config.demo
         self.registry = registry
         self.history = history
-        self.client = client
-        self.engine = engine
+        self._client: RunComfyClient | None = None
+        self._engine: JobEngine | None = None
+        self._engine_args = (policy, max_in_flight)
+        #: listeners subscribed before the engine was built: handed to it when it is
+        self._listeners: list[_Listener] = []
+        self._network_lock = asyncio.Lock()
         self._demo: DemoBackend | None = None  # the demo server of this demo home, once found or started
         self._watchdog: asyncio.Task[None] | None = None
         #: demo server settings not started yet (``defer_backend``): started by the first call that needs it
@@ -99,7 +115,7 @@ class Core:
         ``allow_read_only`` (commands that only read): a history in a read-only folder is opened for
         reading (``history.read_only``) instead of refused.
         """
-        core = await cls._open_parts(config, policy, max_in_flight, allow_read_only)
+        core = await cls._open_parts(config, policy, max_in_flight, allow_read_only, network=not defer_backend)
         if config.demo and not config.base_url:
             core._pending_fake = fake_config or demo_fake_config(config.paths)
             if not defer_backend:
@@ -112,35 +128,88 @@ class Core:
 
     @classmethod
     async def _open_parts(
-        cls, config: AppConfig, policy: PollPolicy | None, max_in_flight: int, allow_read_only: bool = False
+        cls,
+        config: AppConfig,
+        policy: PollPolicy | None,
+        max_in_flight: int,
+        allow_read_only: bool = False,
+        *,
+        network: bool = True,
     ) -> Core:
-        # the three are independent; the http client loads the CA bundle (~40 ms): none of it on the event loop
-        results = await asyncio.gather(
+        if network:
+            from seedream_tui.api.http import make_http_client
+        # independent; the http client loads the CA bundle (~40 ms): none of it on the event loop
+        parts = [
             asyncio.to_thread(ModelRegistry, config.paths.user_models_dir),
             AsyncHistory.open(config.paths.history_db, allow_read_only=allow_read_only),
-            asyncio.to_thread(make_http_client),
-            return_exceptions=True,
-        )
+        ]
+        if network:
+            parts.append(asyncio.to_thread(make_http_client))
+        results = await asyncio.gather(*parts, return_exceptions=True)
         failure = next((r for r in results if isinstance(r, BaseException)), None)
         if failure is not None:  # close what did open, then report the first problem
-            for part in results:
+            for part in results[1:]:
                 if isinstance(part, AsyncHistory):
                     await part.close()
-                elif isinstance(part, httpx.AsyncClient):
-                    await part.aclose()
+                elif not isinstance(part, BaseException):
+                    await cast("httpx.AsyncClient", part).aclose()
             raise failure
-        registry, history, http = cast(tuple[ModelRegistry, AsyncHistory, httpx.AsyncClient], tuple(results))
+        registry, history = cast(tuple[ModelRegistry, AsyncHistory], tuple(results[:2]))
+        core = cls(config, registry=registry, history=history, policy=policy, max_in_flight=max_in_flight)
+        if network:
+            core._build_network(cast("httpx.AsyncClient", results[2]))
+        return core
+
+    # ------------------------------------------------------------------ the network side
+    def _build_network(self, http: httpx.AsyncClient) -> None:
+        from seedream_tui.api.client import RunComfyClient
+        from seedream_tui.jobs.downloads import Downloader
+        from seedream_tui.jobs.engine import JobEngine
+
+        config = self.config
         client = RunComfyClient(config.base_url, config.token, http=http)
         downloader = Downloader(http, config.paths.images_dir, config.paths.thumbs_dir,
                                 trusted_hosts=(*RUNCOMFY_HOSTS, *config.settings.trusted_hosts))
+        policy, max_in_flight = self._engine_args
         # every job of a demo home belongs to its demo server, whatever port that had when the job was made
-        engine = JobEngine(client, history, downloader, policy=policy, max_in_flight=max_in_flight,
-                           pin_base_url=config.demo)
-        return cls(config, registry=registry, history=history, client=client, engine=engine)
+        engine = JobEngine(client, history=self.history, downloader=downloader, policy=policy,
+                           max_in_flight=max_in_flight, pin_base_url=config.demo)
+        for handle in self._listeners:
+            handle.detach = engine.subscribe(handle.callback)
+        self._client, self._engine = client, engine
+
+    async def _ensure_network(self) -> None:
+        """Build the network side now if it is not yet (the CA bundle off the event loop)."""
+        if self._engine is not None:
+            return
+        async with self._network_lock:
+            if self._engine is None:
+                from seedream_tui.api.http import make_http_client
+
+                self._build_network(await asyncio.to_thread(make_http_client))
+
+    def _network_now(self) -> None:
+        if self._engine is None:  # a caller that cannot wait: built here, on the loop (rare: before start)
+            from seedream_tui.api.http import make_http_client
+
+            self._build_network(make_http_client())
+
+    @property
+    def client(self) -> RunComfyClient:
+        self._network_now()
+        assert self._client is not None
+        return self._client
+
+    @property
+    def engine(self) -> JobEngine:
+        self._network_now()
+        assert self._engine is not None
+        return self._engine
 
     # ------------------------------------------------------------------ jobs
     async def _ensure_backend(self) -> None:
         """Find (or start) the demo home's server once, and point the client at it."""
+        await self._ensure_network()
         if self._pending_fake is None:
             return
         async with self._backend_lock:
@@ -155,7 +224,8 @@ class Core:
 
     def _use_backend(self, base_url: str) -> None:
         self.config.base_url = base_url
-        self.client.set_base_url(base_url)
+        if self._client is not None:  # else it is made with config.base_url
+            self._client.set_base_url(base_url)
 
     async def _watch_backend(self, demo: DemoBackend, every: float = 2.0) -> None:
         """While another instance runs the demo server, take over as soon as it is gone."""
@@ -175,7 +245,18 @@ class Core:
         return await self.engine.start()
 
     def subscribe(self, callback: Callable[[Job], None]) -> Callable[[], None]:
-        return self.engine.subscribe(callback)
+        """Hear of every job change (also when subscribed before the engine is built)."""
+        handle = _Listener(callback)
+        self._listeners.append(handle)
+        if self._engine is not None:
+            handle.detach = self._engine.subscribe(callback)
+
+        def unsubscribe() -> None:
+            if handle in self._listeners:
+                self._listeners.remove(handle)
+                handle.detach()
+
+        return unsubscribe
 
     def validate(self, spec: ModelSpec, inputs: dict[str, Any]) -> dict[str, Any]:
         """The cleaned input, or InvalidInputError naming every bad field."""
@@ -301,7 +382,8 @@ class Core:
 
     async def delete(self, job_id: int) -> None:
         """Remove the job from history and its files from disk."""
-        self.engine.forget(job_id)
+        if self._engine is not None:  # else nothing follows it yet
+            self._engine.forget(job_id)
         job = await self.history.delete_job(job_id)
         if job is None:
             return
@@ -357,16 +439,19 @@ class Core:
         save_token(self.paths, token)
         self.config.token = token
         self.config.token_source = "token file"
-        self.client.set_token(self.config.token)
+        if self._client is not None:  # else it is made with config.token
+            self._client.set_token(self.config.token)
 
     async def close(self) -> None:
         """Stop polling (live jobs stay in history for the next start) and release everything."""
         if self._closed:
             return
         self._closed = True
-        await self.engine.stop()
-        with contextlib.suppress(Exception):
-            await self.client.http.aclose()
+        if self._engine is not None:
+            await self._engine.stop()
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                await self._client.http.aclose()
         await self.history.close()
         if self._watchdog is not None:
             self._watchdog.cancel()

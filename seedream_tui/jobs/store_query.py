@@ -10,6 +10,7 @@ sees a whole Chinese sentence as one token.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -20,7 +21,11 @@ from typing import Any
 from .model import Job, JobStatus, OutputFile
 from .store_schema import CJK_CLASS, CJK_GLOB
 
-_CJK_RE = re.compile(f"[{CJK_CLASS}]")
+
+@functools.cache
+def _cjk_re() -> re.Pattern[str]:
+    """Compiled on first use (~3 ms): start-up does not search."""
+    return re.compile(f"[{CJK_CLASS}]")
 
 #: Job fields stored in a column of the same name (everything but id, inputs and outputs)
 PLAIN_FIELDS = (
@@ -97,7 +102,7 @@ def parse_search(text: str | None) -> SearchTerms:
     words = text.split()
     quoted: list[str] = []
     for position, word in enumerate(words):
-        if _CJK_RE.search(word):
+        if _cjk_re().search(word):
             terms.substrings.append(word)
         elif any(ch.isalnum() for ch in word):
             phrase = '"' + word.replace('"', '""') + '"'

@@ -9,6 +9,7 @@ call into it is a named worker group.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import time
@@ -32,11 +33,10 @@ from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.service import Core
 from seedream_tui.jobs.tally import SessionTally, finished_sentence
 from seedream_tui.safetext import visible
-from seedream_tui.tui import partial_updates
+from seedream_tui.tui import images, partial_updates
 from seedream_tui.tui.commands import SeedreamCommands
 from seedream_tui.tui.failures import ReportingWorkers, report_failure
 from seedream_tui.tui.messages import EditResult, JobChanged, JobsDeleted, LoadIntoEditor
-from seedream_tui.tui.screens.help import HelpScreen, binding_rows
 from seedream_tui.tui.screens.main import InitialJobs, MainScreen, read_initial
 from seedream_tui.tui.screens.too_small import TooSmallScreen, too_small
 from seedream_tui.tui.widgets.job_table import JobTable, RowTable
@@ -202,6 +202,8 @@ class SeedreamApp(App[int]):
         painted = asyncio.Event()
         self.call_after_refresh(painted.set)
         await painted.wait()
+        gc.enable()  # off since the start (seedream_tui.entry): nothing before the first frame needed it
+        images.warm_up()  # the image widget's module: not needed for the first frame, soon for the preview
         try:
             for job in await core.start():  # the resumed live jobs (one history read, not two)
                 self.tally.statuses.setdefault(job.id, job.status)
@@ -451,6 +453,8 @@ class SeedreamApp(App[int]):
         self.push_screen(JobDetailScreen(self.core, job_id), self._screen_result)
 
     def action_help(self) -> None:
+        from seedream_tui.tui.screens.help import HelpScreen, binding_rows  # on the first ``?``, not at start
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(binding_rows(self, self.help_groups())))

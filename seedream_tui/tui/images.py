@@ -3,8 +3,12 @@
 textual-image decides its render mode when it is first imported, by querying the terminal; once Textual runs,
 those queries no longer work. So the mode is settled here, once, before the app starts: :func:`configure`
 asks the terminal in one round trip (:mod:`termprobe`), imports textual-image without its own slower
-queries, and remembers the widget class to use; :func:`image_widget_class` hands it out. ``off`` means no
-image widget at all (the preview shows a text placeholder).
+queries (filling its cell-size cache with the answer), and remembers the mode; :func:`image_widget_class`
+hands out the widget class for it. ``off`` means no image widget at all (the preview shows a text placeholder).
+
+textual-image's widget module (its renderers and Pillow, ~15 ms) is imported on the first image widget, or
+by :func:`warm_up` right after the first frame, which shows none: nothing it does at import depends on the
+terminal any more once the mode and cell size are settled here, before the app runs.
 """
 
 from __future__ import annotations
@@ -95,22 +99,38 @@ def configure(mode: str, *, terminal: TerminalInfo | None = None, requested: str
     if terminal.cell_px is not None and not hasattr(_terminal.get_cell_size, "_result"):
         # textual-image caches its cell size on the function; filling the cache spares it the query
         _terminal.get_cell_size._result = _terminal.CellSize(*terminal.cell_px)  # type: ignore[attr-defined]
-    with _no_terminal_queries():
-        from textual_image import widget as tiw
-    classes: dict[str, Any] = {
-        "tgp": tiw.TGPImage,
-        "sixel": tiw.SixelImage,
-        "halfcell": tiw.HalfcellImage,
-        "unicode": tiw.UnicodeImage,
-    }
-    _widget_class, _mode = classes[mode], mode
+    _widget_class, _mode = None, mode
     _coarse = mode in ("halfcell", "unicode")
     return _mode
 
 
+def enabled() -> bool:
+    """True when images are drawn (a mode other than ``off`` was configured)."""
+    return _mode != "off"
+
+
 def image_widget_class() -> type[Widget] | None:
-    """The image widget class chosen by :func:`configure`, or None when images are off (or not configured)."""
+    """The image widget class of the configured mode (its module imported on first use), or None when images
+    are off (or not configured)."""
+    global _widget_class
+    if _mode == "off":
+        return None
+    if _widget_class is None:
+        with _no_terminal_queries():
+            from textual_image import widget as tiw
+        classes: dict[str, Any] = {
+            "tgp": tiw.TGPImage,
+            "sixel": tiw.SixelImage,
+            "halfcell": tiw.HalfcellImage,
+            "unicode": tiw.UnicodeImage,
+        }
+        _widget_class = classes[_mode]
     return _widget_class
+
+
+def warm_up() -> None:
+    """Import the image widget now (after the first frame), so the first preview does not wait for it."""
+    image_widget_class()
 
 
 def current_mode() -> str:
@@ -136,8 +156,9 @@ def coarse() -> bool:
 
 def hidden_image_widget(**kwargs: Any) -> Widget | None:
     """A new image widget of the chosen mode, hidden until it has a picture; None when images are off."""
-    if _widget_class is None:
+    widget_class = image_widget_class()
+    if widget_class is None:
         return None
-    widget = _widget_class(**kwargs)
+    widget = widget_class(**kwargs)
     widget.display = False
     return widget

@@ -27,12 +27,52 @@ async def test_the_fields_are_mounted_after_the_first_frame_and_answer_before(co
         assert names and "prompt" not in names
         before = panel.values()
         assert before == {k: v for k, v in panel._initial.items() if k in names and v is not None}
-        # set and shown in between: kept for when the fields arrive
-        first = panel.fields[0]
-        panel.show_errors({first.spec.name: "Not like that."})
+        # loaded in between (a re-run's options): kept for when the fields arrive
+        fmt = panel.field("output_format")
+        other = next(c for c in fmt.spec.choices or () if c != before.get("output_format"))
+        panel.load({**before, "output_format": other})
+        assert panel.values()["output_format"] == other
         await wait_for(lambda: panel.built and all(f.is_mounted for f in panel.fields), what="the fields")
         await pilot.pause()
         assert [f.spec.name for f in screen.query(FieldWidget)] == names
-        assert panel.values() == before
-        assert first.error == "Not like that." and first.has_class("-invalid")
-        assert "Not like that." in str(first.query_one(".field-error").render())
+        assert panel.values() == {**before, "output_format": other}
+        assert fmt.ready and fmt.get_value() == other  # in the control itself, not only remembered
+
+
+async def test_the_collector_is_back_on_once_the_first_frame_is_drawn(config) -> None:
+    """The console script starts with garbage collection off (seedream_tui.entry); the app must turn it on,
+    or every cycle it makes for the rest of the session would be kept."""
+    import gc
+
+    gc.disable()
+    try:
+        app = SeedreamApp(config)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_main(app, pilot)
+            await wait_for(gc.isenabled, what="the collector to be turned on")
+    finally:
+        gc.enable()
+
+
+def test_a_command_turns_the_collector_back_on(tmp_path) -> None:
+    """Every command of the console script turns collection back on after its imports."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, sys\n"
+        "from seedream_tui import entry\n"
+        "import seedream_tui.cli as cli\n"
+        "seen = []\n"
+        "real = cli._run_headless\n"
+        "def spy(args, config):\n"
+        "    seen.append(gc.isenabled())\n"
+        "    return real(args, config)\n"
+        "cli._run_headless = spy\n"
+        "sys.argv = ['seedream-tui', 'history']\n"
+        "code = entry.run()\n"
+        "print('ENABLED', seen, code)\n"
+    )
+    env = {"SEEDREAM_TUI_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert "ENABLED [True] 0" in out.stdout, out.stdout + out.stderr

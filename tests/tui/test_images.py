@@ -132,12 +132,15 @@ def run_on_pty(code: str, terminal: FakeTerminal, *, timeout: float = 20.0) -> t
 
 PROBE = (
     "from seedream_tui.tui import images\n"
+    "import sys\n"
     "mode = images.configure({mode!r})\n"
+    "assert 'textual_image.widget' not in sys.modules  # imported with the first image widget, not before\n"
+    "cls = images.image_widget_class()  # as the app imports it: no terminal query of its own\n"
     "from textual_image import widget as w\n"
     "from textual_image._terminal import get_cell_size\n"
     "names = {{w.SixelImage: 'SixelImage', w.TGPImage: 'TGPImage', w.HalfcellImage: 'HalfcellImage',\n"
     "          w.UnicodeImage: 'UnicodeImage'}}\n"
-    "print('RESULT', mode, names[images.image_widget_class()], tuple(get_cell_size()), flush=True)\n"
+    "print('RESULT', mode, names[cls], tuple(get_cell_size()), flush=True)\n"
 )
 
 

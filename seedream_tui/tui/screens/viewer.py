@@ -179,7 +179,7 @@ class ViewerScreen(Screen[None]):
             self._message(card)
             self._caption()
             return
-        if images.image_widget_class() is None:
+        if not images.enabled():
             self._message(f"Image preview is off (--image-mode off).\n{output.path}")
             self.pixels = (output.width, output.height) if output.width and output.height else None
             self._caption()

@@ -111,7 +111,7 @@ class Tile(Vertical):
         line.append(" " + clipped(job.prompt, max(0, self.size.width)), style="dim")
         self.query_one(".tile-caption", Static).update(line)
         output = first_output(job)
-        if output is None or images.image_widget_class() is None:
+        if output is None or not images.enabled():
             word = "no image" if output is None else "images off"
             self._word(job.status.label if not job.status.terminal else word)
             return False
@@ -239,7 +239,7 @@ class Gallery(Widget, can_focus=True):
             job = self.jobs[index] if index < len(self.jobs) else None
             load = tile.show(job, marked=job is not None and job.id in self.marked, cursor=index == self.cursor)
             output = first_output(job) if job is not None else None
-            if output is not None and (load or reload) and images.image_widget_class() is not None:
+            if output is not None and (load or reload) and images.enabled():
                 if reload:
                     tile.shown_path = None
                 wanted.append((tile, output, box))
@@ -281,7 +281,7 @@ class Gallery(Widget, can_focus=True):
         """Every tile in view shows its picture or its word (tests, the benchmark)."""
         for tile in self.query(Tile):
             job = tile.job
-            if job is None or images.image_widget_class() is None:
+            if job is None or not images.enabled():
                 continue
             output = first_output(job)
             if output is not None and tile.shown_path != output.path:

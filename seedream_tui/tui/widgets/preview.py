@@ -35,7 +35,7 @@ def load_thumbnail(path: str, max_px: tuple[int, int]) -> Any:
 
 def cell_pixels() -> tuple[int, int]:
     """The terminal's cell size in pixels, as textual-image measured it (10x20 when unknown)."""
-    if images.image_widget_class() is None:
+    if not images.enabled():
         return (10, 20)
     from textual_image._terminal import get_cell_size
 
@@ -89,10 +89,8 @@ class PreviewPane(Vertical, can_focus=True):
         self.post_message(self.View(self.job.id, self.index))
 
     def compose(self) -> ComposeResult:
+        # the image widget comes with the first image (see _load): not in the app's first frame
         yield Static("Select a job to see its images.", id="preview-status")
-        image = images.hidden_image_widget(id="preview-image")
-        if image is not None:
-            yield image
 
     # --- which image -------------------------------------------------------------------------------------
     def show_job(self, job: Job | None) -> None:
@@ -147,7 +145,7 @@ class PreviewPane(Vertical, can_focus=True):
             self._set_status(card)
             self._hide_image()
             return
-        if images.image_widget_class() is None:
+        if not images.enabled():
             self._set_status(f"{status_line(job, time.time())}\n{path}")
             self.shown_path = path
             return
@@ -180,7 +178,12 @@ class PreviewPane(Vertical, can_focus=True):
             self._set_status(f"Could not open the image {path}: {exc}.")
             self._hide_image()
             return
-        image: Widget = self.query_one("#preview-image")
+        image: Widget | None = next(iter(self.query("#preview-image")), None)
+        if image is None:
+            image = images.hidden_image_widget(id="preview-image")
+            if image is None:  # images were turned off meanwhile
+                return
+            await self.mount(image)
         image.image = thumb  # type: ignore[attr-defined]
         image.display = True
         self.shown_path = path
