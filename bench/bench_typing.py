@@ -58,6 +58,8 @@ def report(name: str, latencies: list[float], targets: bool) -> None:
     figure(f"typing.{name}_median_ms", statistics.median(ordered))
     figure(f"typing.{name}_p95_ms", ordered[int(len(ordered) * 0.95) - 1], "≤ 20 ms" if targets else "")
     figure(f"typing.{name}_max_ms", ordered[-1], "≤ 50 ms" if targets else "")
+    slow = [(i, round(ms)) for i, ms in enumerate(latencies) if ms > 20]
+    print(f"# {name}: keys over 20 ms (index, ms): {slow}")
 
 
 def main() -> None:
