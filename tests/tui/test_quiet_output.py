@@ -185,3 +185,43 @@ async def test_time_ticks_by_itself_once_a_live_job_arrives() -> None:
         table.upsert(_job(2, JobStatus.RUNNING))
         app.now = T0 + 3
         await wait_for(lambda: str(table.get_row_at(0)[3]) == "3s", what="the time moved without a manual tick")
+
+
+class PaneApp(App[None]):
+    """The preview pane and the status bar beside a scrolling job table, as on the main screen."""
+
+    def compose(self) -> ComposeResult:
+        from seedream_tui.tui.widgets.preview import PreviewPane
+        from seedream_tui.tui.widgets.status_bar import StatusBar
+
+        yield PreviewPane(id="preview")
+        yield StatusBar()
+
+
+async def test_the_elapsed_tick_of_a_previewed_live_job_and_the_status_line_need_no_layout() -> None:
+    """A layout pass of the screen redraws every scrollbar on it (a whole column of a long job table, each
+    second, over SSH): the preview's one status line ticking and the status bar changing need none."""
+    from textual.widgets import Static
+
+    from seedream_tui.config import resolve_config
+    from seedream_tui.jobs.tally import SessionTally
+    from seedream_tui.tui.widgets.preview import PreviewPane
+    from seedream_tui.tui.widgets.status_bar import StatusBar
+
+    app = PaneApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.query_one(PreviewPane)
+        status = pane.query_one("#preview-status", Static)
+        pane._set_status("Running… 5s")  # what the one-second tick of a live job writes
+        await pilot.pause()
+        pane._set_status("Running… 6s")
+        assert "6s" in str(status.render())
+        assert not status._layout_required  # redrawn in place: no layout pass
+        # a longer text that wraps to more rows does ask for one
+        pane._set_status("Failed: " + "the server said no " * 20)
+        assert status._layout_required
+        await pilot.pause()
+        bar = app.query_one(StatusBar)
+        tally = SessionTally()
+        bar.show(resolve_config(demo=True), tally)
+        assert not bar._layout_required

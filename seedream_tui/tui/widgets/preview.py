@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -67,6 +68,7 @@ class PreviewPane(Vertical, can_focus=True):
         super().__init__(id=id)
         self.shown_path: str | None = None
         self.border_title = _title("Preview")
+        self._status_rows = -1  # rows the status text takes (-1: not known yet)
 
     def on_mount(self) -> None:
         # a live job's line says how long it has been running; only live jobs need the tick
@@ -77,9 +79,15 @@ class PreviewPane(Vertical, can_focus=True):
             self._set_status(status_line(self.job, time.time()))
 
     def _set_status(self, text: str) -> None:
-        """The pane's line of text; hidden when empty, so it takes no row above a centred image."""
+        """The pane's line of text; hidden when empty, so it takes no row above a centred image.
+
+        A layout pass only when the text may take another number of rows: the elapsed time of a live job
+        ticks every second, and a layout of the screen redraws every scrollbar on it (slow SSH links).
+        """
         status = self.query_one("#preview-status", Static)
-        status.update(plain(text))  # a server's error or a file name: never markup
+        rows = _rows(text, status.size.width)
+        status.update(plain(text), layout=rows != self._status_rows)  # outside text: never markup
+        self._status_rows = rows
         status.display = bool(text)
 
     def action_view(self) -> None:
@@ -187,6 +195,13 @@ class PreviewPane(Vertical, can_focus=True):
         image.image = thumb  # type: ignore[attr-defined]
         image.display = True
         self.shown_path = path
+
+
+def _rows(text: str, width: int) -> int:
+    """Rows ``text`` takes wrapped at ``width`` cells (an upper bound is enough: it only decides a layout)."""
+    if width <= 0:
+        return -2  # not laid out yet: always a layout
+    return sum(max(1, -(-cell_len(line) // width)) for line in text.split("\n")) if text else 0
 
 
 def _title(text: str) -> str:

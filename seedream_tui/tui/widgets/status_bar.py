@@ -57,7 +57,8 @@ class StatusBar(Static):
     """
 
     def show(self, config: AppConfig, tally: SessionTally) -> None:
-        self.update(status_text(config, tally))
+        # one line whatever it says: no layout pass (it would redraw every scrollbar on the screen)
+        self.update(status_text(config, tally), layout=False)
 
     def plain(self) -> str:
         """The line as text (tests)."""
