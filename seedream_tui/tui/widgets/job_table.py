@@ -26,7 +26,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from seedream_tui.jobs.model import Job, JobStatus
-from seedream_tui.jobs.positions import consistent_positions
+from seedream_tui.jobs.positions import PositionBoard
 from seedream_tui.tui.formatting import elapsed_of, format_elapsed
 from seedream_tui.tui.plain import plain_line
 
@@ -144,8 +144,7 @@ class JobTable(RowTable):
         self.clock = clock
         self.jobs: dict[int, Job] = {}
         #: the queue position shown per job id (see ``jobs.positions``: one job per position, none absurd)
-        self._positions: dict[int, str] = {}
-        self._queued: set[int] = set()  # only these can show one: recomputing stays cheap in a long table
+        self._positions = PositionBoard()
         self._phase = 0
         self._ticker: Timer | None = None
         #: cells changed by ``_set_cell`` since the last frame (see ``_forget_drawn``)
@@ -165,7 +164,7 @@ class JobTable(RowTable):
         return {
             "id": job.id,
             "status": status_text(job),
-            "pos": self._positions.get(job.id, ""),
+            "pos": self._positions.shown.get(job.id, ""),
             "elapsed": elapsed_text(job, self.clock()),
             "res": plain_line(short_resolution(job.inputs.get("resolution"))),
             "n": str(n) if n else "",
@@ -184,11 +183,7 @@ class JobTable(RowTable):
         key = str(job.id)
         known = job.id in self.jobs
         self.jobs[job.id] = job
-        if job.status is JobStatus.QUEUED or job.id in self._queued:
-            self._queued.add(job.id)
-            self._refresh_positions(skip=job.id)
-            if job.status is not JobStatus.QUEUED:
-                self._queued.discard(job.id)
+        self._show_positions(self._positions.update(job), skip=job.id)
         cells = self._cells(job)
         if not job.status.terminal and self._ticker is not None:
             self._ticker.resume()  # it sleeps while no row is live
@@ -202,19 +197,16 @@ class JobTable(RowTable):
             self._sort_keep_cursor()
             self.call_after_refresh(self.fit_prompt_column)
 
-    def _refresh_positions(self, skip: int | None = None) -> None:
-        """Recompute every shown queue position together; rewrite the cells of other rows that changed."""
-        queued = (self.jobs[i] for i in self._queued if i in self.jobs)
-        before, self._positions = self._positions, consistent_positions(queued)
-        for job_id in set(before) | set(self._positions):
-            if job_id != skip and before.get(job_id) != self._positions.get(job_id):
-                self._set_cell(str(job_id), "pos", self._positions.get(job_id, ""))
+    def _show_positions(self, changed: set[int], skip: int | None = None) -> None:
+        """Rewrite the position cells of the rows (other than ``skip``, which is being written) that changed."""
+        for job_id in changed:
+            if job_id != skip and job_id in self.jobs:
+                self._set_cell(str(job_id), "pos", self._positions.shown.get(job_id, ""))
 
     def remove_job(self, job_id: int) -> None:
         if self.jobs.pop(job_id, None) is not None:
             self.remove_row(str(job_id))
-            self._queued.discard(job_id)
-            self._refresh_positions()
+            self._show_positions(self._positions.remove(job_id))
 
     def _sort_keep_cursor(self) -> None:
         selected = self.selected_job_id
