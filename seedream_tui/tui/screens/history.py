@@ -29,7 +29,8 @@ from seedream_tui.tui.screens.detail import JobDetailScreen
 from seedream_tui.tui.screens.history_actions import HistoryActions
 from seedream_tui.tui.widgets.gallery import Gallery
 from seedream_tui.tui.widgets.job_preview import JobPreview
-from seedream_tui.tui.widgets.job_table import RowTable, fit_column
+from seedream_tui.tui.widgets.history_table import HistoryTable
+from seedream_tui.tui.widgets.job_table import fit_column
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 __all__ = ["PAGE_SIZE", "HistoryQuery", "HistoryScreen"]
@@ -128,7 +129,7 @@ class HistoryScreen(HistoryActions, Screen[None]):
             yield Select(DATE_CHOICES, value=ALL, allow_blank=False, id="history-date")
         with Horizontal(id="history-body"):
             with Vertical(id="history-list"):
-                yield RowTable(id="history-table", cursor_type="row", zebra_stripes=True)
+                yield HistoryTable(id="history-table", cursor_type="row", zebra_stripes=True)
                 yield Gallery(id="history-gallery")
                 yield Static("", id="history-empty")
                 yield Static("", id="history-count")

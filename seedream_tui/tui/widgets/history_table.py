@@ -1,0 +1,87 @@
+"""The history screen's table: a DataTable that draws a new page of one-line rows quickly.
+
+Each search replaces the rows, so every visible cell is drawn anew. DataTable draws a cell through Rich's
+general path (``Styled(Padding(cell))`` rendered by the console: option copies, measuring, wrapping, line
+splitting), ~35 µs a cell, ~10 ms for the 45 rows of a 200x50 window, and on the first idle after new rows it
+measures every cell of them for column widths the history's fixed-width columns never use (~10 ms a page).
+:class:`HistoryTable` draws a one-line cell with the same Rich steps, minus the general machinery (the
+same segments: ``tests/tui/test_history_table.py`` checks them against DataTable's own), and skips the
+measuring while no column is auto-width, no row auto-height and no row labelled.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual._types import SegmentLines
+from textual.geometry import Size
+
+from seedream_tui.tui.widgets.job_table import RowTable
+
+
+class HistoryTable(RowTable):
+    """A :class:`RowTable` of one-line, fixed-width cells (see the module's docstring for why)."""
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        inner = width - 2 * self.cell_padding
+        if row_index < self.fixed_rows or column_index < self.fixed_columns or inner < 1:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)  # header, labels
+        row_key = self._row_locations.get_key(row_index)
+        row = self.rows.get(row_key) if row_key is not None else None
+        if row is None or row.height != 1:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        column_key = self._column_locations.get_key(column_index)
+        # DataTable's own cache and key: its invalidation (update count, pseudo classes) holds for these too
+        key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor, self._update_count,
+               self._pseudo_class_state)  # fmt: skip
+        cached = self._cell_render_cache.get(key)
+        if cached is not None:
+            return cached
+        cell = self._get_row_renderables(row_index).cells[column_index]
+        if not isinstance(cell, Text) or "\n" in cell.plain:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+        )  # fmt: skip
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        lines = [list(Segment.apply_style(self._cell_line(cell, inner), pre_style, post_style))]
+        self._cell_render_cache[key] = lines
+        return lines
+
+    def _cell_line(self, cell: Text, inner: int) -> list[Segment]:
+        """``Padding(cell, (0, p))`` at ``inner + 2p`` cells on one line, as Rich renders it (no wrapping)."""
+        console = self.app.console
+        options = self.app.console_options.update(width=inner, height=1, no_wrap=True)
+        blank = console.get_style("none")  # Padding's style
+        line = next(iter(Segment.split_and_crop_lines(cell.__rich_console__(console, options), inner,
+                                                      include_new_lines=False, pad=True, style=blank)), None)  # fmt: skip
+        if line is None:
+            line = [Segment(" " * inner, blank)]
+        pad = self.cell_padding
+        return [Segment(" " * pad, blank), *line, Segment(" " * pad, blank)] if pad else line
+
+    def _update_dimensions(self, new_rows: Any) -> None:
+        """Skip DataTable's measuring of every new cell when nothing is sized by its content."""
+        if any(column.auto_width for column in self.columns.values()) or any(
+            (row := self.rows.get(key)) is not None and (row.auto_height or row.label is not None) for key in new_rows
+        ):
+            super()._update_dimensions(new_rows)
+            return
+        header_height = self.header_height if self.show_header else 0
+        width = sum(column.get_render_width(self) for column in self.columns.values()) + self._row_label_column_width
+        self.virtual_size = Size(width, self._total_row_height + header_height)
+
+
+__all__ = ["HistoryTable"]
