@@ -25,6 +25,12 @@ ROWS: list[tuple[Any, ...]] = [
      Text("a prompt that is far longer than the prompt column, so it is cut at the column's edge " * 3)),
     (Text(""), Text("3", justify="right"), "2026-01-01 00:00", Text("cancelled", style="dim"), Text(""),
      Text.assemble(("styled ", "italic"), ("spans", "underline cyan"), " and plain")),
+    (Text("", style="reverse"), Text("  88  ", justify="right", style="reverse"), Text("trailing      ", style="on red"),
+     Text("x", style="none"), Text("狐狸狐狸狐狸狐狸狐狸", justify="left", style="bold"),
+     Text("an ellipsis that does not fit in thirty cells at all", overflow="ellipsis")),
+    (Text("centre", justify="center"), Text("123456789012", justify="right", style="green"),
+     Text("2026-11-29 12:00 ", justify="left"), Text("狐狸狐狸狐狸"), Text("狐狸狐狸狐狸狐狸", style="cyan"),
+     Text("   leading and trailing   ", justify="right")),
 ]
 
 

@@ -319,7 +319,7 @@ class HistoryScreen(HistoryActions, Screen[None]):
         cells = {
             "mark": self._mark_cell(job.id),
             "id": Text(str(job.id), justify="right"),
-            "created": fmt_short_time(job.created_at),
+            "created": Text(fmt_short_time(job.created_at)),  # a Text: a str cell is parsed as markup
             "status": status_text(job.status),
             "model": plain_line(short_model(job.model_id)),
             "prompt": _prompt_cell(job),

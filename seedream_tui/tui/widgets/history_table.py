@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -55,20 +56,32 @@ class HistoryTable(RowTable):
             False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
             self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
         )  # fmt: skip
-        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
-        lines = [list(Segment.apply_style(self._cell_line(cell, inner), pre_style, post_style))]
+        # DataTable adds the cell's meta (row and column, for the mouse) first; added last, the sums before it
+        # repeat from cell to cell (Rich caches them), and the segments of one style share one sum with it
+        meta = Style.from_meta({"row": row_index, "column": column_index})
+        pre = base_style + component_style
+        with_meta: dict[Style | None, Style] = {}
+        line = []
+        for text, style, _control in self._cell_line(cell, inner):  # no control codes in a cell's text
+            combined = with_meta.get(style)
+            if combined is None:
+                plain = pre + style if style else pre
+                combined = with_meta[style] = (plain + post_style if post_style else plain) + meta
+            line.append(Segment(text, combined))
+        lines = [line]
         self._cell_render_cache[key] = lines
         return lines
 
     def _cell_line(self, cell: Text, inner: int) -> list[Segment]:
         """``Padding(cell, (0, p))`` at ``inner + 2p`` cells on one line, as Rich renders it (no wrapping)."""
         console = self.app.console
-        options = self.app.console_options.update(width=inner, height=1, no_wrap=True)
         blank = console.get_style("none")  # Padding's style
-        line = next(iter(Segment.split_and_crop_lines(cell.__rich_console__(console, options), inner,
-                                                      include_new_lines=False, pad=True, style=blank)), None)  # fmt: skip
-        if line is None:
-            line = [Segment(" " * inner, blank)]
+        line = _plain_line(cell, inner, console)  # the app's console options set no justify nor overflow
+        if line is None:  # spans, an ellipsis, centred: Rich's own steps
+            options = self.app.console_options.update(width=inner, height=1, no_wrap=True)
+            line = next(iter(Segment.split_and_crop_lines(cell.__rich_console__(console, options), inner,
+                                                          include_new_lines=False, pad=True, style=blank)), [])  # fmt: skip
+        line = Segment.adjust_line_length(line, inner, style=blank)
         pad = self.cell_padding
         return [Segment(" " * pad, blank), *line, Segment(" " * pad, blank)] if pad else line
 
@@ -82,6 +95,30 @@ class HistoryTable(RowTable):
         header_height = self.header_height if self.show_header else 0
         width = sum(column.get_render_width(self) for column in self.columns.values()) + self._row_label_column_width
         self.virtual_size = Size(width, self._total_row_height + header_height)
+
+
+def _plain_line(cell: Text, inner: int, console: Any) -> list[Segment] | None:
+    """The segments Rich makes of a one-line cell without spans (before cropping to ``inner``), or None.
+
+    What ``Text.__rich_console__`` does for such a cell, step by step: "right" strips, crops and pads on
+    the left (inside the text, so in its style), "left" crops and pads inside the text; the default leaves
+    the padding to the caller. Its style becomes one span: none for an empty text, none without a style.
+    """
+    justify = cell.justify or "default"
+    if cell.spans or (cell.overflow or "fold") not in ("fold", "crop"):
+        return None
+    plain = cell.plain
+    if justify == "right":
+        plain = plain.rstrip()
+        plain = set_cell_size(plain, inner) if cell_len(plain) > inner else plain
+        plain = " " * (inner - cell_len(plain)) + plain
+    elif justify == "left":
+        plain = set_cell_size(plain, inner)
+    elif justify != "default":
+        return None
+    if not cell.style:
+        return [Segment(plain)]
+    return [Segment(plain, console.get_style(cell.style))] if plain else []
 
 
 __all__ = ["HistoryTable"]
