@@ -155,7 +155,7 @@ class HistoryScreen(HistoryActions, Screen[None]):
         with Horizontal(id="history-body"):
             with Vertical(id="history-list"):
                 yield HistoryTable(id="history-table", cursor_type="row", zebra_stripes=True)
-                yield Gallery(id="history-gallery")
+                # the gallery (a third of the screen's widgets, in its tiles) is built at the first "g"
                 yield Static("", id="history-empty")
                 yield Static("", id="history-count")
             yield JobPreview(id="history-preview")
@@ -281,9 +281,11 @@ class HistoryScreen(HistoryActions, Screen[None]):
         """A fitted fixed width: long prompts end in "…" instead of widening the table."""
         fit_column(self.table, "prompt", spare=2, most=PROMPT_CELL_CHARS)
 
-    def action_toggle_gallery(self) -> None:
+    async def action_toggle_gallery(self) -> None:
         """Table ↔ gallery, on the same job."""
         gallery = not self.in_gallery
+        if gallery and not self.query(Gallery):
+            await self.query_one("#history-list").mount(Gallery(id="history-gallery"), after=self.table)
         self.set_class(gallery, "-gallery")
         if gallery:
             self.gallery.show_jobs(self.view.jobs, self.view.cursor, set(self.view.marked))
@@ -299,7 +301,8 @@ class HistoryScreen(HistoryActions, Screen[None]):
         """Start a new query: the table is cleared (and the first page of a reopen swapped in, ``_refresh``)."""
         self.view.reset()
         self.table.clear()
-        self.gallery.show_jobs([], 0, set())
+        if self.in_gallery:
+            self.gallery.show_jobs([], 0, set())
         self._show_count()  # "Counting…": never the old query's total next to the new query's rows
         self._request_page()  # counted once its first page is drawn (see _load_page)
 
