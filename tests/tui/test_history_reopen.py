@@ -117,6 +117,10 @@ async def test_the_first_open_shows_the_page_read_at_start_then_checks_it(fake_s
         gate.set()
         # then checked: the deleted job leaves, the rows are the history's
         await wait_for(pilot, lambda: ids_shown(screen) == [newest - 1, newest - 2, newest - 3])
+        # rows shown before the first layout still get a prompt column that fills the table (not 12 cells)
+        table = screen.query_one("#history-table", DataTable)
+        await wait_for(pilot, lambda: sum(c.get_render_width(table) for c in table.columns.values())
+                       == table.scrollable_content_region.width)  # fmt: skip
 
 
 async def test_the_app_builds_the_history_after_its_first_frame(config, core) -> None:

@@ -167,7 +167,6 @@ class HistoryScreen(HistoryActions, Screen[None]):
         self._apply_size()
         self._add_columns()
         self.watch(table, "scroll_y", self._on_scroll, init=False)
-        self.watch(table, "size", lambda _size: self._fit_prompt_column(), init=False)
         self._load_models()
         if self.view.jobs or self.view.exhausted:  # given or read ahead: shown at once, then checked
             self._append_rows(self.view.jobs, first_page=True)
@@ -277,9 +276,16 @@ class HistoryScreen(HistoryActions, Screen[None]):
         if self.view.jobs:
             table.move_cursor(row=self.view.cursor, animate=False)
 
+    @on(HistoryTable.Resized)
     def _fit_prompt_column(self) -> None:
-        """A fitted fixed width: long prompts end in "…" instead of widening the table."""
-        fit_column(self.table, "prompt", spare=2, most=PROMPT_CELL_CHARS)
+        """A fitted fixed width: long prompts end in "…" instead of widening the table.
+
+        Not before the table has a size (rows shown as the screen is built): until its first layout the
+        prompt keeps its widest width, cropped at the table's edge, and is fitted when the table is sized.
+        """
+        table = self.table
+        if table.size.width:  # two cells for the vertical scrollbar, unless it is already there
+            fit_column(table, "prompt", spare=0 if table.show_vertical_scrollbar else 2, most=PROMPT_CELL_CHARS)
 
     async def action_toggle_gallery(self) -> None:
         """Table ↔ gallery, on the same job."""

@@ -17,14 +17,22 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual._types import SegmentLines
 from textual.geometry import Size
+from textual.message import Message
 
 from seedream_tui.tui.widgets.job_table import RowTable
 
 
 class HistoryTable(RowTable):
     """A :class:`RowTable` of one-line, fixed-width cells (see the module's docstring for why)."""
+
+    class Resized(Message):
+        """The table's size changed: a column that takes the width the others leave is fitted again."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.post_message(self.Resized())
 
     def _render_cell(
         self,
