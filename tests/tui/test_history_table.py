@@ -31,6 +31,16 @@ ROWS: list[tuple[Any, ...]] = [
     (Text("centre", justify="center"), Text("123456789012", justify="right", style="green"),
      Text("2026-11-29 12:00 ", justify="left"), Text("狐狸狐狸狐狸"), Text("狐狸狐狸狐狸狐狸", style="cyan"),
      Text("   leading and trailing   ", justify="right")),
+    # as plain_line makes them (the model and prompt cells): cut with an ellipsis
+    (Text("", end=""), Text("99999999999", justify="right", overflow="ellipsis"),
+     Text("狐狸狐狸狐狸狐狸狐狸狐狸", no_wrap=True, overflow="ellipsis", end=""),
+     Text("a status far too long", style="bold red", no_wrap=True, overflow="ellipsis", end=""),
+     Text("bytedance/seedream-4/text-to-image", no_wrap=True, overflow="ellipsis", end=""),
+     Text("a prompt cut with an ellipsis at the edge of its column, as the history shows it", no_wrap=True,
+          overflow="ellipsis", end="", justify="left")),
+    (Text("\t"), Text("1", justify="right", overflow="ellipsis"), Text("exactly sixteen!", overflow="ellipsis"),
+     Text("狐狸狐狸狐狸", overflow="ellipsis", style="italic"), Text("short", overflow="ellipsis", justify="left"),
+     Text("a\ttab", overflow="ellipsis")),
 ]
 
 

@@ -85,7 +85,7 @@ class HistoryTable(RowTable):
         console = self.app.console
         blank = console.get_style("none")  # Padding's style
         line = _plain_line(cell, inner, console)  # the app's console options set no justify nor overflow
-        if line is None:  # spans, an ellipsis, centred: Rich's own steps
+        if line is None:  # spans, tabs, centred: Rich's own steps
             options = self.app.console_options.update(width=inner, height=1, no_wrap=True)
             line = next(iter(Segment.split_and_crop_lines(cell.__rich_console__(console, options), inner,
                                                           include_new_lines=False, pad=True, style=blank)), [])  # fmt: skip
@@ -108,21 +108,31 @@ class HistoryTable(RowTable):
 def _plain_line(cell: Text, inner: int, console: Any) -> list[Segment] | None:
     """The segments Rich makes of a one-line cell without spans (before cropping to ``inner``), or None.
 
-    What ``Text.__rich_console__`` does for such a cell, step by step: "right" strips, crops and pads on
-    the left (inside the text, so in its style), "left" crops and pads inside the text; the default leaves
-    the padding to the caller. Its style becomes one span: none for an empty text, none without a style.
+    What ``Text.wrap`` does for such a cell, step by step: "right" strips, cuts and pads on the left (inside
+    the text, so in its style), "left" cuts and pads inside the text, the default only cuts; a cut ends in
+    "…" when the cell says ``overflow="ellipsis"`` (``plain_line``'s cells). Its style becomes one span:
+    none for an empty text, none without a style.
     """
-    justify = cell.justify or "default"
-    if cell.spans or (cell.overflow or "fold") not in ("fold", "crop"):
-        return None
     plain = cell.plain
+    justify = cell.justify or "default"
+    overflow = cell.overflow or "fold"
+    if cell.spans or "\t" in plain or overflow not in ("fold", "crop", "ellipsis"):
+        return None
+
+    def cut(text: str) -> str:
+        if cell_len(text) <= inner:
+            return text
+        return set_cell_size(text, inner - 1) + "…" if overflow == "ellipsis" else set_cell_size(text, inner)
+
     if justify == "right":
-        plain = plain.rstrip()
-        plain = set_cell_size(plain, inner) if cell_len(plain) > inner else plain
+        plain = cut(plain.rstrip())
         plain = " " * (inner - cell_len(plain)) + plain
     elif justify == "left":
-        plain = set_cell_size(plain, inner)
-    elif justify != "default":
+        plain = cut(plain)
+        plain += " " * (inner - cell_len(plain))
+    elif justify == "default":
+        plain = cut(plain)
+    else:
         return None
     if not cell.style:
         return [Segment(plain)]
