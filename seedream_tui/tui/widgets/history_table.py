@@ -19,8 +19,9 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual._types import SegmentLines
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
+from textual.strip import Strip
 
 from seedream_tui.tui.widgets.job_table import RowTable
 
@@ -31,8 +32,34 @@ class HistoryTable(RowTable):
     class Resized(Message):
         """The table's size changed: a column that takes the width the others leave is fitted again."""
 
+    #: within one ``render_lines`` (one frame), the table's style and its rows' styles: DataTable looks them
+    #: up per line (walking the ancestors' backgrounds each time), though nothing can restyle mid-frame
+    _frame_style: Style | None = None
+    _frame_row_styles: dict[tuple[int, Style], Style] | None = None
+
     def on_resize(self, event: events.Resize) -> None:
         self.post_message(self.Resized())
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._frame_style, self._frame_row_styles = super().rich_style, {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_style = self._frame_row_styles = None
+
+    @property
+    def rich_style(self) -> Style:
+        return self._frame_style if self._frame_style is not None else super().rich_style
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        memo = self._frame_row_styles
+        if memo is None or row_index < self.fixed_rows:
+            return super()._get_row_style(row_index, base_style)
+        key = (row_index % 2, base_style)
+        style = memo.get(key)
+        if style is None:
+            style = memo[key] = super()._get_row_style(row_index, base_style)
+        return style
 
     def _render_cell(
         self,
