@@ -29,8 +29,8 @@ from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.screens.detail import JobDetailScreen
 from seedream_tui.tui.screens.history_actions import HistoryActions
 from seedream_tui.tui.widgets.gallery import Gallery
-from seedream_tui.tui.widgets.job_preview import JobPreview
 from seedream_tui.tui.widgets.history_table import HistoryTable
+from seedream_tui.tui.widgets.job_preview import JobPreview
 from seedream_tui.tui.widgets.job_table import fit_column
 from seedream_tui.tui.widgets.keyhints import KeyHints
 

@@ -74,10 +74,11 @@ class HistoryTable(RowTable):
         if row_index < self.fixed_rows or column_index < self.fixed_columns or inner < 1:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)  # header, labels
         row_key = self._row_locations.get_key(row_index)
-        row = self.rows.get(row_key) if row_key is not None else None
-        if row is None or row.height != 1:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         column_key = self._column_locations.get_key(column_index)
+        row = self.rows.get(row_key) if row_key is not None else None
+        if row is None or row.height != 1 or column_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        assert row_key is not None
         # DataTable's own cache and key: its invalidation (update count, pseudo classes) holds for these too
         key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor, self._update_count,
                self._pseudo_class_state)  # fmt: skip
