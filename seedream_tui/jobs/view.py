@@ -146,6 +146,10 @@ class HistoryView:
                 self.loading = None
         if generation != self.generation:
             return None
+        return self.add_page(jobs)
+
+    def add_page(self, jobs: list[Job]) -> list[Job]:
+        """Take ``jobs`` (read for the current query) as its next page; the ones that were not loaded yet."""
         added = [job for job in jobs if job.id not in self._by_id]
         for job in added:
             self._by_id[job.id] = job
@@ -153,6 +157,14 @@ class HistoryView:
             self._ids.append(-job.id)
         self.exhausted = len(jobs) < self.page_size
         return added
+
+    async def read_first_page(self) -> list[Job]:
+        """The query's first page as the history holds it now, without touching the loaded jobs.
+
+        A view opened again compares it with :attr:`jobs`: equal, nothing changed while it was closed
+        (and nothing more was loaded), so the rows, the cursor and the scroll position can stay.
+        """
+        return await self.history.list_jobs(limit=self.page_size, before_id=None, **self.query.kwargs())
 
     async def count(self) -> int | None:
         """Count the query's jobs; None if the query changed meanwhile."""

@@ -108,6 +108,8 @@ class SeedreamApp(App[int]):
         self._started_at = clock()
         self._unsubscribe: Callable[[], None] | None = None
         self.main_screen: MainScreen | None = None
+        #: the newest page of jobs read at start: the history screen shows it at once, then checks it (issue 13)
+        self._history_seed: list[Job] | None = None
         #: why the app could not start (printed by run_tui after the terminal is restored)
         self.startup_error: str | None = None
 
@@ -193,6 +195,7 @@ class SeedreamApp(App[int]):
         except Exception:  # noqa: BLE001 - the screen reads again and reports the problem as a sentence
             initial = None
         self.main_screen = MainScreen(core, initial=initial)
+        self._history_seed = initial.jobs if initial is not None else None  # the history's first page too
         await self.push_screen(self.main_screen)
         if not self.config.demo and not self.config.token:
             self._ask_token()
@@ -204,6 +207,7 @@ class SeedreamApp(App[int]):
         await painted.wait()
         gc.enable()  # off since the start (seedream_tui.entry): nothing before the first frame needed it
         images.warm_up()  # the image widget's module: not needed for the first frame, soon for the preview
+        await self._build_history_ahead()
         try:
             for job in await core.start():  # the resumed live jobs (one history read, not two)
                 self.tally.statuses.setdefault(job.id, job.status)
@@ -383,6 +387,16 @@ class SeedreamApp(App[int]):
         self.notify(f"Editing the result of job #{job.id} with {spec.title or spec.model_id}: change the prompt "
                     "and submit.", markup=False)  # fmt: skip
 
+    async def _build_history_ahead(self) -> None:
+        """The history screen built (not shown) and its first page read now, ahead of the engine's start-up
+        reads and the day's count: the first F2 then opens it as fast as a reopen (issue 13)."""
+        from seedream_tui.tui.screens.history import HistoryScreen
+
+        if self.core is not None and not self.is_screen_installed("history"):
+            screen = HistoryScreen(self.core, first_page=self._history_seed)
+            self.install_screen(screen, name="history")
+            await screen.build_ahead()
+
     async def action_history(self) -> None:
         if self.core is None:
             return
@@ -393,7 +407,7 @@ class SeedreamApp(App[int]):
         # one history screen for the session: reopening it shows the last view at once and refreshes it,
         # instead of building and styling a new screen each time
         if not self.is_screen_installed("history"):
-            self.install_screen(HistoryScreen(self.core), name="history")
+            self.install_screen(HistoryScreen(self.core, first_page=self._history_seed), name="history")
         else:
             screen = self.get_screen("history")
             if isinstance(screen, HistoryScreen):

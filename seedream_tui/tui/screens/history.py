@@ -9,6 +9,7 @@ table is cleared); job changes from the core update just their row and tile. The
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -28,11 +29,14 @@ from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.screens.detail import JobDetailScreen
 from seedream_tui.tui.screens.history_actions import HistoryActions
 from seedream_tui.tui.widgets.gallery import Gallery
+from seedream_tui.tui.widgets.history_table import HistoryTable
 from seedream_tui.tui.widgets.job_preview import JobPreview
-from seedream_tui.tui.widgets.job_table import RowTable, fit_column
+from seedream_tui.tui.widgets.job_table import fit_column
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 __all__ = ["PAGE_SIZE", "HistoryQuery", "HistoryScreen"]
+
+log = logging.getLogger(__name__)
 
 #: load the next page when the cursor is this many rows from the end
 PREFETCH_ROWS = 30
@@ -97,13 +101,35 @@ class HistoryScreen(HistoryActions, Screen[None]):
         *HistoryActions.ACTION_BINDINGS,
     ]
 
-    def __init__(self, core: Any) -> None:
+    def __init__(self, core: Any, *, first_page: list[Job] | None = None) -> None:
+        """``first_page``: the newest ``PAGE_SIZE`` jobs as read at start (the main screen's first page), shown
+        at once when the screen opens with no filters, then checked against the history (``_refresh``)."""
         super().__init__()
         self.core = core
         self.view = HistoryView(core.history)
+        if first_page is not None:
+            self.view.add_page(list(first_page))
         self._search_timer: Timer | None = None
         #: the whole history used one model (its column is then left out)
         self._one_model = False
+        #: a job changed while the screen was closed: its row may be out of date (redrawn at the next open)
+        self._stale = False
+
+    async def build_ahead(self) -> None:
+        """Read the first page and build the screen before it is first shown (the app calls it after its first
+        frame; the screen must be installed).
+
+        At a million jobs the first F2 otherwise waits for the screen's widgets to be built and styled
+        (~150 ms) and for its first page, read behind the start-up's own history reads (a whole-history count
+        among them): ~230-590 ms. Built ahead, the first open costs what a reopen costs.
+        """
+        try:
+            if not self.view.jobs:
+                await self.view.load_page()
+        except Exception:  # noqa: BLE001 - the screen reads again when mounted, and says what failed
+            log.debug("the history's first page was not read ahead", exc_info=True)
+        # what push_screen does first: mount the screen (compose, styles, rows) while another one is shown
+        self.app._get_screen(self)
 
     @property
     def query_state(self) -> HistoryQuery:
@@ -128,8 +154,8 @@ class HistoryScreen(HistoryActions, Screen[None]):
             yield Select(DATE_CHOICES, value=ALL, allow_blank=False, id="history-date")
         with Horizontal(id="history-body"):
             with Vertical(id="history-list"):
-                yield RowTable(id="history-table", cursor_type="row", zebra_stripes=True)
-                yield Gallery(id="history-gallery")
+                yield HistoryTable(id="history-table", cursor_type="row", zebra_stripes=True)
+                # the gallery (a third of the screen's widgets, in its tiles) is built at the first "g"
                 yield Static("", id="history-empty")
                 yield Static("", id="history-count")
             yield JobPreview(id="history-preview")
@@ -141,9 +167,13 @@ class HistoryScreen(HistoryActions, Screen[None]):
         self._apply_size()
         self._add_columns()
         self.watch(table, "scroll_y", self._on_scroll, init=False)
-        self.watch(table, "size", lambda _size: self._fit_prompt_column(), init=False)
         self._load_models()
-        self._reload()
+        if self.view.jobs or self.view.exhausted:  # given or read ahead: shown at once, then checked
+            self._append_rows(self.view.jobs, first_page=True)
+            self._show_count()
+            self._refresh()
+        else:
+            self._reload()
         table.focus()
 
     @property
@@ -159,25 +189,57 @@ class HistoryScreen(HistoryActions, Screen[None]):
         return self.has_class("-gallery")
 
     def reopen(self) -> None:
-        """Opened again (the app keeps one history screen): show what changed since.
+        """Opened again (the app keeps one history screen): the last view is drawn at once, then checked.
 
         Not on every screen resume: closing a dialog over this screen must keep the view as it is.
         """
         if self.is_mounted:
-            self._reload()
+            self._refresh()
+
+    @work(exclusive=True, group="history-refresh", exit_on_error=False)
+    async def _refresh(self) -> None:
+        """Read the first page again: the same jobs, and nothing more loaded, leave the rows, the cursor and the
+        scroll where they were; otherwise the fresh first page replaces the rows in one step (no empty frame
+        between), the cursor staying on its job when that is still in it."""
+        generation = self.view.generation
+        try:
+            fresh = await self.view.read_first_page()
+        except Exception as exc:  # noqa: BLE001 - shown as a sentence
+            self.notify(error_sentence("read the history", exc), severity="error")
+            return
+        if generation != self.view.generation or self.view.loading == generation:
+            return  # a new query (or this one's first page) is on its way
+        if fresh == self.view.jobs and not self._stale:
+            self._count(generation)  # older jobs may have changed the total
+            return
+        self._stale = False
+        current = self.view.current
+        generation = self.view.reset()
+        self.view.add_page(fresh)
+        self.table.clear()
+        self._append_rows(self.view.jobs, first_page=True)
+        index = self.view.index_of(current.id) if current is not None else None
+        if index:
+            self.view.move_to(index)
+            self.table.move_cursor(row=index, animate=False)
+            self._show_selected()
+        self._show_count()
+        self._count(generation)
 
     def on_resize(self) -> None:
         self._apply_size()
 
     def _apply_size(self) -> None:
-        self.set_class(self.size.width < 130, "-narrow")
+        # built ahead (build_ahead), the screen has no size yet: the terminal's is the one it will get
+        size = self.size if self.size.area else self.app.size
+        self.set_class(size.width < 130, "-narrow")
         # below 100 columns the filters go under the search box, which keeps the whole width
-        self.set_class(self.size.height < 20, "-short")  # a short window: the rows win over the preview
-        cramped = self.size.width < 100
+        self.set_class(size.height < 20, "-short")  # a short window: the rows win over the preview
+        cramped = size.width < 100
         self.set_class(cramped, "-cramped")
         for select in self.query("#history-filters Select"):
             select.compact = cramped  # type: ignore[attr-defined]  # one row each, under the search box
-        tight = self.size.width < TIGHT_BELOW
+        tight = size.width < TIGHT_BELOW
         if tight != self.has_class("-tight"):
             self.set_class(tight, "-tight")
             if self.table.columns:
@@ -214,13 +276,22 @@ class HistoryScreen(HistoryActions, Screen[None]):
         if self.view.jobs:
             table.move_cursor(row=self.view.cursor, animate=False)
 
+    @on(HistoryTable.Resized)
     def _fit_prompt_column(self) -> None:
-        """A fitted fixed width: long prompts end in "…" instead of widening the table."""
-        fit_column(self.table, "prompt", spare=2, most=PROMPT_CELL_CHARS)
+        """A fitted fixed width: long prompts end in "…" instead of widening the table.
 
-    def action_toggle_gallery(self) -> None:
+        Not before the table has a size (rows shown as the screen is built): until its first layout the
+        prompt keeps its widest width, cropped at the table's edge, and is fitted when the table is sized.
+        """
+        table = self.table
+        if table.size.width:  # two cells for the vertical scrollbar, unless it is already there
+            fit_column(table, "prompt", spare=0 if table.show_vertical_scrollbar else 2, most=PROMPT_CELL_CHARS)
+
+    async def action_toggle_gallery(self) -> None:
         """Table ↔ gallery, on the same job."""
         gallery = not self.in_gallery
+        if gallery and not self.query(Gallery):
+            await self.query_one("#history-list").mount(Gallery(id="history-gallery"), after=self.table)
         self.set_class(gallery, "-gallery")
         if gallery:
             self.gallery.show_jobs(self.view.jobs, self.view.cursor, set(self.view.marked))
@@ -233,13 +304,13 @@ class HistoryScreen(HistoryActions, Screen[None]):
 
     # ---------------------------------------------------------------- querying
     def _reload(self) -> None:
-        """Start a new query: the one place the table is cleared."""
-        generation = self.view.reset()
+        """Start a new query: the table is cleared (and the first page of a reopen swapped in, ``_refresh``)."""
+        self.view.reset()
         self.table.clear()
-        self.gallery.show_jobs([], 0, set())
+        if self.in_gallery:
+            self.gallery.show_jobs([], 0, set())
         self._show_count()  # "Counting…": never the old query's total next to the new query's rows
-        self._request_page()
-        self._count(generation)
+        self._request_page()  # counted once its first page is drawn (see _load_page)
 
     def _request_page(self) -> None:
         if self.view.wants_page():
@@ -252,12 +323,19 @@ class HistoryScreen(HistoryActions, Screen[None]):
         except Exception as exc:  # noqa: BLE001 - shown as a sentence
             if generation == self.view.generation:
                 self.notify(error_sentence("read the history", exc), severity="error")
+                self._count(generation)  # the line under the list says what it can, not "Counting…" forever
             return
         if added is None:
             return  # an older query's page
+        first_page = self.table.row_count == 0
+        self._append_rows(added, first_page=first_page)
+        if first_page:
+            # counted after the page is drawn: the count (up to 1,000 matches) would compete with the drawing
+            self.call_after_refresh(self._count, generation)
+
+    def _append_rows(self, jobs: list[Job], *, first_page: bool) -> None:
         table = self.table
-        first_page = table.row_count == 0
-        for job in added:
+        for job in jobs:
             table.add_row(*self._cells(job).values(), key=str(job.id))
         self._fit_id_column()
         self._update_empty()
@@ -318,7 +396,7 @@ class HistoryScreen(HistoryActions, Screen[None]):
         cells = {
             "mark": self._mark_cell(job.id),
             "id": Text(str(job.id), justify="right"),
-            "created": fmt_short_time(job.created_at),
+            "created": Text(fmt_short_time(job.created_at)),  # a Text: a str cell is parsed as markup
             "status": status_text(job.status),
             "model": plain_line(short_model(job.model_id)),
             "prompt": _prompt_cell(job),
@@ -398,7 +476,8 @@ class HistoryScreen(HistoryActions, Screen[None]):
     def _job_changed(self, job: Job) -> None:
         """A job changed (the app's ``JobChanged``): update the row and tile in place, or add a new job on top."""
         if not self.is_attached:
-            self.view.apply_change(job)
+            if self.view.apply_change(job)[0] != "ignored":
+                self._stale = True  # the view has it, the table not: redrawn at the next open
             return
         what, index = self.view.apply_change(job)
         if what == "ignored" or index is None:
