@@ -39,9 +39,10 @@ from seedream_tui.tui.failures import ReportingWorkers, report_failure
 from seedream_tui.tui.messages import EditResult, JobChanged, JobsDeleted, LoadIntoEditor
 from seedream_tui.tui.screens.main import InitialJobs, MainScreen, read_initial
 from seedream_tui.tui.screens.too_small import TooSmallScreen, too_small
-from seedream_tui.tui.widgets.job_table import JobTable, RowTable
+from seedream_tui.tui.widgets.job_table import JobTable
 from seedream_tui.tui.widgets.preview import PreviewPane
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
+from seedream_tui.tui.widgets.row_table import RowTable
 from seedream_tui.tui.widgets.status_bar import StatusBar
 
 _ALERT_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED)

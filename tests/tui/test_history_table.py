@@ -128,3 +128,55 @@ async def test_new_rows_set_the_scrollable_size_without_measuring_cells() -> Non
         await pilot.pause()
         assert table.cursor_coordinate == Coordinate(49, 0)
         assert table.scroll_offset.y > 0  # scrolled to the last row: the size allows it
+
+
+async def test_the_job_table_draws_its_cells_as_datatable_draws_them() -> None:
+    """The main screen's job table draws through the same path (each first frame, each tick of a live row)."""
+    from seedream_tui.jobs.model import Job, JobStatus, OutputFile
+    from seedream_tui.tui.widgets.job_table import JobTable
+
+    now = 1_800_000_000.0
+
+    class JobsApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield JobTable(clock=lambda: now)
+
+    def job(job_id: int, status: JobStatus, prompt: str, **kw: Any) -> Job:
+        return Job(id=job_id, model_id="m", inputs={"prompt": prompt, "resolution": "2048x2048"}, status=status,
+                   created_at=now - 90, updated_at=now - 5, submitted_at=now - 80, **kw)
+
+    jobs = [
+        job(1, JobStatus.COMPLETED, "a red fox at dawn", finished_at=now - 20,
+            outputs=[OutputFile(index=0, url="https://x/1.png", path=None)]),
+        job(2, JobStatus.FAILED, "狐狸在黎明时分的森林里奔跑，水彩画风格", error="no", finished_at=now - 10),
+        job(3, JobStatus.QUEUED, "queued " * 30, queue_position=2),
+        job(4, JobStatus.RUNNING, "[bold]not markup[/bold]", started_at=now - 61),
+        job(5, JobStatus.CANCELLED, "", finished_at=now - 1),
+    ]
+    app = JobsApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = app.query_one(JobTable)
+        table.set_jobs(jobs)
+        await pilot.pause()
+        await pilot.pause()
+        for cursor, hover in ((False, False), (True, False), (False, True)):
+            assert history_cells(table, cursor=cursor, hover=hover) == datatable_cells(table, cursor=cursor, hover=hover)
+
+
+async def test_plain_one_line_cells_take_the_short_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One-line text cells (spans, tabs and centring included: Rich's own steps for those) never go through
+    DataTable's general path; only a cell that is not one line of text would."""
+    fallbacks: list[tuple[int, int]] = []
+    original = DataTable._render_cell
+
+    def counting(self: Any, row: int, column: int, *args: Any, **kwargs: Any) -> Any:
+        fallbacks.append((row, column))
+        return original(self, row, column, *args, **kwargs)
+
+    app = TableApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        await pilot.pause()
+        table = app.query_one(HistoryTable)
+        monkeypatch.setattr(DataTable, "_render_cell", counting)
+        history_cells(table, cursor=False, hover=False)
+    assert fallbacks == []

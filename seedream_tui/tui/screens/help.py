@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from seedream_tui.safetext import visible
-from seedream_tui.tui.widgets.job_table import RowTable
+from seedream_tui.tui.widgets.row_table import RowTable
 
 
 def binding_rows(

@@ -29,6 +29,7 @@ from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.positions import PositionBoard
 from seedream_tui.tui.formatting import elapsed_of, format_elapsed
 from seedream_tui.tui.plain import plain_line
+from seedream_tui.tui.widgets.row_table import RowTable
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "#"),
@@ -98,19 +99,6 @@ def cell_width(value: object) -> int:
 
 def status_text(job: Job) -> Text:
     return Text(job.status.label.split(" ")[0], style=_STATUS_STYLE.get(job.status, ""))
-
-
-class RowTable(DataTable[object]):
-    """A DataTable of whole rows, where Home and End go to the first and last row.
-
-    DataTable binds them to the leftmost and rightmost column (its first and last row are on ctrl+home and
-    ctrl+end, which tmux and many terminals do not pass on); a list of jobs has no columns to visit.
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("home", "scroll_top", "First row", show=False, id="rows-first"),
-        Binding("end", "scroll_bottom", "Last row", show=False, id="rows-last"),
-    ]
 
 
 class JobTable(RowTable):
