@@ -26,6 +26,8 @@ class SessionTally:
     spent: dict[int, float] = field(default_factory=dict)
     #: completed jobs today, as last counted in the history (see ``set_done_today``)
     done_today: int | None = None
+    #: the count stopped at ``done_today`` and there are more (a history of a million jobs: ``1,000+``)
+    done_today_more: bool = False
 
     def see(self, job: Job) -> JobStatus | None:
         """Record ``job``'s status; return the one it had before (None when new to this session)."""
@@ -60,7 +62,7 @@ class SessionTally:
         """``3 queued · 2 running · 14 done today`` (the parts that are known)."""
         parts = [f"{self.queued} queued", f"{self.running} running"]
         if self.done_today is not None:
-            parts.append(f"{self.done_today} done today")
+            parts.append(f"{self.done_today:,}{'+' if self.done_today_more else ''} done today")
         return " · ".join(parts)
 
     def resume_sentence(self) -> str | None:
