@@ -76,3 +76,18 @@ def test_a_command_turns_the_collector_back_on(tmp_path) -> None:
     env = {"SEEDREAM_TUI_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert "ENABLED [True] 0" in out.stdout, out.stdout + out.stderr
+
+
+async def test_what_start_up_built_is_frozen_out_of_the_collectors_sight(config) -> None:
+    import gc
+
+    before = gc.get_freeze_count()
+    app = SeedreamApp(config)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_main(app, pilot)
+            await wait_for(lambda: gc.get_freeze_count() > before, what="the start-up's objects frozen")
+            # the main screen is among them: a full collection no longer walks it
+            assert not any(obj is app.screen for obj in gc.get_objects())
+    finally:
+        gc.unfreeze()
