@@ -3,7 +3,10 @@
 In-process, through Textual's Pilot (headless, 200x50), with a real ``Core`` on a seeded demo-profile
 history. Two figures, each a median over several runs:
 
-* open: from the F2 key press to the first frame holding the screen's first page of rows;
+* open: from the F2 key press to the first frame holding the screen's first page of rows. The first open
+  is timed twice, in two apps: F2 half a second after the main screen's first frame (a person's
+  reaction time; start-up has settled: the figure held to the target), and F2 at that very frame (the
+  worst case: what start-up leaves until after its first frame is still running then);
 * search: from the (debounced) search being applied to the first frame holding the new first page
   (the 0.2 s typing debounce itself is left out: it is a deliberate wait, not work).
 """
@@ -34,25 +37,38 @@ async def run(prefix: str = "history_screen", open_target: str = "≤ 150 ms",
     from seedream_tui.tui.screens.main import MainScreen
 
     images.configure("halfcell")
-    app = SeedreamApp(bench_config())
     gc.freeze()  # as run_tui does before app.run(): what is imported by now is out of the collector's sight
+
+    def first_page() -> bool:
+        screen = app.screen
+        return isinstance(screen, HistoryScreen) and screen.query_one(DataTable).row_count > 0
+
+    # the worst case, in an app of its own: F2 at the main screen's first frame
+    app = SeedreamApp(bench_config())
     async with app.run_test(size=(200, 50)) as pilot:
         watch = FrameWatch(app)
         await watch.wait(lambda: isinstance(app.screen, MainScreen) and app.screen.is_mounted and app.screen.table.row_count > 0)
+        watch.arm(first_page)
+        t0 = time.perf_counter()
+        await pilot.press("f2")
+        at_first_frame = (await watch.fired() - t0) * 1000
+
+    app = SeedreamApp(bench_config())
+    async with app.run_test(size=(200, 50)) as pilot:
+        watch = FrameWatch(app)
+        await watch.wait(lambda: isinstance(app.screen, MainScreen) and app.screen.is_mounted and app.screen.table.row_count > 0)
+        await asyncio.sleep(0.5)  # a person's reaction to the first frame (the only fixed wait: it is the scenario)
         opens = []
         for _ in range(RUNS):
-            def first_page() -> bool:
-                screen = app.screen
-                return isinstance(screen, HistoryScreen) and screen.query_one(DataTable).row_count > 0
-
             watch.arm(first_page)
             t0 = time.perf_counter()
             await pilot.press("f2")
             opens.append((await watch.fired() - t0) * 1000)
             await pilot.press("escape")
             await watch.wait(lambda: isinstance(app.screen, MainScreen) and app.screen.is_mounted)
-        # the first open builds the screen; later ones reuse it (the app keeps one) and refresh its rows
+        # the first open shows the screen built after start-up; later ones reuse it and refresh its rows
         figure(f"{prefix}.first_open_ms", opens[0], open_target)
+        figure(f"{prefix}.first_open_at_the_first_frame_ms", at_first_frame)
         figure(f"{prefix}.open_first_page_median_ms", statistics.median(opens), open_target)
         print(f"# open runs ms: {[round(x) for x in opens]}")
 
