@@ -93,6 +93,12 @@ async def run(api: str, prefix: str, window: float) -> None:
     total = sum(len(v) for v in polls.values())
     figure(f"{prefix}.poll_requests_per_s", total / wall)
     figure(f"{prefix}.client_cpu_ms_per_poll", cpu * wall / max(total, 1) * 1000)
+    kinds: dict[str, int] = defaultdict(int)
+    for seq in polls.values():
+        for _t, status, _pos in seq:
+            kinds[status] += 1
+    for status, count in sorted(kinds.items()):
+        figure(f"{prefix}.poll_requests_per_s_{status}", count / wall)
 
 
 def main() -> int:

@@ -674,15 +674,21 @@ class JobEngine:
     async def _current(self, job: Job) -> Job:
         return await self.history.get(job.id) or job
 
-    async def _set_outputs(self, job: Job, urls: tuple[str, ...]) -> Job:
+    async def _set_outputs(self, job: Job, urls: tuple[str, ...], changes: dict[str, Any] | None = None) -> Job:
+        """Record the output URLs; with ``changes`` (the status that goes with them) in the same write,
+        told like :meth:`_save`."""
         kept = {o.url: o for o in job.outputs if o.path}
         outputs = [kept.get(url, OutputFile(i, url)) for i, url in enumerate(urls)]
         outputs = [o if o.index == i else OutputFile(i, o.url, o.path, o.width, o.height, o.format, o.size,
                                                      o.thumb_path) for i, o in enumerate(outputs)]
         try:
-            return await self.history.set_outputs(job.id, outputs, owner=self.owner)
+            saved = await self.history.set_outputs(job.id, outputs, owner=self.owner, changes=changes)
         except StaleJobError as exc:
             raise _Stale(exc.current) from None
+        if changes:
+            _log_change(job, saved)
+            self._emit(saved)
+        return saved
 
     async def _settle_submitting(self, job: Job) -> Job:
         """A row left SUBMITTING by a stopped instance: the submit was cut between send and answer.
@@ -727,9 +733,10 @@ class JobEngine:
         elif status is RemoteStatus.COMPLETED:
             if not state.outputs:
                 raise _EmptyCompletion  # an answer written before its outputs were: ask once more first
-            job = await self._set_outputs(job, state.outputs)
             changes.update(status=JobStatus.DOWNLOADING, queue_position=None, cost=state.cost,
                            started_at=job.started_at or time.time())
+            job = await self._set_outputs(job, state.outputs, changes)  # the URLs and the status: one write
+            changes = {}
         if set(changes) == {"queue_position"}:
             # a queue move alone is not worth a disk write: tell the UI, persist with the next real change
             job = job.evolve(**changes)
@@ -743,8 +750,9 @@ class JobEngine:
     async def _download_all(self, job: Job) -> Job:
         provenance = {"prompt": job.prompt, "model_id": job.model_id, "inputs": job.inputs,
                       "request_id": job.request_id}
-        for output in job.outputs:
-            if await asyncio.to_thread(_exists, output.path):
+        outputs = job.outputs
+        for number, output in enumerate(outputs, 1):
+            if output.path is not None and await asyncio.to_thread(_exists, output.path):  # no thread for no path
                 continue
             attempt = 0
             # the host only: a signed CDN link's query string is a credential of sorts
@@ -762,10 +770,18 @@ class JobEngine:
                     if exc.kind == "permanent" or attempt >= self.policy.download_attempts:
                         raise
                     await asyncio.sleep(self.policy.backoff(attempt, self._rng))
+            # the last file and the completion are one write
+            last = number == len(outputs)
+            done = {"status": JobStatus.COMPLETED, "error": None, "finished_at": time.time()} if last else None
             try:
-                job = await self.history.update_output(job.id, saved, owner=self.owner)
+                saved_job = await self.history.update_output(job.id, saved, owner=self.owner, changes=done)
             except StaleJobError as exc:
                 raise _Stale(exc.current) from None
+            if last:
+                _log_change(job, saved_job)
+                self._emit(saved_job)
+                return saved_job
+            job = saved_job
         return await self._save(job, status=JobStatus.COMPLETED, error=None, finished_at=time.time())
 
     def follow(self, job: Job) -> None:
@@ -886,8 +902,8 @@ def _unknown_status(state: RequestState) -> str:
     return f"RunComfy reports a status this app does not know ({shown}); it keeps checking."
 
 
-def _exists(path: str | None) -> bool:
-    return bool(path) and os.path.exists(path or "")
+def _exists(path: str) -> bool:
+    return os.path.exists(path)
 
 
 def _owner_is_dead(owner: str) -> bool:
