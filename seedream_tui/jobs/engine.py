@@ -2,8 +2,8 @@
 
 Data flows one way: submit -> persist -> poll -> persist each change -> notify.
 Each live job has a small asyncio task that polls ``/result`` (it answers the state
-until done, so completion costs no extra round trip) at an adaptive interval; a
-semaphore caps requests in flight. Network trouble pauses a job's polling with
+until done, so completion costs no extra round trip) at an adaptive interval, waking
+on a shared tick (engine_tick); a semaphore caps requests in flight. Network trouble pauses a job's polling with
 backoff, never fails it. A job is only polled by the instance holding its lease in
 the history, so two app instances never poll one job twice.
 """
@@ -36,6 +36,7 @@ from seedream_tui.api.errors import (
 from seedream_tui.api.http import NO_RETRY
 from seedream_tui.api.types import RemoteStatus, RequestState, SubmitResult
 from seedream_tui.jobs.downloads import Downloader
+from seedream_tui.jobs.engine_tick import Ticker
 from seedream_tui.jobs.journal import Entry
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
 from seedream_tui.jobs.store import AsyncHistory, HistoryError, Lease, StaleJobError
@@ -60,6 +61,9 @@ class PollPolicy:
     queued_max: float = 30.0  # the longest wait between polls of a queued job
     unknown: float = 2.0
     jitter: float = 0.1  # up to +10 %
+    #: every poller's wait ends on a multiple of this (seconds): the polls due in one tick share one wake-up
+    #: of the event loop (see engine_tick); waits only grow, by less than a tick
+    tick: float = 0.1
     backoff_base: float = 1.0  # on network trouble
     backoff_cap: float = 30.0
     lease: float = 30.0  # a lease whose heartbeat stood still this long (our monotonic clock) is taken over
@@ -173,6 +177,7 @@ class JobEngine:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(max_in_flight)
+        self._ticker = Ticker(self.policy.tick)
         self._tasks: dict[int, asyncio.Task[None]] = {}
         #: rows this engine is submitting right now (their follower starts once the answer is in)
         self._submitting: set[int] = set()
@@ -565,7 +570,7 @@ class JobEngine:
         expected: tuple[float, float] | tuple[()] | None = None  # run time of past jobs like it; () = unknown
         while self._running:
             if delay:
-                await asyncio.sleep(delay)
+                await self._ticker.sleep(delay)
             delay = 0.0
             try:
                 job = await self._step(job, empty)
