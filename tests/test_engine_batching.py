@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from helpers import MODEL, is_file, open_core, read, wait_status
+from helpers import MODEL, is_file, open_core, read, wait_all_terminal, wait_status
 
 from seedream_tui.api.types import RemoteStatus, RequestState
 from seedream_tui.jobs.engine import PollPolicy
@@ -124,5 +124,28 @@ async def test_a_download_hands_work_to_threads_three_times(fake_server: Any, mo
                                                    provenance={"prompt": "three hand-offs"})
         assert read(again.path)[:8] == b"\x89PNG\r\n\x1a\n" and is_file(again.thumb_path)
         assert len(handed) == 3, handed  # the folder, the body (written, synced, closed), the checks
+    finally:
+        await core.close()
+
+
+async def test_past_run_times_are_read_once_per_model(fake_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_server.set_config(workers=10, min_duration=0.3, max_duration=0.3)
+    core = await open_core(fake_server.base_url)
+    reads: list[str] = []
+    real = core.history.run_times
+
+    async def counting(model_id: str, limit: int = 100) -> list[tuple[dict[str, Any], float]]:
+        reads.append(model_id)
+        return await real(model_id, limit)
+
+    monkeypatch.setattr(core.history, "run_times", counting)
+    try:
+        jobs = [await core.engine.submit(MODEL, {"prompt": f"run {i}"}) for i in range(8)]
+        done = await wait_all_terminal(core, [j.id for j in jobs])
+        assert all(j.status is JobStatus.COMPLETED for j in done), [j.error for j in done]
+        # the next prediction comes from this engine's own completions, without asking the history again
+        shortest, longest = await core.engine._expected_run(jobs[0])
+        assert 0.1 < shortest <= longest < 5.0
+        assert reads == [MODEL]  # eight jobs ran; the history was read once, not once per running job
     finally:
         await core.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import random
@@ -36,6 +37,7 @@ from seedream_tui.api.errors import (
 from seedream_tui.api.http import NO_RETRY
 from seedream_tui.api.types import RemoteStatus, RequestState, SubmitResult
 from seedream_tui.jobs.downloads import Downloader
+from seedream_tui.jobs.engine_runs import RunTimes
 from seedream_tui.jobs.engine_tick import Ticker
 from seedream_tui.jobs.journal import Entry
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
@@ -178,6 +180,7 @@ class JobEngine:
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(max_in_flight)
         self._ticker = Ticker(self.policy.tick)
+        self._runs = RunTimes(history, min_samples=self.policy.predict_min_samples)
         self._tasks: dict[int, asyncio.Task[None]] = {}
         #: rows this engine is submitting right now (their follower starts once the answer is in)
         self._submitting: set[int] = set()
@@ -264,6 +267,10 @@ class JobEngine:
             # a row another live instance is submitting holds that instance's beating lease, so it is left alone
             self._track(job)
         self._background.append(asyncio.create_task(self._adopt_new_rows(), name="adopt-live-jobs"))
+        # what exists now (imported code, the settings, the jobs just read) lives as long as the process: kept
+        # out of the garbage collector's full passes, each of which otherwise walks all of it again and held
+        # the event loop 10-50 ms with 40 jobs running (issue 13 §4); new objects are collected as before
+        gc.freeze()
         return live
 
     def _ensure_heartbeat(self) -> None:
@@ -644,19 +651,8 @@ class JobEngine:
         return await self._apply(job, state)
 
     async def _expected_run(self, job: Job) -> tuple[float, float] | tuple[()]:
-        """(shortest, longest) run time of recent completed jobs of the same model with the same options
-        (or of the same model, when too few share them); () without enough history."""
-        try:
-            past = await self.history.run_times(job.model_id)
-        except HistoryError:
-            return ()
-        key = _options_key(job.inputs)
-        alike = [seconds for inputs, seconds in past if _options_key(inputs) == key]
-        sample = alike if len(alike) >= self.policy.predict_min_samples else [seconds for _i, seconds in past]
-        sample = sorted(sample[:20])
-        if len(sample) < self.policy.predict_min_samples:
-            return ()
-        return sample[0], sample[-1]
+        """(shortest, longest) run time of recent jobs like this one; () without enough history."""
+        return await self._runs.expected(job)
 
     async def _refresh_outputs(self, job: Job, exc: DownloadError) -> Job:
         """A stored output URL no longer works (expired, refused): ask ``/result`` for fresh URLs once; if
@@ -785,9 +781,12 @@ class JobEngine:
             if last:
                 _log_change(job, saved_job)
                 self._emit(saved_job)
+                self._runs.completed(saved_job)
                 return saved_job
             job = saved_job
-        return await self._save(job, status=JobStatus.COMPLETED, error=None, finished_at=time.time())
+        job = await self._save(job, status=JobStatus.COMPLETED, error=None, finished_at=time.time())
+        self._runs.completed(job)
+        return job
 
     def follow(self, job: Job) -> None:
         """Follow a live job that came from outside this engine (an adopted request id) at once, when this
@@ -867,14 +866,6 @@ class JobEngine:
 
 class _EmptyCompletion(Exception):
     """``completed`` with no outputs listed (see ``PollPolicy.empty_result_retries``)."""
-
-
-#: inputs that change what is made but not how long it takes
-_FREE_TEXT = frozenset({"prompt", "negative_prompt", "seed"})
-
-
-def _options_key(inputs: dict[str, Any]) -> str:
-    return repr(sorted((k, repr(v)) for k, v in inputs.items() if k not in _FREE_TEXT))
 
 
 def _log_change(before: Job, after: Job) -> None:
