@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import random
@@ -267,10 +266,6 @@ class JobEngine:
             # a row another live instance is submitting holds that instance's beating lease, so it is left alone
             self._track(job)
         self._background.append(asyncio.create_task(self._adopt_new_rows(), name="adopt-live-jobs"))
-        # what exists now (imported code, the settings, the jobs just read) lives as long as the process: kept
-        # out of the garbage collector's full passes, each of which otherwise walks all of it again and held
-        # the event loop 10-50 ms with 40 jobs running (issue 13 §4); new objects are collected as before
-        gc.freeze()
         return live
 
     def _ensure_heartbeat(self) -> None:
