@@ -87,6 +87,15 @@ class _Protocol(asyncio.Protocol):
         if self.drained is not None and not self.drained.done():
             self.drained.set_result(None)
 
+    async def wait(self, which: str, timeout: float | None, timeout_error: type[Exception]) -> None:
+        """Wait for data (``which`` = "reader") or for the send buffer to drain ("drained")."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        setattr(self, which, future)
+        try:
+            await _wait(future, timeout, timeout_error)
+        finally:
+            setattr(self, which, None)
+
     def _wake_reader(self) -> None:
         if self.reader is not None and not self.reader.done():
             self.reader.set_result(None)
@@ -120,11 +129,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         protocol = self._protocol
         if not protocol.buffer and not protocol.eof and not protocol.lost:
-            protocol.reader = asyncio.get_running_loop().create_future()
-            try:
-                await _wait(protocol.reader, timeout, httpcore.ReadTimeout)
-            finally:
-                protocol.reader = None
+            await protocol.wait("reader", timeout, httpcore.ReadTimeout)
         if protocol.buffer:
             chunk = bytes(protocol.buffer[:max_bytes])
             del protocol.buffer[:max_bytes]
@@ -147,11 +152,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         except (OSError, RuntimeError) as exc:
             raise httpcore.WriteError(str(exc)) from exc
         if protocol.write_paused:
-            protocol.drained = asyncio.get_running_loop().create_future()
-            try:
-                await _wait(protocol.drained, timeout, httpcore.WriteTimeout)
-            finally:
-                protocol.drained = None
+            await protocol.wait("drained", timeout, httpcore.WriteTimeout)
             if protocol.lost:
                 raise httpcore.WriteError("the connection was closed while sending")
 
