@@ -9,6 +9,7 @@ parsed from JSON on the history's thread, then keyed on the event loop's), for t
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,8 @@ class RunTimes:
         self._clock = clock
         #: model id -> (when read, [(options key, seconds)] newest first)
         self._kept: dict[str, tuple[float, list[tuple[str, float]]]] = {}
+        #: the read in progress per model
+        self._reading: dict[str, asyncio.Future[tuple[float, list[tuple[str, float]]]]] = {}
         #: history reads so far (a test reads it)
         self.reads = 0
 
@@ -44,12 +47,14 @@ class RunTimes:
         (or of the same model, when too few share them); () without enough history."""
         kept = self._kept.get(job.model_id)
         if kept is None or self._clock() - kept[0] > self.ttl:
+            reading = self._reading.get(job.model_id)
+            if reading is None:  # jobs that start running together share one read
+                reading = self._reading[job.model_id] = asyncio.ensure_future(self._read(job.model_id))
+                reading.add_done_callback(self._read_done)
             try:
-                past = await self.history.run_times(job.model_id, self.keep)
+                kept = await asyncio.shield(reading)  # a poller cancelled meanwhile leaves the read to the others
             except HistoryError:
                 return ()
-            self.reads += 1
-            kept = self._kept[job.model_id] = (self._clock(), [(options_key(i), s) for i, s in past])
         key = options_key(job.inputs)
         alike = [seconds for k, seconds in kept[1] if k == key]
         sample = alike if len(alike) >= self.min_samples else [seconds for _k, seconds in kept[1]]
@@ -57,6 +62,19 @@ class RunTimes:
         if len(sample) < self.min_samples:
             return ()
         return sample[0], sample[-1]
+
+    async def _read(self, model_id: str) -> tuple[float, list[tuple[str, float]]]:
+        past = await self.history.run_times(model_id, self.keep)
+        self.reads += 1
+        kept = self._kept[model_id] = (self._clock(), [(options_key(i), s) for i, s in past])
+        return kept
+
+    def _read_done(self, reading: asyncio.Future[tuple[float, list[tuple[str, float]]]]) -> None:
+        for model_id, task in list(self._reading.items()):
+            if task is reading:
+                del self._reading[model_id]
+        if not reading.cancelled():
+            reading.exception()  # seen here too: every waiter may have gone
 
     def completed(self, job: Job) -> None:
         """A job this engine saw through to the end: its run time counts from now on."""
