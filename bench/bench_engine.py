@@ -35,13 +35,15 @@ async def run(api: str, prefix: str, window: float, cpu_target: str, stall_targe
     from seedream_tui.jobs.model import JobStatus
     from seedream_tui.jobs.service import Core
 
-    # as the app does before it runs (seedream_tui/tui/run.py): what is imported lives as long as the process,
-    # out of the collector's full passes (each walked all of it again: 11-47 ms stalls with 40 running)
+    # as the app does (tui/run.py before it runs, tui/app.py once the engine has started): what is built by
+    # then lives as long as the process, out of the collector's full passes (each walked all of it again:
+    # 11-47 ms stalls with 40 running)
     gc.freeze()
     config = resolve_config(demo=True)
     config.base_url = api
     core = await Core.open(config)
     await core.start()
+    gc.freeze()
     spec = core.registry.default()
 
     polls: dict[str, list[tuple[float, str, int | None]]] = defaultdict(list)
