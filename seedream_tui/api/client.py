@@ -162,8 +162,10 @@ class RunComfyClient:
         self, request_id: str, *, include_cost: bool = False, retry: RetryPolicy | None = None
     ) -> RequestState:
         """The outputs once done; before that the current state, so it is safe to poll."""
-        params = {"include_cost": "true"} if include_cost else None
-        body = await self._call("GET", self.request_url(request_id, "result"), params=params, retry=retry)
+        # the query is part of the URL text (not ``params``): httpx parses a URL again whenever params are
+        # merged into it, while a whole URL is parsed once and kept (see ``_url``)
+        url = self.request_url(request_id, "result") + ("?include_cost=true" if include_cost else "")
+        body = await self._call("GET", url, retry=retry)
         return parse_state(body, request_id)
 
     async def cancel(self, request_id: str, *, retry: RetryPolicy | None = None) -> CancelResult:

@@ -2,8 +2,8 @@
 
 Data flows one way: submit -> persist -> poll -> persist each change -> notify.
 Each live job has a small asyncio task that polls ``/result`` (it answers the state
-until done, so completion costs no extra round trip) at an adaptive interval; a
-semaphore caps requests in flight. Network trouble pauses a job's polling with
+until done, so completion costs no extra round trip) at an adaptive interval, waking
+on a shared tick (engine_tick); a semaphore caps requests in flight. Network trouble pauses a job's polling with
 backoff, never fails it. A job is only polled by the instance holding its lease in
 the history, so two app instances never poll one job twice.
 """
@@ -36,6 +36,8 @@ from seedream_tui.api.errors import (
 from seedream_tui.api.http import NO_RETRY
 from seedream_tui.api.types import RemoteStatus, RequestState, SubmitResult
 from seedream_tui.jobs.downloads import Downloader
+from seedream_tui.jobs.engine_runs import RunTimes
+from seedream_tui.jobs.engine_tick import Ticker
 from seedream_tui.jobs.journal import Entry
 from seedream_tui.jobs.model import Job, JobStatus, OutputFile
 from seedream_tui.jobs.store import AsyncHistory, HistoryError, Lease, StaleJobError
@@ -60,6 +62,9 @@ class PollPolicy:
     queued_max: float = 30.0  # the longest wait between polls of a queued job
     unknown: float = 2.0
     jitter: float = 0.1  # up to +10 %
+    #: every poller's wait ends on a multiple of this (seconds): the polls due in one tick share one wake-up
+    #: of the event loop (see engine_tick); waits only grow, by less than a tick
+    tick: float = 0.1
     backoff_base: float = 1.0  # on network trouble
     backoff_cap: float = 30.0
     lease: float = 30.0  # a lease whose heartbeat stood still this long (our monotonic clock) is taken over
@@ -173,6 +178,8 @@ class JobEngine:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(max_in_flight)
+        self._ticker = Ticker(self.policy.tick)
+        self._runs = RunTimes(history, min_samples=self.policy.predict_min_samples)
         self._tasks: dict[int, asyncio.Task[None]] = {}
         #: rows this engine is submitting right now (their follower starts once the answer is in)
         self._submitting: set[int] = set()
@@ -565,7 +572,7 @@ class JobEngine:
         expected: tuple[float, float] | tuple[()] | None = None  # run time of past jobs like it; () = unknown
         while self._running:
             if delay:
-                await asyncio.sleep(delay)
+                await self._ticker.sleep(delay)
             delay = 0.0
             try:
                 job = await self._step(job, empty)
@@ -639,19 +646,8 @@ class JobEngine:
         return await self._apply(job, state)
 
     async def _expected_run(self, job: Job) -> tuple[float, float] | tuple[()]:
-        """(shortest, longest) run time of recent completed jobs of the same model with the same options
-        (or of the same model, when too few share them); () without enough history."""
-        try:
-            past = await self.history.run_times(job.model_id)
-        except HistoryError:
-            return ()
-        key = _options_key(job.inputs)
-        alike = [seconds for inputs, seconds in past if _options_key(inputs) == key]
-        sample = alike if len(alike) >= self.policy.predict_min_samples else [seconds for _i, seconds in past]
-        sample = sorted(sample[:20])
-        if len(sample) < self.policy.predict_min_samples:
-            return ()
-        return sample[0], sample[-1]
+        """(shortest, longest) run time of recent jobs like this one; () without enough history."""
+        return await self._runs.expected(job)
 
     async def _refresh_outputs(self, job: Job, exc: DownloadError) -> Job:
         """A stored output URL no longer works (expired, refused): ask ``/result`` for fresh URLs once; if
@@ -674,15 +670,21 @@ class JobEngine:
     async def _current(self, job: Job) -> Job:
         return await self.history.get(job.id) or job
 
-    async def _set_outputs(self, job: Job, urls: tuple[str, ...]) -> Job:
+    async def _set_outputs(self, job: Job, urls: tuple[str, ...], changes: dict[str, Any] | None = None) -> Job:
+        """Record the output URLs; with ``changes`` (the status that goes with them) in the same write,
+        told like :meth:`_save`."""
         kept = {o.url: o for o in job.outputs if o.path}
         outputs = [kept.get(url, OutputFile(i, url)) for i, url in enumerate(urls)]
         outputs = [o if o.index == i else OutputFile(i, o.url, o.path, o.width, o.height, o.format, o.size,
                                                      o.thumb_path) for i, o in enumerate(outputs)]
         try:
-            return await self.history.set_outputs(job.id, outputs, owner=self.owner)
+            saved = await self.history.set_outputs(job.id, outputs, owner=self.owner, changes=changes)
         except StaleJobError as exc:
             raise _Stale(exc.current) from None
+        if changes:
+            _log_change(job, saved)
+            self._emit(saved)
+        return saved
 
     async def _settle_submitting(self, job: Job) -> Job:
         """A row left SUBMITTING by a stopped instance: the submit was cut between send and answer.
@@ -727,9 +729,10 @@ class JobEngine:
         elif status is RemoteStatus.COMPLETED:
             if not state.outputs:
                 raise _EmptyCompletion  # an answer written before its outputs were: ask once more first
-            job = await self._set_outputs(job, state.outputs)
             changes.update(status=JobStatus.DOWNLOADING, queue_position=None, cost=state.cost,
                            started_at=job.started_at or time.time())
+            job = await self._set_outputs(job, state.outputs, changes)  # the URLs and the status: one write
+            changes = {}
         if set(changes) == {"queue_position"}:
             # a queue move alone is not worth a disk write: tell the UI, persist with the next real change
             job = job.evolve(**changes)
@@ -743,8 +746,9 @@ class JobEngine:
     async def _download_all(self, job: Job) -> Job:
         provenance = {"prompt": job.prompt, "model_id": job.model_id, "inputs": job.inputs,
                       "request_id": job.request_id}
-        for output in job.outputs:
-            if await asyncio.to_thread(_exists, output.path):
+        outputs = job.outputs
+        for number, output in enumerate(outputs, 1):
+            if output.path is not None and await asyncio.to_thread(_exists, output.path):  # no thread for no path
                 continue
             attempt = 0
             # the host only: a signed CDN link's query string is a credential of sorts
@@ -762,11 +766,22 @@ class JobEngine:
                     if exc.kind == "permanent" or attempt >= self.policy.download_attempts:
                         raise
                     await asyncio.sleep(self.policy.backoff(attempt, self._rng))
+            # the last file and the completion are one write
+            last = number == len(outputs)
+            done = {"status": JobStatus.COMPLETED, "error": None, "finished_at": time.time()} if last else None
             try:
-                job = await self.history.update_output(job.id, saved, owner=self.owner)
+                saved_job = await self.history.update_output(job.id, saved, owner=self.owner, changes=done)
             except StaleJobError as exc:
                 raise _Stale(exc.current) from None
-        return await self._save(job, status=JobStatus.COMPLETED, error=None, finished_at=time.time())
+            if last:
+                _log_change(job, saved_job)
+                self._emit(saved_job)
+                self._runs.completed(saved_job)
+                return saved_job
+            job = saved_job
+        job = await self._save(job, status=JobStatus.COMPLETED, error=None, finished_at=time.time())
+        self._runs.completed(job)
+        return job
 
     def follow(self, job: Job) -> None:
         """Follow a live job that came from outside this engine (an adopted request id) at once, when this
@@ -848,14 +863,6 @@ class _EmptyCompletion(Exception):
     """``completed`` with no outputs listed (see ``PollPolicy.empty_result_retries``)."""
 
 
-#: inputs that change what is made but not how long it takes
-_FREE_TEXT = frozenset({"prompt", "negative_prompt", "seed"})
-
-
-def _options_key(inputs: dict[str, Any]) -> str:
-    return repr(sorted((k, repr(v)) for k, v in inputs.items() if k not in _FREE_TEXT))
-
-
 def _log_change(before: Job, after: Job) -> None:
     """Every status change and every trouble sentence goes to the log file too (the log is how a user
     or a bug report finds out later what happened to a job)."""
@@ -886,8 +893,8 @@ def _unknown_status(state: RequestState) -> str:
     return f"RunComfy reports a status this app does not know ({shown}); it keeps checking."
 
 
-def _exists(path: str | None) -> bool:
-    return bool(path) and os.path.exists(path or "")
+def _exists(path: str) -> bool:
+    return os.path.exists(path)
 
 
 def _owner_is_dead(owner: str) -> bool:

@@ -211,6 +211,14 @@ class HistoryStore:
         :class:`StaleJobError` carries the row as it is now. ``durable`` syncs the write to disk before
         returning (the rows around a paid submit). A job that becomes terminal gives up its lease.
         """
+        with self._durable(durable), self._tx() as conn:
+            return self._update(conn, job_id, changes, expect_version=expect_version, owner=owner)
+
+    def _update(
+        self, conn: sqlite3.Connection, job_id: int, changes: dict[str, Any], *, expect_version: int | None,
+        owner: str | None,
+    ) -> Job:
+        """:meth:`update_job` inside a transaction already open."""
         bad = set(changes) - _UPDATABLE
         if bad:
             raise ValueError(f"update_job cannot change {', '.join(sorted(bad))}")
@@ -233,12 +241,11 @@ class HistoryStore:
             where, params = where + " AND version = ?", [*params, expect_version]
         if owner is not None:
             where, params = where + " AND poll_owner = ?", [*params, owner]
-        with self._durable(durable), self._tx() as conn:
-            cursor = conn.execute(f"UPDATE jobs SET {assignments} WHERE {where}", [*columns.values(), *params])
-            current = self._require(conn, job_id)
-            if cursor.rowcount == 0:
-                raise StaleJobError(current)
-            return current
+        cursor = conn.execute(f"UPDATE jobs SET {assignments} WHERE {where}", [*columns.values(), *params])
+        current = self._require(conn, job_id)
+        if cursor.rowcount == 0:
+            raise StaleJobError(current)
+        return current
 
     @contextmanager
     def _durable(self, on: bool) -> Iterator[None]:
@@ -280,23 +287,36 @@ class HistoryStore:
         if owner is not None and conn.execute("SELECT poll_owner FROM jobs WHERE id = ?", (job_id,)).fetchone()[0] != owner:
             raise StaleJobError(job)
 
-    def set_outputs(self, job_id: int, outputs: Sequence[OutputFile], *, owner: str | None = None) -> Job:
+    def set_outputs(
+        self, job_id: int, outputs: Sequence[OutputFile], *, owner: str | None = None,
+        changes: dict[str, Any] | None = None,
+    ) -> Job:
         """Replace all of the job's outputs (e.g. the URLs from the result call); with ``owner``, only
-        while that instance holds the job's lease (else StaleJobError)."""
+        while that instance holds the job's lease (else StaleJobError). ``changes``: the row's own fields
+        too, as :meth:`update_job` with that owner, in the same transaction (one commit, and no other
+        writer between the outputs and the status that goes with them)."""
         with self._tx() as conn:
             self._check_owner(conn, job_id, owner)
             conn.execute("DELETE FROM outputs WHERE job_id = ?", (job_id,))
             conn.executemany(_INSERT_OUTPUT, [output_params(job_id, out) for out in outputs])
-            conn.execute("UPDATE jobs SET updated_at = ?, version = version + 1 WHERE id = ?", (time.time(), job_id))
-            return self._require(conn, job_id)
+            return self._touch(conn, job_id, owner, changes)
 
-    def update_output(self, job_id: int, output: OutputFile, *, owner: str | None = None) -> Job:
-        """Insert or replace the output with ``output.index`` (e.g. once it is downloaded)."""
+    def update_output(
+        self, job_id: int, output: OutputFile, *, owner: str | None = None, changes: dict[str, Any] | None = None
+    ) -> Job:
+        """Insert or replace the output with ``output.index`` (e.g. once it is downloaded); ``changes`` as
+        for :meth:`set_outputs` (the last file of a job and its completion: one transaction)."""
         with self._tx() as conn:
             self._check_owner(conn, job_id, owner)
             conn.execute(_INSERT_OUTPUT, output_params(job_id, output))
-            conn.execute("UPDATE jobs SET updated_at = ?, version = version + 1 WHERE id = ?", (time.time(), job_id))
-            return self._require(conn, job_id)
+            return self._touch(conn, job_id, owner, changes)
+
+    def _touch(self, conn: sqlite3.Connection, job_id: int, owner: str | None, changes: dict[str, Any] | None) -> Job:
+        """A new version of the row after its outputs changed, with ``changes`` if any."""
+        if changes:
+            return self._update(conn, job_id, changes, expect_version=None, owner=owner)
+        conn.execute("UPDATE jobs SET updated_at = ?, version = version + 1 WHERE id = ?", (time.time(), job_id))
+        return self._require(conn, job_id)
 
     def delete_job(self, job_id: int) -> Job | None:
         """Delete the job and its output rows; the caller removes the files it returns."""
@@ -612,11 +632,16 @@ class AsyncHistory:
     async def replay_journal(self) -> list[Job]:
         return await self._run(self.store.replay_journal)
 
-    async def set_outputs(self, job_id: int, outputs: Sequence[OutputFile], *, owner: str | None = None) -> Job:
-        return await self._run(self.store.set_outputs, job_id, tuple(outputs), owner=owner)
+    async def set_outputs(
+        self, job_id: int, outputs: Sequence[OutputFile], *, owner: str | None = None,
+        changes: dict[str, Any] | None = None,
+    ) -> Job:
+        return await self._run(self.store.set_outputs, job_id, tuple(outputs), owner=owner, changes=changes)
 
-    async def update_output(self, job_id: int, output: OutputFile, *, owner: str | None = None) -> Job:
-        return await self._run(self.store.update_output, job_id, output, owner=owner)
+    async def update_output(
+        self, job_id: int, output: OutputFile, *, owner: str | None = None, changes: dict[str, Any] | None = None
+    ) -> Job:
+        return await self._run(self.store.update_output, job_id, output, owner=owner, changes=changes)
 
     async def get(self, job_id: int) -> Job | None:
         return await self._run(self.store.get, job_id)
