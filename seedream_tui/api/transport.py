@@ -6,11 +6,10 @@ transport spends its time, per request, on:
 * connection-pool checks: before and after every request httpcore asks each pooled connection
   whether it has expired, which asks AnyIO's stream for its raw socket; AnyIO rebuilds a dict of
   every attribute of the stream on each such question (about a third of the client's CPU per poll).
-  The stream of :mod:`seedream_tui.api.netstream` keeps its socket; the check itself (a zero-timeout
-  ``poll``) is unchanged, so a server that closed an idle connection is still noticed;
-* the socket reads and writes themselves: AnyIO's stream pays two ``epoll_ctl`` calls, an event and a
-  cancel scope with a timer per read; :mod:`seedream_tui.api.netstream` puts httpcore straight on
-  asyncio's transports (with 40 jobs running, the largest single saving; see the README);
+  :class:`_SocketStream` looks the socket up once per connection; the check itself (a zero-timeout
+  ``poll``) is unchanged, so a server that closed an idle connection is still noticed. httpcore's pool
+  then made ~160 ``is_idle`` calls per request in its bookkeeping: :class:`_LinearPool` makes the same
+  decisions in one pass;
 * cookies: every answer goes through ``http.cookiejar`` (two urllib wrappers, a lock, a header
   scan). The API authenticates with a bearer token and sets no cookies we want;
   :class:`CookielessClient` keeps none and sends none (also one less thing that could carry state
@@ -21,15 +20,82 @@ transport spends its time, per request, on:
 What stays as httpx does it: HTTP/1.1 parsing (h11), timeouts, TLS settings, keep-alive, the pool limits.
 """
 
+# the timeout parameters are httpcore's interface (AsyncNetworkStream/Backend), passed through as they are
+# ruff: noqa: ASYNC109
+
 from __future__ import annotations
 
+import select
 import ssl
 import typing
+from collections.abc import Iterable
 
 import httpcore
 import httpx
 
-from seedream_tui.api.netstream import AsyncioBackend
+
+def _readable(sock: typing.Any) -> bool:
+    """Whether the socket has data (or EOF) waiting: an idle keep-alive connection the server closed.
+    As httpcore's own check; a socket that is gone counts as readable (the pool then drops it)."""
+    fd = -1 if sock is None else sock.fileno()
+    if fd < 0:
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class _SocketStream(httpcore.AsyncNetworkStream):
+    """An AnyIO network stream that remembers its raw socket (see the module's docstring)."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+        self._socket = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        return _SocketStream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        if info == "is_readable":
+            return _readable(self._socket)
+        return self._inner.get_extra_info(info)
+
+
+class _Backend(httpcore.AsyncNetworkBackend):
+    """httpcore's AnyIO backend, handing out :class:`_SocketStream` s."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        return _SocketStream(await self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        return _SocketStream(await self._inner.connect_unix_socket(path, timeout, socket_options))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
 
 
 class _LinearPool(httpcore.AsyncConnectionPool):
@@ -74,7 +140,7 @@ class _LinearPool(httpcore.AsyncConnectionPool):
 
 def pooled_transport(*, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
     """httpx's own transport (its request/response mapping and error translation), over a connection pool
-    built with :class:`~seedream_tui.api.netstream.AsyncioBackend`."""
+    built with :class:`_Backend`."""
     transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits, trust_env=False)
     # the pool is httpcore's public class, given a network backend, which httpx has no parameter for
     transport._pool = _LinearPool(
@@ -82,7 +148,7 @@ def pooled_transport(*, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> ht
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
-        network_backend=AsyncioBackend(),
+        network_backend=_Backend(),
     )
     return transport
 
