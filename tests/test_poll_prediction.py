@@ -55,3 +55,21 @@ async def test_the_history_supplies_the_prediction(fake_server: object) -> None:
         assert done.status is JobStatus.COMPLETED and result_requests(fake_server, done.request_id or "") >= 1
     finally:
         await core.close()
+
+
+def _queued(position: int) -> Job:
+    return Job(1, MODEL, {"prompt": "p"}, JobStatus.QUEUED, 0.0, 0.0, queue_position=position)
+
+
+def test_a_queue_that_stands_still_is_asked_less_and_less_often() -> None:
+    """Far back in a queue that has not moved for a minute, a poll every 30 s (RunComfy's client: every 5 s);
+    a queue that moves, or a job near its head, is asked as before."""
+    policy, rng = PollPolicy(jitter=0.0), random.Random(1)
+    far = _queued(policy.near_positions + 40)
+    assert policy.interval(far, rng) == policy.queued_far  # nothing known yet
+    assert policy.interval(far, rng, still_for=4.0) == policy.queued_far
+    assert policy.interval(far, rng, still_for=24.0) == 12.0
+    assert policy.interval(far, rng, still_for=600.0) == policy.queued_max
+    assert policy.interval(far, rng, speed=1.0, still_for=600.0) == min(policy.queued_max, max(policy.queued_far, 20.0))
+    near = _queued(policy.near_positions)
+    assert policy.interval(near, rng, still_for=600.0) == policy.queued_near

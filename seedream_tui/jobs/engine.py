@@ -93,11 +93,14 @@ class PollPolicy:
         speed: float | None = None,
         expected: tuple[float, float] | None = None,
         now: float | None = None,
+        still_for: float | None = None,
     ) -> float:
         """Seconds until the next poll; jitter only lengthens it, so the rate targets hold.
 
         ``speed`` is how fast the job's queue position has been falling (positions per
         second): a job far back is asked only about half as often as it takes to come near.
+        ``still_for`` is how long its position has not moved at all: a job far back in a queue that
+        stands still is asked about half as often as it has stood still (up to ``queued_max``).
         ``expected`` is the (shortest, longest) run time of past jobs like this one.
         """
         if job.status is JobStatus.RUNNING:
@@ -120,6 +123,8 @@ class PollPolicy:
             if pos > self.near_positions and speed:
                 eta = (pos - self.near_positions) / speed
                 base = min(self.queued_max, max(self.queued_far, eta / 2))
+            elif pos > self.near_positions and still_for:
+                base = min(self.queued_max, max(self.queued_far, still_for / 2))
         else:
             base = self.unknown
         return base * rng.uniform(1.0, 1.0 + self.jitter)
@@ -623,16 +628,18 @@ class JobEngine:
                 continue
             if job.status.terminal:
                 return
-            speed = None
+            speed = still_for = None
             if job.status is JobStatus.QUEUED and job.queue_position is not None:
                 now = time.monotonic()
-                if seen is None:
-                    seen = (now, job.queue_position)
+                if seen is None or job.queue_position > seen[1]:
+                    seen = (now, job.queue_position)  # first seen, or pushed back: counted from here
                 elif now > seen[0] and job.queue_position < seen[1]:
                     speed = (seen[1] - job.queue_position) / (now - seen[0])
+                else:
+                    still_for = now - seen[0]  # not moved since first seen there
             if job.status is JobStatus.RUNNING and expected is None:
                 expected = await self._expected_run(job)
-            delay = self.policy.interval(job, self._rng, speed, expected or None)
+            delay = self.policy.interval(job, self._rng, speed, expected or None, still_for=still_for)
 
     async def _step(self, job: Job, empty: int) -> Job:
         await self._hold(job)
