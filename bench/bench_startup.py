@@ -49,8 +49,11 @@ TUI_PATH_IMPORTS = (
 
 def importtime(code: str, out: Path) -> list[tuple[float, str]]:
     """Run ``code`` under ``-X importtime``; keep the raw report in ``out``; (cumulative ms, module), biggest first."""
+    # with .pyc files written, as the timed runs have them: PYTHONDONTWRITEBYTECODE (set on some machines) would
+    # show every module edited since its last .pyc as costing its compile time
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=ROOT, check=True, env=env
     )
     out.write_text(proc.stderr)
     rows = []

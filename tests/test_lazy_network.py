@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from helpers import FAST, MODEL, app_config, wait_for
@@ -17,7 +18,7 @@ from helpers import FAST, MODEL, app_config, wait_for
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.service import Core
 
-REPO = __import__("pathlib").Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent
 
 FIRST_FRAME_IMPORTS = (
     "import sys\n"

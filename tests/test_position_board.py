@@ -1,5 +1,6 @@
-"""``PositionBoard`` (the job table's queue positions, one job at a time) always agrees with
-``consistent_positions`` over the same jobs, and reports exactly the jobs whose shown position changed."""
+"""``PositionBoard`` (the job table's queue positions, one job at a time) always agrees with the module's rule
+(written out plainly below) and with ``consistent_positions`` over the same jobs, and reports every job whose
+shown position changed."""
 
 from __future__ import annotations
 
@@ -7,10 +8,21 @@ import dataclasses
 import random
 
 from seedream_tui.jobs.model import Job, JobStatus
-from seedream_tui.jobs.positions import PositionBoard, consistent_positions
+from seedream_tui.jobs.positions import PositionBoard, consistent_positions, shown_position
 
 STATUSES = [JobStatus.QUEUED] * 4 + [JobStatus.RUNNING, JobStatus.COMPLETED, JobStatus.FAILED]
 POSITIONS = [None, -1, 0, 1, 1, 2, 2, 3, 5, 10**6]
+
+
+def _rule(jobs: list[Job]) -> dict[int, str]:
+    """The rule as the module states it: per plausible position, the queued job updated last (then the higher id)."""
+    freshest: dict[str, Job] = {}
+    for job in jobs:
+        text = shown_position(job.queue_position) if job.status is JobStatus.QUEUED else None
+        if text is not None and (text not in freshest or (job.updated_at, job.id) > (freshest[text].updated_at,
+                                                                                   freshest[text].id)):
+            freshest[text] = job
+    return {job.id: text for text, job in freshest.items()}
 
 
 def _job(job_id: int, rng: random.Random, t: float) -> Job:
@@ -36,8 +48,9 @@ def test_the_board_agrees_with_the_rule_through_random_polls_and_deletions() -> 
                 before = dict(board.shown)
                 changed = board.update(job)
                 jobs[job_id] = job
-            expected = consistent_positions(jobs.values())
+            expected = _rule(list(jobs.values()))
             assert board.shown == expected, (seed, step)
+            assert consistent_positions(jobs.values()) == expected, (seed, step)
             moved = {i for i in set(before) | set(expected) if before.get(i) != expected.get(i)}
             assert moved <= changed, (seed, step)  # every job whose text changed is reported
 

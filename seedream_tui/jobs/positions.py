@@ -29,17 +29,10 @@ def shown_position(position: int | None) -> str | None:
 
 def consistent_positions(jobs: Iterable[Job]) -> dict[int, str]:
     """Job id -> position text for the queued jobs that may show one (see the module's rules)."""
-    freshest: dict[str, Job] = {}
+    board = PositionBoard()
     for job in jobs:
-        if job.status is not JobStatus.QUEUED:
-            continue
-        text = shown_position(job.queue_position)
-        if text is None:
-            continue
-        held = freshest.get(text)
-        if held is None or (job.updated_at, job.id) > (held.updated_at, held.id):
-            freshest[text] = job
-    return {job.id: text for text, job in freshest.items()}
+        board.update(job)
+    return board.shown
 
 
 class PositionBoard:

@@ -32,7 +32,8 @@ async def test_the_fields_are_mounted_after_the_first_frame_and_answer_before(co
         other = next(c for c in fmt.spec.choices or () if c != before.get("output_format"))
         panel.load({**before, "output_format": other})
         assert panel.values()["output_format"] == other
-        await wait_for(lambda: panel.built and all(f.is_mounted for f in panel.fields), what="the fields")
+        await wait_for(lambda: panel.built, what="the fields")
+        assert all(f.is_mounted for f in panel.fields)
         await pilot.pause()
         assert [f.spec.name for f in screen.query(FieldWidget)] == names
         assert panel.values() == {**before, "output_format": other}

@@ -88,8 +88,7 @@ async def open_main(app: Any, pilot: Any) -> Any:
 
     await wait_for(lambda: isinstance(app.screen, MainScreen) and app.screen.is_mounted, what="the main screen")
     # the options panel's fields are mounted after the screen's first frame
-    await wait_for(lambda: app.screen.options.built and all(f.is_mounted for f in app.screen.options.fields),
-                   what="the options panel's fields")
+    await wait_for(lambda: app.screen.options.built, what="the options panel's fields")
     await pilot.pause()
     assert isinstance(app.screen, MainScreen)
     return app.screen
@@ -110,8 +109,7 @@ async def drawn_settled(screen: Any) -> None:
     await wait_for(tables_done, what="the tables' column widths")
     from seedream_tui.tui.widgets.options import OptionsPanel
 
-    await wait_for(lambda: all(p.built and all(f.is_mounted for f in p.fields) for p in screen.query(OptionsPanel)),
-                   what="the options panel's fields")
+    await wait_for(lambda: all(p.built for p in screen.query(OptionsPanel)), what="the options panel's fields")
     await wait_for(lambda: all(h.hints() for h in screen.query(KeyHints)), what="the key hints")
 
 

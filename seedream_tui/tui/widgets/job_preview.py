@@ -102,7 +102,7 @@ class JobPreview(Vertical):
         self.remove_class("-has-image")
         output = next((f for f in job.outputs if f.path), None)
         path = output.path if output else None
-        if image_widget_class() is None:
+        if not images.enabled():
             placeholder.update("Image preview is off (Settings → image mode).")
         elif path is None:
             placeholder.update("No image yet." if not job.status.terminal else "No image file.")

@@ -212,9 +212,8 @@ class JobTable(RowTable):
                 self._set_cell(str(job.id), "elapsed", elapsed_text(job, now))
 
     def _jobs_in_view(self) -> list[Job]:
-        top = self.scroll_offset.y
         jobs = []
-        for index in range(max(0, top - 1), min(self.row_count, top + self.size.height + 1)):
+        for index in self._rows_in_view():
             key = self._row_locations.get_key(index)
             job = self.jobs.get(int(key.value)) if key is not None and key.value is not None else None
             if job is not None:
@@ -259,9 +258,13 @@ class JobTable(RowTable):
         coordinate = self.get_cell_coordinate(row_key, column_key)
         # DataTable finds a cell's region by adding up the heights of every row above it: only ask for the
         # rows in view (each row is one line here), or a tick over 500 live rows costs 500 such sums
-        top = self.scroll_offset.y
-        if top - 1 <= coordinate.row <= top + self.size.height:
+        if coordinate.row in self._rows_in_view():
             self.refresh_coordinate(coordinate)
+
+    def _rows_in_view(self) -> range:
+        """The indexes of the rows on screen, one more each side (every row is one line here)."""
+        top = self.scroll_offset.y
+        return range(max(0, top - 1), min(self.row_count, top + self.size.height + 1))
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if self._stale:

@@ -78,10 +78,10 @@ class OptionsPanel(Vertical):
             self.refresh_dependencies()
 
     async def _mount_fields(self) -> None:
-        if self.built or not self.is_attached:
+        if not self.is_attached:  # gone before its first frame (the model switched at once)
             return
-        self.built = True
         await self.query_one("#fields", VerticalScroll).mount_all(self._fields)
+        self.built = True
         self.refresh_dependencies()
 
     # --- reading and writing -------------------------------------------------------------------------
