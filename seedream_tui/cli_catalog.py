@@ -26,7 +26,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("models", parents=[common], help="list RunComfy's model catalog (name, kind, price)")
     p.add_argument("--search", default="", help="words to look for in the id, name or categories")
     p.add_argument("--category", default="", help="only models in this category")
-    p.add_argument("--kind", default="", help="only models of this kind (text-to-image, image-to-image, …)")
+    p.add_argument("--kind", default="", help="only models of this kind (text-to-image, edit, image-to-video, video, …)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("fetch-model", parents=[common],
@@ -39,29 +39,62 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")  # fmt: skip
 
 
+#: the most catalog pages ``models`` asks for (100 models each): RunComfy's catalog is a few hundred models,
+#: and a server that claims a trillion must not keep the command asking for ever
+MAX_PAGES = 50
+
+
 async def cmd_models(core: Any, args: argparse.Namespace) -> int:
-    """The whole catalog (every page) or, without a token or a network, the schemas on disk."""
+    """The whole catalog (every page) or, without a token or a network, the schemas on disk.
+
+    It stops at the last page, at a page that adds no model it has not seen (a server that ignores
+    ``offset`` sends the first page again), or after ``MAX_PAGES`` pages, and says which."""
     filters = {"search": args.search, "category": args.category, "kind": args.kind}
-    entries: list[CatalogEntry] = []
-    while True:
-        page = await core.catalog(**filters, offset=len(entries))
-        entries.extend(page.entries)
-        if page.offline or not page.entries or len(entries) >= page.total:
+    entries: dict[str, CatalogEntry] = {}
+    seen: set[str] = set()
+    offset = 0
+    stopped = ""
+    for number in range(1, MAX_PAGES + 1):
+        page = await core.catalog(**filters, offset=offset)
+        if page.offline:
+            entries = {e.model_id: e for e in page.entries}
             break
+        fresh = [i for i in page.ids if i not in seen]
+        seen.update(page.ids)
+        for entry in page.entries:
+            entries.setdefault(entry.model_id, entry)
+        offset += page.fetched
+        if not page.fetched or offset >= page.total:
+            break
+        if page.ids and not fresh:
+            stopped = (f"RunComfy sent page {number} of its catalog again with no model not already listed "
+                       f"(it claims {page.total:,}); the list stops there.")
+            break
+    else:
+        stopped = (f"The catalog claims {page.total:,} models; only the first {offset:,} ({MAX_PAGES} pages) "
+                   "were asked for. Narrow it with --search, --category or --kind.")
     if page.note:
         print(f"seedream-tui: {visible(page.note)}", file=sys.stderr)
+    if stopped:
+        print(f"seedream-tui: {stopped}", file=sys.stderr)
+    listed = list(entries.values())
     if args.json:
-        body = {"models": [e.as_json() for e in entries], "total": page.total, "offline": page.offline}
+        body = {"models": [e.as_json() for e in listed], "total": page.total, "offline": page.offline}
         print(json_for(body, sys.stdout))
         return EXIT_OK
-    if not entries:
-        print("No models match.", file=sys.stderr)
-    for entry in entries:
+    if not listed:
+        if seen and args.kind:
+            print(f"No models of kind '{visible(args.kind)}' among the {len(seen):,} listed.", file=sys.stderr)
+        elif page.total and not seen and not page.offline:
+            print(f"RunComfy says it has {page.total:,} models but sent none this app could read.", file=sys.stderr)
+        else:
+            print("No models match.", file=sys.stderr)
+    for entry in listed:
         mark = "*" if entry.local else " "
         # names, kinds and ids come from the server: shown visibly, never as escape sequences
-        name, kind = visible(entry.display_name)[:40], visible(entry.kind)[:15]
+        name, kind = visible(entry.display_name)[:40], visible(entry.kind or "?")[:15]
         print(f"{mark} {name:<40} {kind:<15} {visible(entry.price_text):<16} {visible(entry.model_id)}")
-    if any(e.local for e in entries):
+    if any(e.local for e in listed):
         print("(* = its schema is on disk: usable offline)", file=sys.stderr)
     return EXIT_OK
 
