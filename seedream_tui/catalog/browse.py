@@ -50,7 +50,7 @@ class CatalogEntry:
     def edits(self) -> bool:
         """It takes an image and makes another (``edit``, ``image-to-image``, an ``…-edit`` category)."""
         words = {_norm(self.kind), *(_norm(c) for c in self.categories), kind_from_id(self.model_id)}
-        return any(w in _EDIT_WORDS or w.endswith("-edit") or w.startswith("edit-") for w in words)
+        return any(w in _EDIT_WORDS or w.endswith(("-edit", "-editing")) or w.startswith("edit-") for w in words)
 
     def is_kind(self, wanted: str) -> bool:
         """``--kind``: the task (``text-to-image``), one of its categories, what it makes (``video``), or
@@ -130,15 +130,19 @@ def _norm(word: str) -> str:
 
 
 def task_of(categories: tuple[str, ...], kind: Any, model_id: str) -> str:
-    """What a model does: the first category naming a task (``…-to-…``, or ending in image/video/audio),
-    else a ``kind`` that is not just "model", else the model id's last part."""
-    for category in categories:
-        word = _norm(category)
-        if "-to-" in word or word in _KIND_WORDS or word.endswith((*_OUTPUT_WORDS, "-edit", "-upscale")):
+    """What a model does: the first category naming a task (``…-to-…``, ``edit``, ``…-edit``), else a
+    ``kind`` that is not just "model", else the model id's last part, else a category naming what it
+    makes (``video``)."""
+    words = [_norm(c) for c in categories]
+    for word in words:
+        if "-to-" in word or word in _KIND_WORDS or word.endswith(("-edit", "-editing", "-upscale")):
             return word
     if isinstance(kind, str) and _norm(kind) not in _GENERIC_KINDS:
         return _norm(kind)
-    return kind_from_id(model_id)
+    from_id = kind_from_id(model_id)
+    if from_id:
+        return from_id
+    return next((word for word in words if word.endswith(_OUTPUT_WORDS)), "")
 
 
 def output_of(task: str, categories: tuple[str, ...]) -> str:
@@ -148,7 +152,7 @@ def output_of(task: str, categories: tuple[str, ...]) -> str:
         if ending:
             return ending
     head, _, tail = task.rpartition("-")
-    if tail in ("edit", "upscale"):  # ``video-edit`` makes a video; a bare ``edit`` an image
+    if tail in ("edit", "editing", "upscale"):  # ``video-edit`` makes a video; a bare ``edit`` an image
         return head if head in _OUTPUT_WORDS else "image"
     return ""
 
