@@ -67,8 +67,8 @@ async def cmd_models(core: Any, args: argparse.Namespace) -> int:
         if not page.fetched or offset >= page.total:
             break
         if page.ids and not fresh:
-            stopped = (f"RunComfy sent page {number} of its catalog again with no model not already listed "
-                       f"(it claims {page.total:,}); the list stops there.")
+            stopped = (f"Page {number} of RunComfy's catalog held only models already listed (the server seems "
+                       f"to ignore the page offset; it claims {page.total:,} models): the list stops there.")
             break
     else:
         stopped = (f"The catalog claims {page.total:,} models; only the first {offset:,} ({MAX_PAGES} pages) "
@@ -79,7 +79,9 @@ async def cmd_models(core: Any, args: argparse.Namespace) -> int:
         print(f"seedream-tui: {stopped}", file=sys.stderr)
     listed = list(entries.values())
     if args.json:
-        body = {"models": [e.as_json() for e in listed], "total": page.total, "offline": page.offline}
+        # a catalog cut short says how many it really listed, not the total it claimed
+        body = {"models": [e.as_json() for e in listed], "total": len(seen) if stopped else page.total,
+                "offline": page.offline}
         print(json_for(body, sys.stdout))
         return EXIT_OK
     if not listed:

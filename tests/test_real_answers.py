@@ -323,7 +323,7 @@ def test_a_catalog_that_ignores_offset_and_claims_a_trillion_stops(
     assert code == 0, out.err
     assert len(_listed(out.out)) == 4  # each model once
     assert asked == 2  # the second page added nothing: it stopped there
-    assert "sent page 2 of its catalog again" in out.err
+    assert "Page 2 of RunComfy's catalog held only models already listed" in out.err
 
 
 def test_a_catalog_of_endless_new_models_stops_at_the_page_cap(

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seedream_tui.fsutil import atomic_write
-from seedream_tui.schema import ModelSpec, SchemaError
-from seedream_tui.schema import reader
+from seedream_tui.schema import ModelSpec, SchemaError, reader
 
 if TYPE_CHECKING:
     from seedream_tui.api.client import RunComfyClient
