@@ -135,7 +135,7 @@ def task_of(categories: tuple[str, ...], kind: Any, model_id: str) -> str:
     makes (``video``)."""
     words = [_norm(c) for c in categories]
     for word in words:
-        if "-to-" in word or word in _KIND_WORDS or word.endswith(("-edit", "-editing", "-upscale")):
+        if "-to-" in word or word in _KIND_WORDS or word.endswith(("-edit", "-upscale")):
             return word
     if isinstance(kind, str) and _norm(kind) not in _GENERIC_KINDS:
         return _norm(kind)
