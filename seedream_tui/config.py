@@ -45,6 +45,9 @@ class Settings:
     keymap: dict[str, str] = field(default_factory=dict)
     #: hosts outputs may be downloaded from besides RunComfy's own storage (``*.example.com`` for a domain)
     trusted_hosts: list[str] = field(default_factory=list)
+    #: a paid submit whose quote is above this many dollars asks first (None: never for the price alone);
+    #: a paid submit of the same input a moment after the last one always asks (catalog/guard.py)
+    confirm_above_usd: float | None = 0.10
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -128,7 +131,7 @@ def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
             "using defaults. It was left as it is."
         ]
 
-    def take(name: str, kind: type, check: Any = None) -> None:
+    def take(name: str, kind: type | tuple[type, ...], check: Any = None) -> None:
         if name not in data:
             return
         value = data[name]
@@ -141,6 +144,7 @@ def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
     take("theme", str, lambda v: bool(v.strip()))
     take("notify_bell", bool)
     take("default_model", str, lambda v: bool(v.strip()))
+    take("confirm_above_usd", (int, float), lambda v: not isinstance(v, bool) and 0 <= v < 1e6)
     if "base_url" in data:
         value = data["base_url"]
         try:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from seedream_tui.api.errors import ApiError, FieldError, InvalidInputError, NotFoundError
+from seedream_tui.api.errors import ApiError, AuthError, FieldError, InvalidInputError, NotFoundError
 from seedream_tui.catalog.browse import (
     PAGE_SIZE,
     CatalogPage,
@@ -287,6 +287,7 @@ class Core:
     async def submit(self, spec: ModelSpec, inputs: dict[str, Any], *, parents: Sequence[int] = ()) -> Job:
         """Validate and submit; image inputs given as paths or ``#job`` are resolved first, and the jobs whose
         results they are become the new job's parents (its edit chain)."""
+        self._require_token()
         resolved = await self.resolve_media(spec, inputs)
         cleaned = self.validate(spec, resolved.values)
         await self._ensure_backend()
@@ -344,6 +345,7 @@ class Core:
         return await self.engine.check_once(job_id)
 
     async def rerun(self, job_id: int) -> Job:
+        self._require_token()
         job = await self.history.get(job_id)
         if job is None:
             raise LookupError("That job is no longer in the history.")
@@ -390,6 +392,12 @@ class Core:
         await asyncio.to_thread(_remove_files, paths)
 
     # ------------------------------------------------------------------ catalog
+    def _require_token(self) -> None:
+        """Nothing is created or sent without a token (outside the demo, which needs none)."""
+        if not self._can_ask():
+            raise AuthError("No API token: nothing was submitted. Save one in Settings (F3) or set "
+                            "RUNCOMFY_API_TOKEN; or try the app for free with: seedream-tui --demo")
+
     def _can_ask(self) -> bool:
         return self.demo or bool(self.config.token)
 

@@ -36,7 +36,9 @@ async def test_submit_queue_cancel_complete(config, core) -> None:
 
         table = main.query_one(JobTable)
         await pilot.press("ctrl+s")  # the binding (the other two through the action, as fast as a user can)
+        main.editor.load_text(main.editor.text + " again")  # the same input twice asks first (paid)
         main.action_submit()
+        main.editor.load_text(main.editor.text + " again")  # the same input twice asks first (paid)
         main.action_submit()
         await wait_for(lambda: table.row_count == 3, what="three rows")
         ids = sorted(table.jobs)
