@@ -69,6 +69,7 @@ def dump_record(jobs: dict[str, FakeJob], waiting: list[str]) -> bytes:
                 "answer_dropped": job.answer_dropped,
                 "multi": job.multi,
                 "media": job.media,
+                "note": job.note,
             }
         )
     return json.dumps({"format": FORMAT, "waiting": waiting, "jobs": entries}, ensure_ascii=False).encode()
@@ -154,6 +155,7 @@ def _job_from(entry: Any, files_dir: Path, cdn_url: str) -> FakeJob:
         answer_dropped=bool(entry.get("answer_dropped")),
         multi=bool(entry.get("multi")),
         media=str(entry.get("media") or "image"),
+        note=_text(entry.get("note")),
     )
     if status == "completed":
         job.files = [files_dir / request_id / name for name in names]
