@@ -379,7 +379,7 @@ class ApiRoutes:
         return web.json_response(self.s.jobs_snapshot())
 
     async def get_cdn_log(self, request: web.Request) -> web.Response:
-        return web.json_response(self.s.cdn_requests)
+        return web.json_response(list(self.s.cdn_requests))
 
     async def get_faults(self, request: web.Request) -> web.Response:
         return web.json_response(self.s.faults_injected)
