@@ -108,7 +108,7 @@ class FakeServer:
             self.files_dir = Path(tempfile.mkdtemp(prefix="seedream-fake-"))
         try:
             # RunComfy takes bodies up to 64 MiB (data URIs); aiohttp's own default would refuse 1 MiB
-            api_app = web.Application(client_max_size=MAX_REQUEST_BYTES + 1)
+            api_app = web.Application(client_max_size=MAX_REQUEST_BYTES)
             ApiRoutes(self).add_to(api_app)
             cdn_app = web.Application()
             CdnRoutes(self).add_to(cdn_app)
