@@ -65,6 +65,7 @@ async def test_filters_paging_and_categories_route(client: RunComfyClient, fake_
     assert all("video" in e.categories and e.price_text == "$0.036/s" for e in videos.entries)
     edits = await search_catalog(client, category="image-to-image")
     assert {EDIT5, EDIT45} <= {e.model_id for e in edits.entries}
+    assert {e.kind for e in edits.entries} == {"image-to-image"}  # the task, from categories (kind is "model")
     first = await search_catalog(client, limit=5)
     second = await search_catalog(client, limit=5, offset=5)
     assert first.total == second.total >= 12
