@@ -120,3 +120,19 @@ def test_the_request_log_keeps_the_last_n() -> None:
     assert FakeConfig().request_log_limit <= 10_000  # bounded by default, too
     assert demo_fake_config(Paths.default()).request_log_limit <= 500  # the demo keeps fewer
     assert config_from_args(build_parser().parse_args(["--request-log", "50"])).request_log_limit == 50
+
+
+def test_a_finished_jobs_saved_record_drops_its_big_data_uris() -> None:
+    """With 64 MiB bodies the demo's saved record (rewritten on every change) must not keep every photo."""
+    from seedream_tui.fake.persist import dump_record
+    from seedream_tui.fake.queue import FakeJob
+
+    photo = "data:image/png;base64," + "A" * 1_000_000
+    values = {"prompt": "p", "image": [photo]}
+    done = FakeJob(request_id="done", model_id=EDIT, input=values, effective_input=dict(values))
+    done.mark_finished("completed")
+    waiting = FakeJob(request_id="waiting", model_id=EDIT, input=values, effective_input=dict(values))
+    record = dump_record({"done": done}, [])
+    assert len(record) < 10_000 and b"data:image/png;base64,\xe2\x80\xa6 (1000022 characters" in record
+    assert len(dump_record({"waiting": waiting}, ["waiting"])) > 2_000_000  # still needed to make its output
+    assert done.input["image"] == [photo]  # the live job is untouched
