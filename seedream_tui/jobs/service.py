@@ -51,6 +51,10 @@ REQUEST_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 ADOPTED_MODEL = ""
 
 
+#: requests the demo's fake server remembers (nobody reads its log in a demo; a bound keeps it from growing)
+DEMO_REQUEST_LOG = 200
+
+
 def demo_fake_config(paths: Any) -> Any:
     """Settings of the fake server behind ``--demo``: a visible queue, real-size images, and
     its record kept in the demo data dir so jobs left live at quit finish on the next start."""
@@ -59,6 +63,7 @@ def demo_fake_config(paths: Any) -> Any:
     return FakeConfig(
         workers=2, min_duration=2.0, max_duration=6.0, image_scale=1.0,
         state_dir=str(paths.profile_data_dir / "fake-server"),
+        request_log_limit=DEMO_REQUEST_LOG,
     )
 
 
