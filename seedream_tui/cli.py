@@ -410,7 +410,7 @@ async def _cmd_submit(core: Any, args: argparse.Namespace) -> int:
     except KeyError:
         known = ", ".join(dict.fromkeys(s.model_id for s in core.registry.list()))
         raise CliError(f"Unknown model {model!r}; known models: {known}.", EXIT_INPUT) from None
-    from_settings = core.config.settings.defaults.get(spec.model_id, {})
+    from_settings = core.config.model_defaults.get(spec.model_id, {})
     inputs = {**from_settings, **_parse_sets(spec, args.sets), "prompt": prompt}
     for warning in validate_input(spec, inputs).warnings.values():  # soft advice: said, then submitted
         print(f"seedream-tui: warning: {visible(warning)}", file=sys.stderr)

@@ -41,6 +41,8 @@ class Settings:
     notify_bell: bool = True
     default_model: str = DEFAULT_MODEL_ID
     defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the same, saved while in the demo: kept apart so trying things in the demo never changes paid runs
+    demo_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: binding id -> keys, e.g. {"submit": "f5,ctrl+s"}: remaps any key (ids are listed by F1 / `?`)
     keymap: dict[str, str] = field(default_factory=dict)
     #: hosts outputs may be downloaded from besides RunComfy's own storage (``*.example.com`` for a domain)
@@ -154,11 +156,12 @@ def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
         except ConfigError as exc:
             warnings.append(f"{exc} (settings file) Using the default.")
             settings.base_url = None
-    defaults = data.get("defaults", {})
-    if isinstance(defaults, dict) and all(isinstance(v, dict) for v in defaults.values()):
-        settings.defaults = {str(k): dict(v) for k, v in defaults.items()}
-    else:
-        warnings.append("Settings: [defaults] must be a table of tables, one per model id; ignored.")
+    for table in ("defaults", "demo_defaults"):
+        defaults = data.get(table, {})
+        if isinstance(defaults, dict) and all(isinstance(v, dict) for v in defaults.values()):
+            setattr(settings, table, {str(k): dict(v) for k, v in defaults.items()})
+        else:
+            warnings.append(f"Settings: [{table}] must be a table of tables, one per model id; ignored.")
     keymap = data.get("keymap", {})
     if isinstance(keymap, dict) and all(isinstance(v, str) and v.strip() for v in keymap.values()):
         settings.keymap = {str(k): v.replace(" ", "") for k, v in keymap.items()}
@@ -268,6 +271,11 @@ class AppConfig:
     demo: bool = False
     token_source: str = "none"
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def model_defaults(self) -> dict[str, dict[str, Any]]:
+        """Saved option defaults per model: the demo's own in the demo, so they never change paid runs."""
+        return self.settings.demo_defaults if self.demo else self.settings.defaults
 
 
 def resolve_config(

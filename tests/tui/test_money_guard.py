@@ -71,3 +71,24 @@ async def test_without_a_token_nothing_is_created_or_sent(config: Any, core: Any
     with pytest.raises(AuthError, match="--demo"):
         await core.submit(core.registry.default(), {"prompt": "no token"})
     assert await core.history.list_jobs() == [] and submits(queue_server) == 0
+
+
+def test_demo_and_paid_keep_their_own_model_defaults(config: Any) -> None:
+    config.settings.defaults["m"] = {"size": "4K"}
+    assert config.model_defaults == {"m": {"size": "4K"}}
+    config.demo = True
+    assert config.model_defaults == {}  # saved in the demo, kept apart from the paid defaults
+    config.model_defaults["m"] = {"size": "2K"}
+    assert config.settings.defaults["m"] == {"size": "4K"}
+
+
+async def test_the_demo_spend_screen_says_nothing_was_charged(config: Any, core: Any) -> None:
+    from seedream_tui.tui.screens.spend import SpendScreen
+
+    core.demo = True
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_main(app, pilot)
+        await app.push_screen(SpendScreen(core))
+        await pilot.pause()
+        assert "nothing was charged" in str(app.screen.query_one("#spend-totals").border_title)

@@ -193,7 +193,7 @@ class MainScreen(Screen[None]):
         return [(plain_line(label), key) for label, key in model_choices(self.core.registry.list())]
 
     def _overrides(self, spec: ModelSpec) -> dict[str, Any]:
-        defaults = self.core.config.settings.defaults
+        defaults = self.core.config.model_defaults
         return dict(defaults.get(spec.key) or defaults.get(spec.model_id) or {})
 
     @property
@@ -356,15 +356,17 @@ class MainScreen(Screen[None]):
         if field is not None:
             values.pop(field.name, None)  # a default prompt would be a surprise: the editor starts empty
         settings = self.core.config.settings
-        settings.defaults[self.spec.model_id] = values
+        defaults = self.core.config.model_defaults
+        defaults[self.spec.model_id] = values
         if self.spec.key != self.spec.model_id:
-            settings.defaults.pop(self.spec.key, None)  # an older per-file entry would shadow this one
+            defaults.pop(self.spec.key, None)  # an older per-file entry would shadow this one
         try:
             await asyncio.to_thread(save_settings, self.core.paths, settings)
         except OSError as exc:
             self.notify(f"Could not save the defaults: {exc.strerror or exc}.", severity="error")
             return
-        self.notify(f"Saved these options as the defaults for {self.spec.title or self.spec.model_id}.")
+        where = " (demo only: paid runs keep their own defaults)" if self.core.demo else ""
+        self.notify(f"Saved these options as the defaults for {self.spec.title or self.spec.model_id}{where}.")
 
     # --- price ----------------------------------------------------------------------------------------------
     def quote(self) -> Quote:
