@@ -395,6 +395,7 @@ def trouble_gaps(first: float = TROUBLE_FIRST, cap: float = TROUBLE_CAP) -> Iter
 
 
 def _trouble_schedule() -> tuple[float, float]:
+    """(first gap, cap): the real ones, or a test's shorter first gap from ``TROUBLE_ENV``."""
     try:
         first = float(os.environ.get(TROUBLE_ENV, ""))
     except ValueError:
@@ -484,6 +485,7 @@ async def _wait(core: Any, job: Any, give_up_after: float | None = None) -> tupl
 def _timed_out(core: Any, job: Any, seconds: float) -> str:
     """What a wait that ran out of time says: the job, its request id and how to follow it later."""
     import shlex
+
     position = shown_position(job.queue_position)
     state = job.status.label + (f" (position {position})" if position else "")
     ident = job.request_id if job.request_id and visible(job.request_id) == job.request_id else str(job.id)
