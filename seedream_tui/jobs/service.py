@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from seedream_tui.api.errors import ApiError, FieldError, InvalidInputError, NotFoundError
+from seedream_tui.api.errors import ApiError, AuthError, FieldError, InvalidInputError, NotFoundError
 from seedream_tui.catalog.browse import (
     PAGE_SIZE,
     CatalogPage,
@@ -40,7 +40,8 @@ if TYPE_CHECKING:  # imported when the network side is built (see _build_network
     import httpx
 
     from seedream_tui.api.client import RunComfyClient
-    from seedream_tui.jobs.engine import JobEngine, PollPolicy
+    from seedream_tui.jobs.engine import JobEngine
+    from seedream_tui.jobs.poll_policy import PollPolicy
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,10 @@ log = logging.getLogger(__name__)
 REQUEST_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 #: the model of a job adopted by its request id: RunComfy's answers do not say (no real id is empty)
 ADOPTED_MODEL = ""
+
+
+#: requests the demo's fake server remembers (nobody reads its log in a demo; a bound keeps it from growing)
+DEMO_REQUEST_LOG = 200
 
 
 def demo_fake_config(paths: Any) -> Any:
@@ -58,6 +63,7 @@ def demo_fake_config(paths: Any) -> Any:
     return FakeConfig(
         workers=2, min_duration=2.0, max_duration=6.0, image_scale=1.0,
         state_dir=str(paths.profile_data_dir / "fake-server"),
+        request_log_limit=DEMO_REQUEST_LOG,
     )
 
 
@@ -286,6 +292,7 @@ class Core:
     async def submit(self, spec: ModelSpec, inputs: dict[str, Any], *, parents: Sequence[int] = ()) -> Job:
         """Validate and submit; image inputs given as paths or ``#job`` are resolved first, and the jobs whose
         results they are become the new job's parents (its edit chain)."""
+        self._require_token()
         resolved = await self.resolve_media(spec, inputs)
         cleaned = self.validate(spec, resolved.values)
         await self._ensure_backend()
@@ -330,9 +337,7 @@ class Core:
                 f"RunComfy does not know the request {rid}: it is unknown, deleted or expired "
                 "(or belongs to another base URL).", status_code=exc.status_code, error_code=exc.error_code,
             ) from None
-        job, created = await self.history.adopt_request(
-            rid, model_id=model_id, base_url=self.client.base_url, owner=self.engine.owner
-        )
+        job, created = await self.engine.adopt_request(rid, model_id=model_id)
         if created:
             log.info("job %s: adopted request %s (%s)", job.id, rid, state.status.value)
             job = (await self.engine.check_once(job.id, state))[0] or job
@@ -345,6 +350,7 @@ class Core:
         return await self.engine.check_once(job_id)
 
     async def rerun(self, job_id: int) -> Job:
+        self._require_token()
         job = await self.history.get(job_id)
         if job is None:
             raise LookupError("That job is no longer in the history.")
@@ -391,6 +397,12 @@ class Core:
         await asyncio.to_thread(_remove_files, paths)
 
     # ------------------------------------------------------------------ catalog
+    def _require_token(self) -> None:
+        """Nothing is created or sent without a token (outside the demo, which needs none)."""
+        if not self._can_ask():
+            raise AuthError("No API token: nothing was submitted. Save one in Settings (F3) or set "
+                            "RUNCOMFY_API_TOKEN; or try the app for free with: seedream-tui --demo")
+
     def _can_ask(self) -> bool:
         return self.demo or bool(self.config.token)
 
