@@ -388,8 +388,9 @@ class JobEngine:
         return client
 
     # ---------------------------------------------------------------- submit
-    async def submit(self, model_id: str, inputs: dict[str, Any]) -> Job:
-        """Write the row, send the submit, record the request id, start polling.
+    async def submit(self, model_id: str, inputs: dict[str, Any], *, sent: dict[str, Any] | None = None) -> Job:
+        """Write the row (holding ``inputs``), send the submit (``sent`` when given: the inputs with their images
+        resolved, not kept in the row), record the request id, start polling.
 
         Raises the ApiError after recording it on the job (failed, or unknown when the
         answer was lost). Only a submit that surely never arrived (connection refused,
@@ -402,7 +403,7 @@ class JobEngine:
         self._submitting.add(job.id)
         try:
             self._emit(job)
-            answer = await self._send_submit(job, model_id, inputs)
+            answer = await self._send_submit(job, model_id, inputs if sent is None else sent)
             job = await self._keep_request_id(job, answer.request_id)
         finally:
             # only now: until the request id is saved, a start() or adopter reading the row sees SUBMITTING
