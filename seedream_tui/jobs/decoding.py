@@ -19,6 +19,7 @@ No Textual here.
 from __future__ import annotations
 
 import ctypes
+import re
 import threading
 import warnings
 from typing import IO, Any
@@ -41,9 +42,12 @@ _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
 class TooManyPixels(ValueError):
     """An image whose header claims more pixels than may be decoded; ``str()`` is a sentence's core."""
 
-    def __init__(self, width: int | None, height: int | None, limit: int = MAX_PIXELS) -> None:
+    def __init__(self, width: int | None, height: int | None, limit: int = MAX_PIXELS, *, pixels: int = 0) -> None:
         self.width, self.height, self.limit = width, height, limit
-        size = f"{width}x{height} pixels" if width and height else "far too many pixels"
+        if width and height:
+            size = f"{width}x{height} pixels"
+        else:
+            size = f"{pixels / 1e6:,.0f} megapixels" if pixels else "far too many pixels"
         super().__init__(f"has {size}, more than the {limit / 1e6:.0f} megapixels this app decodes")
 
 
@@ -59,8 +63,9 @@ def open_image(source: str | IO[bytes] | Any, *, draft_box: tuple[int, int] | No
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             image = Image.open(source)
-        except Image.DecompressionBombError:
-            raise TooManyPixels(None, None) from None
+        except Image.DecompressionBombError as exc:  # its size is only in the message: "(N pixels)"
+            claimed = re.search(r"\((\d+) pixels\)", str(exc))
+            raise TooManyPixels(None, None, pixels=int(claimed.group(1)) if claimed else 0) from None
     try:
         width, height = image.size
         header_limit = MAX_JPEG_HEADER_PIXELS if image.format == "JPEG" and draft_box else MAX_PIXELS

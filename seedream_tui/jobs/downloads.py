@@ -427,9 +427,10 @@ def _inspect_image(path: Path) -> tuple[str, int, int]:
     except DownloadError:
         raise
     except TooManyPixels as exc:
-        raise DownloadError(
-            f"The downloaded image {exc}: too large to be real (a decompression bomb?); refused.", kind="permanent"
-        ) from None
+        if exc.width and exc.height:
+            raise DownloadError(f"The downloaded image is {exc.width}x{exc.height}, too large to be real; refused.",
+                                kind="permanent") from None
+        raise DownloadError("The downloaded image is a decompression bomb; refused.", kind="permanent") from None
     except (OSError, ValueError, SyntaxError):
         raise DownloadError("The downloaded file is not a valid image.") from None
     return fmt, width, height

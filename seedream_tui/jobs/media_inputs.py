@@ -241,21 +241,23 @@ def _read_regular_file(path: Path, field: FieldSpec, *, stored: bool = False) ->
         raise MediaInputError(f"{where} is a folder, not an image file.", field.name) from None
     except OSError as exc:
         raise MediaInputError(f"{where} cannot be read ({exc.strerror or exc}).", field.name) from None
-    with os.fdopen(fd, "rb") as fh:
-        try:
-            info = os.fstat(fh.fileno())
-            if stat.S_ISDIR(info.st_mode):
-                raise MediaInputError(f"{where} is a folder, not an image file.", field.name)
-            if not stat.S_ISREG(info.st_mode):
-                raise MediaInputError(
-                    f"{where} is not a regular file (a device, a pipe or a socket), so it is not read; "
-                    "give an image file.", field.name,
-                )
-            if info.st_size > MAX_FILE_BYTES:
-                raise MediaInputError(_too_big(where, info.st_size), field.name)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise MediaInputError(f"{where} is a folder, not an image file.", field.name)
+        if not stat.S_ISREG(info.st_mode):
+            raise MediaInputError(
+                f"{where} is not a regular file (a device, a pipe or a socket), so it is not read; "
+                "give an image file.", field.name,
+            )
+        if info.st_size > MAX_FILE_BYTES:
+            raise MediaInputError(_too_big(where, info.st_size), field.name)
+        with os.fdopen(os.dup(fd), "rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)
-        except OSError as exc:
-            raise MediaInputError(f"{where} cannot be read ({exc.strerror or exc}).", field.name) from None
+    except OSError as exc:
+        raise MediaInputError(f"{where} cannot be read ({exc.strerror or exc}).", field.name) from None
+    finally:
+        os.close(fd)
     if len(raw) > MAX_FILE_BYTES:  # it grew while it was read
         raise MediaInputError(_too_big(where, len(raw)), field.name)
     return raw

@@ -156,15 +156,18 @@ def _thumbnails(items: list[str], paths: list[str | None]) -> list[Any]:
 def _file_thumbnail(path: Path) -> Any:
     """The thumbnail of a local file, or a word: opened without blocking, checked before a byte is read."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
+    try:
+        info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             return "a folder"
         if not stat.S_ISREG(info.st_mode):
             return "not a file"
         if info.st_size > MAX_FILE_BYTES:
             return "too big"
-        return _thumbnail(fh)
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return _thumbnail(fh)
+    finally:
+        os.close(fd)
 
 
 def _thumbnail(source: Any) -> Any:
