@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import sqlite3
 from pathlib import Path
 from typing import Any
