@@ -207,3 +207,17 @@ def test_six_large_decodes_stay_within_about_one(tmp_path: Path) -> None:
     # before: each worker thread's malloc arena kept its decode (~6 x 64 MB, and a full-size copy on top)
     assert peak - before < 2.2 * one, (before, peak, after)
     assert after - before < 0.5 * one, (before, peak, after)
+
+
+def test_a_preview_of_a_huge_image_is_refused_before_decoding(tmp_path: Path) -> None:
+    """The TUI's preview decode checks pixels first (a ValueError its callers show), with no raw warning."""
+    import warnings
+
+    from seedream_tui.jobs.decoding import TooManyPixels
+    from seedream_tui.tui import thumbs
+
+    bomb = bomb_png(tmp_path / "huge.png", 12000, 12000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a DecompressionBombWarning would fail here
+        with pytest.raises(TooManyPixels, match="has 12000x12000 pixels"):
+            thumbs._decode(str(bomb), (800, 600))
