@@ -1,6 +1,6 @@
 """The 1,000,000-job history of ``bench_million.py``, built once and kept in the system temp dir.
 
-Building it takes about 90 s (``insert_many_for_bench``); every later run copies nothing and reuses it
+Building it takes about 90 s (``fill_history``); every later run copies nothing and reuses it
 (its name carries the schema version, so a migration builds a new one). Each benchmark that changes
 it works on a copy (``fresh_home``), so the cached one stays as built.
 """

@@ -24,6 +24,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from history_fill import fill_history  # noqa: E402
 
 MARKER_PROMPT = "zq-newest-bench-job a red fox at dawn"
 DA1_QUERY = b"\x1b[c"
@@ -56,7 +59,7 @@ def seed_history(db_path: Path, n: int = 100_000, *, newest_prompt: str = MARKER
     db_path.parent.mkdir(parents=True, exist_ok=True)
     store = HistoryStore(db_path)
     try:
-        store.insert_many_for_bench(jobs())
+        fill_history(store, jobs())
     finally:
         store.close()
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from _common import figure, temp_home
-from _tui_common import FrameWatch, bench_config, bench_output, make_pngs, rss_mb
+from _tui_common import FrameWatch, bench_config, bench_output, fill_history, make_pngs, rss_mb
 
 N_JOBS = int(os.environ.get("BENCH_GALLERY_JOBS", 10_000))
 N_WITH_IMAGES = 1_200
@@ -39,9 +39,7 @@ def seed(db: Path, pngs: list[Path], thumbs_dir: Path) -> None:
     try:
         model = "bytedance/seedream-5/lite/text-to-image"
         now = time.time() - N_JOBS * 60
-        store.insert_many_for_bench(
-            (model, {"prompt": f"gallery bench job {i}"}, JobStatus.COMPLETED, now + 60 * i) for i in range(N_JOBS)
-        )
+        fill_history(store, ((model, {"prompt": f"gallery bench job {i}"}, JobStatus.COMPLETED, now + 60 * i) for i in range(N_JOBS)))
         for n, job in enumerate(store.list_jobs(limit=N_WITH_IMAGES)):
             store.set_outputs(job.id, [bench_output(str(job.id), pngs[n % len(pngs)], thumbs[n % len(pngs)])])
     finally:

@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from history_fill import fill_history  # noqa: E402
 
 from seedream_tui.jobs.model import JobStatus  # noqa: E402
 from seedream_tui.jobs.store import HistoryStore  # noqa: E402
@@ -119,7 +122,7 @@ def main() -> None:
         path = Path(tmp) / "history.sqlite3"
         store = HistoryStore(path)
         t0 = time.perf_counter()
-        store.insert_many_for_bench(make_jobs(random.Random(42)))
+        fill_history(store, make_jobs(random.Random(42)))
         report("bulk_insert_100k_s", time.perf_counter() - t0)
         store.close()
         report("db_size_mb", path.stat().st_size / 1e6)

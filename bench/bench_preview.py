@@ -2,7 +2,7 @@
 
 In-process through Textual's Pilot (headless, 200x50) with a real ``Core``. Each run: a job is shown
 RUNNING and selected in the main screen's job table; its 2304x1728 PNG is already on disk (the download is
-over); then the core reports it COMPLETED (``engine._emit``, exactly what the engine calls after the
+over); then the core reports it COMPLETED (``engine.announce``, exactly what the engine calls after the
 download) and the clock runs until the first frame in which the preview widget holds the decoded image.
 That covers the app's message hop, the decode + shrink in a thread, and the widget refresh.
 
@@ -50,7 +50,7 @@ async def run(mode: str, pngs: list[Path]) -> tuple[list[float], list[float]]:
             done = await core.history.update_job(job.id, status=JobStatus.COMPLETED, finished_at=time.time())
             running = done.evolve(status=JobStatus.RUNNING, outputs=())
             watch.arm(lambda job_id=job.id: job_id in main.table.jobs)
-            core.engine._emit(running)
+            core.engine.announce(running)
             await watch.fired()
             main.table.select_job(job.id)
             await watch.wait(lambda job_id=job.id: main.preview.job is not None and main.preview.job.id == job_id)
@@ -67,7 +67,7 @@ async def run(mode: str, pngs: list[Path]) -> tuple[list[float], list[float]]:
 
             watch.arm(drawn)
             t0 = time.perf_counter()
-            core.engine._emit(done)
+            core.engine.announce(done)
             t_drawn = await watch.fired()
             reported.append((t_drawn - t0) * 1000)
             from_file.append((t_drawn - t_file) * 1000)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from seedream_tui.config import AppConfig, resolve_config
-from seedream_tui.jobs.engine import PollPolicy
 from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.jobs.poll_policy import PollPolicy
 from seedream_tui.jobs.service import Core
 
 MODEL = "bytedance/seedream-5/lite/text-to-image"

@@ -25,8 +25,8 @@ from helpers import (
 )
 from PIL import Image
 
-from seedream_tui.jobs.engine import PollPolicy
 from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.jobs.poll_policy import PollPolicy
 from seedream_tui.jobs.service import Core
 
 

@@ -15,8 +15,8 @@ import pytest
 from helpers import MODEL, is_file, open_core, read, wait_all_terminal, wait_status
 
 from seedream_tui.api.types import RemoteStatus, RequestState
-from seedream_tui.jobs.engine import PollPolicy
 from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.jobs.poll_policy import PollPolicy
 
 JOBS = 20
 
@@ -144,7 +144,7 @@ async def test_past_run_times_are_read_once_per_model(fake_server: Any, monkeypa
         done = await wait_all_terminal(core, [j.id for j in jobs])
         assert all(j.status is JobStatus.COMPLETED for j in done), [j.error for j in done]
         # the next prediction comes from this engine's own completions, without asking the history again
-        shortest, longest = await core.engine._expected_run(jobs[0])
+        shortest, longest = await core.engine.parts.runs.expected(jobs[0])
         assert 0.1 < shortest <= longest < 5.0
         assert reads == [MODEL]  # eight jobs ran; the history was read once, not once per running job
     finally:

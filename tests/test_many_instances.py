@@ -17,10 +17,10 @@ import pytest
 from helpers import FAST, MODEL, is_file, open_core, submits, wait_for, wait_status
 
 from seedream_tui.jobs import store_schema
-from seedream_tui.jobs.engine import RequestIdNotSaved
 from seedream_tui.jobs.journal import Entry, RequestJournal
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.service import Core
+from seedream_tui.jobs.submitter import RequestIdNotSaved
 
 LEASE = dataclasses.replace(FAST, lease=0.6)
 
@@ -40,8 +40,8 @@ async def test_a_poller_suspended_mid_request_never_writes_over_the_outcome(fake
         async def suspended_result(*args: Any, **kwargs: Any) -> Any:
             answer = await real_result(*args, **kwargs)
             if not frozen.is_set():
-                assert a.engine._heart is not None
-                a.engine._heart.cancel()  # the whole process is stopped: no heartbeat either
+                assert a.engine.leases._heart is not None
+                a.engine.leases._heart.cancel()  # the whole process is stopped: no heartbeat either
                 frozen.set()
                 await thaw.wait()
             return answer

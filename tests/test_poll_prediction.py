@@ -6,8 +6,8 @@ import random
 
 from helpers import MODEL, open_core, result_requests, wait_status
 
-from seedream_tui.jobs.engine import PollPolicy
 from seedream_tui.jobs.model import Job, JobStatus
+from seedream_tui.jobs.poll_policy import PollPolicy
 
 
 def _running(started: float) -> Job:
@@ -47,9 +47,9 @@ async def test_the_history_supplies_the_prediction(fake_server: object) -> None:
         for i in range(3):
             await wait_status(core, (await core.engine.submit(MODEL, {"prompt": f"warm-up {i}"})).id)
         job = await core.engine.submit(MODEL, {"prompt": "predicted"})
-        shortest, longest = await core.engine._expected_run(job)
+        shortest, longest = await core.engine.parts.runs.expected(job)
         assert 0.1 < shortest <= longest < 2.0
-        other = await core.engine._expected_run(job.evolve(model_id="another/model"))
+        other = await core.engine.parts.runs.expected(job.evolve(model_id="another/model"))
         assert other == ()
         done = await wait_status(core, job.id)
         assert done.status is JobStatus.COMPLETED and result_requests(fake_server, done.request_id or "") >= 1
@@ -73,3 +73,16 @@ def test_a_queue_that_stands_still_is_asked_less_and_less_often() -> None:
     assert policy.interval(far, rng, speed=1.0, still_for=600.0) == min(policy.queued_max, max(policy.queued_far, 20.0))
     near = _queued(policy.near_positions)
     assert policy.interval(near, rng, still_for=600.0) == policy.queued_near
+
+
+def test_the_queue_watch_gives_speed_or_stillness_from_positions_alone() -> None:
+    """The follower's queue memory is pure: positions and the times they came, no I/O."""
+    from seedream_tui.jobs.poll_policy import QueueWatch
+
+    watch = QueueWatch()
+    assert watch.observe(None, 0.0) == (None, None)
+    assert watch.observe(40, 0.0) == (None, None)  # first seen
+    assert watch.observe(40, 10.0) == (None, 10.0)  # stood still 10 s
+    assert watch.observe(30, 20.0) == (0.5, None)  # 10 positions in 20 s
+    assert watch.observe(50, 21.0) == (None, None)  # pushed back: counted from here again
+    assert watch.observe(50, 25.0) == (None, 4.0)

@@ -16,9 +16,9 @@ from typing import Any
 from helpers import MODEL, leftovers, open_core, result_requests, submits, wait_for, wait_status
 from PIL import Image
 
-from seedream_tui.jobs.engine import UNKNOWN_SUBMIT
 from seedream_tui.jobs.model import JobStatus
 from seedream_tui.jobs.store import AsyncHistory
+from seedream_tui.jobs.submitter import UNKNOWN_SUBMIT
 from seedream_tui.paths import Paths
 
 CHILD = Path(__file__).with_name("child_app.py")

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from history_fill import fill_history
 
 from seedream_tui.jobs import store_schema
 from seedream_tui.jobs.model import JobStatus, OutputFile
@@ -419,9 +420,7 @@ def test_not_a_database_is_refused_untouched(db_path: Path, content: bytes) -> N
 
 def test_damaged_pages_become_history_errors(db_path: Path) -> None:
     store = HistoryStore(db_path)
-    store.insert_many_for_bench(
-        (MODEL, {"prompt": f"prompt number {i} " * 20}, JobStatus.COMPLETED, float(i)) for i in range(500)
-    )
+    fill_history(store, ((MODEL, {"prompt": f"prompt number {i} " * 20}, JobStatus.COMPLETED, float(i)) for i in range(500)))
     store.close()
     data = bytearray(db_path.read_bytes())
     page = 4096
@@ -563,9 +562,7 @@ async def test_async_open_reports_history_error(garbage_db: Path) -> None:
 
 
 def test_bulk_insert_for_bench(store: HistoryStore) -> None:
-    store.insert_many_for_bench(
-        (MODEL if i % 2 else FLUX, {"prompt": f"bulk {i}"}, JobStatus.COMPLETED, float(i)) for i in range(300)
-    )
+    fill_history(store, ((MODEL if i % 2 else FLUX, {"prompt": f"bulk {i}"}, JobStatus.COMPLETED, float(i)) for i in range(300)))
     assert store.count_jobs() == 300
     assert store.count_jobs(model_id=FLUX) == 150
     assert store.list_jobs(limit=1)[0].prompt == "bulk 299"

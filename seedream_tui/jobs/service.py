@@ -46,7 +46,8 @@ if TYPE_CHECKING:  # imported when the network side is built (see _build_network
     import httpx
 
     from seedream_tui.api.client import RunComfyClient
-    from seedream_tui.jobs.engine import JobEngine, PollPolicy
+    from seedream_tui.jobs.engine import JobEngine
+    from seedream_tui.jobs.poll_policy import PollPolicy
 
 log = logging.getLogger(__name__)
 
@@ -346,9 +347,7 @@ class Core:
                 f"RunComfy does not know the request {rid}: it is unknown, deleted or expired "
                 "(or belongs to another base URL).", status_code=exc.status_code, error_code=exc.error_code,
             ) from None
-        job, created = await self.history.adopt_request(
-            rid, model_id=model_id, base_url=self.client.base_url, owner=self.engine.owner
-        )
+        job, created = await self.engine.adopt_request(rid, model_id=model_id)
         if created:
             log.info("job %s: adopted request %s (%s)", job.id, rid, state.status.value)
             job = (await self.engine.check_once(job.id, state))[0] or job

@@ -8,6 +8,9 @@ dedicated worker thread so the Textual event loop never waits on disk. Two app
 instances may share the file: WAL + ``busy_timeout`` serialise their writes and
 the polling lease (:meth:`HistoryStore.try_claim`) keeps them from polling one job
 twice.
+
+The parts: store_base (the connection and transactions), this module (a job's writes), store_leases
+(polling leases), store_lineage (edit chains), store_reads (queries), store_schema (migrations).
 """
 
 from __future__ import annotations
@@ -15,151 +18,34 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
-import json
 import os
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from .journal import RequestJournal
 from .model import Job, JobStatus, OutputFile
-from .store_query import (
-    JOB_COLUMNS,
-    OUTPUT_COLUMNS,
-    PLAIN_FIELDS,
-    Filters,
-    count_from_counters,
-    dump_inputs,
-    job_from_row,
-    output_from_row,
-    output_params,
-    prompt_of,
-)
-from .store_readonly import connect_read_only, folder_is_writable
-from .store_schema import LIVE_SQL, HistoryError, JobNotFoundError, connect, unreadable
+from .store_base import StaleJobError, StoreBase
+from .store_leases import Lease, LeaseRows
+from .store_lineage import LineageRows
+from .store_query import JOB_COLUMNS, OUTPUT_COLUMNS, PLAIN_FIELDS, dump_inputs, output_params, prompt_of
+from .store_readonly import folder_is_writable
+from .store_reads import ReadRows
+from .store_schema import HistoryError, JobNotFoundError
 
 __all__ = ["AsyncHistory", "HistoryError", "HistoryStore", "JobNotFoundError", "Lease", "StaleJobError"]
 
 T = TypeVar("T")
-
-
-class StaleJobError(HistoryError):
-    """A write was refused: the row changed since it was read, or the writer no longer holds its lease.
-
-    ``current`` is the row as it is now: the writer re-decides from it instead of overwriting newer truth.
-    """
-
-    def __init__(self, current: Job) -> None:
-        super().__init__(f"Job {current.id} was changed by someone else; the change was not written.")
-        self.current = current
-
-
-@dataclass(frozen=True)
-class Lease:
-    """Who polls a job: the owner and its heartbeat counter (see store_schema._migrate_v2)."""
-
-    owner: str | None
-    beat: int
+P = ParamSpec("P")
 
 _UPDATABLE = frozenset(PLAIN_FIELDS) | {"inputs"}
 _INSERT_OUTPUT = f"INSERT OR REPLACE INTO outputs ({OUTPUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-#: recent_prompts stops looking after this many jobs so it stays instant on huge histories
-_RECENT_SCAN_CAP = 20_000
 
 
-class HistoryStore:
-    """Synchronous, thread-safe access to the history file at ``path``."""
-
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
-        self.path = Path(path)
-        self._lock = threading.RLock()
-        #: opened for reading only (a read-only home): every write fails with the read-only sentence
-        self.read_only = read_only
-        self._conn: sqlite3.Connection | None = connect_read_only(self.path) if read_only else connect(self.path)
-        #: request ids land here first (see journal.py); replayed by :meth:`replay_journal`
-        self.journal = RequestJournal(self.path.with_name(self.path.name + ".requests"))
-
-    # -- plumbing ---------------------------------------------------------------
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is None:
-                return
-            conn, self._conn = self._conn, None
-            try:
-                # keeps the planner's statistics fresh, cheaply: without a limit its ANALYZE reads whole
-                # indexes (~390 ms on every quit at 1M jobs); 400 rows per index is what SQLite advises
-                conn.execute("PRAGMA analysis_limit = 400")
-                conn.execute("PRAGMA optimize")
-            except sqlite3.Error:
-                pass
-            conn.close()
-
-    @contextmanager
-    def _guard(self) -> Iterator[sqlite3.Connection]:
-        """Hold the lock and turn SQLite failures into sentences naming the file."""
-        with self._lock:
-            if self._conn is None:
-                raise HistoryError(f"The job history at {self.path} is already closed.")
-            try:
-                yield self._conn
-            except sqlite3.OperationalError as exc:
-                if "locked" in str(exc) or "busy" in str(exc):
-                    raise HistoryError(
-                        f"The job history at {self.path} is busy (another seedream-tui is writing to it); "
-                        "try again in a moment."
-                    ) from exc
-                raise unreadable(self.path, exc) from exc
-            except sqlite3.IntegrityError as exc:
-                raise HistoryError(f"The job history at {self.path} refused a change: {exc}.") from exc
-            except sqlite3.DatabaseError as exc:
-                raise unreadable(self.path, exc) from exc
-
-    @contextmanager
-    def _tx(self, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
-        """One transaction: IMMEDIATE for writes (waits for the lock up front), DEFERRED for
-        multi-statement reads (one consistent snapshot of jobs and their outputs)."""
-        with self._guard() as conn:
-            conn.execute(f"BEGIN {mode}")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    def _load(self, conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[Job]:
-        rows = conn.execute(sql, params).fetchall()
-        if not rows:
-            return []
-        outputs: dict[int, list[OutputFile]] = {}
-        ids = [row[0] for row in rows]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            query = f"SELECT {OUTPUT_COLUMNS} FROM outputs WHERE job_id IN ({marks}) ORDER BY job_id, idx"
-            for out in conn.execute(query, chunk):
-                outputs.setdefault(out[0], []).append(output_from_row(out))
-        return [job_from_row(row, outputs.get(row[0], ())) for row in rows]
-
-    def _get(self, conn: sqlite3.Connection, job_id: int) -> Job | None:
-        jobs = self._load(conn, f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
-        return jobs[0] if jobs else None
-
-    def _require(self, conn: sqlite3.Connection, job_id: int) -> Job:
-        job = self._get(conn, job_id)
-        if job is None:
-            raise JobNotFoundError(f"Job {job_id} is no longer in the history (it may have been deleted).")
-        return job
-
-    # -- writes -----------------------------------------------------------------
+class HistoryStore(ReadRows, LeaseRows, LineageRows, StoreBase):
+    """The whole history: a job's writes here, the rest from its parts."""
 
     def create_job(
         self,
@@ -247,20 +133,6 @@ class HistoryStore:
             raise StaleJobError(current)
         return current
 
-    @contextmanager
-    def _durable(self, on: bool) -> Iterator[None]:
-        """``synchronous=FULL`` for one write: the commit is on disk (WAL synced) when it returns."""
-        if not on:
-            yield
-            return
-        with self._guard() as conn:
-            conn.execute("PRAGMA synchronous = FULL")
-        try:
-            yield
-        finally:
-            with self._guard() as conn:
-                conn.execute("PRAGMA synchronous = NORMAL")
-
     def record_request_id(self, job_id: int, request_id: str, owner: str | None, *, submitted_at: float) -> Job:
         """Save a submit's answer, durably, whoever touched the row meanwhile.
 
@@ -341,69 +213,6 @@ class HistoryStore:
             self.journal.compact(done)
         return restored
 
-    def try_claim(self, job_id: int, owner: str, *, expired: Lease | None = None) -> bool:
-        """Take the polling lease of a live job: free, already ours, or ``expired`` (the holder and beat
-        the caller saw standing still for a whole lease) and unchanged since. Atomic."""
-        cond = "poll_owner IS NULL OR poll_owner = ?"
-        params: list[Any] = [owner, job_id, owner]
-        if expired is not None:
-            cond += " OR (poll_owner IS ? AND poll_beat = ?)"
-            params += [expired.owner, expired.beat]
-        with self._tx() as conn:
-            cursor = conn.execute(
-                f"UPDATE jobs SET poll_owner = ?, poll_beat = poll_beat + 1 WHERE id = ? "
-                f"AND status IN ({LIVE_SQL}) AND ({cond})",
-                params,
-            )
-            return cursor.rowcount == 1
-
-    def lease(self, job_id: int) -> Lease | None:
-        """The job's lease as it stands (None when the job is gone)."""
-        with self._guard() as conn:
-            row = conn.execute("SELECT poll_owner, poll_beat FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return Lease(row[0], row[1]) if row else None
-
-    def heartbeat(self, owner: str) -> list[int]:
-        """Renew every lease ``owner`` holds (one statement, whatever each job is doing). Returns the ids of
-        those jobs: the ones ``owner`` may still poll."""
-        with self._tx() as conn:
-            rows = conn.execute(
-                "UPDATE jobs SET poll_beat = poll_beat + 1 WHERE poll_owner = ? RETURNING id", (owner,)
-            ).fetchall()
-        return [row[0] for row in rows]
-
-    def release_claims(self, owner: str) -> None:
-        """Give up every lease ``owner`` holds (on quit) so another instance can poll at once."""
-        with self._tx() as conn:
-            conn.execute("UPDATE jobs SET poll_owner = NULL WHERE poll_owner = ?", (owner,))
-
-    def lease_owners(self) -> list[str]:
-        """Owners holding a lease on a live job (to free those of app instances that died)."""
-        with self._tx("DEFERRED") as conn:
-            rows = conn.execute(
-                f"SELECT DISTINCT poll_owner FROM jobs WHERE poll_owner IS NOT NULL AND status IN ({LIVE_SQL})"
-            ).fetchall()
-        return [row[0] for row in rows]
-
-    def insert_many_for_bench(self, jobs: Iterable[tuple[str, dict[str, Any], JobStatus, float]]) -> None:
-        """Bulk insert (model_id, inputs, status, created_at) rows in one transaction."""
-        rows = (
-            (model_id, dump_inputs(inputs), prompt_of(inputs), JobStatus(status).value, created, created)
-            for model_id, inputs, status, created in jobs
-        )
-        with self._tx() as conn:
-            conn.executemany(
-                "INSERT INTO jobs (model_id, inputs, prompt, status, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-
-    # -- reads ------------------------------------------------------------------
-
-    def get(self, job_id: int) -> Job | None:
-        with self._tx("DEFERRED") as conn:
-            return self._get(conn, job_id)
-
     def adopt_request(self, request_id: str, *, model_id: str, base_url: str | None, owner: str | None) -> tuple[Job, bool]:
         """The row of a RunComfy request made elsewhere (the dashboard, another tool): inserted as a queued
         job with no inputs, holding ``owner``'s lease, unless a row already has that request id. Atomic, so
@@ -419,172 +228,27 @@ class HistoryStore:
             jobs = self._load(conn, f"SELECT {JOB_COLUMNS} FROM jobs WHERE request_id = ?", (request_id,))
             return jobs[0], cursor.rowcount == 1
 
-    def get_by_request_id(self, request_id: str) -> Job | None:
-        with self._tx("DEFERRED") as conn:
-            jobs = self._load(conn, f"SELECT {JOB_COLUMNS} FROM jobs WHERE request_id = ?", (request_id,))
-            return jobs[0] if jobs else None
 
-    def live_jobs(self) -> list[Job]:
-        """Jobs that still need polling or downloading, oldest first (resumed at start-up)."""
-        # literal statuses: bound parameters would keep SQLite off the partial index jobs_live (a full scan)
-        with self._tx("DEFERRED") as conn:
-            return self._load(conn, f"SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ({LIVE_SQL}) ORDER BY id")
 
-    def list_jobs(
-        self,
-        *,
-        limit: int = 50,
-        before_id: int | None = None,
-        search: str | None = None,
-        statuses: Collection[JobStatus] | None = None,
-        model_id: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-    ) -> list[Job]:
-        """Newest first; pass the last id of a page as ``before_id`` for the next page."""
-        query = Filters(search, statuses, model_id, since, until).query()
-        sql = query.page_sql(before_id)
-        with self._tx("DEFERRED") as conn:
-            return self._load(conn, sql, [*query.params, max(0, limit)])
+def _threaded(
+    method: Callable[Concatenate[HistoryStore, P], T],
+) -> Callable[Concatenate[AsyncHistory, P], Coroutine[Any, Any, T]]:
+    """The store's ``method`` run on the history's worker thread, with the same signature."""
+    name = method.__name__
 
-    def count_jobs(
-        self,
-        *,
-        search: str | None = None,
-        statuses: Collection[JobStatus] | None = None,
-        model_id: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-    ) -> int:
-        return self.count_matches(
-            None, search=search, statuses=statuses, model_id=model_id, since=since, until=until
-        )[0]
+    async def call(self: AsyncHistory, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        bound: Callable[..., T] = getattr(self.store, name)
+        return await loop.run_in_executor(self._executor, functools.partial(bound, *args, **kwargs))
 
-    def count_matches(
-        self,
-        cap: int | None,
-        *,
-        search: str | None = None,
-        statuses: Collection[JobStatus] | None = None,
-        model_id: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-    ) -> tuple[int, bool]:
-        """(how many jobs match, whether there are more): counting stops past ``cap`` (then ``(cap, True)``),
-        unless the per-status counters answer exactly anyway. A search matching 60,000 of a million jobs is
-        counted to 1,000 in ~3 ms instead of to the end in ~60 ms."""
-        filters = Filters(search, statuses, model_id, since, until)
-        with self._guard() as conn:
-            if filters.only_counters:
-                return count_from_counters(conn, filters), False
-            query = filters.query()
-            total = int(conn.execute(query.count_sql(cap), query.params).fetchone()[0])
-        if cap is not None and total > cap:
-            return cap, True
-        return total, False
-
-    def run_times(self, model_id: str, limit: int = 100) -> list[tuple[dict[str, Any], float]]:
-        """(inputs, seconds from started to finished) of the model's latest completed jobs, newest first:
-        what the poller predicts a running job's end from."""
-        with self._guard() as conn:
-            rows = conn.execute(
-                "SELECT inputs, finished_at - started_at FROM jobs INDEXED BY jobs_model_status_id "
-                "WHERE model_id = ? AND status = 'completed' AND started_at IS NOT NULL AND finished_at IS NOT NULL "
-                "ORDER BY id DESC LIMIT ?",
-                (model_id, limit),
-            ).fetchall()
-        out = []
-        for inputs, seconds in rows:
-            try:
-                out.append((json.loads(inputs), float(seconds)))
-            except ValueError:
-                continue
-        return [(i, s) for i, s in out if isinstance(i, dict) and s > 0]
-
-    def recent_prompts(self, limit: int = 50) -> list[str]:
-        """Distinct non-empty prompts, most recently used first (prompt recall)."""
-        seen: dict[str, None] = {}
-        with self._guard() as conn:
-            cursor = conn.execute(
-                "SELECT prompt FROM jobs WHERE prompt != '' ORDER BY id DESC LIMIT ?", (_RECENT_SCAN_CAP,)
-            )
-            for (prompt,) in cursor:
-                seen.setdefault(prompt, None)
-                if len(seen) >= limit:
-                    break
-            cursor.close()
-        return list(seen)
-
-    def model_ids(self) -> list[str]:
-        with self._guard() as conn:
-            rows = conn.execute(
-                "SELECT model_id FROM job_counts GROUP BY model_id HAVING SUM(n) > 0 ORDER BY model_id"
-            ).fetchall()
-        return [row[0] for row in rows]
-
-    def set_parents(self, job_id: int, parents: Sequence[int]) -> None:
-        """Record which jobs' results ``job_id`` took as inputs (an edit chain), in order."""
-        with self._tx() as conn:
-            conn.execute("DELETE FROM job_parents WHERE job_id = ?", (job_id,))
-            conn.executemany(
-                "INSERT INTO job_parents (job_id, parent_id, position) VALUES (?, ?, ?)",
-                [(job_id, parent, position) for position, parent in enumerate(parents)],
-            )
-
-    def parents(self, job_id: int) -> list[int]:
-        with self._guard() as conn:
-            rows = conn.execute("SELECT parent_id FROM job_parents WHERE job_id = ? ORDER BY position", (job_id,))
-            return [row[0] for row in rows]
-
-    def chain(self, job_id: int, limit: int = 50) -> list[int]:
-        """The job's ancestry through first parents, oldest first, ending with ``job_id`` (``#12 → #15 → #18``)."""
-        with self._guard() as conn:
-            rows = conn.execute(
-                """
-                WITH RECURSIVE up(id, depth) AS (
-                    SELECT ?, 0
-                    UNION ALL
-                    SELECT p.parent_id, up.depth + 1 FROM job_parents p JOIN up ON p.job_id = up.id
-                    WHERE p.position = 0 AND up.depth < ?
-                )
-                SELECT id FROM up ORDER BY depth DESC
-                """,
-                (job_id, limit),
-            ).fetchall()
-        return [row[0] for row in rows]
-
-    def derived_from(self, job_id: int) -> list[int]:
-        """Every job made from ``job_id``'s results, directly or down a chain, oldest first."""
-        with self._guard() as conn:
-            rows = conn.execute(
-                """
-                WITH RECURSIVE down(id) AS (
-                    SELECT job_id FROM job_parents WHERE parent_id = ?
-                    UNION
-                    SELECT p.job_id FROM job_parents p JOIN down ON p.parent_id = down.id
-                )
-                SELECT id FROM down ORDER BY id
-                """,
-                (job_id,),
-            ).fetchall()
-        return [row[0] for row in rows]
-
-    def cost_rows(self, since: float | None = None) -> list[tuple[str, float, float]]:
-        """``(model_id, created_at, cost)`` of every job with a reported cost, oldest first (the spend ledger)."""
-        sql = "SELECT model_id, created_at, cost FROM jobs WHERE cost IS NOT NULL"
-        params: tuple[Any, ...] = ()
-        if since is not None:
-            sql, params = sql + " AND created_at >= ?", (since,)
-        with self._guard() as conn:
-            return [(str(m), float(t), float(c)) for m, t, c in conn.execute(sql + " ORDER BY created_at", params)]
-
-    def integrity_check(self) -> str:
-        with self._guard() as conn:
-            return "\n".join(str(row[0]) for row in conn.execute("PRAGMA integrity_check"))
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = method.__doc__
+    return call
 
 
 class AsyncHistory:
-    """The history for the event loop: every call runs, in order, on one worker thread."""
+    """The history for the event loop: every call runs, in order, on one worker thread. Each method is the
+    store's own, made by :func:`_threaded` (one line each: the signatures and types are the store's)."""
 
     def __init__(self, store: HistoryStore, *, executor: ThreadPoolExecutor | None = None) -> None:
         self.store = store
@@ -604,150 +268,47 @@ class AsyncHistory:
             raise
         return cls(store, executor=executor)
 
-    async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
-
-    async def close(self) -> None:
-        await self._run(self.store.close)
-        self._executor.shutdown(wait=False)
-
-    async def create_job(
-        self,
-        model_id: str,
-        inputs: dict[str, Any],
-        *,
-        base_url: str | None = None,
-        now: float | None = None,
-        owner: str | None = None,
-    ) -> Job:
-        return await self._run(self.store.create_job, model_id, inputs, base_url=base_url, now=now, owner=owner)
-
-    async def update_job(self, job_id: int, **changes: Any) -> Job:
-        return await self._run(self.store.update_job, job_id, **changes)
-
-    async def record_request_id(self, job_id: int, request_id: str, owner: str, *, submitted_at: float) -> Job:
-        return await self._run(self.store.record_request_id, job_id, request_id, owner, submitted_at=submitted_at)
-
-    async def replay_journal(self) -> list[Job]:
-        return await self._run(self.store.replay_journal)
-
-    async def set_outputs(
-        self, job_id: int, outputs: Sequence[OutputFile], *, owner: str | None = None,
-        changes: dict[str, Any] | None = None,
-    ) -> Job:
-        return await self._run(self.store.set_outputs, job_id, tuple(outputs), owner=owner, changes=changes)
-
-    async def update_output(
-        self, job_id: int, output: OutputFile, *, owner: str | None = None, changes: dict[str, Any] | None = None
-    ) -> Job:
-        return await self._run(self.store.update_output, job_id, output, owner=owner, changes=changes)
-
-    async def get(self, job_id: int) -> Job | None:
-        return await self._run(self.store.get, job_id)
-
     @property
     def read_only(self) -> bool:
         return self.store.read_only
 
-    async def adopt_request(
-        self, request_id: str, *, model_id: str, base_url: str | None, owner: str | None
-    ) -> tuple[Job, bool]:
-        return await self._run(self.store.adopt_request, request_id, model_id=model_id, base_url=base_url, owner=owner)
+    async def close(self) -> None:
+        await self._close()
+        self._executor.shutdown(wait=False)
 
-    async def get_by_request_id(self, request_id: str) -> Job | None:
-        return await self._run(self.store.get_by_request_id, request_id)
-
-    async def live_jobs(self) -> list[Job]:
-        return await self._run(self.store.live_jobs)
-
-    async def list_jobs(
-        self,
-        *,
-        limit: int = 50,
-        before_id: int | None = None,
-        search: str | None = None,
-        statuses: Collection[JobStatus] | None = None,
-        model_id: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-    ) -> list[Job]:
-        return await self._run(
-            self.store.list_jobs,
-            limit=limit,
-            before_id=before_id,
-            search=search,
-            statuses=statuses,
-            model_id=model_id,
-            since=since,
-            until=until,
-        )
-
-    async def count_jobs(
-        self,
-        *,
-        search: str | None = None,
-        statuses: Collection[JobStatus] | None = None,
-        model_id: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-    ) -> int:
-        return await self._run(
-            self.store.count_jobs,
-            search=search,
-            statuses=statuses,
-            model_id=model_id,
-            since=since,
-            until=until,
-        )
-
-    async def count_matches(self, cap: int | None, **filters: Any) -> tuple[int, bool]:
-        return await self._run(self.store.count_matches, cap, **filters)
-
-    async def delete_job(self, job_id: int) -> Job | None:
-        return await self._run(self.store.delete_job, job_id)
-
-    async def run_times(self, model_id: str, limit: int = 100) -> list[tuple[dict[str, Any], float]]:
-        return await self._run(self.store.run_times, model_id, limit)
-
-    async def recent_prompts(self, limit: int = 50) -> list[str]:
-        return await self._run(self.store.recent_prompts, limit)
-
-    async def model_ids(self) -> list[str]:
-        return await self._run(self.store.model_ids)
-
-    async def try_claim(self, job_id: int, owner: str, *, expired: Lease | None = None) -> bool:
-        return await self._run(self.store.try_claim, job_id, owner, expired=expired)
-
-    async def lease(self, job_id: int) -> Lease | None:
-        return await self._run(self.store.lease, job_id)
-
-    async def heartbeat(self, owner: str) -> list[int]:
-        return await self._run(self.store.heartbeat, owner)
-
-    async def release_claims(self, owner: str) -> None:
-        await self._run(self.store.release_claims, owner)
-
-    async def lease_owners(self) -> list[str]:
-        return await self._run(self.store.lease_owners)
-
-    async def set_parents(self, job_id: int, parents: Sequence[int]) -> None:
-        await self._run(self.store.set_parents, job_id, parents)
-
-    async def parents(self, job_id: int) -> list[int]:
-        return await self._run(self.store.parents, job_id)
-
-    async def chain(self, job_id: int) -> list[int]:
-        return await self._run(self.store.chain, job_id)
-
-    async def derived_from(self, job_id: int) -> list[int]:
-        return await self._run(self.store.derived_from, job_id)
-
-    async def cost_rows(self, since: float | None = None) -> list[tuple[str, float, float]]:
-        return await self._run(self.store.cost_rows, since)
-
-    async def integrity_check(self) -> str:
-        return await self._run(self.store.integrity_check)
+    _close = _threaded(HistoryStore.close)
+    # writes
+    create_job = _threaded(HistoryStore.create_job)
+    update_job = _threaded(HistoryStore.update_job)
+    record_request_id = _threaded(HistoryStore.record_request_id)
+    replay_journal = _threaded(HistoryStore.replay_journal)
+    set_outputs = _threaded(HistoryStore.set_outputs)
+    update_output = _threaded(HistoryStore.update_output)
+    delete_job = _threaded(HistoryStore.delete_job)
+    adopt_request = _threaded(HistoryStore.adopt_request)
+    # leases
+    try_claim = _threaded(HistoryStore.try_claim)
+    lease = _threaded(HistoryStore.lease)
+    heartbeat = _threaded(HistoryStore.heartbeat)
+    release_claims = _threaded(HistoryStore.release_claims)
+    lease_owners = _threaded(HistoryStore.lease_owners)
+    # lineage
+    set_parents = _threaded(HistoryStore.set_parents)
+    parents = _threaded(HistoryStore.parents)
+    chain = _threaded(HistoryStore.chain)
+    derived_from = _threaded(HistoryStore.derived_from)
+    # reads
+    get = _threaded(HistoryStore.get)
+    get_by_request_id = _threaded(HistoryStore.get_by_request_id)
+    live_jobs = _threaded(HistoryStore.live_jobs)
+    list_jobs = _threaded(HistoryStore.list_jobs)
+    count_jobs = _threaded(HistoryStore.count_jobs)
+    count_matches = _threaded(HistoryStore.count_matches)
+    run_times = _threaded(HistoryStore.run_times)
+    recent_prompts = _threaded(HistoryStore.recent_prompts)
+    model_ids = _threaded(HistoryStore.model_ids)
+    cost_rows = _threaded(HistoryStore.cost_rows)
+    integrity_check = _threaded(HistoryStore.integrity_check)
 
 
 def _open_store(path: Path, allow_read_only: bool) -> HistoryStore:

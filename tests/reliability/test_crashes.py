@@ -24,9 +24,9 @@ from typing import Any
 from helpers import open_core, submits, wait_all_terminal, wait_for
 from rel_support import TEMP_SUFFIXES, Child, HoldingProxy, Stopwatch, audit
 
-from seedream_tui.jobs.engine import UNKNOWN_SUBMIT
 from seedream_tui.jobs.model import JobStatus
 from seedream_tui.jobs.store import HistoryStore
+from seedream_tui.jobs.submitter import UNKNOWN_SUBMIT
 from seedream_tui.paths import Paths
 
 CHILD = Path(__file__).with_name("crash_child.py")

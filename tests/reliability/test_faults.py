@@ -20,8 +20,8 @@ from rel_support import NOTHING_CREATED, Stopwatch, audit
 
 from seedream_tui.api.errors import ApiError
 from seedream_tui.api.types import SubmitResult
-from seedream_tui.jobs.engine import PollPolicy
 from seedream_tui.jobs.model import JobStatus
+from seedream_tui.jobs.poll_policy import PollPolicy
 from seedream_tui.jobs.service import Core
 
 JOBS = 500

@@ -3,7 +3,7 @@
 Each instance is a real process (``instance_child.py``) with its own API token, so the fake server's request
 log tells which instance sent every poll. The polling lease in the history (``try_claim``) is what must keep
 them apart; a dead instance's jobs must pass to the live one (lease expiry, or at once at start when the
-owner's pid is gone: ``_owner_is_dead``). Run with ``-s`` for the ``RELIABILITY two-instances`` figures.
+owner's pid is gone: ``owner_is_dead``). Run with ``-s`` for the ``RELIABILITY two-instances`` figures.
 """
 
 from __future__ import annotations

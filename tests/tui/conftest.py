@@ -42,7 +42,7 @@ def config(queue_server) -> AppConfig:
 @pytest.fixture
 async def core(config: AppConfig) -> AsyncIterator:
     """An opened Core polling fast (tests wait for conditions, never for fixed times)."""
-    from seedream_tui.jobs.engine import PollPolicy
+    from seedream_tui.jobs.poll_policy import PollPolicy
     from seedream_tui.jobs.service import Core
 
     policy = PollPolicy(first=0.05, running=0.05, queued_near=0.05, queued_far=0.05, unknown=0.05, jitter=0.0)

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from history_fill import fill_history
 from PIL import Image as PILImage
 from textual.app import App, ComposeResult
 from textual.screen import Screen
@@ -46,7 +47,7 @@ def seed_history(paths: Paths, count: int, *, with_images: int = 3) -> list[Job]
             status = [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.COMPLETED, JobStatus.CANCELLED][i % 4]
             prompt = f"job {i + 1}: a {WORDS[i % len(WORDS)]} at dawn, wide shot"
             rows.append((model, {"prompt": prompt}, status, BASE_TIME + 60 * i))
-        store.insert_many_for_bench(rows)
+        fill_history(store, rows)
         newest = store.list_jobs(limit=with_images)
         paths.images_dir.mkdir(parents=True, exist_ok=True)
         for n, job in enumerate(newest):
@@ -71,7 +72,7 @@ def make_config(base_url: str, paths: Paths | None = None, **settings: Any) -> A
 
 async def open_core(config: AppConfig) -> Any:
     """The real job core, polling fast (tests wait for conditions, never for fixed times)."""
-    from seedream_tui.jobs.engine import PollPolicy
+    from seedream_tui.jobs.poll_policy import PollPolicy
     from seedream_tui.jobs.service import Core
 
     policy = PollPolicy(first=0.05, running=0.05, queued_near=0.05, queued_far=0.05, unknown=0.05, jitter=0.0)

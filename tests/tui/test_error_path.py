@@ -101,7 +101,7 @@ async def test_the_app_is_the_one_subscriber_and_screens_follow_its_messages(con
         await wait_for(lambda: isinstance(app.screen, HistoryScreen), what="the history")
         await app.run_action(f"open_job({job_id})")
         await wait_for(lambda: isinstance(app.screen, JobDetailScreen), what="the detail")
-        assert len(core.engine._listeners) == 1  # the app alone
+        assert len(core.engine.listeners._listeners) == 1  # the app alone
         detail = app.screen
         await wait_for(lambda: detail.job is not None and detail.job.status is JobStatus.COMPLETED, limit=15,
                        what="the detail following the job to its end")

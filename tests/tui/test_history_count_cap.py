@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from history_fill import fill_history
 from textual.widgets import Input, Static
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -23,8 +24,8 @@ from seedream_tui.tui.screens.history import HistoryScreen  # noqa: E402
 def test_a_capped_count_stops_past_the_cap(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "h.sqlite3")
     try:
-        store.insert_many_for_bench(("m", {"prompt": f"a red fox {i}"}, JobStatus.COMPLETED, 1e9 + i)
-                                    for i in range(30))
+        fill_history(store, (("m", {"prompt": f"a red fox {i}"}, JobStatus.COMPLETED, 1e9 + i)
+                                    for i in range(30)))
         assert store.count_jobs(search="fox") == 30
         assert store.count_matches(10, search="fox") == (10, True)  # "more than 10"
         assert store.count_matches(30, search="fox") == (30, False)  # not past it: exact

@@ -4,6 +4,7 @@ and cut with "…", the id column as wide as the largest id, no model column whe
 from __future__ import annotations
 
 import pytest
+from history_fill import fill_history
 from screens_support import ScreenHost, make_config, open_core, seed_history, wait_for
 from textual.widgets import DataTable, Input
 
@@ -57,7 +58,7 @@ async def test_one_model_in_history_drops_the_model_column(fake_server) -> None:
     paths = Paths.default()
     paths.profile_data_dir.mkdir(parents=True, exist_ok=True)
     store = HistoryStore(paths.history_db)
-    store.insert_many_for_bench([(DEFAULT_MODEL_ID, {"prompt": f"p {i}"}, JobStatus.COMPLETED, 1000.0 + i) for i in range(5)])
+    fill_history(store, [(DEFAULT_MODEL_ID, {"prompt": f"p {i}"}, JobStatus.COMPLETED, 1000.0 + i) for i in range(5)])
     store.close()
     app = ScreenHost(lambda: open_core(make_config(fake_server.base_url, paths)), HistoryScreen)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from history_fill import fill_history
 from rich.segment import Segment
 from textual import _compositor
 from textual.app import App, ComposeResult
@@ -147,8 +148,8 @@ async def test_live_jobs_older_than_the_first_page_are_listed_from_the_start(con
     try:
         old = store.create_job("m", {"prompt": "an old live job"})
         store.update_job(old.id, status=JobStatus.QUEUED, request_id="req-old")
-        store.insert_many_for_bench(("m", {"prompt": f"job {i}"}, JobStatus.COMPLETED, T0 + i)
-                                    for i in range(INITIAL_JOBS + 5))
+        fill_history(store, (("m", {"prompt": f"job {i}"}, JobStatus.COMPLETED, T0 + i)
+                                    for i in range(INITIAL_JOBS + 5)))
     finally:
         store.close()
     initial = await read_initial(core)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from history_fill import fill_history
 from textual.widgets import DataTable
 from tui_support import open_main, seed_finished_jobs, wait_for
 
@@ -47,9 +48,7 @@ def _many_jobs(paths: Any, count: int) -> None:
     paths.profile_data_dir.mkdir(parents=True, exist_ok=True)
     store = HistoryStore(paths.history_db)
     try:
-        store.insert_many_for_bench(
-            (DEFAULT_MODEL_ID, {"prompt": f"job {i}"}, JobStatus.COMPLETED, 1e9 + i) for i in range(count)
-        )
+        fill_history(store, ((DEFAULT_MODEL_ID, {"prompt": f"job {i}"}, JobStatus.COMPLETED, 1e9 + i) for i in range(count)))
     finally:
         store.close()
 
