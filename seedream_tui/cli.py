@@ -1,8 +1,9 @@
 """Command line: the TUI by default, plus headless commands for scripts and SSH one-liners.
 
     seedream-tui [--demo] [--base-url URL] [--image-mode MODE]
-    seedream-tui submit "prompt" [--set key=value ...] [--wait] [--out DIR] [--json]
+    seedream-tui submit "prompt" [--set key=value ...] [--wait [--timeout SECONDS]] [--out DIR] [--json]
     seedream-tui status ID [--wait] | wait ID | cancel ID | rerun ID [--wait]   (ID: local id or any request id)
+    seedream-tui download ID      (every wait takes --timeout SECONDS)
     seedream-tui history [--search TEXT] [--json]
     seedream-tui export ID... --to DIR
     seedream-tui models [--search S] [--category C] [--json] | fetch-model ID
@@ -11,20 +12,27 @@
     seedream-tui fake-server --port N
 
 Textual is imported only when the TUI starts. Progress goes to stderr, results to stdout.
+
+Exit codes (also in ``--help`` and the README): 0 ok, 1 other error, 2 invalid input, 3 network/server trouble,
+4 auth or balance, 5 the job failed, was cancelled, expired or its outcome is unknown, 124 a wait reached its
+``--timeout`` (as timeout(1); the job stays live in the history and is followed at the next start), 130
+interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import getpass
 import logging
+import math
 import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -47,6 +55,15 @@ from seedream_tui.paths import Paths
 from seedream_tui.safetext import encodes_utf8, json_for, visible
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_NETWORK, EXIT_AUTH, EXIT_JOB, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
+#: a wait (--wait, wait, download) reached its --timeout: the job is still live and kept (124, as timeout(1))
+EXIT_TIMEOUT = 124
+
+EXIT_CODES_HELP = (
+    "exit codes: 0 ok, 1 other error, 2 invalid input, 3 network/server trouble, 4 auth or balance, 5 the job "
+    "failed, was cancelled, expired, its outcome is unknown or its request id could not be saved (never submit "
+    "again blindly on 5), 124 a wait reached its --timeout (the job is still live: follow it with "
+    "'seedream-tui wait REQUEST_ID'), 130 interrupted."
+)
 
 
 class CliError(Exception):
@@ -64,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seedream-tui", parents=[common],
         description="A terminal app for the RunComfy Model API (Seedream 5 lite text-to-image).",
+        epilog=EXIT_CODES_HELP,
     )
     parser.add_argument("--version", action="version", version=f"seedream-tui {__version__}")
     parser.add_argument("--image-mode", choices=IMAGE_MODES, default=None,
@@ -77,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an option, e.g. --set resolution=2K (repeatable)")
     p.add_argument("--wait", action="store_true", help="wait until done and print the saved image paths")
     p.add_argument("--out", type=Path, default=None, help="with --wait: also copy the images into DIR")
+    _add_timeout(p)
     p.add_argument("--json", action="store_true", help="print the job as JSON")
 
     p = sub.add_parser("status", parents=[common],
@@ -84,11 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--wait", action="store_true", help="wait until done and print the saved image paths")
     p.add_argument("--out", type=Path, default=None, help="with --wait: also copy the images into DIR")
+    _add_timeout(p)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("wait", parents=[common], help="wait for a job (local id, or any request id): status --wait")
     p.add_argument("id")
     p.add_argument("--out", type=Path, default=None, help="also copy the images into DIR")
+    _add_timeout(p)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("cancel", parents=[common], help="cancel a queued job")
@@ -97,11 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("download", parents=[common],
                        help="download a finished job's files again (fresh links from RunComfy)")
     p.add_argument("id")
+    _add_timeout(p)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("rerun", parents=[common], help="submit a past job's input again")
     p.add_argument("id")
     p.add_argument("--wait", action="store_true")
+    _add_timeout(p)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("history", parents=[common], help="list past jobs, newest first")
@@ -121,6 +144,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("token", help="store the API token (read from stdin or asked for), mode 0600")
     sub.add_parser("fake-server", add_help=False, help="run the fake RunComfy server (see fake-server --help)")
     return parser
+
+
+def _add_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=_timeout_seconds, default=None, metavar="SECONDS",
+                        help=f"stop waiting after SECONDS (exit {EXIT_TIMEOUT}); the job stays in the history and "
+                             "is followed again at the next start (default: no limit)")
+
+
+def _timeout_seconds(text: str) -> float:
+    """``--timeout``: a positive, finite number of seconds (argparse turns the refusal into exit 2)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"expects a positive number of seconds, e.g. --timeout 600, not {text!r}.")
+    return seconds
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -262,6 +302,9 @@ async def _headless(args: argparse.Namespace, config: AppConfig) -> int:
 
     if args.command == "wait":
         args.command, args.wait = "status", True
+    if getattr(args, "timeout", None) is not None and not getattr(args, "wait", True):  # download always waits
+        raise CliError(f"--timeout limits a wait: add --wait (or use 'seedream-tui wait ID --timeout "
+                       f"{args.timeout:g}').", EXIT_INPUT)
     needs_token = ("submit", "rerun", "cancel", "fetch-model", "download") + (("status",) if getattr(args, "wait", False) else ())
     if not config.demo and not config.token and args.command in needs_token:
         raise CliError(
@@ -350,34 +393,131 @@ def _parse_sets(spec: Any, sets: list[str]) -> dict[str, Any]:
     return values
 
 
-async def _wait(core: Any, job: Any) -> Any:
-    """Follow a job until it is terminal, with progress lines on stderr. The outcome is read from the
-    history, so a job another instance settles ends the wait too."""
+#: the trouble sentence the engine keeps on a live job's row while it cannot ask RunComfy (or understand it)
+_WAITING = "Waiting: "
+#: while a waited-for job's row carries trouble, the wait says so again after this many seconds of it, the
+#: gaps doubling up to the cap: 10, 30, 70, 150, 310 s, then every 300 s
+TROUBLE_FIRST, TROUBLE_CAP = 10.0, 300.0
+#: tests only: a shorter first gap (the cap scales with it); the real defaults above otherwise
+TROUBLE_ENV = "SEEDREAM_TUI_TROUBLE_EVERY"
+
+
+def trouble_gaps(first: float = TROUBLE_FIRST, cap: float = TROUBLE_CAP) -> Iterator[float]:
+    """The gaps between the lines that say a waited-for job is still in trouble: growing, then capped."""
+    gap = first
+    while True:
+        yield gap
+        gap = min(gap * 2, cap)
+
+
+def _trouble_schedule() -> tuple[float, float]:
+    """(first gap, cap): the real ones, or a test's shorter first gap from ``TROUBLE_ENV``."""
+    try:
+        first = float(os.environ.get(TROUBLE_ENV, ""))
+    except ValueError:
+        return TROUBLE_FIRST, TROUBLE_CAP
+    if not (math.isfinite(first) and first > 0):
+        return TROUBLE_FIRST, TROUBLE_CAP
+    return first, first * TROUBLE_CAP / TROUBLE_FIRST
+
+
+class _TroubleWatch:
+    """The trouble sentence on a waited-for job's row, and since when (monotonic) it has been there."""
+
+    def __init__(self, job: Any) -> None:
+        self.text: str | None = None
+        self.since: float | None = None
+        self.began = asyncio.Event()
+        self.see(job)
+
+    def see(self, job: Any) -> None:
+        error = job.error or ""
+        text = error[len(_WAITING):] if error.startswith(_WAITING) and not job.status.terminal else None
+        if text is not None and self.text is None:
+            self.since = time.monotonic()
+            self.began.set()
+        elif text is None:
+            self.since = None
+        self.text = text
+
+
+async def _say_trouble_again(job_id: int, watch: _TroubleWatch) -> None:
+    """Say again, at growing intervals, that the job is still in trouble (a server that stopped answering):
+    not once per poll, and not never."""
+    first, cap = _trouble_schedule()
+    while True:
+        if watch.since is None:
+            watch.began.clear()
+            await watch.began.wait()
+            continue
+        since = due = watch.since
+        for gap in trouble_gaps(first, cap):
+            due += gap
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            if watch.since != since:  # the trouble ended (or ended and began again: counted afresh)
+                break
+            spent = time.monotonic() - since
+            print(f"[{time.strftime('%H:%M:%S')}] job {job_id}: no usable answer from RunComfy for "
+                  f"{spent:.{0 if spent >= 10 else 1}f} s: {visible(watch.text or '')} Still trying.", file=sys.stderr)
+
+
+async def _wait(core: Any, job: Any, give_up_after: float | None = None) -> tuple[Any, bool]:
+    """Follow a job until it is terminal, with progress lines on stderr, or until ``give_up_after`` seconds have
+    passed: (the job, whether the time ran out). The outcome is read from the history, so a job another
+    instance settles ends the wait too; a job the time ran out on is left live, for the next start."""
     last = [""]
+    watch = _TroubleWatch(job)
 
     def on_change(changed: Any) -> None:
         if changed.id != job.id:
             return
+        watch.see(changed)
         position = shown_position(changed.queue_position)
         line = changed.status.label + (f" (position {position})" if position else "")
-        if changed.error and changed.error.startswith("Waiting: "):
+        if changed.error and changed.error.startswith(_WAITING):
             line += f" — {visible(changed.error)}"
         if line != last[0]:
             last[0] = line
             print(f"[{time.strftime('%H:%M:%S')}] job {changed.id}: {line}", file=sys.stderr)
 
     unsubscribe = core.subscribe(on_change)
+    reminder = asyncio.create_task(_say_trouble_again(job.id, watch))
+    limit = asyncio.timeout(give_up_after)
     try:
-        return await core.engine.wait_for(job.id) or job
+        async with limit:
+            return await core.engine.wait_for(job.id) or job, False
+    except TimeoutError:
+        if not limit.expired():
+            raise
+        job = await core.history.get(job.id) or job
+        return job, not job.status.terminal  # settled at the last moment: not a time-out
     finally:
         unsubscribe()
+        reminder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reminder
+
+
+def _timed_out(core: Any, job: Any, seconds: float) -> str:
+    """What a wait that ran out of time says: the job, its request id and how to follow it later."""
+    import shlex
+
+    position = shown_position(job.queue_position)
+    state = job.status.label + (f" (position {position})" if position else "")
+    ident = job.request_id if job.request_id and visible(job.request_id) == job.request_id else str(job.id)
+    request = f" (request {visible(job.request_id)})" if job.request_id else ""
+    demo = " --demo" if core.demo else ""
+    return (f"stopped waiting after {seconds:g} s: job {job.id}{request} is still {state}. It stays in the "
+            f"history and is followed again at the next start; follow it with: "
+            f"seedream-tui wait {shlex.quote(ident)}{demo}")
 
 
 async def _finish(core: Any, job: Any, args: argparse.Namespace) -> int:
+    timed_out = False
     if getattr(args, "wait", False):
-        job = await _wait(core, job)
+        job, timed_out = await _wait(core, job, getattr(args, "timeout", None))
         out = getattr(args, "out", None)
-        if out is not None and job.outputs:
+        if out is not None and job.outputs and not timed_out:
             await core.export([job.id], out)
     if getattr(args, "json", False):
         _print_job(job, True)
@@ -389,6 +529,9 @@ async def _finish(core: Any, job: Any, args: argparse.Namespace) -> int:
         print(f"job {job.id} {job.status.label}: request {visible(job.request_id)}")
         if not getattr(args, "wait", False):
             print(f"Follow it with: seedream-tui status {job.id}{' --demo' if core.demo else ''}", file=sys.stderr)
+    if timed_out:
+        print(f"seedream-tui: {_timed_out(core, job, getattr(args, 'timeout', None) or 0)}", file=sys.stderr)
+        return EXIT_TIMEOUT
     if job.status.terminal and job.status.value != "completed":
         print(f"seedream-tui: job {job.id} {job.status.label}: {visible(job.error or '')}".rstrip(": "), file=sys.stderr)
         return EXIT_JOB
@@ -432,7 +575,7 @@ async def _cmd_submit(core: Any, args: argparse.Namespace) -> int:
     except KeyError:
         known = ", ".join(dict.fromkeys(s.model_id for s in core.registry.list()))
         raise CliError(f"Unknown model {model!r}; known models: {known}.", EXIT_INPUT) from None
-    from_settings = core.config.settings.defaults.get(spec.model_id, {})
+    from_settings = core.config.model_defaults.get(spec.model_id, {})
     inputs = {**from_settings, **_parse_sets(spec, args.sets), "prompt": prompt}
     for warning in validate_input(spec, inputs).warnings.values():  # soft advice: said, then submitted
         print(f"seedream-tui: warning: {visible(warning)}", file=sys.stderr)

@@ -41,10 +41,15 @@ class Settings:
     notify_bell: bool = True
     default_model: str = DEFAULT_MODEL_ID
     defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the same, saved while in the demo: kept apart so trying things in the demo never changes paid runs
+    demo_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: binding id -> keys, e.g. {"submit": "f5,ctrl+s"}: remaps any key (ids are listed by F1 / `?`)
     keymap: dict[str, str] = field(default_factory=dict)
     #: hosts outputs may be downloaded from besides RunComfy's own storage (``*.example.com`` for a domain)
     trusted_hosts: list[str] = field(default_factory=list)
+    #: a paid submit whose quote is above this many dollars asks first (None: never for the price alone);
+    #: a paid submit of the same input a moment after the last one always asks (catalog/guard.py)
+    confirm_above_usd: float | None = 0.10
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -128,7 +133,7 @@ def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
             "using defaults. It was left as it is."
         ]
 
-    def take(name: str, kind: type, check: Any = None) -> None:
+    def take(name: str, kind: type | tuple[type, ...], check: Any = None) -> None:
         if name not in data:
             return
         value = data[name]
@@ -141,6 +146,7 @@ def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
     take("theme", str, lambda v: bool(v.strip()))
     take("notify_bell", bool)
     take("default_model", str, lambda v: bool(v.strip()))
+    take("confirm_above_usd", (int, float), lambda v: not isinstance(v, bool) and 0 <= v < 1e6)
     if "base_url" in data:
         value = data["base_url"]
         try:
@@ -150,11 +156,12 @@ def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
         except ConfigError as exc:
             warnings.append(f"{exc} (settings file) Using the default.")
             settings.base_url = None
-    defaults = data.get("defaults", {})
-    if isinstance(defaults, dict) and all(isinstance(v, dict) for v in defaults.values()):
-        settings.defaults = {str(k): dict(v) for k, v in defaults.items()}
-    else:
-        warnings.append("Settings: [defaults] must be a table of tables, one per model id; ignored.")
+    for table in ("defaults", "demo_defaults"):
+        defaults = data.get(table, {})
+        if isinstance(defaults, dict) and all(isinstance(v, dict) for v in defaults.values()):
+            setattr(settings, table, {str(k): dict(v) for k, v in defaults.items()})
+        else:
+            warnings.append(f"Settings: [{table}] must be a table of tables, one per model id; ignored.")
     keymap = data.get("keymap", {})
     if isinstance(keymap, dict) and all(isinstance(v, str) and v.strip() for v in keymap.values()):
         settings.keymap = {str(k): v.replace(" ", "") for k, v in keymap.items()}
@@ -264,6 +271,11 @@ class AppConfig:
     demo: bool = False
     token_source: str = "none"
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def model_defaults(self) -> dict[str, dict[str, Any]]:
+        """Saved option defaults per model: the demo's own in the demo, so they never change paid runs."""
+        return self.settings.demo_defaults if self.demo else self.settings.defaults
 
 
 def resolve_config(

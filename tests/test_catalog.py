@@ -45,24 +45,27 @@ async def test_the_catalog_lists_a_dozen_models_of_several_kinds_with_prices(cli
     for wanted in ("bytedance/seedream-5/lite/text-to-image", EDIT5, EDIT45,
                    "blackforestlabs/flux-2/flash/text-to-image", "bytedance/seedance-1/lite/text-to-video"):
         assert wanted in by_id  # fmt: skip
-    assert {m.get("kind") for m in body["models"]} >= {"text-to-image", "image-to-image", "text-to-video"}
-    assert by_id[EDIT5]["base_price_usd"] == 0.03 and by_id[EDIT5]["price_unit"] == "output"
+    assert {m.get("kind") for m in body["models"]} == {"model"}  # RunComfy's kind; the task is in categories
+    tasks = {c for m in body["models"] for c in m["categories"]}
+    assert tasks >= {"text-to-image", "image-to-image", "text-to-video"}
+    assert by_id[EDIT5]["base_price_usd"] == 0.028 and by_id[EDIT5]["price_unit"] == "output"
     assert by_id["bytedance/seedance-1/lite/text-to-video"]["price_unit"] == "second"
     assert "input_schema" not in by_id[EDIT5]  # only with include_schema
     with_schema = await client.list_models(search="seedream 5 lite edit", include_schema=True)
     assert [m["model_id"] for m in with_schema["models"]] == [EDIT5]
-    assert with_schema["models"][0]["input_schema"]["required_inputs"] == ["prompt", "image_urls"]
+    assert with_schema["models"][0]["required_inputs"] == ["prompt", "image"]
 
 
 async def test_filters_paging_and_categories_route(client: RunComfyClient, fake_server: FakeServerThread) -> None:
     cats = await client.model_categories()
-    assert {"image", "video", "image-editing"} <= set(cats)
+    assert {"image", "video", "image-to-image"} <= set(cats)
     assert _gets(fake_server, "/v1/models/categories") == 1  # answered as categories, not as a model id
     videos = await search_catalog(client, category="video")
     assert videos.total == len(videos.entries) == 2
-    assert all(e.kind.endswith("video") and e.price_text == "$0.036/s" for e in videos.entries)
-    edits = await search_catalog(client, kind="image-to-image")
+    assert all("video" in e.categories and e.price_text == "$0.036/s" for e in videos.entries)
+    edits = await search_catalog(client, category="image-to-image")
     assert {EDIT5, EDIT45} <= {e.model_id for e in edits.entries}
+    assert {e.kind for e in edits.entries} == {"image-to-image"}  # the task, from categories (kind is "model")
     first = await search_catalog(client, limit=5)
     second = await search_catalog(client, limit=5, offset=5)
     assert first.total == second.total >= 12

@@ -48,9 +48,9 @@ def test_urls_pass_and_files_become_data_uris(fake_server: FakeServerThread, tmp
     spec = _spec(fake_server, EDIT)
     png = _png(tmp_path / "a.png", (64, 48))
     webp = _png(tmp_path / "b.webp", (32, 32), fmt="WEBP")
-    done = resolve_media(spec, {"prompt": "p", "image_urls": ["https://cdn.example/x.png", str(png), str(webp)]},
+    done = resolve_media(spec, {"prompt": "p", "image": ["https://cdn.example/x.png", str(png), str(webp)]},
                          _none)  # fmt: skip
-    url, first, second = done.values["image_urls"]
+    url, first, second = done.values["image"]
     assert url == "https://cdn.example/x.png"
     assert first.startswith("data:image/png;base64,") and _decoded(first).size == (64, 48)
     assert second.startswith("data:image/png;base64,")  # webp is converted: PNG or JPEG only
@@ -62,7 +62,7 @@ def test_a_file_above_the_models_size_rule_is_scaled_down(fake_server: FakeServe
     noisy = Image.effect_noise((2400, 2400), 120).convert("RGB")
     big = tmp_path / "big.png"
     noisy.save(big, "PNG")
-    limit = media_inputs.image_limit(spec.field("image_urls"))
+    limit = media_inputs.image_limit(spec.field("image"))
     assert limit < 10 * 2**20
     # a tighter rule makes the difference visible without a 10 MB fixture
     tight = parse_schema({"model_id": "a/b", "input_schema": {"properties": {"image": {
@@ -105,15 +105,15 @@ async def test_an_edit_chain_three_deep_derives_each_image_from_the_last(fake_se
         previous = await wait_status(core, first.id, [JobStatus.COMPLETED])
         chain = [previous.id]
         for step in range(3):
-            resolved = await core.resolve_media(core.registry.get(EDIT), {"image_urls": [f"#{previous.id}"]})
+            resolved = await core.resolve_media(core.registry.get(EDIT), {"image": [f"#{previous.id}"]})
             assert resolved.parents == (previous.id,)
-            job = await core.submit(core.registry.get(EDIT), {"prompt": f"step {step}", "image_urls": [f"#{previous.id}"]})
+            job = await core.submit(core.registry.get(EDIT), {"prompt": f"step {step}", "image": [f"#{previous.id}"]})
             done = await wait_status(core, job.id, [JobStatus.COMPLETED])
             source = Image.open(previous.outputs[0].path).convert("RGB")
             result = Image.open(done.outputs[0].path).convert("RGB")
             assert _derived(result, source, f"{done.request_id}/0")  # tinted and stamped from its source
             # sent as a data: URI (the result above is derived from it), kept in the history as typed
-            assert done.inputs["image_urls"] == [f"#{previous.id}"]
+            assert done.inputs["image"] == [f"#{previous.id}"]
             chain.append(job.id)
             previous = done
         assert len(chain) == 4
@@ -144,7 +144,7 @@ def _derived(result: Image.Image, source: Image.Image, key: str) -> bool:
     return result.crop(box).tobytes() == expected.crop(box).tobytes()
 
 
-async def test_url_inputs_from_its_own_cdn_work_and_other_hosts_fail(fake_server: FakeServerThread) -> None:
+async def test_url_inputs_from_its_own_cdn_work_and_other_hosts_get_a_stand_in(fake_server: FakeServerThread) -> None:
     fake_server.set_config(tokens=[TOKEN])
     core = await open_core(fake_server.base_url)
     try:
@@ -153,9 +153,11 @@ async def test_url_inputs_from_its_own_cdn_work_and_other_hosts_fail(fake_server
         first = await wait_status(core, (await core.submit(t2i, {"prompt": "a boat"})).id, [JobStatus.COMPLETED])
         by_url = await core.submit(kontext, {"prompt": "at night", "image_url": first.outputs[0].url})
         assert (await wait_status(core, by_url.id)).status is JobStatus.COMPLETED
+        # a public https URL is RunComfy's documented form: the offline fake answers with a stand-in, and says so
         foreign = await core.submit(kontext, {"prompt": "x", "image_url": "https://elsewhere.example/a.png"})
-        failed = await wait_status(core, foreign.id)
-        assert failed.status is JobStatus.FAILED and "could not be downloaded" in (failed.error or "")
+        stood_in = await wait_status(core, foreign.id)
+        assert stood_in.status is JobStatus.COMPLETED and stood_in.outputs
+        assert "stand-in" in (fake_server.jobs_snapshot()[stood_in.request_id or ""]["note"] or "")
         with pytest.raises(InvalidInputError, match="does not decode to an image"):
             await core.submit(kontext, {"prompt": "x", "image_url": "data:image/png;base64,bm90IGFuIGltYWdl"})
     finally:

@@ -43,7 +43,9 @@ def test_quotes_count_what_the_unit_counts(fake_server: FakeServerThread) -> Non
 def test_a_missing_price_is_unknown_never_zero(fake_server: FakeServerThread) -> None:
     lora = quote(_spec(fake_server, "community/sdxl/lora"), {"prompt": "x"})
     assert lora.usd is None and lora.text == "price unknown"
-    upscale = quote(_spec(fake_server, "topaz/image-upscale/standard"), {})
+    # a unit the app cannot count (RunComfy's are "output" and "second"): no quote, and the reason says why
+    per_megapixel = {**fake_server.server.models["topaz/image-upscale/standard"].detail(), "price_unit": "megapixel"}
+    upscale = quote(parse_schema(per_megapixel), {})
     assert upscale.usd is None and "megapixel" in upscale.reason
     bundled = ModelRegistry.bundled().get(SEEDREAM)  # the file shipped with the app has no price
     assert quote(bundled, {}).text == "price unknown"

@@ -76,11 +76,10 @@ def test_each_rule_refuses_with_the_entrys_own_message() -> None:
 
 def test_the_fake_server_refuses_with_the_rules_message(fake_server: FakeServerThread) -> None:
     fake_server.set_config(tokens=[TOKEN])
-    urls = [f"https://cdn.example/{i}.png" for i in range(15)]
     answer = httpx.post(
         f"{fake_server.base_url}/v1/models/bytedance/seedream-5/lite/edit",
-        json={"prompt": "tint it", "image_urls": urls},
+        json={"prompt": "tint it", "image": [_data_uri((10, 10))]},  # RunComfy's rule: width_pixels> 14
         headers={"Authorization": f"Bearer {TOKEN}"},
     )
     assert answer.status_code == 422
-    assert "At most 14 reference images." in answer.json()["error_message"]
+    assert "Each input image must be more than 14 pixels wide." in answer.json()["error_message"]

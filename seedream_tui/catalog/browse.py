@@ -75,10 +75,12 @@ def entry_from(raw: Any, *, local: bool = False) -> CatalogEntry | None:
     categories = raw.get("categories")
     cats = tuple(c for c in categories if isinstance(c, str)) if isinstance(categories, list) else ()
     kind = raw.get("kind")
+    if not isinstance(kind, str) or kind in ("", "model"):  # RunComfy's kind is "model": the task is a category
+        kind = next((c for c in cats if "-to-" in c), "") or kind_from_id(model_id)
     return CatalogEntry(
         model_id=model_id,
         display_name=" ".join(str(name).split()),
-        kind=kind if isinstance(kind, str) and kind else kind_from_id(model_id),
+        kind=kind,
         categories=cats,
         price=price_of(raw),
         local=local,

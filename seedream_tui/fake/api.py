@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 COST_WITHOUT_PRICE = 0.02
 #: the most catalog entries one page holds
 MAX_PAGE = 200
+#: the largest request body RunComfy takes (its ComfyUI client's limit; data URIs make bodies big) [client]
+MAX_REQUEST_BYTES = 64 * 1024 * 1024
 
 _HTML_5XX = "<html><head><title>{code}</title></head><body><h1>{code} {reason}</h1><hr>nginx</body></html>"
 _REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
@@ -200,13 +202,22 @@ class ApiRoutes:
         if model is None:
             return self._unknown_model(request)
         try:
-            values = json.loads(await request.read() or b"null")
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self.error(
+                413, None,
+                f"The request body is larger than {MAX_REQUEST_BYTES // 2**20} MiB. Send large images as "
+                "public https URLs, or fewer or smaller images.",
+            )  # fmt: skip
+        try:
+            values = json.loads(raw or b"null") if len(raw) < 2**20 else await asyncio.to_thread(json.loads, raw)
         except ValueError:
             return self.error(400, None, "The request body is not valid JSON.")
         if not isinstance(values, dict):
             return self.error(400, None, "The request body must be a JSON object of model inputs.")
         errors = self.s.validator.errors(model.model_id, values)
-        errors.update({k: v for k, v in edits.check_inputs(model.input_schema, values).items() if k not in errors})
+        media_errors = await asyncio.to_thread(edits.check_inputs, model.input_schema, values)  # decodes images
+        errors.update({k: v for k, v in media_errors.items() if k not in errors})
         if errors:
             detail = [
                 {"loc": ["body", name] if name else ["body"], "msg": msg, "type": "value_error"}
@@ -309,12 +320,14 @@ class ApiRoutes:
         elif job.status == "failed":
             body["error"] = job.error
         body["created_at"], body["finished_at"] = job.created_at, job.finished_at
+        if job.note:  # beside output, never in it: a client that walks output for URLs must not take it
+            body["demo_note"] = job.note
         if request.query.get("include_cost", "").lower() in ("true", "1", "yes"):
             body["cost"] = self._cost(job)
         return self._answer(body)
 
     def _cost(self, job: FakeJob) -> float:
-        """The bill of a finished job, from its model's catalog price: per image, per second or per megapixel."""
+        """The bill of a finished job, from its model's catalog price: per image (``output``) or per ``second``."""
         model = self.s.models.get(job.model_id)
         price, unit = model.price if model is not None else (None, None)
         if not isinstance(price, int | float):
@@ -324,8 +337,6 @@ class ApiRoutes:
         if unit == "second":
             duration = job.effective_input.get("duration")
             count = float(duration) if isinstance(duration, int | float) else 5.0
-        elif unit == "megapixel":
-            count = sum(_megapixels(path) for path in job.files)
         else:
             count = float(len(job.outputs))
         return round(price * count, 6)
@@ -368,7 +379,7 @@ class ApiRoutes:
         return web.json_response(self.s.jobs_snapshot())
 
     async def get_cdn_log(self, request: web.Request) -> web.Response:
-        return web.json_response(self.s.cdn_requests)
+        return web.json_response(list(self.s.cdn_requests))
 
     async def get_faults(self, request: web.Request) -> web.Response:
         return web.json_response(self.s.faults_injected)
@@ -378,17 +389,6 @@ class ApiRoutes:
         if not self.s.expire(request_id):
             return web.json_response({"error_message": f"Request {request_id} was not found."}, status=404)
         return web.json_response({"request_id": request_id, "expired": True})
-
-
-def _megapixels(path: Any) -> float:
-    """Width x height of a produced image in millions (header only)."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            return image.size[0] * image.size[1] / 1_000_000
-    except OSError:
-        return 0.0
 
 
 def cancelled_answer(request_id: str, word: str, style: str) -> web.Response:

@@ -24,7 +24,7 @@ class FakeModel:
     title: str
     input_schema: dict[str, Any]
     output_schema: dict[str, Any]
-    #: catalog facts: display_name, categories, kind, base_price_usd, price_unit, pricing_note
+    #: catalog facts: display_name, categories, kind ("model"), base_price_usd, price_unit, pricing_note
     facts: dict[str, Any] = field(default_factory=dict)
 
     def properties(self) -> dict[str, Any]:
@@ -50,33 +50,51 @@ class FakeModel:
         return list(self.facts.get("categories") or [])
 
     @property
+    def media(self) -> str:
+        """What the model makes, from its categories (RunComfy's end in ``image``, ``video`` or ``audio``)."""
+        endings = {c.lower().rsplit("-", 1)[-1] for c in self.categories}
+        return next((kind for kind in ("video", "audio") if kind in endings), "image")
+
+    @property
+    def required(self) -> list[str]:
+        """The required inputs: ``input_schema.required`` (served again as the top-level ``required_inputs``)."""
+        names = self.input_schema.get("required") or self.input_schema.get("required_inputs") or []
+        return [name for name in names if isinstance(name, str)] if isinstance(names, list) else []
+
+    @property
     def price(self) -> tuple[float | None, str | None]:
         """``(base_price_usd, price_unit)``; None where the catalog gives none."""
         return self.facts.get("base_price_usd"), self.facts.get("price_unit")
 
     def summary(self, *, include_schema: bool) -> dict[str, Any]:
-        """One entry of ``GET /v1/models``: the detail, with the schemas only when asked."""
+        """One entry of ``GET /v1/models``: the detail, with the schemas only when asked. Like RunComfy's, every
+        entry is ``kind: "model"``; what it does is in ``categories``."""
         body: dict[str, Any] = {"model_id": self.model_id, "title": self.title, **self.facts}
         body.setdefault("display_name", self.title)
         body.setdefault("categories", [])
+        body["kind"] = "model"
+        body.pop("required_inputs", None)
         if include_schema:
             body["input_schema"] = self.input_schema
+            body["required_inputs"] = self.required
             if self.output_schema:
                 body["output_schema"] = self.output_schema
         return body
 
     def detail(self) -> dict[str, Any]:
+        """``GET /v1/models/{id}``: ``model_id``, ``display_name``, ``categories``, price, ``input_schema`` and the
+        top-level ``required_inputs`` RunComfy's Zapier client reads."""
         return self.summary(include_schema=True)
 
     def matches(self, search: str, category: str, kind: str) -> bool:
         """The catalog filters: ``search`` in the id, name or categories; exact category and kind."""
         folded = search.strip().lower()
-        haystack = " ".join([self.model_id, self.display_name, *self.categories, str(self.facts.get("kind", ""))])
+        haystack = " ".join([self.model_id, self.display_name, *self.categories])
         if folded and not all(word in haystack.lower() for word in folded.split()):
             return False
         if category and category.lower() not in (c.lower() for c in self.categories):
             return False
-        return not kind or str(self.facts.get("kind", "")).lower() == kind.lower()
+        return not kind or kind.lower() == "model"
 
 
 def load_models(directory: Path = MODELS_DIR) -> dict[str, FakeModel]:
@@ -104,7 +122,9 @@ def load_models(directory: Path = MODELS_DIR) -> dict[str, FakeModel]:
         )
     if directory == MODELS_DIR:
         for detail in extra_models():
-            facts = {k: v for k, v in detail.items() if k not in ("model_id", "title", "input_schema")}
+            facts = {
+                k: v for k, v in detail.items() if k not in ("model_id", "title", "input_schema", "required_inputs")
+            }
             models[detail["model_id"]] = FakeModel(
                 detail["model_id"], detail["title"], detail["input_schema"], {}, facts
             )

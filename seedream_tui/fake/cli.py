@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="keep jobs and images in DIR across restarts (default: a temp dir, forgotten on exit)",
     )
+    add("--request-log", type=int, default=FakeConfig.request_log_limit, metavar="N",
+        help=f"remember the last N API and N CDN requests (default: {FakeConfig.request_log_limit})")
     faults = parser.add_argument_group("faults (all off by default)")
     fadd = faults.add_argument
     fadd("--latency", type=float, default=0.0, help="seconds added to every API answer")
@@ -97,6 +99,7 @@ def config_from_args(args: argparse.Namespace) -> FakeConfig:
         output_url_style=args.output_url_style,
         api_body_style=args.api_body_style,
         state_dir=args.state_dir,
+        request_log_limit=args.request_log,
     )
 
 

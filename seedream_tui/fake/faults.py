@@ -100,6 +100,8 @@ class FakeConfig:
     cancel_style: str = "normal"  # see CANCEL_STYLES
     schema_style: str = "normal"  # see SCHEMA_STYLES
     unknown_model_style: str = "400001"  # see UNKNOWN_MODEL_STYLES
+    # not a fault: how many API and CDN requests the server remembers (the oldest go first; --demo keeps few)
+    request_log_limit: int = 10_000
     # not a fault: where the job record and the output files live across restarts (None = a temp dir)
     state_dir: str | None = None
 
@@ -112,6 +114,8 @@ class FakeConfig:
         """Raise ``ValueError`` with a sentence when a knob has an impossible value."""
         if not isinstance(self.workers, int) or self.workers < 1:
             raise ValueError("workers must be a whole number of at least 1.")
+        if not isinstance(self.request_log_limit, int) or self.request_log_limit < 1:
+            raise ValueError("request_log_limit must be a whole number of at least 1.")
         for name in _NON_NEGATIVE:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative.")
@@ -161,7 +165,7 @@ def _coerce(name: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be true or false.")
         return value
-    if name in ("workers", "seed"):
+    if name in ("workers", "seed", "request_log_limit"):
         if value is None and name == "seed":
             return None
         if isinstance(value, bool) or not isinstance(value, int):

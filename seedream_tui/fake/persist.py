@@ -46,16 +46,33 @@ class Loaded:
     warnings: list[str] = field(default_factory=list)
 
 
+#: a finished job's record keeps a ``data:`` URI only up to this length (its output is made: the image is not
+#: needed again, and a record of photos of up to 64 MiB a request would be rewritten on every change)
+KEEP_DATA_URI = 4096
+
+
+def slim_input(value: Any) -> Any:
+    """``value`` with every long ``data:`` URI cut to its header and its length."""
+    if isinstance(value, str) and value.startswith("data:") and len(value) > KEEP_DATA_URI:
+        return f"{value.partition(',')[0]},… ({len(value)} characters, not kept once the job finished)"
+    if isinstance(value, list):
+        return [slim_input(item) for item in value]
+    if isinstance(value, dict):
+        return {key: slim_input(item) for key, item in value.items()}
+    return value
+
+
 def dump_record(jobs: dict[str, FakeJob], waiting: list[str]) -> bytes:
     """The whole record as JSON bytes; call it on the server's loop (it reads live job objects)."""
     entries = []
     for job in jobs.values():
+        done = job.status in TERMINAL
         entries.append(
             {
                 "request_id": job.request_id,
                 "model_id": job.model_id,
-                "input": job.input,
-                "effective_input": job.effective_input,
+                "input": slim_input(job.input) if done else job.input,
+                "effective_input": slim_input(job.effective_input) if done else job.effective_input,
                 "status": job.status,
                 "created_at": job.created_at,
                 "created_ts": job.created_ts,
@@ -69,6 +86,7 @@ def dump_record(jobs: dict[str, FakeJob], waiting: list[str]) -> bytes:
                 "answer_dropped": job.answer_dropped,
                 "multi": job.multi,
                 "media": job.media,
+                "note": job.note,
             }
         )
     return json.dumps({"format": FORMAT, "waiting": waiting, "jobs": entries}, ensure_ascii=False).encode()
@@ -154,6 +172,7 @@ def _job_from(entry: Any, files_dir: Path, cdn_url: str) -> FakeJob:
         answer_dropped=bool(entry.get("answer_dropped")),
         multi=bool(entry.get("multi")),
         media=str(entry.get("media") or "image"),
+        note=_text(entry.get("note")),
     )
     if status == "completed":
         job.files = [files_dir / request_id / name for name in names]

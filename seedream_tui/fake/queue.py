@@ -64,6 +64,8 @@ class FakeJob:
     multi: bool = False
     #: "video" when the output is a video (answered under ``video``)
     media: str = "image"
+    #: a sentence about what this offline fake did instead (an input URL it could not fetch): ``demo_note``
+    note: str | None = None
 
     def __post_init__(self) -> None:
         if not self.created_at:
@@ -88,6 +90,7 @@ class FakeJob:
             "input": copy.deepcopy(self.input),
             "outputs": list(self.outputs),
             "error": copy.deepcopy(self.error),
+            "note": self.note,
             "queue_position": queue_position,
             "created_at": self.created_at,
             "started_at": self.started_at,

@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +24,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from seedream_tui.fake import edits
-from seedream_tui.fake.api import ApiRoutes
+from seedream_tui.fake.api import MAX_REQUEST_BYTES, ApiRoutes
 from seedream_tui.fake.catalog import FakeModel, Validator, load_models
 from seedream_tui.fake.cdn import CdnRoutes
 from seedream_tui.fake.faults import FakeConfig, FaultDice
@@ -70,8 +71,9 @@ class FakeServer:
         self.host, self.port, self.cdn_port = host, port, cdn_port
         self.base_url = ""
         self.cdn_url = ""
-        self.api_requests: list[dict[str, Any]] = []
-        self.cdn_requests: list[dict[str, Any]] = []
+        #: the most recent API and CDN requests (method, path, headers), at most ``config.request_log_limit`` each
+        self.api_requests: deque[dict[str, Any]] = deque(maxlen=self.config.request_log_limit)
+        self.cdn_requests: deque[dict[str, Any]] = deque(maxlen=self.config.request_log_limit)
         #: files already served once (``one_time_links``)
         self.served_once: set[tuple[Path, str]] = set()
         self.signatures = 0
@@ -105,7 +107,8 @@ class FakeServer:
         else:
             self.files_dir = Path(tempfile.mkdtemp(prefix="seedream-fake-"))
         try:
-            api_app = web.Application()
+            # RunComfy takes bodies up to 64 MiB (data URIs); aiohttp's own default would refuse 1 MiB
+            api_app = web.Application(client_max_size=MAX_REQUEST_BYTES)
             ApiRoutes(self).add_to(api_app)
             cdn_app = web.Application()
             CdnRoutes(self).add_to(cdn_app)
@@ -192,6 +195,9 @@ class FakeServer:
             setattr(self.config, name, getattr(checked, name))
         if "seed" in changes and checked.seed is not None:
             self.dice.rng.seed(checked.seed)
+        if self.api_requests.maxlen != checked.request_log_limit:
+            self.api_requests = deque(self.api_requests, maxlen=checked.request_log_limit)
+            self.cdn_requests = deque(self.cdn_requests, maxlen=checked.request_log_limit)
         if self._runners:
             self.board.pump()  # more workers may start waiting jobs now
 
@@ -248,21 +254,28 @@ class FakeServer:
         folder = self.files_dir / job.request_id
         paths = [folder / f"{index}.{fmt}" for index in range(count)]
         model = self.models.get(job.model_id)
-        if model is not None and "video" in str(model.facts.get("kind", "")):
+        if model is not None and model.media == "video":
             await self._produce_video(job, values)
             return
         sources = edits.input_images(model.input_schema, values) if model is not None else []
         files_dir, cdn_url = self.files_dir, self.cdn_url
         explicit_size = any(values.get(k) for k in ("resolution", "size", "image_size", "width"))
+        # URLs elsewhere than its own CDN: this offline server cannot fetch them (RunComfy would)
+        elsewhere = [ref for _name, ref in sources if edits.is_elsewhere(ref, cdn_url)]
+        readable = [ref for _name, ref in sources if not edits.is_elsewhere(ref, cdn_url)]
+        if elsewhere:
+            job.note = edits.stand_in_note(elsewhere, derived=bool(readable))
 
         def draw_all() -> None:
-            source = edits.load_source(sources[0][1], files_dir, cdn_url) if sources else None
+            source = edits.load_source(readable[0], files_dir, cdn_url) if readable else None
             for index, path in enumerate(paths):
                 label = f"{index + 1}/{count}" if count > 1 else ""
                 if source is not None:  # an edit: the output visibly comes from its input
                     edits.render_derived(source, path, key=f"{job.request_id}/{index}",
                                          size=size if explicit_size else None, fmt=fmt, prompt=prompt)  # fmt: skip
                     continue
+                if elsewhere:  # nothing it could read: a picture that says what it is
+                    label = " ".join(filter(None, [edits.STAND_IN_LABEL, label]))
                 render_image(
                     path, key=f"{job.request_id}/{index}", size=size, fmt=fmt, prompt=prompt, label=label
                 )
@@ -375,11 +388,11 @@ class FakeServerThread:
 
     @property
     def cdn_requests(self) -> list[dict[str, Any]]:
-        return self._call(lambda: copy.deepcopy(self.server.cdn_requests))
+        return self._call(lambda: copy.deepcopy(list(self.server.cdn_requests)))
 
     @property
     def api_requests(self) -> list[dict[str, Any]]:
-        return self._call(lambda: copy.deepcopy(self.server.api_requests))
+        return self._call(lambda: copy.deepcopy(list(self.server.api_requests)))
 
     @property
     def faults_injected(self) -> dict[str, int]:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from seedream_tui.api.errors import ApiError, FieldError, InvalidInputError, NotFoundError
+from seedream_tui.api.errors import ApiError, AuthError, FieldError, InvalidInputError, NotFoundError
 from seedream_tui.catalog.browse import (
     PAGE_SIZE,
     CatalogPage,
@@ -57,6 +57,10 @@ REQUEST_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 ADOPTED_MODEL = ""
 
 
+#: requests the demo's fake server remembers (nobody reads its log in a demo; a bound keeps it from growing)
+DEMO_REQUEST_LOG = 200
+
+
 def demo_fake_config(paths: Any) -> Any:
     """Settings of the fake server behind ``--demo``: a visible queue, real-size images, and
     its record kept in the demo data dir so jobs left live at quit finish on the next start."""
@@ -65,6 +69,7 @@ def demo_fake_config(paths: Any) -> Any:
     return FakeConfig(
         workers=2, min_duration=2.0, max_duration=6.0, image_scale=1.0,
         state_dir=str(paths.profile_data_dir / "fake-server"),
+        request_log_limit=DEMO_REQUEST_LOG,
     )
 
 
@@ -302,6 +307,7 @@ class Core:
 
         The history keeps each local image as a reference (path, digest, size) and ``#job`` as typed, never
         the ``data:`` URI sent (issue 18 §5): that exists only while the submit is sent."""
+        self._require_token()
         resolved = await self.resolve_media(spec, inputs, rerun_of=rerun_of)
         cleaned = self.validate(spec, resolved.values)
         await self._ensure_backend()
@@ -360,6 +366,7 @@ class Core:
         return await self.engine.check_once(job_id)
 
     async def rerun(self, job_id: int) -> Job:
+        self._require_token()
         job = await self.history.get(job_id)
         if job is None:
             raise LookupError("That job is no longer in the history.")
@@ -413,6 +420,12 @@ class Core:
         await asyncio.to_thread(_remove_files, paths)
 
     # ------------------------------------------------------------------ catalog
+    def _require_token(self) -> None:
+        """Nothing is created or sent without a token (outside the demo, which needs none)."""
+        if not self._can_ask():
+            raise AuthError("No API token: nothing was submitted. Save one in Settings (F3) or set "
+                            "RUNCOMFY_API_TOKEN; or try the app for free with: seedream-tui --demo")
+
     def _can_ask(self) -> bool:
         return self.demo or bool(self.config.token)
 

@@ -73,9 +73,9 @@ async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
             save("spend")
             await pilot.press("escape")
             main = app.main_screen
-            await main.set_model(await app.core.fetch_model("bytedance/seedream-5/lite/edit"), {"image_urls": ["#1", "#3"]})
+            await main.set_model(await app.core.fetch_model("bytedance/seedream-5/lite/edit"), {"image": ["#1", "#3"]})
             main.editor.load_text("the same scene, in winter")
-            strip = main.options.field("image_urls").query_one(".field-thumbs")
+            strip = main.options.field("image").query_one(".field-thumbs")
             await wait_for(lambda: len(strip.children) == 2, what="thumbnails")
             await pilot.pause(0.3)
             save("edit")

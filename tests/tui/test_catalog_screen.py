@@ -73,7 +73,7 @@ async def test_f4_searches_filters_and_chooses_a_model_that_is_cached(fake_serve
         category.value = "video"
         await wait_for(lambda: sorted(_rows(screen)) == ["Seedance 1 lite · image to video",
                                                         "Seedance 1 lite · text to video"], what="the filter")  # fmt: skip
-        category.value = "image-editing"
+        category.value = "image-to-image"
         await wait_for(lambda: "FLUX Kontext pro · edit" in _rows(screen), what="the edit models")
         table = screen.query_one("#catalog-table", DataTable)
         table.move_cursor(row=table.get_row_index(KONTEXT))
@@ -211,7 +211,7 @@ async def test_edit_this_result_opens_the_familys_edit_model_and_records_the_cha
         await pilot.press("e")
         edit = "bytedance/seedream-5/lite/edit"
         await wait_for(lambda: app.screen is main and main.spec.model_id == edit, what="the edit model")
-        assert main.options.values()["image_urls"] == [f"#{first.id}"]
+        assert main.options.values()["image"] == [f"#{first.id}"]
         assert main.editor.text == "a red fox"
         main.editor.load_text("the same fox, at night")
         await pilot.press("ctrl+s")
@@ -253,8 +253,8 @@ async def test_image_inputs_show_thumbnails(fake_server: FakeServerThread, tmp_p
         main, core, first = await _with_a_result(app, pilot, "a fox")
         spec = await core.fetch_model("bytedance/seedream-5/lite/edit")
         refs = [str(picture), f"#{first.id}", "https://cdn.example/a.png", str(tmp_path / "missing.png")]
-        await main.set_model(spec, {"image_urls": refs})
-        await wait_for(lambda: _thumbs(main, "image_urls") == ["image", "image", "URL", "no such file"],
+        await main.set_model(spec, {"image": refs})
+        await wait_for(lambda: _thumbs(main, "image") == ["image", "image", "URL", "no such file"],
                        what="the thumbnails")  # fmt: skip
 
 
@@ -265,10 +265,10 @@ async def _settle_edit_form(pilot: Any) -> None:
     await settle(pilot)
     main = app.main_screen
     spec = await app.core.fetch_model("bytedance/seedream-5/lite/edit")
-    await main.set_model(spec, {"image_urls": ["#1", "#3"]})
+    await main.set_model(spec, {"image": ["#1", "#3"]})
     main.editor.load_text("the same scene, in winter")
-    await wait_for(lambda: _thumbs(main, "image_urls") == ["image", "image"], what="the thumbnails")
-    await wait_for(lambda: str(main.query_one("#options-pane").border_subtitle) == "≈ $0.03", what="the quote")
+    await wait_for(lambda: _thumbs(main, "image") == ["image", "image"], what="the thumbnails")
+    await wait_for(lambda: str(main.query_one("#options-pane").border_subtitle) == "≈ $0.028", what="the quote")
     await drawn_settled(main)
     await pilot.pause()
 
@@ -332,7 +332,7 @@ async def test_shift_e_in_history_edits_the_result_under_the_cursor(fake_server:
                        and app.screen.query_one("#history-table", DataTable).row_count == 1, what="history")  # fmt: skip
         await pilot.press("E")
         await wait_for(lambda: app.screen is main and main.spec.model_id.endswith("/edit"), what="the edit model")
-        assert main.options.values()["image_urls"] == [f"#{first.id}"] and main.editor.text == "a heron"
+        assert main.options.values()["image"] == [f"#{first.id}"] and main.editor.text == "a heron"
 
 
 async def test_e_in_the_viewer_edits_the_result_on_screen(fake_server: FakeServerThread) -> None:
@@ -348,4 +348,4 @@ async def test_e_in_the_viewer_edits_the_result_on_screen(fake_server: FakeServe
         await pilot.press("e")
         edit = "bytedance/seedream-5/lite/edit"
         await wait_for(lambda: app.screen is main and main.spec.model_id == edit, what="the edit model")
-        assert main.options.values()["image_urls"] == [f"#{first.id}"] and main.editor.text == "a lighthouse"
+        assert main.options.values()["image"] == [f"#{first.id}"] and main.editor.text == "a lighthouse"

@@ -229,7 +229,11 @@ async def test_enter_opens_detail_and_rerun_appears_live(seeded: Paths, host) ->
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)
-        await pilot.press("r")
+        await pilot.press("r")  # one key never spends money: a question with the price first
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = str(app.screen.query_one("#confirm-message", Static).render())
+        assert question.startswith(f"Submit job #{TOTAL} again?") and "paid" in question
+        await pilot.press("y")
         table = table_of(app)
         # the new job appears on top and its status follows the server until it is done
         await wait_for(pilot, lambda: table.row_count == PAGE_SIZE + 1)

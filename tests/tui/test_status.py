@@ -34,10 +34,11 @@ async def test_status_line_says_host_token_and_live_counts(config, core) -> None
     async with app.run_test(size=(80, 24)) as pilot:
         main = await open_main(app, pilot)
         line = status_of(app)
-        assert line.startswith("127.0.0.1 · paid") and "token: test" in line and "DEMO" not in line
+        assert line.startswith(" PAID   127.0.0.1") and "token: test" in line and "DEMO" not in line
         await wait_for(lambda: "0 queued · 0 running · 0 done today" in status_of(app), what="the first counts")
         main.editor.load_text("a red fox")
         main.action_submit()
+        main.editor.load_text(main.editor.text + " again")  # the same input twice asks first (paid)
         main.action_submit()
         # one worker: one job runs while the other waits
         await wait_for(lambda: "1 queued · 1 running" in status_of(app), what="1 queued, 1 running")
@@ -87,7 +88,7 @@ async def test_a_burst_of_finished_jobs_is_one_toast_above_the_job_table(config,
         app.post_message(JobChanged(finished(998, JobStatus.RUNNING, now)))
         await pilot.pause()
         app.post_message(JobChanged(replace(finished(998, JobStatus.COMPLETED, now), cost=0.035)))
-        await wait_for(lambda: "· session $0.035" in status_of(app), what="the session's spend")
+        await wait_for(lambda: "session $0.035" in status_of(app), what="the session's spend")
 
 
 async def test_cancelling_gives_one_toast(config, core) -> None:
@@ -97,6 +98,7 @@ async def test_cancelling_gives_one_toast(config, core) -> None:
         main = await open_main(app, pilot)
         main.editor.load_text("a red fox")
         main.action_submit()
+        main.editor.load_text(main.editor.text + " again")  # the same input twice asks first (paid)
         main.action_submit()
         await wait_for(lambda: main.table.row_count == 2, what="two rows")
         newest = max(main.table.jobs)
@@ -117,6 +119,7 @@ async def test_quit_with_live_jobs_says_they_resume(config, core) -> None:
         main = await open_main(app, pilot)
         main.editor.load_text("a red fox")
         main.action_submit()
+        main.editor.load_text(main.editor.text + " again")  # the same input twice asks first (paid)
         main.action_submit()
         await wait_for(lambda: app.tally.live == 2, what="two live jobs")
         await pilot.press("ctrl+q")

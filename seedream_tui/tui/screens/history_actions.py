@@ -144,22 +144,28 @@ class HistoryActions:
 
     # ---------------------------------------------------------------- re-run
     def action_rerun(self) -> None:
-        """Submit the job's input again; with jobs marked, each of them, after one question (each is paid)."""
+        """Submit the job's input again; with jobs marked, each of them. Paid: always after one question with the
+        price (one key never spends money); the demo asks only for several jobs, its prices marked as not charged."""
         jobs = self._targets()
-        if len(jobs) == 1:
-            self._rerun([jobs[0].id])
-        elif jobs:
-            ids = [job.id for job in jobs]
-            cost = total_sentence(quote_job(self.core.registry, job.model_id, job.inputs) for job in jobs)
-            question = (
-                f"Submit the {len(ids)} marked jobs again? Each one is a new generation, paid as such: {cost}."
-            )
+        if not jobs:
+            return
+        ids = [job.id for job in jobs]
+        cost = total_sentence(quote_job(self.core.registry, job.model_id, job.inputs) for job in jobs)
+        if self.core.demo:
+            if len(ids) == 1:  # free: no question for one job
+                self._rerun(ids)
+                return
+            question = (f"Submit the {len(ids)} marked jobs again? Each one is a new generation "
+                        f"(demo prices, not charged: {cost}).")
+        else:
+            what = f"job #{ids[0]}" if len(ids) == 1 else f"the {len(ids)} marked jobs"
+            question = f"Submit {what} again? Each one is a new generation, paid as such: {cost}."
 
-            def done(yes: bool | None) -> None:
-                if yes:
-                    self._rerun(ids)
+        def done(yes: bool | None) -> None:
+            if yes:
+                self._rerun(ids)
 
-            self.app.push_screen(ConfirmScreen(question, yes_label="Re-run"), done)
+        self.app.push_screen(ConfirmScreen(question, yes_label="Re-run"), done)
 
     @work(group="history-action", exit_on_error=False)
     async def _rerun(self, job_ids: list[int]) -> None:

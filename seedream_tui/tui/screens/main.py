@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Select, Tab, Tabs
 
 from seedream_tui.api.errors import ApiError, InvalidInputError
+from seedream_tui.catalog.guard import SubmitGuard, fingerprint
 from seedream_tui.catalog.pricing import Quote, quote
 from seedream_tui.config import save_settings
 from seedream_tui.jobs.media_inputs import editable_inputs
@@ -26,6 +27,7 @@ from seedream_tui.safetext import visible
 from seedream_tui.schema.spec import ModelSpec
 from seedream_tui.tui.messages import JobChanged, JobsDeleted
 from seedream_tui.tui.plain import plain_line
+from seedream_tui.tui.screens.confirm import ConfirmScreen
 from seedream_tui.tui.widgets.fields import FieldWidget
 from seedream_tui.tui.widgets.job_table import JobTable
 from seedream_tui.tui.widgets.keyhints import KeyHints
@@ -100,6 +102,8 @@ class MainScreen(Screen[None]):
         super().__init__(id="main")
         self.core = core
         self._initial = initial
+        #: asks before a paid submit that costs more than the user's threshold, or repeats the last one
+        self.guard = SubmitGuard()
         settings = core.config.settings
         try:
             self.spec = core.registry.get(settings.default_model)
@@ -190,7 +194,7 @@ class MainScreen(Screen[None]):
         return [(plain_line(label), key) for label, key in model_choices(self.core.registry.list())]
 
     def _overrides(self, spec: ModelSpec) -> dict[str, Any]:
-        defaults = self.core.config.settings.defaults
+        defaults = self.core.config.model_defaults
         return dict(defaults.get(spec.key) or defaults.get(spec.model_id) or {})
 
     @property
@@ -293,7 +297,19 @@ class MainScreen(Screen[None]):
         errors = self.options.check(self.editor.text)
         if self._show_prompt_error(errors):
             return
-        self._submit(self.spec, self.current_inputs())
+        spec, inputs = self.spec, self.current_inputs()
+        quote = self.quote()
+        question = self.guard.question(quote, fingerprint(spec.model_id, inputs), demo=self.core.demo,
+                                       threshold=self.core.config.settings.confirm_above_usd)
+        if question is None:
+            self._submit(spec, inputs, quote)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._submit(spec, inputs, quote)
+
+        self.app.push_screen(ConfirmScreen(question, yes_label="Submit"), answered)
 
     def _show_prompt_error(self, errors: dict[str, str]) -> bool:
         """Show errors; True when there are any (the panel already shows its own)."""
@@ -310,7 +326,9 @@ class MainScreen(Screen[None]):
         return True
 
     @work(group="submit")
-    async def _submit(self, spec: ModelSpec, inputs: dict[str, Any]) -> None:
+    async def _submit(self, spec: ModelSpec, inputs: dict[str, Any], quote: Quote) -> None:
+        print_ = fingerprint(spec.model_id, inputs)
+        self.guard.sent(print_)  # before the answer: a second key press meanwhile asks too
         try:
             job = await self.core.submit(spec, inputs)
         except InvalidInputError as exc:
@@ -321,6 +339,8 @@ class MainScreen(Screen[None]):
         except ApiError as exc:
             self.notify(str(exc), title="Not submitted", severity="error")
             return
+        if not self.core.demo:
+            self.notify(f"Job #{job.id} submitted: {quote.text} (paid).", title="Submitted")
         self.editor.remember(job.prompt)
         self.editor.remove_class("-invalid")
         self.table.upsert(job)
@@ -337,15 +357,17 @@ class MainScreen(Screen[None]):
         if field is not None:
             values.pop(field.name, None)  # a default prompt would be a surprise: the editor starts empty
         settings = self.core.config.settings
-        settings.defaults[self.spec.model_id] = values
+        defaults = self.core.config.model_defaults
+        defaults[self.spec.model_id] = values
         if self.spec.key != self.spec.model_id:
-            settings.defaults.pop(self.spec.key, None)  # an older per-file entry would shadow this one
+            defaults.pop(self.spec.key, None)  # an older per-file entry would shadow this one
         try:
             await asyncio.to_thread(save_settings, self.core.paths, settings)
         except OSError as exc:
             self.notify(f"Could not save the defaults: {exc.strerror or exc}.", severity="error")
             return
-        self.notify(f"Saved these options as the defaults for {self.spec.title or self.spec.model_id}.")
+        where = " (demo only: paid runs keep their own defaults)" if self.core.demo else ""
+        self.notify(f"Saved these options as the defaults for {self.spec.title or self.spec.model_id}{where}.")
 
     # --- price ----------------------------------------------------------------------------------------------
     def quote(self) -> Quote:

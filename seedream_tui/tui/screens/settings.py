@@ -37,7 +37,8 @@ from seedream_tui.tui.widgets.keyhints import KeyHints
 
 TOKEN_HELP = (
     "Get an API token from your account settings on runcomfy.com (or set RUNCOMFY_API_TOKEN instead). "
-    "It is saved in the token file with mode 0600, readable only by you, and is never shown again."
+    "It is saved in the token file with mode 0600, readable only by you, and is never shown again. "
+    "No token yet? Try the app for free on its built-in demo server: quit (ctrl+q) and run seedream-tui --demo"
 )
 
 

@@ -57,7 +57,10 @@ class SpendScreen(Screen[None]):
         yield KeyHints()
 
     def on_mount(self) -> None:
-        self.query_one("#spend-totals").border_title = "Spend (costs RunComfy reported)"
+        self.query_one("#spend-totals").border_title = (
+            "DEMO spend (the demo server's prices: nothing was charged)" if self.core.demo
+            else "Spend (costs RunComfy reported)"
+        )
         self.query_one("#spend-by-model-box").border_title = "By model"
         self.query_one("#spend-by-day-box").border_title = "By day"
         for table_id, first in (("#spend-by-model", "Model"), ("#spend-by-day", "Day")):

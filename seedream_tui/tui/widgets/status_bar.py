@@ -1,6 +1,7 @@
 """The main screen's status line: where jobs go (and whether they cost money), the token's source, live counts.
 
-``DEMO · free`` or the API host with ``paid``, so it is never ambiguous whether ``ctrl+s`` spends money;
+``DEMO · free`` or ``paid`` with the API host, so it is never ambiguous whether ``ctrl+s`` spends money; the
+session's spend comes right after (demo amounts say they were not charged), the first thing kept when narrow;
 ``token: env|file|none``; ``3 queued · 2 running · 14 done today``; and the session's spend once the
 server has reported costs. The app feeds it (see ``SeedreamApp._tally_changed``); it only draws.
 """
@@ -28,24 +29,26 @@ def token_word(source: str) -> str:
 def status_text(config: AppConfig, tally: SessionTally) -> Text:
     """The line, in the order a user looks for things; the end is cut with "…" when it does not fit."""
     line = Text(no_wrap=True, overflow="ellipsis", end="")
+    spend = tally.spend
+    # a job costs cents: three decimals until it adds up to dollars
+    amount = None if spend is None else (f"${spend:.3f}" if spend < 10 else f"${spend:.2f}")
     if config.demo:
         line.append(" DEMO ", style="bold reverse green")
         line.append(" free", style="green")
+        if amount is not None:  # what it would have cost: labelled so it is never taken for a charge
+            line.append(f" · demo prices {amount}, not charged", style="green")
     else:
         host = urlsplit(config.base_url).hostname or config.base_url or "no API address"
-        line.append(host, style="bold")
-        line.append(" · paid", style="bold yellow")
+        line.append(" PAID ", style="bold reverse yellow")
+        if amount is not None:  # the one money figure on screen: first, so a narrow line keeps it
+            line.append(f" session {amount}", style="bold yellow")
+        line.append(f"  {host}", style="bold")
     if not config.demo:  # the demo sends no real token: the room goes to the counts and the spend
         token = token_word(config.token_source)
         line.append("  token: ", style="dim")
         line.append(token, style="bold red" if token == "none" else "")
     line.append("  ")
     line.append(tally.counts_line())
-    spend = tally.spend
-    if spend is not None:
-        # a job costs cents: three decimals until it adds up to dollars
-        # short, so the whole line fits 80 columns in the demo with every part shown
-        line.append(f"  · session ${spend:.3f}" if spend < 10 else f"  · session ${spend:.2f}", style="bold")
     return line
 
 
