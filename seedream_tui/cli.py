@@ -247,12 +247,28 @@ def _json(data: Any) -> str:
     return json_for(data, sys.stdout)
 
 
+#: the most read from stdin for ``token`` (a RunComfy token is a few dozen characters; /dev/zero never ends)
+MAX_TOKEN_BYTES = 4096
+#: the most read from stdin for ``submit -`` (a prompt is words, not megabytes; /dev/zero never ends)
+MAX_PROMPT_BYTES = 256 * 1024
+
+
 def _store_token() -> int:
     paths = Paths.default()
     if sys.stdin.isatty():
         token = getpass.getpass("RunComfy API token (input hidden): ")
     else:
-        token = sys.stdin.readline()
+        raw = sys.stdin.buffer.readline(MAX_TOKEN_BYTES + 1)  # a line, or as much as may be a token
+        if len(raw) > MAX_TOKEN_BYTES:
+            raise CliError(
+                f"The input on stdin is longer than {MAX_TOKEN_BYTES} bytes with no line end: that is not a RunComfy "
+                "token, so nothing was saved.", EXIT_INPUT,
+            )
+        try:
+            token = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CliError("The input on stdin is not text: that is not a RunComfy token, so nothing was saved.",
+                           EXIT_INPUT) from None
     token, had_bearer = strip_bearer(token)
     try:
         save_token(paths, token)
@@ -523,8 +539,14 @@ async def _finish(core: Any, job: Any, args: argparse.Namespace) -> int:
 
 
 def _read_stdin_prompt() -> str:
-    """The prompt piped in, as UTF-8; bytes that are not UTF-8 are refused with a sentence."""
-    data = sys.stdin.buffer.read()
+    """The prompt piped in, as UTF-8, at most MAX_PROMPT_BYTES (no more is read: ``/dev/zero`` ends with a
+    sentence, not a MemoryError); bytes that are not UTF-8 are refused with a sentence."""
+    data = sys.stdin.buffer.read(MAX_PROMPT_BYTES + 1)
+    if len(data) > MAX_PROMPT_BYTES:
+        raise CliError(
+            f"The prompt on stdin is longer than {MAX_PROMPT_BYTES // 1024} KiB, far more than a prompt; nothing was "
+            "submitted. Check what is piped in.", EXIT_INPUT,
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -112,7 +112,8 @@ async def test_an_edit_chain_three_deep_derives_each_image_from_the_last(fake_se
             source = Image.open(previous.outputs[0].path).convert("RGB")
             result = Image.open(done.outputs[0].path).convert("RGB")
             assert _derived(result, source, f"{done.request_id}/0")  # tinted and stamped from its source
-            assert done.inputs["image"][0].startswith("data:image/")  # sent as a data: URI
+            # sent as a data: URI (the result above is derived from it), kept in the history as typed
+            assert done.inputs["image"] == [f"#{previous.id}"]
             chain.append(job.id)
             previous = done
         assert len(chain) == 4

@@ -31,7 +31,13 @@ from seedream_tui.catalog.cache import fetch_model, refresh_stale
 from seedream_tui.config import RUNCOMFY_HOSTS, AppConfig, check_token, save_token
 from seedream_tui.jobs.demo_backend import DemoBackend
 from seedream_tui.jobs.exporting import export_name
-from seedream_tui.jobs.media_inputs import JOB_REF, MediaInputError, ResolvedInputs, resolve_media
+from seedream_tui.jobs.media_inputs import (
+    JOB_REF,
+    MediaInputError,
+    ResolvedInputs,
+    resolve_media,
+    resolve_stored_refs,
+)
 from seedream_tui.jobs.model import Job
 from seedream_tui.jobs.store import AsyncHistory
 from seedream_tui.schema import FieldKind, ModelRegistry, ModelSpec, validate_input
@@ -273,9 +279,12 @@ class Core:
             raise InvalidInputError(f"The input is not valid: {listed}", fields=fields)
         return result.cleaned
 
-    async def resolve_media(self, spec: ModelSpec, inputs: dict[str, Any]) -> ResolvedInputs:
-        """Image inputs given as file paths or ``#job`` results turned into what is sent (``data:`` URIs or
-        URLs); raises InvalidInputError naming the field when one cannot be sent."""
+    async def resolve_media(
+        self, spec: ModelSpec, inputs: dict[str, Any], *, rerun_of: int | None = None
+    ) -> ResolvedInputs:
+        """Image inputs given as file paths, ``#job`` results or stored file references turned into what is sent
+        (``data:`` URIs or URLs); raises InvalidInputError naming the field when one cannot be sent (saying
+        which job cannot be run again, for a re-run)."""
         wanted = {int(m.group(1)) for m in map(JOB_REF.match, _media_texts(spec, inputs)) if m}
         jobs = {job_id: await self.history.get(job_id) for job_id in wanted}
 
@@ -287,17 +296,24 @@ class Core:
         try:
             return await asyncio.to_thread(resolve_media, spec, inputs, lookup)
         except MediaInputError as exc:
-            raise InvalidInputError(str(exc), fields=[FieldError(exc.field, str(exc))]) from None
+            why = f"Job {rerun_of} cannot be run again: {exc}" if rerun_of is not None else str(exc)
+            raise InvalidInputError(why, fields=[FieldError(exc.field, str(exc))]) from None
 
-    async def submit(self, spec: ModelSpec, inputs: dict[str, Any], *, parents: Sequence[int] = ()) -> Job:
+    async def submit(
+        self, spec: ModelSpec, inputs: dict[str, Any], *, parents: Sequence[int] = (), rerun_of: int | None = None
+    ) -> Job:
         """Validate and submit; image inputs given as paths or ``#job`` are resolved first, and the jobs whose
-        results they are become the new job's parents (its edit chain)."""
+        results they are become the new job's parents (its edit chain).
+
+        The history keeps each local image as a reference (path, digest, size) and ``#job`` as typed, never
+        the ``data:`` URI sent (issue 18 §5): that exists only while the submit is sent."""
         self._require_token()
-        resolved = await self.resolve_media(spec, inputs)
+        resolved = await self.resolve_media(spec, inputs, rerun_of=rerun_of)
         cleaned = self.validate(spec, resolved.values)
         await self._ensure_backend()
-        job = await self.engine.submit(spec.model_id, cleaned)
         lineage = list(dict.fromkeys([*resolved.parents, *parents]))
+        stored = resolved.for_history(cleaned)
+        job = await self.engine.submit(spec.model_id, stored, sent=cleaned if stored != cleaned else None)
         if lineage:
             await self.history.set_parents(job.id, lineage)
         return job
@@ -363,13 +379,20 @@ class Core:
         try:
             spec = self.registry.get(job.model_id)
         except KeyError:
+            try:  # no schema: the stored file references are still resolved, by their shape
+                resolved = await asyncio.to_thread(resolve_stored_refs, dict(job.inputs))
+            except MediaInputError as exc:
+                raise InvalidInputError(f"Job {job.id} cannot be run again: {exc}",
+                                        fields=[FieldError(exc.field or None, str(exc))]) from None
             await self._ensure_backend()
-            new = await self.engine.submit(job.model_id, dict(job.inputs))
+            new = await self.engine.submit(job.model_id, dict(job.inputs),
+                                           sent=resolved.values if resolved.stored else None)
             if parents:
                 await self.history.set_parents(new.id, parents)
             return new
-        # the same inputs: an edit's images were stored as they were sent
-        return await self.submit(spec, dict(job.inputs), parents=parents)
+        # the same inputs: local images are read again from their stored references (checked to be the same
+        # files), and rows from before references were stored hold the data: URIs that were sent
+        return await self.submit(spec, dict(job.inputs), parents=parents, rerun_of=job.id)
 
     async def export(self, job_ids: Sequence[int], dest: Path) -> list[Path]:
         """Copy the jobs' image files into ``dest`` as ``<id>-<prompt-slug>-<n>.png``.
