@@ -396,3 +396,21 @@ def test_a_detail_the_registry_could_not_read_back_is_refused_at_fetch(
     folder = Paths.default().user_models_dir
     assert not folder.exists() or list(folder.iterdir()) == []
     assert ModelRegistry(folder).errors == []
+
+
+def test_a_rule_check_on_a_decompression_bomb_is_quiet_and_unknown() -> None:
+    """The rules read an image's size from its header; a bomb's claim neither raises nor prints a warning."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    from seedream_tui.schema.rules import image_dimensions
+
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, "PNG")
+    raw = bytearray(buffer.getvalue())
+    raw[16:24] = (40000).to_bytes(4, "big") * 2  # IHDR width and height: 1.6 gigapixels claimed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert image_dimensions(bytes(raw)) is None

@@ -210,11 +210,8 @@ def data_uri_facts(uri: str) -> tuple[int, tuple[int, int] | None] | None:
 
 
 def image_dimensions(raw: bytes) -> tuple[int, int] | None:
-    """Width and height from an image's header (Pillow reads only the header), or None."""
-    from PIL import Image, UnidentifiedImageError
+    """Width and height from an image's header (Pillow reads only the header), or None: a decompression
+    bomb's claim is None too, with no warning printed (see jobs.decoding, which refuses it with a sentence)."""
+    from seedream_tui.jobs.decoding import header_size
 
-    try:
-        with Image.open(io.BytesIO(raw)) as image:
-            return image.size
-    except (UnidentifiedImageError, OSError, ValueError):
-        return None
+    return header_size(io.BytesIO(raw))
