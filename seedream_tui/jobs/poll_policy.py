@@ -48,9 +48,10 @@ class PollPolicy:
     dense_wide: float = 1.2
     wide_window: float = 6.0
     lead: float = 1.5
-    few: float = 0.15
+    few: float = 0.1
     grow: float = 0.1
     sparse_max: float = 30.0
+    gap_max: float = 10.0  # the longest wait between past run times far apart
     predict_min_samples: int = 1  # past runs with the same options needed to predict (others never stand in)
     #: a running job with no past run like it (the first jobs of a model, or of its options): asked every
     #: ``running`` seconds at first, then every ``blind_growth`` of the time it has run, at most every
@@ -103,11 +104,17 @@ class PollPolicy:
         # a wide window (run times that vary) is walked a little less densely: the delay stays
         # under a second on average while the requests do not grow with the spread
         step = min(self.dense if runs[-1] - runs[0] <= self.wide_window else self.dense_wide, self.running)
-        # where a job like each past one may end, at the earliest
-        marks = [seconds - self.lead - self.few * seconds / len(runs) for seconds in runs]
+        # where a job like each past one may end: from its mark to as far after the past run
+        margins = [self.lead + self.few * seconds / len(runs) for seconds in runs]
+        marks = [seconds - margin for seconds, margin in zip(runs, margins, strict=True)]
         if elapsed < marks[0]:
             return min(self.sparse_max, max(step, marks[0] - elapsed))
         passed = max(mark for mark in marks if mark <= elapsed)
+        ahead = [mark for mark in marks if mark > elapsed]
+        if ahead and ahead[0] - elapsed > self.wide_window and all(
+                seconds + margin < elapsed for seconds, margin in zip(runs, margins, strict=True) if seconds - margin <= elapsed):
+            # between past run times far apart (the same options took 30 s and 120 s): on to the next one
+            return min(self.gap_max, max(step, ahead[0] - elapsed))
         return min(self.blind_max, max(step, self.grow * (elapsed - passed)))
 
     def backoff(self, failures: int, rng: random.Random, retry_after: float | None = None) -> float:
