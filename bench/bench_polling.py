@@ -9,7 +9,7 @@ ComfyUI client on the same jobs (one /result at submit, then one 5 s after each 
 
 Real 120 s jobs take too long for `make bench`, so the cells run on a simulated clock with the engine's own
 pure parts (``PollPolicy``, ``alike_runs``, the follower's rule of planning again when a sibling completes),
-20 jobs a cell, five cells each. Then the real engine on the fake server checks them end to end at 30 s (the
+20 jobs a cell, ten cells each. Then the real engine on the fake server checks them end to end at 30 s (the
 three cases side by side, 8 jobs each). A batch learns from its first jobs to finish; a job alone with no past
 (``cold_alone``) has nothing to learn from and is polled about as RunComfy's client polls it.
 """
@@ -59,7 +59,8 @@ def simulate(policy: PollPolicy, case: str, seconds: float, seed: int, count: in
     """One cell on a simulated clock, with the engine's own pure parts: the policy's waits (jitter and
     the shared tick included), the run times it learns (``alike_runs``; a completion's time taken halfway
     between the last answer that said running and the one that said completed, as the follower records it),
-    and a sibling's completion bringing the others' next polls nearer (the follower plans again). Each job
+    a sibling's completion bringing the others' next polls nearer (the follower plans again), and a job
+    with no past asked at RunComfy's pace when no other like it runs (``RunTimes.alone``). Each job
     starts at its submit (free workers); the server answers at once. Beside it, RunComfy's client on the
     same jobs: one /result at submit, then one 5 s after each answer."""
     rng = random.Random(seed)
@@ -76,7 +77,8 @@ def simulate(policy: PollPolicy, case: str, seconds: float, seed: int, count: in
         return math.ceil(t / policy.tick - 1e-9) * policy.tick
 
     def wait(i: int, now: float) -> float:
-        return policy.interval(jobs[i], rng, expected=alike_runs(kept, "these") or None, now=now)
+        running = sum(1 for job in jobs if job.status is JobStatus.RUNNING and job.started_at is not None)
+        return policy.interval(jobs[i], rng, expected=alike_runs(kept, "these") or None, now=now, alone=running <= 1)
 
     while heap:
         now, i = heapq.heappop(heap)
@@ -108,7 +110,7 @@ def simulate(policy: PollPolicy, case: str, seconds: float, seed: int, count: in
             "replay_delay": [math.ceil(end / 5.0) * 5.0 - end for end in ends]}
 
 
-def simulated_cells(runs: int = 5) -> None:
+def simulated_cells(runs: int = 10) -> None:
     policy = PollPolicy()
     for case in (*CASES, "cold_alone"):
         for seconds in (30.0, 120.0):

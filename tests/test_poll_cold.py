@@ -26,7 +26,9 @@ def runcomfy_requests(duration: float) -> int:
     return 1 + math.ceil(duration / 5.0)
 
 
-def schedule(policy: PollPolicy, duration: float, expected: tuple[float, ...] | None) -> tuple[int, float]:
+def schedule(
+    policy: PollPolicy, duration: float, expected: tuple[float, ...] | None, alone: bool = False
+) -> tuple[int, float]:
     """Requests for a job that runs ``duration`` seconds from its submit (a free worker), and how late its
     end is learnt: the first poll after ``first`` (it then runs), then the policy's waits."""
     rng = random.Random(1)
@@ -38,7 +40,7 @@ def schedule(policy: PollPolicy, duration: float, expected: tuple[float, ...] | 
             return polls, t - duration
         if job.started_at is None:
             job = job.evolve(started_at=t)
-        t += policy.interval(job, rng, expected=expected, now=t)
+        t += policy.interval(job, rng, expected=expected, now=t, alone=alone)
 
 
 def _around(seconds: float, count: int = 5) -> tuple[float, ...]:
@@ -46,9 +48,9 @@ def _around(seconds: float, count: int = 5) -> tuple[float, ...]:
 
 
 def test_cold_warm_and_mixed_each_cost_at_most_1_2x_runcomfy() -> None:
-    """30 s and 120 s jobs with no past run like them (cold), five like them (warm), or past runs of the same
-    options at mixed lengths (30 s and 120 s): each at most 1.2x RunComfy's requests; a prediction that holds
-    finds the end within a second, one with nothing to go on within ``blind_max`` (about RunComfy's 5 s)."""
+    """30 s and 120 s jobs with no past run like them (cold: in a batch, or alone), five like them (warm), or
+    past runs of the same options at mixed lengths (30 s and 120 s): each at most 1.2x RunComfy's requests; a
+    prediction that holds finds the end within a second, nothing to go on within ``blind_max`` (RunComfy: 5 s)."""
     for duration in (30.0, 120.0):
         budget = 1.2 * runcomfy_requests(duration)
         cases = {
@@ -60,6 +62,8 @@ def test_cold_warm_and_mixed_each_cost_at_most_1_2x_runcomfy() -> None:
             polls, late = schedule(POLICY, duration, expected)
             assert polls <= budget, (case, duration, polls, budget)
             assert late <= (POLICY.blind_max if expected is None else POLICY.dense), (case, duration, late)
+        polls, late = schedule(POLICY, duration, None, alone=True)
+        assert polls <= budget and late <= POLICY.running, ("alone", duration, polls, late)
 
 
 class _History:
@@ -82,6 +86,13 @@ async def test_a_first_1k_job_after_twenty_4k_jobs_is_not_predicted_from_them() 
     assert expected == ()  # nothing like it: the 4K jobs' 60 s do not stand in
     polls, late = schedule(POLICY, 30.0, expected or None)
     assert late <= 6.0 and polls <= 1.2 * runcomfy_requests(30.0), (polls, late)  # about RunComfy's every 5 s
+    runs.started(first)
+    assert runs.alone(first)  # nothing like it runs: asked at RunComfy's pace, with nothing to learn from
+    runs.started(first.evolve(id=3))
+    assert not runs.alone(first) and runs.alone(first.evolve(inputs={"resolution": "4K"}))
+    runs.stopped(first.evolve(id=3))
+    assert runs.alone(first)
+    runs.stopped(first)
     runs.completed(first.evolve(started_at=100.0, finished_at=129.0))
     second = Job(2, MODEL, {"prompt": "b", "resolution": "1K"}, JobStatus.RUNNING, 0.0, 0.0)
     assert await runs.expected(second) == (29.0,)

@@ -50,6 +50,8 @@ class RunTimes:
         self.reads = 0
         #: model id -> done at the next completion (see ``news``)
         self._news: dict[str, asyncio.Future[None]] = {}
+        #: (model id, options key) -> jobs followed while they run
+        self._running: dict[tuple[str, str], int] = {}
 
     async def expected(self, job: Job) -> tuple[float, ...]:
         """The run times of the latest (up to 20) completed jobs of the same model with the same options,
@@ -75,6 +77,23 @@ class RunTimes:
         if future is None or future.done():
             future = self._news[model_id] = asyncio.get_running_loop().create_future()
         return future
+
+    def started(self, job: Job) -> None:
+        """A followed job runs (until :meth:`stopped`): the others like it are not alone."""
+        key = (job.model_id, options_key(job.inputs))
+        self._running[key] = self._running.get(key, 0) + 1
+
+    def stopped(self, job: Job) -> None:
+        key = (job.model_id, options_key(job.inputs))
+        left = self._running.get(key, 0) - 1
+        if left > 0:
+            self._running[key] = left
+        else:
+            self._running.pop(key, None)
+
+    def alone(self, job: Job) -> bool:
+        """No other followed job of the same model and options runs now (nothing to learn its run time from)."""
+        return self._running.get((job.model_id, options_key(job.inputs)), 0) <= 1
 
     async def _read(self, model_id: str) -> tuple[float, list[tuple[str, float]]]:
         past = await self.history.run_times(model_id, self.keep)

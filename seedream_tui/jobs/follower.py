@@ -80,6 +80,8 @@ class Follower:
         self.job = job
         self.state = FollowState()
         self.history = parts.writer.history
+        #: the running job as counted in ``RunTimes`` (see ``_counted``)
+        self._counted_as: Job | None = None
 
     # ------------------------------------------------------------------ run
     async def run(self, running: Callable[[], bool]) -> None:
@@ -108,7 +110,10 @@ class Follower:
                     continue  # re-read as the lease holder
                 trouble = 0
                 state.polling = True
-                await self._drive(running)
+                try:
+                    await self._drive(running)
+                finally:
+                    self._counted(None)
                 return
             except Stale as exc:
                 self.job = exc.current  # someone else wrote the row: decide again from what it says now
@@ -166,9 +171,20 @@ class Follower:
             speed = still_for = None
             if job.status is JobStatus.QUEUED:
                 speed, still_for = state.queue.observe(job.queue_position, time.monotonic())
+            self._counted(job if job.status is JobStatus.RUNNING else None)
             if job.status is JobStatus.RUNNING:  # kept in memory: asked again as jobs like it finish
                 state.expected = await p.runs.expected(job)
-            state.delay = p.policy.interval(job, p.rng, speed, state.expected or None, still_for=still_for)
+            state.delay = p.policy.interval(job, p.rng, speed, state.expected or None, still_for=still_for,
+                                            alone=p.runs.alone(job))
+
+    def _counted(self, job: Job | None) -> None:
+        """Count the job among the running ones like it (``RunTimes.alone``) while it runs, once."""
+        if job is not None and self._counted_as is None:
+            self.parts.runs.started(job)
+            self._counted_as = job
+        elif job is None and self._counted_as is not None:
+            self.parts.runs.stopped(self._counted_as)
+            self._counted_as = None
 
     async def _nap(self, delay: float) -> None:
         """Wait ``delay`` seconds before asking about a running job, or less: when a job of the same model
@@ -185,7 +201,8 @@ class Follower:
             if nap.done() and not nap.cancelled():
                 return
             state.expected = await p.runs.expected(self.job)
-            until = min(until, loop.time() + p.policy.interval(self.job, p.rng, expected=state.expected or None))
+            wait = p.policy.interval(self.job, p.rng, expected=state.expected or None, alone=p.runs.alone(self.job))
+            until = min(until, loop.time() + wait)
 
     async def _failed_step(self, job: Job, exc: Exception) -> Job:
         """Decide what a failed step means for the job: retry later (``state.delay``), or a final status."""

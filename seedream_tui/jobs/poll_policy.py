@@ -18,7 +18,7 @@ class PollPolicy:
     """How often to ask. Targets: a finished job is noticed within ~1 s; long queues cost little."""
 
     first: float = 0.5  # first poll after submit
-    running: float = 5.0  # a running job with no past run like it: the first waits (see blind_growth)
+    running: float = 4.5  # a running job with no past run like it and no other like it running
     queued_near: float = 1.5  # queued at position <= near_positions
     near_positions: int = 10
     queued_far: float = 5.0  # queued further back (at least this)
@@ -53,10 +53,12 @@ class PollPolicy:
     sparse_max: float = 30.0
     gap_max: float = 10.0  # the longest wait between past run times far apart
     predict_min_samples: int = 1  # past runs with the same options needed to predict (others never stand in)
-    #: a running job with no past run like it (the first jobs of a model, or of its options): asked every
-    #: ``running`` seconds at first, then every ``blind_growth`` of the time it has run, at most every
-    #: ``blind_max`` seconds (RunComfy's client: every 5 s). The first of its siblings to finish teach the
-    #: rest (the follower plans again when one does), so a batch learns its run time as it goes
+    #: a running job with no past run like it (the first jobs of a model, or of its options): alone, it has
+    #: nothing to learn from and is asked every ``running`` seconds (RunComfy's client: every 5 s); with
+    #: others like it running (a batch), ``batch_first`` times that at first, then every ``blind_growth``
+    #: of the time it has run, at most every ``blind_max`` seconds: the first of them to finish teach the
+    #: rest (the follower plans again when one does), and the requests saved early pay for that
+    batch_first: float = 1.1
     blind_growth: float = 0.4
     blind_max: float = 6.0
 
@@ -68,6 +70,7 @@ class PollPolicy:
         expected: tuple[float, ...] | None = None,
         now: float | None = None,
         still_for: float | None = None,
+        alone: bool = False,
     ) -> float:
         """Seconds until the next poll; jitter only lengthens it, so the rate targets hold.
 
@@ -76,13 +79,14 @@ class PollPolicy:
         ``still_for`` is how long its position has not moved at all: a job far back in a queue that
         stands still is asked about half as often as it has stood still (up to ``queued_max``), yet never
         less often than every ``queued_far`` seconds per move it is from coming near.
-        ``expected`` is the run times of past jobs like this one (any order; (shortest, longest) will do).
+        ``expected`` is the run times of past jobs like this one (any order; (shortest, longest) will do);
+        ``alone``: no other job like it runs now.
         """
         if job.status is JobStatus.RUNNING:
             base = self.running
             if job.started_at is not None:
                 elapsed = (time.time() if now is None else now) - job.started_at
-                base = self.running_wait(elapsed, expected)
+                base = self.running_wait(elapsed, expected, alone)
         elif job.status is JobStatus.QUEUED:
             pos = job.queue_position or 0
             base = self.queued_near if pos <= self.near_positions else self.queued_far
@@ -96,10 +100,12 @@ class PollPolicy:
             base = self.unknown
         return base * rng.uniform(1.0, 1.0 + self.jitter)
 
-    def running_wait(self, elapsed: float, expected: tuple[float, ...] | None) -> float:
+    def running_wait(self, elapsed: float, expected: tuple[float, ...] | None, alone: bool = False) -> float:
         """The wait (before jitter) for a job that has run ``elapsed`` seconds (see the fields above)."""
+        if not expected and alone:
+            return self.running
         if not expected:
-            return min(self.blind_max, max(self.running, self.blind_growth * elapsed))
+            return min(self.blind_max, max(self.running * self.batch_first, self.blind_growth * elapsed))
         runs = sorted(expected)
         # a wide window (run times that vary) is walked a little less densely: the delay stays
         # under a second on average while the requests do not grow with the spread
