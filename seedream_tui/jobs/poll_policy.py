@@ -117,8 +117,9 @@ class PollPolicy:
             return min(self.sparse_max, max(step, marks[0] - elapsed))
         passed = max(mark for mark in marks if mark <= elapsed)
         ahead = [mark for mark in marks if mark > elapsed]
-        if ahead and ahead[0] - elapsed > self.wide_window and all(
-                seconds + margin < elapsed for seconds, margin in zip(runs, margins, strict=True) if seconds - margin <= elapsed):
+        near_one = any(seconds - margin <= elapsed <= seconds + margin
+                       for seconds, margin in zip(runs, margins, strict=True))
+        if ahead and not near_one and ahead[0] - elapsed > self.wide_window:
             # between past run times far apart (the same options took 30 s and 120 s): on to the next one
             return min(self.gap_max, max(step, ahead[0] - elapsed))
         return min(self.blind_max, max(step, self.grow * (elapsed - passed)))
