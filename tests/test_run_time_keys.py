@@ -31,7 +31,7 @@ async def test_the_run_time_cache_keeps_no_image_data(isolated_home: Path) -> No
         runs = RunTimes(history, min_samples=3)
         probe = Job(id=999, model_id=EDIT, inputs={"prompt": "new", "image": ["#1"]}, status=JobStatus.RUNNING,
                     created_at=2000.0, updated_at=2000.0)
-        assert await runs.expected(probe) == (30.0, 30.0)
+        assert await runs.expected(probe) == ()  # read (and kept) even though other inputs never stand in
         kept = runs._kept[EDIT][1]
         assert len(kept) == 30
         assert sum(len(key) for key, _ in kept) < 30 * 100  # on the code before: 60 MiB of repr'd base64
