@@ -665,7 +665,7 @@ async def _cmd_export(core: Any, args: argparse.Namespace) -> int:
 
 
 #: commands that only read the history: they work in a read-only home
-_READ_ONLY_COMMANDS = frozenset({"history", "export", "status"})
+_READ_ONLY_COMMANDS = frozenset({"history", "export", "status", "spend", "models"})
 
 def _files_word(outputs: Any) -> str:
     """``2 img`` for images, ``1 file`` when a video or a sound is among them (they are not images)."""

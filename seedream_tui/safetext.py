@@ -70,3 +70,53 @@ def json_for(data: Any, stream: Any) -> str:
 def encodes_utf8(encoding: str | None) -> bool:
     """Whether a stream ``encoding`` can hold any text (UTF-8 in one of its spellings)."""
     return (encoding or "").lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig")
+
+
+#: the shortest piece of a secret that is hidden on its own (a server echoing "the first 20 characters of
+#: your token"): any run of this many characters of the secret, anywhere in a text
+SECRET_RUN = 8
+_GRAM = 4  # what is looked up at every (SECRET_RUN - _GRAM + 1)-th position: any run contains one there
+
+
+def hide_secret(text: str, secret: str | None, mark: str) -> str:
+    """``text`` with every run of at least :data:`SECRET_RUN` consecutive characters of ``secret`` (the whole
+    secret included) replaced by ``mark``. A secret shorter than that is hidden only whole.
+
+    Linear in the text: only every 5th position's 4 characters are looked up (a run of 8 always holds a
+    sampled one), and a hit is grown both ways against the secret, character by character.
+    """
+    if not secret or len(secret) < 4 or not text:
+        return text
+    if len(secret) < SECRET_RUN:
+        return text.replace(secret, mark) if secret in text else text
+    at: dict[str, list[int]] = {}
+    for i in range(len(secret) - _GRAM + 1):
+        at.setdefault(secret[i : i + _GRAM], []).append(i)
+    if not any(gram in text for gram in at):
+        return text
+    step, n, size = SECRET_RUN - _GRAM + 1, len(text), len(secret)
+    out: list[str] = []
+    last, p = 0, 0
+    while p + _GRAM <= n:
+        offsets = at.get(text[p : p + _GRAM])
+        if offsets:
+            best: tuple[int, int] | None = None
+            for o in offsets:  # the secret's piece o..o+4 sits at p: how far does the likeness reach?
+                left = 0
+                while left < o and p - left > last and text[p - left - 1] == secret[o - left - 1]:
+                    left += 1
+                right = _GRAM
+                while o + right < size and p + right < n and text[p + right] == secret[o + right]:
+                    right += 1
+                if left + right >= SECRET_RUN and (best is None or (p - left, -(p + right)) < (best[0], -best[1])):
+                    best = (p - left, p + right)
+            if best is not None:
+                out += (text[last : best[0]], mark)
+                last = best[1]
+                p = -(-last // step) * step  # the first sampled position at or after the run's end
+                continue
+        p += step
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
