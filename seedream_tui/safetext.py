@@ -13,6 +13,7 @@ and by the TUI's one plain-text path (``seedream_tui.tui.plain``).
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -56,10 +57,24 @@ def json_text(data: Any, *, ascii_only: bool = False, indent: int | None = 2) ->
     U+2028; they are escaped here too (still valid JSON, same value when parsed). ``ascii_only`` escapes
     every non-ASCII character, for a terminal whose encoding is not UTF-8.
     """
-    text = json.dumps(data, ensure_ascii=ascii_only, indent=indent)
+    try:
+        text = json.dumps(data, ensure_ascii=ascii_only, indent=indent, allow_nan=False)
+    except ValueError:  # an infinite or NaN number: strict JSON has neither, so it becomes null
+        text = json.dumps(_finite(data), ensure_ascii=ascii_only, indent=indent, allow_nan=False)
     if ascii_only:
         return text
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _finite(data: Any) -> Any:
+    """``data`` with every infinite or NaN float replaced by None."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(value) for value in data]
+    return data
 
 
 def json_for(data: Any, stream: Any) -> str:
