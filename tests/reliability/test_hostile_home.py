@@ -124,3 +124,24 @@ def test_a_disk_that_fills_during_submit_wait_costs_one_line(small_disk: Path, s
     assert "Logging error" not in text and "Traceback" not in text
     assert text.count(LOG_LINE) <= 1
     assert len(text.splitlines()) < 15, text
+
+
+async def test_the_tui_on_a_full_disk_says_full_not_damaged(
+    small_disk: Path, server: FakeServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers import wait_for
+
+    from seedream_tui.config import resolve_config
+    from seedream_tui.tui.app import SeedreamApp
+
+    home = small_disk / "home"
+    seed_home(home)
+    monkeypatch.setenv("SEEDREAM_TUI_HOME", str(home))
+    _fill(small_disk)
+    app = SeedreamApp(resolve_config(base_url=server.base_url, env={"RUNCOMFY_API_TOKEN": TOKEN}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(lambda: app.startup_error, 10, what="the start-up error")
+        await pilot.pause()
+    assert app.startup_error is not None
+    assert "history.sqlite3 is full: free some space and try again." in app.startup_error
+    assert "damaged" not in app.startup_error and "move it aside" not in app.startup_error
