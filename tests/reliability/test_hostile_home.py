@@ -60,17 +60,17 @@ def _fill(folder: Path) -> Path:
 def test_a_disk_full_before_any_command_is_called_full_and_readers_still_read(
     small_disk: Path, server: FakeServerThread
 ) -> None:
-    home = small_disk / "home"
-    seed_home(home)
+    user_home = small_disk / "home"
+    seed_home(user_home)
     _fill(small_disk)
     url = ("--base-url", server.base_url)
     for args in (("history",), ("spend",), ("spend", "--json"), ("models", *url)):
-        run = run_cli(home, *args)
+        run = run_cli(user_home, *args)
         assert run.code == EXIT_OK, run.err
         assert "damaged" not in run.err and "Logging error" not in run.err
-    assert "a saved fox in the snow" in run_cli(home, "history").out
+    assert "a saved fox in the snow" in run_cli(user_home, "history").out
     for args in (("submit", "a fox", *url), ("cancel", "2", *url), ("download", "1", *url)):
-        run = run_cli(home, *args)
+        run = run_cli(user_home, *args)
         assert run.code == EXIT_ERROR, run.err
         assert "history.sqlite3 is full: free some space and try again." in run.err
         assert "damaged" not in run.err and "move it aside" not in run.err
@@ -90,11 +90,11 @@ def test_in_a_read_only_home_spend_and_models_read(read_only_home: Path, server:
 
 
 def test_a_disk_that_fills_during_submit_wait_costs_one_line(small_disk: Path, server: FakeServerThread) -> None:
-    home = small_disk / "home"
-    seed_home(home)
+    user_home = small_disk / "home"
+    seed_home(user_home)
     server.set_config(min_duration=1.5, max_duration=1.5)
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNCOMFY_")}
-    env.update({"SEEDREAM_TUI_HOME": str(home), "RUNCOMFY_API_TOKEN": TOKEN, "PYTHONUTF8": "1"})
+    env.update({"SEEDREAM_TUI_HOME": str(user_home), "RUNCOMFY_API_TOKEN": TOKEN, "PYTHONUTF8": "1"})
     err_file = small_disk.parent / "stderr.txt"
     with err_file.open("wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "seedream_tui", "submit", "a fox", "--wait",
@@ -134,9 +134,9 @@ async def test_the_tui_on_a_full_disk_says_full_not_damaged(
     from seedream_tui.config import resolve_config
     from seedream_tui.tui.app import SeedreamApp
 
-    home = small_disk / "home"
-    seed_home(home)
-    monkeypatch.setenv("SEEDREAM_TUI_HOME", str(home))
+    user_home = small_disk / "home"
+    seed_home(user_home)
+    monkeypatch.setenv("SEEDREAM_TUI_HOME", str(user_home))
     _fill(small_disk)
     app = SeedreamApp(resolve_config(base_url=server.base_url, env={"RUNCOMFY_API_TOKEN": TOKEN}))
     async with app.run_test(size=(80, 24)) as pilot:
