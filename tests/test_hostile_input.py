@@ -170,6 +170,31 @@ async def test_a_request_id_that_meets_a_full_disk_reaches_the_history_once_ther
             await again.close()
 
 
+def test_the_journal_takes_an_id_on_a_full_disk_with_the_room_it_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from seedream_tui.jobs import journal as journal_module
+
+    journal = journal_module.RequestJournal(tmp_path / "history.sqlite3.requests")
+    journal.keep_room()
+    assert journal.reserve.stat().st_size == journal_module.RESERVE_BYTES
+    real_write = os.write
+
+    def full_while_the_room_is_kept(fd: int, data: Any) -> int:
+        if journal.reserve.exists():
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(journal_module.os, "write", full_while_the_room_is_kept)
+        journal.append(Entry(1, "r-1", MODEL, 1.0))
+    assert [e.request_id for e in journal.entries()] == ["r-1"] and not journal.reserve.exists()
+    journal.append(Entry(2, "r-2", MODEL, 2.0))  # room again: it is kept again
+    assert journal.reserve.stat().st_size == journal_module.RESERVE_BYTES
+
+
 # ---------------------------------------------------------------------------------- the token, in pieces
 SECRET = "rc-7f3a9c21b84e4d0fa6c5e2b19d"  # 28 characters
 

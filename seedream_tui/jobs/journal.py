@@ -61,6 +61,12 @@ class RequestJournal:
             pass
         except OSError:
             return
+        try:
+            stats = os.statvfs(self.path.parent)
+            if stats.f_bavail * stats.f_frsize < 16 * RESERVE_BYTES:
+                return  # little room left: the history needs it more (the room is kept again once there is)
+        except (OSError, AttributeError):
+            pass
         partial = self.reserve.with_name(f"{self.reserve.name}.{os.getpid()}")
         try:
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
