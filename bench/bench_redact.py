@@ -38,6 +38,7 @@ def main() -> None:
         "2 MB of the token's 4-character pieces": (TOKEN[:4] + "zzzz ") * 400_000,
         "2 MB of 7-character runs": (TOKEN[:7] + "z") * 250_000,
         "2 MB of the token": TOKEN * 71_500,
+        "2 MB of 20-character pieces of the token": (TOKEN[:20] + " ") * 95_000,
     }
     for name, text in cases.items():
         rounds = max(1, 2_000_000 // len(text))

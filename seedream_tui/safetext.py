@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 #: C0 controls, DEL and C1 controls (0x9b is an 8-bit CSI), line/paragraph separators, bidi embeddings,
@@ -97,18 +98,21 @@ def hide_secret(text: str, secret: str | None, mark: str) -> str:
     """``text`` with every run of at least :data:`SECRET_RUN` consecutive characters of ``secret`` (the whole
     secret included) replaced by ``mark``. A secret shorter than that is hidden only whole.
 
-    Linear in the text: only every 5th position's 4 characters are looked up (a run of 8 always holds a
-    sampled one), and a hit is grown both ways against the secret, character by character.
+    A text holding no piece of 8 (every real answer) costs one substring search per piece. One that does is
+    scanned once: only every 5th position's 4 characters are looked up (a run of 8 always holds a sampled
+    one), and a hit is grown both ways against the secret, character by character.
     """
     if not secret or len(secret) < 4 or not text:
         return text
     if len(secret) < SECRET_RUN:
         return text.replace(secret, mark) if secret in text else text
+    if secret in text:  # whole copies first, at C speed
+        text = text.replace(secret, mark)
+    if not any(secret[i : i + SECRET_RUN] in text for i in range(len(secret) - SECRET_RUN + 1)):
+        return text  # no piece of 8 anywhere (every real answer): ~20 substring searches, no Python loop
     at: dict[str, list[int]] = {}
     for i in range(len(secret) - _GRAM + 1):
         at.setdefault(secret[i : i + _GRAM], []).append(i)
-    if not any(gram in text for gram in at):
-        return text
     step, n, size = SECRET_RUN - _GRAM + 1, len(text), len(secret)
     out: list[str] = []
     last, p = 0, 0
@@ -117,12 +121,8 @@ def hide_secret(text: str, secret: str | None, mark: str) -> str:
         if offsets:
             best: tuple[int, int] | None = None
             for o in offsets:  # the secret's piece o..o+4 sits at p: how far does the likeness reach?
-                left = 0
-                while left < o and p - left > last and text[p - left - 1] == secret[o - left - 1]:
-                    left += 1
-                right = _GRAM
-                while o + right < size and p + right < n and text[p + right] == secret[o + right]:
-                    right += 1
+                left = _reach(lambda k: text[p - k : p] == secret[o - k : o], 0, min(o, p - last))
+                right = _reach(lambda k: text[p : p + k] == secret[o : o + k], _GRAM, min(size - o, n - p))
                 if left + right >= SECRET_RUN and (best is None or (p - left, -(p + right)) < (best[0], -best[1])):
                     best = (p - left, p + right)
             if best is not None:
@@ -135,3 +135,15 @@ def hide_secret(text: str, secret: str | None, mark: str) -> str:
         return text
     out.append(text[last:])
     return "".join(out)
+
+
+def _reach(alike: Callable[[int], bool], low: int, high: int) -> int:
+    """The largest ``k`` in ``low..high`` with ``alike(k)``, ``alike(low)`` being true and ``alike`` true up to
+    some point and false after it: a binary search of slice comparisons (C speed), not a loop per character."""
+    while low < high:
+        mid = (low + high + 1) // 2
+        if alike(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
