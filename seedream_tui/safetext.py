@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
 from typing import Any
 
 #: C0 controls, DEL and C1 controls (0x9b is an 8-bit CSI), line/paragraph separators, bidi embeddings,
@@ -121,8 +120,8 @@ def hide_secret(text: str, secret: str | None, mark: str) -> str:
         if offsets:
             best: tuple[int, int] | None = None
             for o in offsets:  # the secret's piece o..o+4 sits at p: how far does the likeness reach?
-                left = _reach(lambda k: text[p - k : p] == secret[o - k : o], 0, min(o, p - last))
-                right = _reach(lambda k: text[p : p + k] == secret[o : o + k], _GRAM, min(size - o, n - p))
+                left = _reach(text, p, secret, o, 0, min(o, p - last), backwards=True)
+                right = _reach(text, p, secret, o, _GRAM, min(size - o, n - p), backwards=False)
                 if left + right >= SECRET_RUN and (best is None or (p - left, -(p + right)) < (best[0], -best[1])):
                     best = (p - left, p + right)
             if best is not None:
@@ -137,12 +136,13 @@ def hide_secret(text: str, secret: str | None, mark: str) -> str:
     return "".join(out)
 
 
-def _reach(alike: Callable[[int], bool], low: int, high: int) -> int:
-    """The largest ``k`` in ``low..high`` with ``alike(k)``, ``alike(low)`` being true and ``alike`` true up to
-    some point and false after it: a binary search of slice comparisons (C speed), not a loop per character."""
+def _reach(text: str, p: int, secret: str, o: int, low: int, high: int, *, backwards: bool) -> int:
+    """How far ``text`` at ``p`` stays like ``secret`` at ``o`` (backwards: before them; else from them on): the
+    largest ``k`` in ``low..high`` whose ``k`` characters agree, ``low`` known to. A binary search of slice
+    comparisons (C speed), not a loop per character."""
     while low < high:
         mid = (low + high + 1) // 2
-        if alike(mid):
+        if (text[p - mid : p] == secret[o - mid : o]) if backwards else (text[p : p + mid] == secret[o : o + mid]):
             low = mid
         else:
             high = mid - 1
