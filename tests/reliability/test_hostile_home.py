@@ -145,3 +145,35 @@ async def test_the_tui_on_a_full_disk_says_full_not_damaged(
     assert app.startup_error is not None
     assert "history.sqlite3 is full: free some space and try again." in app.startup_error
     assert "damaged" not in app.startup_error and "move it aside" not in app.startup_error
+
+
+@pytest.fixture
+def read_only_mount(tmp_path: Path) -> Iterator[Path]:
+    """A home seen through a read-only bind mount (EROFS, as on a read-only file system or a backup)."""
+    source, mount = tmp_path / "source", tmp_path / "mounted"
+    seed_home(source)
+    mount.mkdir()
+    if subprocess.run(["mount", "--bind", str(source), str(mount)], capture_output=True).returncode != 0:
+        pytest.skip("a bind mount cannot be made here (needs root)")
+    try:
+        if subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], capture_output=True).returncode != 0:
+            pytest.skip("a bind mount cannot be made read-only here")
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_a_read_only_file_system_is_called_read_only_and_readers_read(
+    read_only_mount: Path, server: FakeServerThread
+) -> None:
+    url = ("--base-url", server.base_url)
+    for args in (("history",), ("spend",), ("models", *url)):
+        run = run_cli(read_only_mount, *args)
+        assert run.code == EXIT_OK, run.err
+        assert "damaged" not in run.err
+    for args in (("submit", "a fox", *url), ("cancel", "2", *url), ("download", "1", *url)):
+        run = run_cli(read_only_mount, *args)
+        assert run.code == EXIT_ERROR, run.err
+        assert "history.sqlite3 is in a read-only folder; nothing could be written to it." in run.err
+        assert "damaged" not in run.err and "move it aside" not in run.err
+    assert not server.jobs_snapshot()
