@@ -64,6 +64,7 @@ def test_a_disk_full_before_any_command_is_called_full_and_readers_still_read(
     seed_home(user_home)
     _fill(small_disk)
     url = ("--base-url", server.base_url)
+    jobs_before = len(server.jobs_snapshot())
     for args in (("history",), ("spend",), ("spend", "--json"), ("models", *url)):
         run = run_cli(user_home, *args)
         assert run.code == EXIT_OK, run.err
@@ -75,7 +76,7 @@ def test_a_disk_full_before_any_command_is_called_full_and_readers_still_read(
         assert "history.sqlite3 is full: free some space and try again." in run.err
         assert "damaged" not in run.err and "move it aside" not in run.err
         assert len(run.err.splitlines()) <= 2 and "Logging error" not in run.err  # the log's one line at most
-    assert not server.jobs_snapshot()  # nothing was sent that could not be recorded
+    assert len(server.jobs_snapshot()) == jobs_before  # nothing was sent that could not be recorded
 
 
 def test_in_a_read_only_home_spend_and_models_read(read_only_home: Path, server: FakeServerThread) -> None:  # noqa: F811
@@ -167,6 +168,7 @@ def test_a_read_only_file_system_is_called_read_only_and_readers_read(
     read_only_mount: Path, server: FakeServerThread
 ) -> None:
     url = ("--base-url", server.base_url)
+    jobs_before = len(server.jobs_snapshot())
     for args in (("history",), ("spend",), ("models", *url)):
         run = run_cli(read_only_mount, *args)
         assert run.code == EXIT_OK, run.err
@@ -176,4 +178,4 @@ def test_a_read_only_file_system_is_called_read_only_and_readers_read(
         assert run.code == EXIT_ERROR, run.err
         assert "history.sqlite3 is in a read-only folder; nothing could be written to it." in run.err
         assert "damaged" not in run.err and "move it aside" not in run.err
-    assert not server.jobs_snapshot()
+    assert len(server.jobs_snapshot()) == jobs_before  # nothing was sent that could not be recorded
