@@ -74,7 +74,7 @@ async def test_a_request_id_given_twice_is_a_sentence_on_that_job_and_blocks_not
 
 async def test_a_journaled_id_that_was_looked_up_meanwhile_does_not_block_the_start() -> None:
     """The id was not saved; the user followed it with ``status <request id>`` (adopted as a new row); the
-    journal still holds it for the first row: the start goes on and both rows say where the job is."""
+    journal still holds it for the first row: the start goes on and the first row says where the job is."""
     async with scripted_server() as server:
         server.script(_twin_server(["r-lost"]))
         store = HistoryStore(Paths.default().history_db)
@@ -89,7 +89,8 @@ async def test_a_journaled_id_that_was_looked_up_meanwhile_does_not_block_the_st
         try:
             settled = await core.history.get(row.id)
             assert settled is not None and settled.status is JobStatus.UNKNOWN
-            assert f"request id r-lost of job {adopted.id}" in (settled.error or "")
+            assert settled.error == (f"This job's request r-lost is followed as job {adopted.id} (looked up by its "
+                                     "request id before it could be saved here).")
             assert [j.id for j in await core.history.live_jobs()] == [adopted.id]
         finally:
             await core.close()

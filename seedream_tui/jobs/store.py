@@ -146,11 +146,14 @@ class HistoryStore(ReadRows, LeaseRows, LineageRows, StoreBase):
         nothing else of the history is held up (the UNIQUE index would refuse every retry and replay).
         """
         with self._durable(True), self._tx() as conn:
-            twin = conn.execute("SELECT id FROM jobs WHERE request_id = ? AND id != ?", (request_id, job_id)).fetchone()
+            twin = conn.execute("SELECT id, inputs = '{}' AND submitted_at IS NULL FROM jobs WHERE request_id = ? "
+                                "AND id != ?", (request_id, job_id)).fetchone()
             if twin is not None:
                 current = self._require(conn, job_id)
                 if current.request_id is None and current.status in (JobStatus.SUBMITTING, JobStatus.UNKNOWN):
-                    error = (f"RunComfy gave this job the request id {request_id} of job {twin[0]}, so it cannot be "
+                    error = (f"This job's request {request_id} is followed as job {twin[0]} (looked up by its request "
+                             "id before it could be saved here)." if twin[1] else
+                             f"RunComfy gave this job the request id {request_id} of job {twin[0]}, so it cannot be "
                              f"followed here; check the RunComfy dashboard for it. Job {twin[0]} was left as it was.")
                     if current.error != error or current.status is not JobStatus.UNKNOWN:
                         current = self._update(conn, job_id, {"status": JobStatus.UNKNOWN, "error": error,
