@@ -61,4 +61,4 @@ def test_the_status_line_never_shows_an_infinite_session_spend() -> None:
                       cost=1e308))
     config = resolve_config(base_url="http://127.0.0.1:9", env={"RUNCOMFY_API_TOKEN": "t"})
     line = status_text(config, tally).plain
-    assert "session: out of range" in line and "inf" not in line
+    assert "session out of range" in line and "inf" not in line
