@@ -526,7 +526,7 @@ async def _finish(core: Any, job: Any, args: argparse.Namespace) -> int:
             if o.path:  # an output that was never saved has nothing to print
                 print(visible((args.out / Path(o.path).name) if getattr(args, "out", None) else o.path))
     else:
-        print(f"job {job.id} {job.status.label}: request {visible(job.request_id)}")
+        print(f"job {job.id} {job.status.label}: request {visible(job.request_id or 'unknown')}")
         if not getattr(args, "wait", False):
             print(f"Follow it with: seedream-tui status {job.id}{' --demo' if core.demo else ''}", file=sys.stderr)
     if timed_out:
@@ -587,7 +587,7 @@ async def _cmd_submit(core: Any, args: argparse.Namespace) -> int:
         blamed = sorted({f.field for f in exc.fields if f.field and f.field in from_settings and f.field not in given})
         where = f" ({', '.join(blamed)} comes from [defaults] in {core.paths.settings_file}.)" if blamed else ""
         raise CliError(f"{exc}{where}", EXIT_INPUT) from None
-    print(f"Submitted job {job.id} (request {visible(job.request_id)}).", file=sys.stderr)
+    print(f"Submitted job {job.id} (request {visible(job.request_id or 'unknown')}).", file=sys.stderr)
     return await _finish(core, job, args)
 
 
@@ -687,7 +687,7 @@ async def _cmd_export(core: Any, args: argparse.Namespace) -> int:
 
 
 #: commands that only read the history: they work in a read-only home
-_READ_ONLY_COMMANDS = frozenset({"history", "export", "status"})
+_READ_ONLY_COMMANDS = frozenset({"history", "export", "status", "spend", "models"})
 
 def _files_word(outputs: Any) -> str:
     """``2 img`` for images, ``1 file`` when a video or a sound is among them (they are not images)."""

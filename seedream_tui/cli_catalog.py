@@ -16,9 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from seedream_tui.catalog.browse import CatalogEntry
-from seedream_tui.catalog.pricing import format_usd
 from seedream_tui.cli import EXIT_INPUT, EXIT_OK, CliError
-from seedream_tui.jobs.spend import SPEND_GROUPS, group_spend
+from seedream_tui.jobs.spend import OUT_OF_RANGE_SENTENCE, SPEND_GROUPS, group_spend, in_range, usd_text
 from seedream_tui.safetext import json_for, visible
 
 
@@ -126,19 +125,29 @@ async def cmd_spend(core: Any, args: argparse.Namespace) -> int:
     rows = await core.history.cost_rows(since=since)
     groups = group_spend(rows, by=args.by)
     grand = sum(g.usd for g in groups)
+    overflow = not in_range(grand) or not all(in_range(g.usd) for g in groups)
+    if overflow:  # a sentence, and no "Infinity" (not JSON) nor "$inf.00"
+        print(f"seedream-tui: {OUT_OF_RANGE_SENTENCE}", file=sys.stderr)
     if args.json:
-        body = {"by": args.by, "since": args.since, "total_usd": round(grand, 6),
+        body = {"by": args.by, "since": args.since, "total_usd": _json_usd(grand),
                 "jobs": sum(g.jobs for g in groups),
-                "groups": [{"key": g.key, "jobs": g.jobs, "usd": round(g.usd, 6)} for g in groups]}  # fmt: skip
+                "groups": [{"key": g.key, "jobs": g.jobs, "usd": _json_usd(g.usd)} for g in groups]}  # fmt: skip
+        if overflow:
+            body["note"] = OUT_OF_RANGE_SENTENCE
         print(json_for(body, sys.stdout))
         return EXIT_OK
     if not groups:
         print("No costs recorded yet" + (f" since {args.since}." if args.since else "."), file=sys.stderr)
         return EXIT_OK
     for group in groups:
-        print(f"{visible(group.key):<48} {_jobs(group.jobs)}  {format_usd(group.usd):>10}")
-    print(f"{'total':<48} {_jobs(sum(g.jobs for g in groups))}  {format_usd(grand):>10}")
+        print(f"{visible(group.key):<48} {_jobs(group.jobs)}  {usd_text(group.usd):>12}")
+    print(f"{'total':<48} {_jobs(sum(g.jobs for g in groups))}  {usd_text(grand):>12}")
     return EXIT_OK
+
+
+def _json_usd(amount: float) -> float | None:
+    """A dollar amount for JSON: null when it is out of range (strict JSON has no Infinity or NaN)."""
+    return round(amount, 6) if in_range(amount) else None
 
 
 def _jobs(n: int) -> str:

@@ -36,6 +36,7 @@ from seedream_tui.api.http import DEFAULT_TIMEOUT, RetryPolicy, make_http_client
 from seedream_tui.api.parse import error_from_answer, model_entries, parse_cancel, parse_state
 from seedream_tui.api.types import CancelResult, RequestState, SubmitResult
 from seedream_tui.config import RUNCOMFY_HOSTS, host_allowed, is_loopback_host
+from seedream_tui.safetext import hide_secret
 
 log = logging.getLogger(__name__)
 
@@ -399,13 +400,14 @@ def _no_constant(name: str) -> None:
 
 
 def redact(value: Any, token: str | None) -> Any:
-    """``value`` (text, or JSON data of any depth) with every copy of the token replaced."""
+    """``value`` (text, or JSON data of any depth) with every copy of the token, and every run of 8 or more
+    of its characters, replaced."""
     if not token or len(token) < 4:
         return value
 
     def clean(item: Any) -> Any:
         if isinstance(item, str):
-            return item.replace(token, REDACTED) if token in item else item
+            return hide_secret(item, token, REDACTED)  # the whole token, or any 8 characters of it in a row
         if isinstance(item, list):
             return [clean(v) for v in item]
         if isinstance(item, dict):

@@ -16,8 +16,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from seedream_tui.catalog.pricing import format_usd
-from seedream_tui.jobs.spend import SpendGroup, group_spend, summarize
+from seedream_tui.jobs.spend import (
+    OUT_OF_RANGE_SENTENCE,
+    SpendGroup,
+    group_spend,
+    in_range,
+    summarize,
+    usd_text,
+)
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 if TYPE_CHECKING:
@@ -86,6 +92,8 @@ class SpendScreen(Screen[None]):
         lines = [_line(group) for group in (summary.today, summary.week, summary.all_time)]
         if not rows:
             lines = ["No costs recorded yet: RunComfy reports a job's cost when it finishes."]
+        elif not in_range(summary.all_time.usd) or not all(in_range(g.usd) for g in summary.by_model):
+            lines.append(OUT_OF_RANGE_SENTENCE)
         self.query_one("#spend-totals", Static).update(Text("\n".join(lines)))
         self._fill("#spend-by-model", summary.by_model)
         self._fill("#spend-by-day", list(reversed(group_spend(rows, by="day")))[:DAYS_SHOWN])
@@ -95,9 +103,9 @@ class SpendScreen(Screen[None]):
         table.clear()
         for group in groups:
             table.add_row(Text(group.key), Text(str(group.jobs), justify="right"),
-                          Text(format_usd(group.usd), justify="right"))  # fmt: skip
+                          Text(usd_text(group.usd), justify="right"))  # fmt: skip
 
 
 def _line(group: SpendGroup) -> str:
     jobs = f"{group.jobs} job{'s' if group.jobs != 1 else ''}"
-    return f"{group.key.capitalize():<10} {format_usd(group.usd):>10}  ({jobs})"
+    return f"{group.key.capitalize():<10} {usd_text(group.usd):>12}  ({jobs})"
