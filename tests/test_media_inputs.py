@@ -158,6 +158,7 @@ async def test_url_inputs_from_its_own_cdn_work_and_other_hosts_get_a_stand_in(f
         stood_in = await wait_status(core, foreign.id)
         assert stood_in.status is JobStatus.COMPLETED and stood_in.outputs
         assert "stand-in" in (fake_server.jobs_snapshot()[stood_in.request_id or ""]["note"] or "")
+        assert "stand-in" in (stood_in.note or "")  # the job says so, beside its image (detail, preview, CLI)
         with pytest.raises(InvalidInputError, match="does not decode to an image"):
             await core.submit(kontext, {"prompt": "x", "image_url": "data:image/png;base64,bm90IGFuIGltYWdl"})
     finally:

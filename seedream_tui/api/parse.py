@@ -265,6 +265,7 @@ def parse_state(body: Any, request_id: str) -> RequestState:
         created_at=body.get("created_at") if isinstance(body.get("created_at"), str) else None,
         finished_at=body.get("finished_at") if isinstance(body.get("finished_at"), str) else None,
         cost=_cost(body.get("cost")),
+        note=_short(note) if isinstance(note := body.get("demo_note"), str) and note.strip() else None,
         raw=body,
     )
 

@@ -304,6 +304,8 @@ class Follower:
             # ran and this one), not when its files are saved; what past run times are measured from
             seen = time.time()
             ran = self.state.running_seen
+            if state.note:
+                changes["note"] = state.note
             changes.update(status=JobStatus.DOWNLOADING, queue_position=None, cost=state.cost,
                            started_at=job.started_at or seen,
                            finished_at=(ran + seen) / 2 if ran is not None and job.started_at is not None else seen)

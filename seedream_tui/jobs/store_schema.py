@@ -190,6 +190,12 @@ def _migrate_v3(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_v4(conn: sqlite3.Connection) -> None:
+    """A sentence the server added about a job's result (the offline demo's stand-in for an image it could
+    not fetch): kept apart from ``error``, which is about failures."""
+    run_script(conn, "ALTER TABLE jobs ADD COLUMN note TEXT;")
+
+
 def run_script(conn: sqlite3.Connection, script: str) -> None:
     """Run statements one by one: ``executescript`` would COMMIT our open transaction first."""
     pending = ""
@@ -203,7 +209,7 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
 
 
 #: ``MIGRATIONS[n]`` takes a database from user_version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _migrate_v3]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _migrate_v3, _migrate_v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _OUR_TABLES = {"jobs", "outputs", "job_counts"}
