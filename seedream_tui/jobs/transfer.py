@@ -1,9 +1,9 @@
 """One output file over HTTP into its ``.part`` file, and the retry budget of a job's download.
 
 - Redirects are followed by hand; each target is checked by the caller's ``check_url``.
-- A download that was cut resumes with ``Range: bytes=N-`` when the server takes ranges
-  (``Accept-Ranges: bytes``, or a 206 whose ``Content-Range`` starts where the ``.part`` ends); a 200 to
-  a Range request means the server starts over, and so does the file.
+- A download that was cut resumes with ``Range: bytes=N-`` from its ``.part`` (unless its body came
+  compressed); only a 206 whose ``Content-Range`` starts where the ``.part`` ends is appended; a 200 to a
+  Range request means the server starts over, and so does the file.
 - The cap is the one of the file's kind (an image, or a video/sound), decided by what the job's model
   makes (:func:`makes_media`), never by the server's ``Content-Type`` label.
 - A transfer slower than the minimum rate (averaged once the grace period is over) is dropped, also when
@@ -83,7 +83,7 @@ class Part:
     path: Path
     url: str
     size: int = 0  # good bytes on disk
-    resumable: bool = False  # the server answered Accept-Ranges: bytes or a 206, with no Content-Encoding
+    resumable: bool = False  # the body came as the file's own bytes (no Content-Encoding): a Range can follow
 
     def discard(self) -> int:
         """Delete the file; returns the bytes thrown away."""
@@ -223,7 +223,10 @@ class Transfer:
                 self.budget.throw_away(part)
             else:
                 part.discard()
-        part.resumable = not encoded and "bytes" in response.headers.get("Accept-Ranges", "").lower()
+        # the next try asks for the rest whether or not Accept-Ranges was said (a server that ignores it
+        # answers 200 with the whole file, as without it); not for a compressed body, whose bytes on the
+        # wire are not the file's
+        part.resumable = not encoded
         return 0, None if encoded else declared
 
     async def _receive(self, response: httpx.Response, part: Part) -> int:
