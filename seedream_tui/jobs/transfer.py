@@ -293,13 +293,14 @@ class _PartFile:
 
     def __init__(self, path: Path, *, append: bool = False) -> None:
         self.path = path
-        self._mode = "ab" if append else "wb"
+        self._append = append
         self._fh: typing.BinaryIO | None = None
         self.closed = False
 
     def write(self, data: bytes) -> None:
         if self._fh is None:
-            self._fh = open(self.path, self._mode)  # noqa: SIM115 - closed by finish(), abandon() or close()
+            # closed by finish(), abandon() or close()
+            self._fh = open(self.path, "ab") if self._append else open(self.path, "wb")  # noqa: SIM115
         self._fh.write(data)
 
     def finish(self, data: bytes) -> None:
