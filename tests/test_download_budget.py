@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 from pathlib import Path
 from typing import Any
 
@@ -125,8 +126,8 @@ async def test_a_server_that_ignores_range_is_fetched_whole_again(fake_server: A
     tries = _file_gets(fake_server)
     assert any("range" in t["headers"] and t["status"] == 200 for t in tries), tries  # asked; got it all
     request_id = done.request_id or ""
-    original = Image.open(fake_server.server.files_dir / request_id / "0.png")
-    with Image.open(done.outputs[0].path or "") as saved:
+    with Image.open(done.outputs[0].path or "") as saved, \
+            Image.open(fake_server.server.files_dir / request_id / "0.png") as original:
         assert saved.size == original.size and saved.convert("RGB").tobytes() == original.convert("RGB").tobytes()
 
 
@@ -228,3 +229,44 @@ def test_a_models_kind_decides_its_cap_not_a_label(tmp_path: Path) -> None:
     assert makes_media("acme/music-gen/v1")
     assert not makes_media("bytedance/seedream-5/lite/edit", "https://x/a.mov")
     assert makes_media("", "https://x/a.mp4") and not makes_media("", "https://x/a.png")  # adopted: by the URL
+
+
+async def test_a_range_answered_from_the_wrong_byte_starts_the_file_over(tmp_path: Path) -> None:
+    """A 206 whose Content-Range does not start where the .part ends is never appended."""
+    import httpx
+
+    from seedream_tui.api.errors import DownloadError
+    from seedream_tui.jobs.downloads import Downloader
+
+    png = io.BytesIO()
+    Image.new("RGB", (80, 60), (10, 200, 30)).save(png, "PNG", compress_level=0)
+    body = png.getvalue()
+    half = len(body) // 2
+    asked: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.headers.get("Range"))
+        if len(asked) == 1:  # half the file, under a Content-Length promising all of it
+            return httpx.Response(200, content=body[:half], headers={"Content-Length": str(len(body))})
+        if len(asked) == 2:  # the rest was asked for; the server answers from byte 0 under a 206
+            return httpx.Response(206, content=body, headers={"Content-Range": f"bytes 0-{len(body) - 1}/{len(body)}"})
+        return httpx.Response(200, content=body)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    downloader = Downloader(http, tmp_path / "images", tmp_path / "thumbs", trusted_hosts=("*.example.com",))
+    budget = downloader.retry_budget(attempts=5, media=False)
+    try:
+        for _ in range(3):
+            try:
+                out = await downloader.fetch("https://cdn.example.com/a.png", job_id=1, request_id="r", index=0,
+                                             budget=budget)
+                break
+            except DownloadError as exc:
+                assert not budget.failed(exc)
+    finally:
+        await http.aclose()
+    assert asked == [None, f"bytes={half}-", None]
+    assert budget.failures == 2 and budget.wasted == half  # the kept half was thrown away, once
+    with Image.open(out.path or "") as saved, Image.open(io.BytesIO(body)) as original:
+        assert saved.convert("RGB").tobytes() == original.convert("RGB").tobytes()
+    assert [p.suffix for p in leftovers(tmp_path / "images")] == [".png"]

@@ -193,8 +193,9 @@ class Downloader:
         except OSError as exc:
             raise local_failure(exc, self.images_dir) from None
         part = budget.parts.pop(index, None) if budget is not None else None
-        if part is not None and (part.url != url or part.path.parent != day_dir):
-            budget.throw_away(part)  # type: ignore[union-attr]  # other URLs now: start over
+        if part is not None and (part.url != url or part.path.parent != day_dir
+                                 or await asyncio.to_thread(_size_on_disk, part.path) != part.size):
+            budget.throw_away(part)  # type: ignore[union-attr]  # other URLs now, or the file changed: start over
             part = None
         if part is None:
             part = Part(day_dir / f".{job_id}-{index}-{os.getpid()}-{uuid.uuid4().hex[:8]}.part", url)
@@ -262,6 +263,13 @@ class Downloader:
             return thumb if _decode_fully(path, thumb) else None
         except DownloadError:
             return None
+
+
+def _size_on_disk(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def _prepare_folder(folder: Path, job_id: int, index: int) -> None:
