@@ -631,6 +631,7 @@ async def _cmd_cancel(core: Any, args: argparse.Namespace) -> int:
 
 async def _cmd_download(core: Any, args: argparse.Namespace) -> int:
     job = await _find(core, args.id)
+    await core.start()  # the engine follows jobs: the one downloaded again among them
     message = await core.download_again(job.id)
     print(visible(message), file=sys.stderr)
     if not message.startswith("Downloading"):

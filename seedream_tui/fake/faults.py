@@ -53,7 +53,7 @@ _RATES = (
 )
 #: knobs that are non-negative seconds / factors
 _NON_NEGATIVE = ("min_duration", "max_duration", "image_scale", "latency", "latency_spike", "retry_after")
-_BOOLS = ("bad_token", "errors_in_200", "one_time_links", "cdn_gzip")
+_BOOLS = ("bad_token", "errors_in_200", "one_time_links", "cdn_gzip", "cdn_ranges")
 
 #: how ``status_style="synonyms"`` words each canonical status (what other backends say)
 SYNONYMS = {
@@ -95,6 +95,7 @@ class FakeConfig:
     one_time_links: bool = False  # each output URL serves its file once; later requests answer 410 Gone
     cdn_gzip: bool = False  # the CDN compresses files: Content-Encoding gzip, Content-Length of the gzip bytes
     cdn_rate: float | None = None  # bytes/s: the CDN trickles files out this slowly (None: at once)
+    cdn_ranges: bool = True  # the CDN honours Range: bytes=N- (False: it answers 200 with the whole file)
     request_id_prefix: str = ""  # odd request ids: this text before each one (long, or with space, _ ...)
     fail_message: str | None = None  # the error text of failed jobs (hostile texts: markup, the token, ...)
     cancel_style: str = "normal"  # see CANCEL_STYLES

@@ -3,8 +3,10 @@
 - The URL must be https (plain http only for loopback hosts, i.e. the fake CDN);
   redirects are followed by hand and each target is checked the same way.
 - No ``Authorization`` header ever goes with a download (the shared client has none).
-- A size cap; a short body (truncated) is an error; the bytes must decode as an image
-  of an expected type, within a pixel limit (decompression bombs are refused).
+- A size cap per kind (image, or video/sound: what the job's model makes, never the server's label); a
+  short body (truncated) is an error; the bytes must decode as an image of an expected type, within a
+  pixel limit (decompression bombs are refused). The HTTP transfer itself (Range resume, the minimum
+  rate, the job's retry budget) is :mod:`seedream_tui.jobs.transfer`.
 - File names come from the request id and the index, never from the URL.
 - A local failure (disk full, images folder unusable) is a DownloadError of kind "local"
   with a sentence, and no partial file stays behind.
@@ -21,13 +23,12 @@ import json
 import os
 import re
 import time
-import typing
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -37,6 +38,7 @@ from seedream_tui.jobs.decoding import DECODES, TooManyPixels, open_image
 from seedream_tui.jobs.decoding import MAX_PIXELS as DECODE_MAX_PIXELS
 from seedream_tui.jobs.model import THUMB_SIZE, OutputFile
 from seedream_tui.jobs.pngmeta import itxt_chunk
+from seedream_tui.jobs.transfer import DownloadBudget, Part, Transfer, makes_media
 from seedream_tui.proc import pid_alive
 
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
@@ -90,10 +92,6 @@ def check_output_url(url: str, trusted: Sequence[str] | None = None) -> None:
     raise DownloadError(f"Refusing to download {shown}: output files must come from an https URL.", kind="permanent")
 
 
-def _mb(size: int) -> str:
-    return f"{size / 2**20:.0f} MB"
-
-
 def local_failure(exc: OSError, where: Path) -> DownloadError:
     """The sentence for a download that failed on this machine, not on the network.
 
@@ -131,6 +129,9 @@ class Downloader:
     max_redirects: int = 3
     #: host patterns outputs may come from (RunComfy's storage, plus the user's ``trusted_hosts``)
     trusted_hosts: Sequence[str] = RUNCOMFY_HOSTS
+    #: bytes one job's download may fetch and throw away (a garbled file fetched again, a server that will
+    #: not resume): None = twice the cap of its kind
+    retry_bytes: int | None = None
     #: a download slower than this (bytes/s, averaged once ``rate_grace`` seconds have passed) is dropped
     min_rate: float = 16 * 1024
     rate_grace: float = 20.0
@@ -155,40 +156,77 @@ class Downloader:
         index: int,
         provenance: dict[str, Any] | None = None,
         when: float | None = None,
+        media: bool | None = None,
+        budget: DownloadBudget | None = None,
     ) -> OutputFile:
-        """Download one output; returns it with path, size, format, dimensions and thumbnail."""
+        """Download one output; returns it with path, size, format, dimensions and thumbnail.
+
+        ``media``: the file may be a video or a sound (its cap applies; None: judged by the URL's extension);
+        ``budget``: the job's retry budget, whose resumable ``.part`` files this try continues and keeps."""
         if self._gate is None:
             self._gate = asyncio.Semaphore(self.parallel)
         async with self._gate:
-            return await self._fetch(url, job_id, request_id, index, provenance, when)
+            return await self._fetch(url, job_id, request_id, index, provenance, when,
+                                     makes_media("", url) if media is None else media, budget)
+
+    def cap(self, media: bool) -> int:
+        """The size cap of one file of this kind (a label on the answer never changes it)."""
+        return self.max_media_bytes if media else self.max_bytes
+
+    def retry_budget(self, attempts: int, media: bool) -> DownloadBudget:
+        """A fresh budget for one job's download: ``attempts`` failed tries, bytes as ``retry_bytes`` says."""
+        return DownloadBudget(attempts, self.retry_bytes if self.retry_bytes is not None else 2 * self.cap(media))
 
     async def _fetch(
         self, url: str, job_id: int, request_id: str, index: int, provenance: dict[str, Any] | None,
-        when: float | None,
+        when: float | None, media: bool, budget: DownloadBudget | None,
     ) -> OutputFile:
         day_dir = self.target_path(job_id, request_id, index, "x", when).parent
         # each step that touches the disk runs in a thread, grouped so that a download costs three hand-offs
         # to a thread (folder, body, checks) rather than one per call: with 40 jobs running, the hand-offs
         # themselves were a tenth of the event loop's time (issue 13 §4)
         try:
-            # a name of its own per attempt: two instances (one suspended, then resumed) never share a .part;
+            # a name of its own per file: two instances (one suspended, then resumed) never share a .part;
             # the pid in it lets a later attempt remove what a killed process left
             await asyncio.to_thread(_prepare_folder, day_dir, job_id, index)
         except OSError as exc:
             raise local_failure(exc, self.images_dir) from None
-        tmp = day_dir / f".{job_id}-{index}-{os.getpid()}-{uuid.uuid4().hex[:8]}.part"
+        part = budget.parts.pop(index, None) if budget is not None else None
+        if part is not None and (part.url != url or part.path.parent != day_dir
+                                 or await asyncio.to_thread(_size_on_disk, part.path) != part.size):
+            budget.throw_away(part)  # type: ignore[union-attr]  # other URLs now, or the file changed: start over
+            part = None
+        if part is None:
+            part = Part(day_dir / f".{job_id}-{index}-{os.getpid()}-{uuid.uuid4().hex[:8]}.part", url)
+        transfer = Transfer(self.http, lambda u: check_output_url(u, self.trusted_hosts), self.cap(media), media,
+                            self.min_rate, self.rate_grace, self.max_redirects, budget)
         try:
             try:
                 async with asyncio.timeout(self.deadline):
-                    size = await self._stream_to(url, tmp)
+                    size = await transfer.into(url, part)
             except TimeoutError:
                 raise DownloadError(f"The image download took longer than {self.deadline:.0f} s; it was stopped.",
                                     kind="network") from None
+        except BaseException as exc:
+            if (budget is not None and isinstance(exc, DownloadError) and exc.kind not in ("permanent", "local")
+                    and part.resumable and part.size > 0):
+                budget.parts[index] = part  # the next try asks for the rest
+            elif budget is not None:
+                budget.throw_away(part)
+            else:
+                part.discard()
+            if isinstance(exc, OSError):
+                raise local_failure(exc, day_dir) from None
+            raise
+        tmp = part.path
+        try:
             fmt, width, height, made, size, final, thumb = await asyncio.to_thread(
                 self._settle_file, tmp, size, job_id, request_id, index, provenance, when)
         except BaseException as exc:
-            with contextlib.suppress(OSError):
-                await asyncio.to_thread(tmp.unlink, missing_ok=True)
+            if budget is not None:
+                budget.throw_away(part)  # a garbled file: the next try starts over
+            else:
+                part.discard()
             if isinstance(exc, OSError):
                 raise local_failure(exc, day_dir) from None
             raise
@@ -225,114 +263,12 @@ class Downloader:
         except DownloadError:
             return None
 
-    async def _stream_to(self, url: str, tmp: Path) -> int:
-        current = url
-        for _ in range(self.max_redirects + 1):
-            check_output_url(current, self.trusted_hosts)
-            try:
-                async with self.http.stream("GET", current, headers={"Accept": "*/*"}) as response:
-                    if response.is_redirect:
-                        location = response.headers.get("Location")
-                        if not location:
-                            raise DownloadError("The image server redirected without saying where to.", kind="permanent")
-                        current = urljoin(current, location)
-                        continue
-                    if response.status_code != 200:
-                        code = response.status_code
-                        kind = "network" if code >= 500 or code in (408, 429) else "permanent"
-                        hint = " (the link may have expired)" if code in (403, 404, 410) else ""
-                        raise DownloadError(f"The image server answered HTTP {code}{hint}.", kind=kind)
-                    return await self._write_body(response, tmp)
-            except httpx.TimeoutException:
-                raise DownloadError("The image download timed out.", kind="network") from None
-            except (httpx.ConnectError, httpx.PoolTimeout):
-                raise DownloadError("The image server cannot be reached.", kind="network") from None
-            except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError):
-                raise DownloadError(f"Refusing to download {current[:120]!r}: it is not a usable URL.",
-                                    kind="permanent") from None
-            except httpx.DecodingError:
-                raise DownloadError("The image server sent a body that could not be decompressed.") from None
-            except httpx.HTTPError as exc:
-                raise DownloadError(f"The image download failed: the connection dropped ({type(exc).__name__}).") from None
-        raise DownloadError("The image server redirected too many times.", kind="permanent")
 
-    async def _write_body(self, response: httpx.Response, tmp: Path) -> int:
-        declared_text = response.headers.get("Content-Length", "")
-        declared = int(declared_text) if declared_text.isdigit() else None
-        media = response.headers.get("Content-Type", "").lower().startswith(("video/", "audio/"))
-        limit = self.max_media_bytes if media else self.max_bytes
-        what = "file" if media else "image"
-        if declared is not None and declared > limit:
-            raise DownloadError(
-                f"The {what} is {_mb(declared)}, over the {_mb(limit)} limit; not downloaded.",
-                kind="permanent",
-            )
-        received = 0
-        started = time.monotonic()
-        part = _PartFile(tmp)
-        try:
-            pending = bytearray()
-            async for chunk in response.aiter_bytes():  # as they come: a trickle must be seen
-                received += len(chunk)
-                if received > limit:
-                    raise DownloadError(
-                        f"The {what} is over the {_mb(limit)} limit; the download was stopped.",
-                        kind="permanent",
-                    )
-                pending += chunk
-                if len(pending) >= _WRITE_CHUNK:
-                    await asyncio.to_thread(part.write, bytes(pending))
-                    pending.clear()
-                elapsed = time.monotonic() - started
-                if elapsed > self.rate_grace and received < self.min_rate * elapsed:
-                    raise DownloadError(
-                        f"The image server is sending too slowly ({received} bytes in "
-                        f"{elapsed:.0f} s); the download was stopped and is retried.",
-                        kind="network",
-                    )
-            # the rest, the sync and the close in one hand-off (for most images, the whole file)
-            await asyncio.to_thread(part.finish, bytes(pending))
-        finally:
-            if not part.closed:
-                await asyncio.to_thread(part.close)
-        # Content-Length counts the bytes on the wire: compressed ones when the server used gzip or brotli
-        encoded = response.headers.get("Content-Encoding", "").strip().lower() not in ("", "identity")
-        wire = response.num_bytes_downloaded if encoded else received
-        if declared is not None and wire != declared:
-            raise DownloadError(f"The image download was cut short ({wire} of {declared} bytes).")
-        if received == 0:
-            raise DownloadError("The image server sent an empty file.")
-        return received
-
-
-
-class _PartFile:
-    """The ``.part`` file of one download, opened by its first write (every method runs in a thread)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: typing.BinaryIO | None = None
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        if self._fh is None:
-            self._fh = open(self.path, "wb")  # noqa: SIM115 - closed by finish() or close()
-        self._fh.write(data)
-
-    def finish(self, data: bytes) -> None:
-        """Write what is left, then flush, sync and close: the bytes are on disk before the file is checked."""
-        try:
-            self.write(data)
-            assert self._fh is not None
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self.closed = True
-        if self._fh is not None:
-            self._fh.close()
+def _size_on_disk(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def _prepare_folder(folder: Path, job_id: int, index: int) -> None:

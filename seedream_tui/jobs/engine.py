@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["UNKNOWN_SUBMIT", "JobEngine", "PollPolicy", "RequestIdNotSaved"]
 
+DOWNLOAD_STOPPED = ("The download was stopped by the user; files already saved are kept. "
+                    "Use \u201cdownload again\u201d to fetch the rest.")
+
 
 class JobEngine:
     def __init__(
@@ -67,7 +70,7 @@ class JobEngine:
         self.writer = JobWriter(history, self.owner, self.listeners)
         runs = RunTimes(history, min_samples=self.policy.predict_min_samples)
         slots = asyncio.Semaphore(max_in_flight)
-        self.fetcher = Fetcher(downloader, self.writer, self.leases, runs, self.policy, rng, self.client_for, slots)
+        self.fetcher = Fetcher(downloader, self.writer, self.leases, self.policy, rng, self.client_for, slots)
         self.parts = Parts(self.writer, self.leases, self.fetcher, runs, self.policy, rng,
                            Ticker(self.policy.tick), slots, self.client_for)
         self.submitter = Submitter(client, self.writer, self.leases, self.policy, rng, self._track)
@@ -163,6 +166,7 @@ class JobEngine:
         """Stop polling one job (it was cancelled, or is being deleted)."""
         task = self._tasks.pop(job_id, None)
         self.followers.pop(job_id, None)
+        self.fetcher.forget(job_id)
         if task is not None:
             task.cancel()
 
@@ -225,7 +229,14 @@ class JobEngine:
             return f"The job is already {job.status.label}."
         if job.request_id is None:
             return "The job is still being submitted; try again in a moment."
-        if job.status in (JobStatus.RUNNING, JobStatus.DOWNLOADING):
+        if job.status is JobStatus.DOWNLOADING:  # RunComfy is done; the download is ours to stop
+            self.forget(job.id)
+            settled = await self.writer.settle(job.id, only_from=frozenset({JobStatus.DOWNLOADING}),
+                                               status=JobStatus.FAILED, finished_at=time.time(), error=DOWNLOAD_STOPPED)
+            if settled is not None and settled.error != DOWNLOAD_STOPPED:
+                return f"The job is already {settled.status.label}."
+            return "Download stopped; use \u201cdownload again\u201d to fetch the files."
+        if job.status is JobStatus.RUNNING:
             return "The job is already running; RunComfy cannot cancel a running job."
         try:
             result = await self.client_for(job).cancel(job.request_id)

@@ -65,7 +65,6 @@ class FollowState:
     polls: int = 0  # requests this follower sent
     failures: int = 0  # network trouble in a row
     unexpected: int = 0  # answers it could not handle, in a row
-    bad_downloads: int = 0  # rounds of cut-short or garbled files
     empty: int = 0  # "completed" answers that listed no outputs
     delay: float = 0.0  # the wait before the next poll (seconds)
     expected: tuple[float, ...] | None = None  # run times of past jobs like it; () = none known
@@ -221,13 +220,9 @@ class Follower:
             state.failures += 1
             job = await p.writer.note_trouble(job, str(exc))
             state.delay = max(30.0, policy.backoff(state.failures, p.rng))
-        elif isinstance(exc, DownloadError) and (
-            exc.kind == "permanent" or state.bad_downloads + (exc.kind == "integrity") > policy.download_rounds
-        ):
+        elif isinstance(exc, DownloadError) and exc.kind == "permanent":  # an expired link: fresh URLs, once
             job = await p.fetcher.refresh_outputs(job, exc)
-            state.bad_downloads = 0
-        elif isinstance(exc, ApiError):  # network trouble, a garbled file, 5xx, 429: wait and ask again
-            state.bad_downloads += isinstance(exc, DownloadError) and exc.kind == "integrity"
+        elif isinstance(exc, ApiError):  # network trouble, 5xx, 429, a full disk: wait and ask again
             state.failures += 1
             job = await p.writer.note_trouble(job, str(exc))
             state.delay = policy.backoff(state.failures, p.rng, getattr(exc, "retry_after", None))

@@ -36,8 +36,9 @@ class PollPolicy:
     save_backoff: float = 0.25  # seconds before the second try, doubling
     unexpected_limit: int = 5  # answers in a row that the app cannot handle before the job fails with a sentence
     empty_result_retries: int = 1  # "completed" with no outputs is asked again this often before it fails
-    download_attempts: int = 4  # tries of one file in a row
-    download_rounds: int = 3  # rounds of such tries before a garbled file fails the job
+    #: failed tries a job's download may have in all (every file, every kind of failure: slow, cut short,
+    #: garbled, 5xx, network, refused) before the job fails with the reason; bytes: Downloader.retry_bytes
+    download_attempts: int = 8
 
     #: a running job with past run times of jobs like it (``expected``): asked rarely until shortly before
     #: the shortest of them, then every ``dense`` seconds; each past run time is a moment such a job may

@@ -35,7 +35,7 @@ from scripted_server import json_answer, scripted_server, text_answer
 
 from seedream_tui.config import resolve_config
 from seedream_tui.fake.server import FakeConfig, FakeServerThread
-from seedream_tui.jobs import downloads
+from seedream_tui.jobs import transfer
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.store import HistoryStore
 
@@ -400,8 +400,8 @@ OUTPUT_CASES = {
     "output-empty-file": ("empty", "The image server sent an empty file."),
     "output-gif-under-png-url": ("wrong_type", "The downloaded file is a GIF file, not an image type this app keeps."),
 }
-#: one try per file, no extra rounds: a garbled file fails at once (the retries are tested elsewhere)
-IMPATIENT = dataclasses.replace(FAST, download_attempts=1, download_rounds=0)
+#: a budget of one failed try: a garbled file fails at once (the retries are tested elsewhere)
+IMPATIENT = dataclasses.replace(FAST, download_attempts=1)
 
 
 @pytest.mark.parametrize("name", list(OUTPUT_CASES))
@@ -444,7 +444,7 @@ async def test_disk_full_waits_leaves_no_partial_file_then_recovers(
     home: Path, server: FakeServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = fingerprint(home)
-    monkeypatch.setattr(downloads, "open", _FullDisk, raising=False)
+    monkeypatch.setattr(transfer, "open", _FullDisk, raising=False)
     core = await open_core(server.base_url)
     try:
         job = await _submit(core, "a fox on a full disk")
@@ -452,7 +452,7 @@ async def test_disk_full_waits_leaves_no_partial_file_then_recovers(
         assert (seen.error or "").startswith("Waiting: The disk is full: the image could not be saved in ")
         assert seen.status is JobStatus.DOWNLOADING
         assert only_saved_image(home)  # no .part left behind
-        monkeypatch.delattr(downloads, "open")  # space was freed
+        monkeypatch.delattr(transfer, "open")  # space was freed
         done = await _job_where(core, job.id, lambda j: j.status.terminal, "the job to finish")
         assert done.status is JobStatus.COMPLETED and is_file(done.outputs[0].path)
     finally:

@@ -30,7 +30,8 @@ from seedream_tui.tui.plain import plain
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 #: statuses a user may still cancel (the server refuses once a job runs)
-CANCELLABLE = frozenset({JobStatus.SUBMITTING, JobStatus.QUEUED})
+#: a queued job is cancelled at RunComfy; a downloading one has its download stopped
+CANCELLABLE = frozenset({JobStatus.SUBMITTING, JobStatus.QUEUED, JobStatus.DOWNLOADING})
 
 
 def job_report(job: Job, chain: list[int] | None = None) -> Text:
@@ -235,7 +236,7 @@ class JobDetailScreen(ModalScreen[EditResult | None]):
     @on(Button.Pressed, "#detail-cancel")
     def action_cancel_job(self) -> None:
         if self.job is None or self.job.status not in CANCELLABLE:
-            self.notify("Only a queued job can be cancelled.", severity="warning")
+            self.notify("Only a queued job can be cancelled (or a download stopped).", severity="warning")
             return
         self._cancel()
 
