@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from seedream_tui.api.errors import ApiError, AuthError, FieldError, InvalidInputError, NotFoundError
+from seedream_tui.api.errors import AuthError, FieldError, InvalidInputError
 from seedream_tui.config import RUNCOMFY_HOSTS, AppConfig, check_token, save_token
+from seedream_tui.jobs.core_adopt import ADOPTED_MODEL, AdoptDesk
 from seedream_tui.jobs.core_catalog import CatalogDesk
 from seedream_tui.jobs.core_files import FileDesk
 from seedream_tui.jobs.demo_backend import DemoBackend
@@ -42,10 +42,6 @@ if TYPE_CHECKING:  # imported when the network side is built (see _build_network
 
 log = logging.getLogger(__name__)
 
-#: request ids as RunComfy makes them (spec: ``[A-Za-z0-9_-]{1,128}``)
-REQUEST_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
-#: the model of a job adopted by its request id: RunComfy's answers do not say (no real id is empty)
-ADOPTED_MODEL = ""
 
 
 #: requests the demo's fake server remembers (nobody reads its log in a demo; a bound keeps it from growing)
@@ -72,7 +68,7 @@ class _Listener:
         self.detach: Callable[[], None] = lambda: None
 
 
-class Core(CatalogDesk, FileDesk):
+class Core(AdoptDesk, CatalogDesk, FileDesk):
     def __init__(
         self,
         config: AppConfig,
@@ -318,44 +314,6 @@ class Core(CatalogDesk, FileDesk):
         await self._ensure_backend()
         return await self.engine.download_again(job_id)
 
-    async def adopt(self, request_id: str, *, model_id: str = ADOPTED_MODEL) -> Job:
-        """Take a RunComfy request made elsewhere (the dashboard, another tool) into the history and
-        learn its state: the one way an outside request id becomes a job (the CLI's ``status``, ``wait``
-        and ``cancel``; the TUI's "Attach a request id…").
-
-        A request already in the history is simply returned. Otherwise RunComfy is asked once: a request
-        it does not know raises NotFoundError (nothing is written); one it knows becomes a row holding no
-        prompt or options (they are not in RunComfy's answers), followed from then on like any job, its
-        files downloaded when it is done. ValueError (a sentence) for text that is not a request id.
-        """
-        rid = request_id.strip()
-        if not REQUEST_ID_RE.fullmatch(rid):
-            raise ValueError(
-                f"{_shown(rid)} is not a RunComfy request id (letters, digits, '-' and '_', at most 128)."
-            )
-        existing = await self.history.get_by_request_id(rid)
-        if existing is not None:
-            return existing
-        await self._ensure_backend()
-        try:
-            state = await self.client.result(rid, include_cost=True)
-        except NotFoundError as exc:
-            raise NotFoundError(
-                f"RunComfy does not know the request {rid}: it is unknown, deleted or expired "
-                "(or belongs to another base URL).", status_code=exc.status_code, error_code=exc.error_code,
-            ) from None
-        job, created = await self.engine.adopt_request(rid, model_id=model_id)
-        if created:
-            log.info("job %s: adopted request %s (%s)", job.id, rid, state.status.value)
-            job = (await self.engine.check_once(job.id, state))[0] or job
-            self.engine.follow(job)
-        return job
-
-    async def check(self, job_id: int) -> tuple[Job | None, ApiError | None]:
-        """Ask RunComfy once about a live job and save what it learns (see JobEngine.check_once)."""
-        await self._ensure_backend()
-        return await self.engine.check_once(job_id)
-
     async def rerun(self, job_id: int) -> Job:
         self._require_token()
         job = await self.history.get(job_id)
@@ -431,7 +389,3 @@ def _media_texts(spec: ModelSpec, inputs: dict[str, Any]) -> list[str]:
         if field.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST):
             texts.extend(v.strip() for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))
     return texts
-
-
-def _shown(text: str) -> str:
-    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
