@@ -9,7 +9,7 @@ cancel's answer) are settled onto whatever the row is, never over a final one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from seedream_tui.jobs.leases import Stale
@@ -94,19 +94,18 @@ class JobWriter:
         outputs = [kept.get(url, OutputFile(i, url)) for i, url in enumerate(urls)]
         outputs = [o if o.index == i else OutputFile(i, o.url, o.path, o.width, o.height, o.format, o.size,
                                                      o.thumb_path) for i, o in enumerate(outputs)]
-        try:
-            saved = await self.history.set_outputs(job.id, outputs, owner=self.owner, changes=changes)
-        except StaleJobError as exc:
-            raise Stale(exc.current) from None
-        if changes:
-            log_change(job, saved)
-            self.emit(saved)
-        return saved
+        return await self._outputs_written(job, changes, self.history.set_outputs(
+            job.id, outputs, owner=self.owner, changes=changes))
 
     async def save_output(self, job: Job, output: OutputFile, changes: dict[str, Any] | None = None) -> Job:
         """One downloaded file onto the row; ``changes`` (the completion, with the last file) in the same write."""
+        return await self._outputs_written(job, changes, self.history.update_output(
+            job.id, output, owner=self.owner, changes=changes))
+
+    async def _outputs_written(self, job: Job, changes: dict[str, Any] | None, write: Awaitable[Job]) -> Job:
+        """Await an outputs write made as the lease holder; told like :meth:`save` when it changed the row too."""
         try:
-            saved = await self.history.update_output(job.id, output, owner=self.owner, changes=changes)
+            saved = await write
         except StaleJobError as exc:
             raise Stale(exc.current) from None
         if changes:
