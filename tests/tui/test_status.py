@@ -105,6 +105,8 @@ async def test_cancelling_gives_one_toast(config, core) -> None:
         await wait_for(lambda: main.table.jobs[newest].status is JobStatus.QUEUED, what="the second job queued")
         main.set_focus(main.table)
         main.table.select_job(newest)
+        # each paid submit says its price: counted before the cancel, so only the cancel's toasts are compared
+        await wait_for(lambda: any(f"Job #{newest} submitted" in t for t in toasts(seen)), what="the submit's toast")
         before = len(toasts(seen))
         await pilot.press("c")
         await wait_for(lambda: main.table.jobs[newest].status is JobStatus.CANCELLED, what="cancellation")
