@@ -104,7 +104,8 @@ async def test_two_processes_submit_and_poll_one_history(fake_server: Any, tmp_p
 
 
 async def test_a_killed_instance_is_taken_over_when_its_lease_runs_out(fake_server: Any, tmp_path: Path) -> None:
-    fake_server.set_config(workers=8, min_duration=1.5, max_duration=2.0)
+    # jobs long enough that B (a new process: ~1-3 s to import and open on a busy machine) starts while they run
+    fake_server.set_config(workers=8, min_duration=5.0, max_duration=6.0)
     a = await start(fake_server, "A", 8, 1.0, tmp_path)
     b: Child | None = None
     try:
