@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
@@ -229,9 +230,19 @@ class HistoryScreen(HistoryActions, Screen[None]):
     def on_resize(self) -> None:
         self._apply_size()
 
-    def _apply_size(self) -> None:
+    def on_screen_resume(self) -> None:
+        """Shown again: laid out for the terminal's size now, before the frame that shows it.
+
+        Runs before Textual's own resume handler (a subclass's handler comes first), which lays the screen out
+        and draws it at once: the window may have changed size while another screen was shown, and the
+        screen's own resize only comes after that frame (the old 200-column layout squeezed into 60 columns).
+        """
+        self._apply_size(self.app.size)
+
+    def _apply_size(self, size: Size | None = None) -> None:
         # built ahead (build_ahead), the screen has no size yet: the terminal's is the one it will get
-        size = self.size if self.size.area else self.app.size
+        if size is None:
+            size = self.size if self.size.area else self.app.size
         self.set_class(size.width < 130, "-narrow")
         # below 100 columns the filters go under the search box, which keeps the whole width
         self.set_class(size.height < 20, "-short")  # a short window: the rows win over the preview
