@@ -28,7 +28,7 @@ from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.tui.failures import ACTIONS
 from seedream_tui.tui.messages import JobChanged
 from seedream_tui.tui.screens.history import HistoryScreen
-from seedream_tui.tui.widgets.gallery import Gallery, Tile, first_output
+from seedream_tui.tui.widgets.gallery import Tile, first_output
 
 SIZES = [(80, 24), (60, 20), (40, 12)]
 BURST = [(200, 60), (60, 20), (120, 40), (40, 12), (80, 24), (160, 50), (60, 20), (100, 30)]
