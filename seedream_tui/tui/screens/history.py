@@ -243,18 +243,22 @@ class HistoryScreen(HistoryActions, Screen[None]):
         # built ahead (build_ahead), the screen has no size yet: the terminal's is the one it will get
         if size is None:
             size = self.size if self.size.area else self.app.size
-        self.set_class(size.width < 130, "-narrow")
         # below 100 columns the filters go under the search box, which keeps the whole width
-        self.set_class(size.height < 20, "-short")  # a short window: the rows win over the preview
         cramped = size.width < 100
-        self.set_class(cramped, "-cramped")
+        tight = size.width < TIGHT_BELOW
+        retable = tight != self.has_class("-tight")
+        # one restyle of the screen for all its classes, not one per class: each costs ~0.1-0.2 s once the
+        # gallery is built (F2 after a resize took ~3 s on a busy machine, issue 20 §2)
+        self.update_classes({
+            "-narrow": size.width < 130,
+            "-short": size.height < 20,  # a short window: the rows win over the preview
+            "-cramped": cramped,
+            "-tight": tight,
+        })
         for select in self.query("#history-filters Select"):
             select.compact = cramped  # type: ignore[attr-defined]  # one row each, under the search box
-        tight = size.width < TIGHT_BELOW
-        if tight != self.has_class("-tight"):
-            self.set_class(tight, "-tight")
-            if self.table.columns:
-                self._rebuild_table()
+        if retable and self.table.columns:
+            self._rebuild_table()
 
     def _wanted_columns(self) -> list[tuple[str, str, int]]:
         """(key, label, width) of the columns this width and this history call for; the prompt takes the rest.
