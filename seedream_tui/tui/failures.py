@@ -28,26 +28,48 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("seedream_tui.tui")
 
-#: what the user was doing, by worker group (a sentence says "Could not <this>: <reason>.")
+#: what the user was doing, by worker group (a sentence says "Could not <this>: <reason>."): every ``@work`` and
+#: ``run_worker`` group of the TUI has one (tests/tui/test_worker_sentences.py walks them all)
 ACTIONS = {
+    # the app
     "core-open": "open the job history",
+    "refresh-models": "refresh the models' schemas and prices",
+    "count-done-today": "count today's finished jobs",
+    "edit-result": "open the result for editing",
+    "attach-request": "follow that request",
+    "save-settings": "save the settings",
+    # main screen
     "submit": "submit the job",
     "cancel": "cancel the job",
-    "detail-cancel": "cancel the job",
     "main-load": "read the job history",
     "main-older": "read older jobs",
+    "open-job": "open the job",
+    # history
+    "history-refresh": "refresh the history",
     "history-page": "read the history",
     "history-count": "count the jobs",
     "history-models": "list the models",
     "history-action": "finish that action",
+    # other screens
     "detail-load": "read the job",
-    "preview-load": "show the image",
-    "preview-image": "show the image",
-    "save-settings": "save the settings",
+    "detail-cancel": "cancel the job",
+    "detail-download-again": "download the images again",
+    "viewer-load": "show the image",
+    "spend-load": "add up what the jobs cost",
     "settings-save": "save the settings",
     "settings-token": "save the token",
-    "open-job": "open the job",
+    "catalog-search": "search the models",
+    "catalog-more": "list more models",
+    "catalog-categories": "list the model categories",
+    "catalog-choose": "open that model",
+    # widgets
+    "preview-load": "show the image",
+    "preview-image": "show the image",
+    "field-thumbs": "show the input images",
+    "gallery-thumbs": "show the thumbnails",
 }
+#: a worker of no known group (Textual's own, the command palette's): still a sentence, never a function's name
+UNKNOWN_ACTION = "finish a background task"
 
 
 def reason(error: BaseException) -> str:
@@ -66,7 +88,7 @@ def reason(error: BaseException) -> str:
 
 
 def failure_sentence(worker: Worker[Any]) -> str:
-    action = ACTIONS.get(worker.group, f"finish {worker.name or 'a background task'}")
+    action = ACTIONS.get(worker.group, UNKNOWN_ACTION)
     error = worker.error
     cause = reason(error) if error is not None else "an unknown error"
     return f"Could not {action}: {cause}. Details are in the log file."

@@ -7,7 +7,7 @@ and some answers, the colour system, must be settled before Textual reads its se
 * ``TERM=xterm``/``screen``/``tmux`` without ``256color`` or ``COLORTERM`` announce 16 colours, and Textual
   believes them: half-cell image previews become flat blocks. The emulators behind those names (xterm,
   PuTTY, tmux, GNU screen, VTE…) show 256 colours, so that is what the app uses; the Linux console really
-  has 16. Either way the user is told once, with the fix.
+  has 16. Either way the user is told once, in one line (``TERM=xterm-256color`` and the like fix it).
 * A terminal whose encoding is not UTF-8 (an ISO-8859-1 locale) cannot show box-drawing characters: the
   app draws ASCII borders instead.
 * Sixel and kitty graphics (tgp) do not pass through tmux: a forced one is refused with a sentence and the
@@ -26,7 +26,6 @@ HEADLESS_HINT = (
 )
 #: TERM names of emulators that announce 16 colours but show 256
 _CAN_DO_256 = ("xterm", "screen", "tmux", "rxvt", "putty", "vte", "gnome", "konsole", "st")
-FIX_COLOURS = "set TERM=xterm-256color (or COLORTERM=truecolor) in your shell or terminal settings"
 
 
 def refusal(env: Mapping[str, str]) -> str | None:
@@ -45,15 +44,10 @@ def colours(env: Mapping[str, str]) -> tuple[str | None, str | None]:
     if not term or "256" in term or "direct" in term or "truecolor" in term or "kitty" in term:
         return None, None
     base = term.split("-")[0]
+    # one line on the screen (the message line, 77 cells at 80 columns); the log says the same
     if base in _CAN_DO_256:
-        return "256", (
-            f"TERM={term} announces only 16 colours, which would make image previews flat blocks; "
-            f"using 256 colours. To make it right everywhere, {FIX_COLOURS}."
-        )
-    return None, (
-        f"This terminal (TERM={term}) shows 16 colours: image previews are coarse. "
-        f"In a terminal emulator, {FIX_COLOURS}."
-    )
+        return "256", f"TERM={term} says 16 colours; using 256. Set TERM={base}-256color to fix."
+    return None, f"TERM={term} shows only 16 colours: image previews are coarse."
 
 
 def needs_ascii(encoding: str | None) -> bool:

@@ -29,7 +29,7 @@ def test_term_dumb_is_refused_before_anything_is_drawn(config: Any, capsys: pyte
     ("env", "system", "said"),
     [
         ({"TERM": "xterm"}, "256", "TERM=xterm-256color"),
-        ({"TERM": "screen"}, "256", "COLORTERM=truecolor"),
+        ({"TERM": "screen"}, "256", "TERM=screen-256color"),
         ({"TERM": "linux"}, None, "16 colours"),
         ({"TERM": "xterm-256color"}, None, None),
         ({"TERM": "xterm", "COLORTERM": "truecolor"}, None, None),
@@ -44,6 +44,7 @@ def test_sixteen_colour_terminals_are_told_once_with_the_fix(config: Any, env: d
     assert len(notes) == (1 if said else 0)
     if said:
         assert said in notes[0]
+        assert len(notes[0]) <= 77  # one line on the screen at 80 columns (issue 20 §3)
 
 
 @pytest.mark.parametrize("mode", ["sixel", "tgp"])

@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
@@ -229,21 +230,35 @@ class HistoryScreen(HistoryActions, Screen[None]):
     def on_resize(self) -> None:
         self._apply_size()
 
-    def _apply_size(self) -> None:
+    def on_screen_resume(self) -> None:
+        """Shown again: laid out for the terminal's size now, before the frame that shows it.
+
+        Runs before Textual's own resume handler (a subclass's handler comes first), which lays the screen out
+        and draws it at once: the window may have changed size while another screen was shown, and the
+        screen's own resize only comes after that frame (the old 200-column layout squeezed into 60 columns).
+        """
+        self._apply_size(self.app.size)
+
+    def _apply_size(self, size: Size | None = None) -> None:
         # built ahead (build_ahead), the screen has no size yet: the terminal's is the one it will get
-        size = self.size if self.size.area else self.app.size
-        self.set_class(size.width < 130, "-narrow")
+        if size is None:
+            size = self.size if self.size.area else self.app.size
         # below 100 columns the filters go under the search box, which keeps the whole width
-        self.set_class(size.height < 20, "-short")  # a short window: the rows win over the preview
         cramped = size.width < 100
-        self.set_class(cramped, "-cramped")
+        tight = size.width < TIGHT_BELOW
+        retable = tight != self.has_class("-tight")
+        # one restyle of the screen for all its classes, not one per class: each costs ~0.1-0.2 s once the
+        # gallery is built (F2 after a resize took ~3 s on a busy machine, issue 20 §2)
+        self.update_classes({
+            "-narrow": size.width < 130,
+            "-short": size.height < 20,  # a short window: the rows win over the preview
+            "-cramped": cramped,
+            "-tight": tight,
+        })
         for select in self.query("#history-filters Select"):
             select.compact = cramped  # type: ignore[attr-defined]  # one row each, under the search box
-        tight = size.width < TIGHT_BELOW
-        if tight != self.has_class("-tight"):
-            self.set_class(tight, "-tight")
-            if self.table.columns:
-                self._rebuild_table()
+        if retable and self.table.columns:
+            self._rebuild_table()
 
     def _wanted_columns(self) -> list[tuple[str, str, int]]:
         """(key, label, width) of the columns this width and this history call for; the prompt takes the rest.

@@ -86,14 +86,19 @@ class Tile(Vertical):
         super().__init__()
         self.job: Job | None = None
         self.shown_path: str | None = None
+        # the parts are made here, not found by a query: a tile is drawn on before it is composed (just mounted
+        # by a resize) and after it was removed (a thumbnail arriving late), and a query then finds nothing
+        self._stage = Container(classes="tile-stage")
+        self._word_label = Static("", classes="tile-word")
+        self._picture = images.hidden_image_widget(classes="tile-image")
+        self._caption = Static("", classes="tile-caption")
 
     def compose(self) -> ComposeResult:
-        with Container(classes="tile-stage"):
-            yield Static("", classes="tile-word")
-            picture = images.hidden_image_widget(classes="tile-image")
-            if picture is not None:
-                yield picture
-        yield Static("", classes="tile-caption")
+        with self._stage:
+            yield self._word_label
+            if self._picture is not None:
+                yield self._picture
+        yield self._caption
 
     def show(self, job: Job | None, *, marked: bool, cursor: bool) -> bool:
         """Show ``job`` (None: an empty slot); True when its picture must be (re)loaded."""
@@ -109,7 +114,7 @@ class Tile(Vertical):
         # on the accent bar of the cursor, the status's own colour would not read: plain there
         line.append_text(Text(job.status.label) if cursor else status_text(job.status))
         line.append(" " + clipped(job.prompt, max(0, self.size.width)), style="dim")
-        self.query_one(".tile-caption", Static).update(line)
+        self._caption.update(line)
         output = first_output(job)
         if output is None or not images.enabled():
             word = "no image" if output is None else "images off"
@@ -119,17 +124,16 @@ class Tile(Vertical):
 
     def _word(self, text: str) -> None:
         self.shown_path = None
-        word = self.query_one(".tile-word", Static)
-        word.update(Text(text))
-        word.display = True
-        for picture in self.query(".tile-image"):
-            picture.display = False
+        self._word_label.update(Text(text))
+        self._word_label.display = True
+        if self._picture is not None:
+            self._picture.display = False
 
     def set_picture(self, path: str, picture: Any) -> None:
-        for widget in self.query(".tile-image"):
-            widget.image = picture  # type: ignore[attr-defined]
-            widget.display = True
-        self.query_one(".tile-word").display = False
+        if self._picture is not None:
+            self._picture.image = picture  # type: ignore[attr-defined]
+            self._picture.display = True
+        self._word_label.display = False
         self.shown_path = path
 
     def on_click(self, event: events.Click) -> None:
@@ -137,7 +141,9 @@ class Tile(Vertical):
         gallery = self.parent
         if isinstance(gallery, Gallery) and self.job is not None:
             event.stop()
-            index = gallery.first + list(gallery.query(Tile)).index(self)
+            if self not in gallery.tiles:
+                return  # on its way out (a resize removed it)
+            index = gallery.first + gallery.tiles.index(self)
             gallery.focus()
             gallery._go(index)
             if event.chain >= 2:
@@ -145,8 +151,7 @@ class Tile(Vertical):
 
     def pixel_box(self) -> tuple[int, int]:
         cw, ch = cell_pixels()
-        stage = self.query_one(".tile-stage")
-        return max(1, stage.size.width) * cw, max(1, stage.size.height) * ch
+        return max(1, self._stage.size.width) * cw, max(1, self._stage.size.height) * ch
 
 
 class Gallery(Widget, can_focus=True):
@@ -187,23 +192,37 @@ class Gallery(Widget, can_focus=True):
         #: index of the job in the first tile
         self.first = 0
         self.columns, self.rows = 2, 2
+        #: the tiles in use, in grid order: the gallery's own list, so a tile being mounted or removed by a resize
+        #: is never looked for with a query in between (drawn on while it has no parts: NoMatches)
+        self.tiles: list[Tile] = [Tile() for _ in range(self.columns * self.rows)]
+        self._redraw_pending = False
 
     def compose(self) -> ComposeResult:
-        for _ in range(self.columns * self.rows):
-            yield Tile()
+        yield from self.tiles
 
-    async def on_resize(self) -> None:
+    def on_resize(self) -> None:
         shape = grid_shape(self.size.width, self.size.height)
         if shape != (self.columns, self.rows):
             self.columns, self.rows = shape
             self.styles.grid_size_columns, self.styles.grid_size_rows = shape
-            tiles = list(self.query(Tile))
             wanted = self.columns * self.rows
-            if len(tiles) < wanted:
-                await self.mount_all([Tile() for _ in range(wanted - len(tiles))])
-            else:
-                await self.remove_children(tiles[wanted:])
-        self.call_after_refresh(self.redraw, True)
+            # the list changes now, the DOM follows: a redraw in between draws only tiles that stay
+            if len(self.tiles) < wanted:
+                added = [Tile() for _ in range(wanted - len(self.tiles))]
+                self.tiles.extend(added)
+                self.mount_all(added)
+            elif len(self.tiles) > wanted:
+                gone, self.tiles = self.tiles[wanted:], self.tiles[:wanted]
+                self.remove_children(gone)
+            self._scroll_to_cursor()
+        # a burst of resizes: one redraw (and one round of thumbnails) once the layout settles, not one each
+        if not self._redraw_pending:
+            self._redraw_pending = True
+            self.call_after_refresh(self._redraw_after_resize)
+
+    def _redraw_after_resize(self) -> None:
+        self._redraw_pending = False
+        self.redraw(True)
 
     # ---------------------------------------------------------------- data
     def show_jobs(self, jobs: list[Job], cursor: int, marked: set[int]) -> None:
@@ -231,7 +250,7 @@ class Gallery(Widget, can_focus=True):
         if not self.is_mounted:
             return
         wanted: list[tuple[Tile, OutputFile, tuple[int, int]]] = []
-        tiles = list(self.query(Tile))
+        tiles = list(self.tiles)
         # one pixel box for every tile (1fr tiles differ by a cell): one cache entry per image, not several
         box = tiles[0].pixel_box() if tiles else (1, 1)
         for offset, tile in enumerate(tiles):
@@ -269,6 +288,8 @@ class Gallery(Widget, can_focus=True):
     def _pictures_ready(self, ready: list[tuple[Tile, OutputFile, Any]]) -> None:
         with self.app.batch_update():
             for tile, output, picture in ready:
+                if tile not in self.tiles:
+                    continue  # removed by a resize while its picture was decoded
                 job = tile.job
                 if job is None or (first := first_output(job)) is None or first.path != output.path:
                     continue  # the tile shows another job by now
@@ -279,7 +300,7 @@ class Gallery(Widget, can_focus=True):
 
     def drawn(self) -> bool:
         """Every tile in view shows its picture or its word (tests, the benchmark)."""
-        for tile in self.query(Tile):
+        for tile in self.tiles:
             job = tile.job
             if job is None or not images.enabled():
                 continue
