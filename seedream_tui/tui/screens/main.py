@@ -87,8 +87,10 @@ class MainScreen(Screen[None]):
         Binding("f10", "save_defaults", "Save defaults", id="save-defaults", show=False,
                 tooltip="Save the current options as this model's defaults"),
         # priority (run as the key arrives): the keys typed right after it already go to the new place
-        Binding("ctrl+g", "toggle_focus", "Jobs", id="focus-jobs", show=False, priority=True,
-                tooltip="Jump between prompt and jobs"),
+        # always to the jobs (never a toggle: from the options it would land in the prompt and type the next
+        # key there); back to the prompt with i or Tab
+        Binding("ctrl+g", "focus_jobs", "Jobs", id="focus-jobs", priority=True,
+                tooltip="Go to the job table"),
         Binding("ctrl+o", "toggle_preview", "Preview", id="toggle-preview",
                 tooltip="Show the preview tab (narrow) or view the images full screen"),
         # not F6/F7 (the editor selects with them)
@@ -150,6 +152,7 @@ class MainScreen(Screen[None]):
         yield KeyHints()
 
     def on_mount(self) -> None:
+        self.title = "Prompt & jobs"  # the heading at the start of the key hints (every screen has one)
         app: Any = self.app
         if hasattr(app, "tally"):
             self.query_one(StatusBar).show(self.core.config, app.tally)
@@ -446,17 +449,20 @@ class MainScreen(Screen[None]):
         self.editor.focus()
 
     # --- view -----------------------------------------------------------------------------------------------
-    def action_toggle_focus(self) -> None:
+    def action_focus_jobs(self) -> None:
+        """ctrl+g: the job table, from anywhere on the screen (a key that goes to the jobs goes to the jobs)."""
         # at once (not Widget.focus(), which is queued), so the keys typed right after go to the new place
         self.remove_class("-show-options")
-        if not self.editor.has_focus:
-            self.set_focus(self.editor)
-            return
         if self.has_class("-narrow") and self.has_class("-show-preview"):
             # the table is behind the Preview tab: show it first, never focus what cannot be seen
             self.set_class(False, "-show-preview")
             self.query_one(Tabs).active = "tab-jobs"
         self.set_focus(self.table)
+
+    def action_focus_prompt(self) -> None:
+        """i in the job table: back to the prompt."""
+        self.remove_class("-show-options")
+        self.set_focus(self.editor)
 
     def action_toggle_options(self) -> None:
         """Narrow: the options in place of the prompt, and back."""
