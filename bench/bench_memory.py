@@ -6,12 +6,18 @@ shared round-robin (more than any decode cache holds, so every step decodes). Th
 paged) is opened and the cursor moved down through all 1,000 rows; at every step the bench waits for
 the preview to draw that job's image, so each of the 1,000 previews really is decoded and drawn.
 RSS is read from /proc/self/status (VmRSS) before browsing and after.
+
+The viewer parts (issue 20 §5) walk 200 jobs in the full-screen viewer at 200x60 (halfcell, then sixel, each
+in a fresh process) and return to the main screen: RSS at the 50th..200th job and after leaving.
+`python bench/bench_memory.py viewer-sixel` runs one part.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -159,15 +165,22 @@ async def run_viewer(mode: str = "halfcell") -> None:
 
 def main() -> None:
     t_start = time.perf_counter()
-    home = temp_home()
-    pngs = make_pngs(Path(home) / "pngs", N_FILES)
-    seed(Path(home) / "data" / "demo" / "history.sqlite3", pngs, Path(home) / "cache" / "demo-thumbs")
-    which = sys.argv[1:] or ["history", "viewer"]
-    if "history" in which:
+    home = os.environ.get("SEEDREAM_TUI_HOME") if os.environ.get("SEEDREAM_BENCH_SEEDED") else None
+    if home is None:
+        home = temp_home()
+        pngs = make_pngs(Path(home) / "pngs", N_FILES)
+        seed(Path(home) / "data" / "demo" / "history.sqlite3", pngs, Path(home) / "cache" / "demo-thumbs")
+        os.environ["SEEDREAM_BENCH_SEEDED"] = "1"
+    which = sys.argv[1:] or ["history", "viewer-halfcell", "viewer-sixel"]
+    if len(which) > 1:  # each part in a fresh process: one part's heap would be the next one's baseline
+        for part in which:
+            subprocess.run([sys.executable, __file__, part], check=True, env={**os.environ, "SEEDREAM_TUI_HOME": home})
+        figure("memory.total_s", time.perf_counter() - t_start)
+        return
+    if which[0] == "history":
         asyncio.run(run())
-    for mode in ("halfcell", "sixel"):
-        if "viewer" in which or f"viewer-{mode}" in which:
-            asyncio.run(run_viewer(mode))
+    elif which[0].startswith("viewer-"):
+        asyncio.run(run_viewer(which[0].split("-", 1)[1]))
     figure("memory.total_s", time.perf_counter() - t_start)
 
 

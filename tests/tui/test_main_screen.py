@@ -49,19 +49,24 @@ async def test_bindings_avoid_keys_that_tmux_or_xterm_swallow() -> None:
 
 
 async def test_keys_right_after_ctrl_g_go_where_it_moved_the_focus(config, core) -> None:
-    """ctrl+g and the letters behind it in one burst (fast typing over SSH): no letter lands in the table."""
+    """ctrl+g and the letters behind it in one burst (fast typing over SSH): no letter lands in the prompt
+    (ctrl+g goes to the jobs from anywhere, never a toggle; issue 20 §6); i there goes back to the prompt."""
     from textual import events
 
     app = SeedreamApp(config, core=core)
     async with app.run_test(size=(80, 24)) as pilot:
         main = await open_main(app, pilot)
-        main.set_focus(main.table)
+        main.set_focus(main.editor)
         await pilot.pause()
-        for key, char in [("ctrl+g", None), ("h", "h"), ("i", "i")]:
+        for key, char in [("ctrl+g", None), ("j", "j"), ("k", "k"), ("f", "f")]:
             event = events.Key(key, char)
             event.set_sender(app)
             app._driver.send_message(event)  # as the terminal driver does: all queued before the first is handled
-        await wait_for(lambda: main.editor.text == "hi", what="the letters in the prompt")
+        await pilot.pause()
+        await wait_for(lambda: main.table.has_focus, what="the jobs")
+        await pilot.pause()
+        assert main.editor.text == ""
+        await pilot.press("i")
         assert main.editor.has_focus
         await pilot.press("ctrl+g")
         assert main.table.has_focus
