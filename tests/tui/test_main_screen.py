@@ -108,7 +108,13 @@ async def test_chinese_schema_panel_renders_aligned(config, core) -> None:
     app = SeedreamApp(config, core=core)
     async with app.run_test(size=(100, 30)) as pilot:
         main = await open_main(app, pilot)
-        zh = core.registry.get("seed-original-zh")
+        from pathlib import Path
+
+        from seedream_tui.schema import load_schema_file
+
+        # the translated schema is a test fixture (not shipped): added as a user's model file would be
+        zh = load_schema_file(Path(__file__).resolve().parents[1] / "fixtures" / "models" / "seed-original-zh.json")
+        core.registry.add(zh, user=False)
         await main.set_model(zh)
         await pilot.pause()
         panel = main.query_one(OptionsPanel)
