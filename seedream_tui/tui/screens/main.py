@@ -23,7 +23,7 @@ from seedream_tui.catalog.pricing import Quote, quote
 from seedream_tui.config import save_settings
 from seedream_tui.jobs.model import Job
 from seedream_tui.safetext import visible
-from seedream_tui.schema.spec import ModelSpec
+from seedream_tui.schema.spec import FieldKind, ModelSpec
 from seedream_tui.tui.messages import JobChanged, JobsDeleted
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.screens.confirm import ConfirmScreen
@@ -197,7 +197,10 @@ class MainScreen(Screen[None]):
 
     def _overrides(self, spec: ModelSpec) -> dict[str, Any]:
         defaults = self.core.config.model_defaults
-        return dict(defaults.get(spec.key) or defaults.get(spec.model_id) or {})
+        saved = dict(defaults.get(spec.key) or defaults.get(spec.model_id) or {})
+        # an image input saved by an older F10 is not a default: the field starts empty
+        media = {f.name for f in spec.fields if f.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST)}
+        return {name: value for name, value in saved.items() if name not in media}
 
     @property
     def table(self) -> JobTable:
@@ -358,6 +361,10 @@ class MainScreen(Screen[None]):
         field = prompt_field(self.spec)
         if field is not None:
             values.pop(field.name, None)  # a default prompt would be a surprise: the editor starts empty
+        # nor a reference image: a path, a URL or #12 is this job's input, not a setting of the model
+        for spec_field in self.spec.fields:
+            if spec_field.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST):
+                values.pop(spec_field.name, None)
         settings = self.core.config.settings
         defaults = self.core.config.model_defaults
         defaults[self.spec.model_id] = values
