@@ -131,7 +131,7 @@ async def run_viewer(mode: str = "halfcell") -> None:
         jobs = await app.core.history.list_jobs(limit=N_VIEWER_JOBS)  # type: ignore[attr-defined]
         watch.arm(lambda: isinstance(app.screen, ViewerScreen) and app.screen.shown_path is not None)
         app.push_screen(ViewerScreen(jobs, 0))
-        await watch.fired()
+        await watch.fired(120)
         viewer = app.screen
         assert isinstance(viewer, ViewerScreen)
         steps = min(N_VIEWER_JOBS, len(viewer.jobs))
@@ -145,7 +145,7 @@ async def run_viewer(mode: str = "halfcell") -> None:
 
             watch.arm(drawn)
             viewer.action_job(1)
-            await watch.fired()
+            await watch.fired(120)
             if step + 1 in (50, 100, 150, 200):
                 gc.collect()
                 at[step + 1] = rss_mb()
@@ -153,7 +153,7 @@ async def run_viewer(mode: str = "halfcell") -> None:
             peak = max(peak, rss_mb())
         watch.arm(lambda: app.screen is main_screen)
         await pilot.press("escape")
-        await watch.fired()
+        await watch.fired(120)
         await pilot.pause()
         gc.collect()
         after = rss_mb()
