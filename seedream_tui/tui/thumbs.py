@@ -37,7 +37,7 @@ CACHE_BYTES = 24 * 1024 * 1024
 #: an image at least this large counts as "large": :func:`release` drops it, and every ``TRIM_EVERY``-th
 #: large decode hands free heap memory back to the system
 LARGE_BYTES = 2 * 1024 * 1024
-TRIM_EVERY = 8
+TRIM_EVERY = 4
 
 
 _Key = tuple[str, tuple[int, int], bool]
