@@ -120,7 +120,7 @@ async def test_every_screen_has_a_heading(config, core) -> None:
             await pilot.press(key)
             await wait_for(lambda: app.screen is not main and app.screen.is_mounted, what=heading)
             screen = app.screen
-            await wait_for(lambda screen=screen: screen.query_one(KeyHints).hints().startswith(f" {heading} "),
+            await wait_for(lambda screen=screen, heading=heading: screen.query_one(KeyHints).hints().startswith(f" {heading} "),
                            what=f"the {heading} heading")
             screen.set_focus(None)
             await pilot.press("escape")

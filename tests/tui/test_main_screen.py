@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.notifications import Notify
 from textual.widgets import DataTable, Input, Select
 from tui_support import open_main, wait_for
@@ -17,6 +19,7 @@ from seedream_tui.tui.widgets.options import OptionsPanel
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
 
 FLUX = "blackforestlabs/flux-2/flash/text-to-image"
+ZH_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "seed-original-zh.json"
 
 
 
@@ -108,12 +111,10 @@ async def test_chinese_schema_panel_renders_aligned(config, core) -> None:
     app = SeedreamApp(config, core=core)
     async with app.run_test(size=(100, 30)) as pilot:
         main = await open_main(app, pilot)
-        from pathlib import Path
-
         from seedream_tui.schema import load_schema_file
 
-        # the translated schema is a test fixture (not shipped): added as a user's model file would be
-        zh = load_schema_file(Path(__file__).resolve().parents[1] / "fixtures" / "models" / "seed-original-zh.json")
+        # the translated schema is a test fixture (not shipped): added beside the bundled ones
+        zh = load_schema_file(ZH_FIXTURE)
         core.registry.add(zh, user=False)
         await main.set_model(zh)
         await pilot.pause()
