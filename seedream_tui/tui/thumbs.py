@@ -12,9 +12,11 @@ Everything here runs in worker threads; the lock guards the cache only.
 
 Memory that comes back: a full-size decode allocates tens of MB in the thread that runs it, and glibc keeps
 what is freed in that thread's heap (one per thread) instead of handing it back, so after walking the viewer
-the process stayed at ~470 MB. :func:`release` (the viewer calls it when it closes) drops the large cached
-images and asks the C allocator to return free memory (``malloc_trim``); :func:`load_preview` does the same
-after every few large decodes, so walking hundreds of jobs does not grow.
+the process stayed at ~470 MB. So: buffers of 2 MB and more are mapped on their own (glibc's
+``M_MMAP_THRESHOLD``, fixed, where it would otherwise rise with every large free) and go back to the
+system when freed; :func:`release` (the viewer calls it when it closes) drops the large cached images and
+asks the C allocator to return free memory (``malloc_trim``); :func:`load_preview` does the same after every
+few large decodes.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ def load_preview(
     ``keep=False``: not kept in this module's few-entry cache (the gallery keeps its own many small ones).
     """
     key = (path, box, coarse)
+    tune_allocator()
     with _lock:
         cached = _cache.get(key)
         if cached is not None:
@@ -134,10 +137,13 @@ def release() -> None:
 
 
 _malloc_trim: Any = None
+#: glibc's mallopt parameter, and the size from which a buffer gets its own mapping
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 2 * 1024 * 1024
 
 
-def trim_heap() -> bool:
-    """Ask the C allocator to hand freed memory back (glibc's ``malloc_trim``); False where there is none."""
+def _libc_trim() -> Any:
+    """glibc's ``malloc_trim`` (False elsewhere); on first use, also fixes the mmap threshold (see above)."""
     global _malloc_trim
     if _malloc_trim is None:
         _malloc_trim = False
@@ -145,12 +151,27 @@ def trim_heap() -> bool:
             try:
                 import ctypes
 
-                _malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", False)
+                libc = ctypes.CDLL(None)
+                _malloc_trim = getattr(libc, "malloc_trim", False)
+                mallopt = getattr(libc, "mallopt", None)
+                if _malloc_trim and mallopt is not None:
+                    mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
             except (OSError, AttributeError):
                 _malloc_trim = False
-    if not _malloc_trim:
+    return _malloc_trim
+
+
+def tune_allocator() -> None:
+    """Settle the allocator for image decoding (before the first large one): idempotent, a no-op off glibc."""
+    _libc_trim()
+
+
+def trim_heap() -> bool:
+    """Ask the C allocator to hand freed memory back (glibc's ``malloc_trim``); False where there is none."""
+    trim = _libc_trim()
+    if not trim:
         return False
-    _malloc_trim(0)
+    trim(0)
     return True
 
 

@@ -130,6 +130,10 @@ async def test_every_screen_has_a_heading(config, core) -> None:
         await app.push_screen(JobDetailScreen(core, job_id))
         detail = app.screen
         await wait_for(lambda: detail.query_one(KeyHints).hints().startswith(f" Job #{job_id} "), what="the job heading")
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is main, what="the main screen")
+        await pilot.resize_terminal(50, 20)  # narrow: every cell of the footer goes to the keys
+        await wait_for(lambda: not main.query_one(KeyHints).hints().startswith(" Prompt"), what="no heading")
 
 
 async def test_a_finished_jobs_details_offer_no_cancel(config, core) -> None:

@@ -21,6 +21,9 @@ from textual import events
 from textual.screen import Screen
 from textual.widget import Widget
 
+#: narrower than this, the heading gives its room to the keys
+HEADING_MIN_WIDTH = 60
+
 
 class KeyHints(Widget):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -102,7 +105,8 @@ class KeyHints(Widget):
         if width != self._width:
             self._width, self._lines = width, 1
         heading = self.heading()
-        head = f" {heading} " if heading else ""
+        # below 60 columns every cell goes to the keys (the screen's own border titles still say where)
+        head = f" {heading} " if heading and width >= HEADING_MIN_WIDTH else ""
         lines = _fit(items, width, compact=False, used=cell_len(head))
         if len(lines) > 1:
             lines = _fit(items, width, compact=True, used=cell_len(head))
