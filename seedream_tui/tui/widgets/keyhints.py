@@ -4,7 +4,8 @@ Textual's ``Footer`` builds a widget per key and recomposes them on every bindin
 change, which happens on every focus change and screen switch: opening the history
 screen spent ~80 ms of its ~180 ms there (measured with bench/bench_history_screen.py).
 This draws the same hints as text; a click on a hint presses its key. The line starts with the screen's
-heading (its title: "History", "Job #12"), so every screen says where the user is without a row of its own.
+heading (its title: "History", "Job #12"), so every screen says where the user is without a row of its own
+(where it would cost the keys a second line, it is left out: the screens' border titles still say where).
 
 Every key must be visible in the footer, also at 80 columns over SSH, where a screen's hints can need
 twice the width. So the hints are laid out to fit: the roomy form on one line when it fits, else a
@@ -21,7 +22,8 @@ from textual import events
 from textual.screen import Screen
 from textual.widget import Widget
 
-#: narrower than this, the heading gives its room to the keys
+#: narrower than this, the heading gives its room to the keys (and wider, it is left out when the keys would
+#: need another line for it)
 HEADING_MIN_WIDTH = 60
 
 
@@ -104,12 +106,20 @@ class KeyHints(Widget):
         width = self.size.width or self.app.size.width
         if width != self._width:
             self._width, self._lines = width, 1
-        heading = self.heading()
-        # below 60 columns every cell goes to the keys (the screen's own border titles still say where)
-        head = f" {heading} " if heading and width >= HEADING_MIN_WIDTH else ""
-        lines = _fit(items, width, compact=False, used=cell_len(head))
+        lines = _fit(items, width, compact=False)
         if len(lines) > 1:
-            lines = _fit(items, width, compact=True, used=cell_len(head))
+            lines = _fit(items, width, compact=True)
+        heading = self.heading()
+        head = f" {heading} " if heading and width >= HEADING_MIN_WIDTH else ""
+        if head:
+            # the heading only where it costs no line: at small sizes every row goes to the screen itself
+            with_head = _fit(items, width, compact=False, used=cell_len(head))
+            if len(with_head) > len(lines):
+                with_head = _fit(items, width, compact=True, used=cell_len(head))
+            if len(with_head) > len(lines):
+                head = ""
+            else:
+                lines = with_head
         height = self._lines
         self._lines = max(self._lines, min(2, len(lines)))
         lines += [[] for _ in range(self._lines - len(lines))]
