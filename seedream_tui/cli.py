@@ -59,7 +59,7 @@ EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_NETWORK, EXIT_AUTH, EXIT_JOB, EXIT_INTERRU
 EXIT_TIMEOUT = 124
 
 EXIT_CODES_HELP = (
-    "exit codes: 0 ok, 1 other error, 2 invalid input, 3 network/server trouble, 4 auth or balance, 5 the job "
+    "exit codes: 0 ok, 1 other error, 2 invalid input or a refused request (cancel of a finished job), 3 network/server trouble, 4 auth or balance, 5 the job "
     "failed, was cancelled, expired, its outcome is unknown or its request id could not be saved (never submit "
     "again blindly on 5), 124 a wait reached its --timeout (the job is still live: follow it with "
     "'seedream-tui wait REQUEST_ID'), 130 interrupted."
@@ -626,7 +626,13 @@ async def _cmd_cancel(core: Any, args: argparse.Namespace) -> int:
     job = await _find(core, args.id, adopt=True)
     message = await core.cancel(job.id)
     print(visible(message))
-    return EXIT_OK if message == "Cancelled." else EXIT_JOB
+    if message == "Cancelled.":
+        return EXIT_OK
+    if message.startswith("Could not cancel"):
+        return EXIT_NETWORK
+    if "marked expired" in message:
+        return EXIT_JOB  # the job itself is over: expired
+    return EXIT_INPUT  # refused (already finished, running, not yet submitted): 5 is for jobs that failed
 
 
 async def _cmd_download(core: Any, args: argparse.Namespace) -> int:
@@ -658,10 +664,9 @@ async def _cmd_history(core: Any, args: argparse.Namespace) -> int:
     statuses = None
     if args.status:
         try:
-            statuses = [JobStatus(args.status)]
+            statuses = [JobStatus.from_word(args.status)]  # "done" (the TUI's word) or "completed"
         except ValueError:
-            names = ", ".join(s.value for s in JobStatus)
-            raise CliError(f"Unknown status {args.status!r}; use one of {names}.", EXIT_INPUT) from None
+            raise CliError(f"Unknown status {args.status!r}; use one of {JobStatus.words()}.", EXIT_INPUT) from None
     jobs = await core.history.list_jobs(limit=max(1, args.limit), search=args.search, statuses=statuses)
     if args.json:
         print(_json([_job_json(j) for j in jobs]))

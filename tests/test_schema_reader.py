@@ -22,7 +22,8 @@ from seedream_tui.schema import (
 
 MODELS = Path(__file__).resolve().parents[1] / "seedream_tui" / "schema" / "models"
 SEEDREAM = MODELS / "bytedance__seedream-5__lite__text-to-image.json"
-SEEDREAM_ZH = MODELS / "seed-original-zh.json"
+#: a translated schema: a test fixture, not shipped (the model switcher offered it as a model; issue 20 §6)
+SEEDREAM_ZH = Path(__file__).resolve().parent / "fixtures" / "models" / "seed-original-zh.json"
 FLUX = MODELS / "blackforestlabs__flux-2__flash__text-to-image.json"
 
 SEEDREAM_FIELDS = [

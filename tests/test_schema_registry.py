@@ -13,9 +13,10 @@ from seedream_tui.schema import ModelRegistry
 
 BUNDLED_KEYS = [
     "bytedance__seedream-5__lite__text-to-image",
-    "seed-original-zh",
     "blackforestlabs__flux-2__flash__text-to-image",
 ]
+#: the translated schema of the tests: a fixture, never shipped as a model (issue 20 §6)
+FIXTURE_MODELS = Path(__file__).resolve().parent / "fixtures" / "models"
 
 
 def test_bundled_registry() -> None:
@@ -23,15 +24,30 @@ def test_bundled_registry() -> None:
     assert registry.errors == []
     assert [s.key for s in registry.list()] == BUNDLED_KEYS  # the default model first, then load order
     assert registry.default().key == BUNDLED_KEYS[0]
-    # a model id resolves to the English file; the Chinese one is reachable by key
     assert registry.get(DEFAULT_MODEL_ID).key == BUNDLED_KEYS[0]
-    assert registry.get("seed-original-zh").field("prompt").title == "提示词"
-    assert [s.key for s in registry.variants(DEFAULT_MODEL_ID)] == BUNDLED_KEYS[:2]
-    assert registry.get("blackforestlabs/flux-2/flash/text-to-image").key == BUNDLED_KEYS[2]
+    assert "seed-original-zh" not in registry  # a test fixture is not offered as a model
+    assert registry.get("blackforestlabs/flux-2/flash/text-to-image").key == BUNDLED_KEYS[1]
     assert registry.get(BUNDLED_KEYS[0]).source == f"bundled:{BUNDLED_KEYS[0]}.json"
     assert DEFAULT_MODEL_ID in registry and "acme/none" not in registry
     with pytest.raises(KeyError, match="acme/none"):
         registry.get("acme/none")
+
+
+def test_a_translated_schema_is_a_variant_reachable_by_key() -> None:
+    """The Chinese fixture added beside the bundled files: the model id still resolves to the English one."""
+    from seedream_tui.schema import load_schema_file
+
+    registry = ModelRegistry.bundled()
+    registry.add(load_schema_file(FIXTURE_MODELS / "seed-original-zh.json"), user=False)
+    assert registry.get(DEFAULT_MODEL_ID).key == BUNDLED_KEYS[0]
+    assert registry.get("seed-original-zh").field("prompt").title == "提示词"
+    assert [s.key for s in registry.variants(DEFAULT_MODEL_ID)] == [BUNDLED_KEYS[0], "seed-original-zh"]
+
+
+def test_no_test_fixture_is_shipped_as_a_model() -> None:
+    """Every bundled schema is a real RunComfy model, named by its model id (``owner__model__…json``)."""
+    for spec in ModelRegistry.bundled().list():
+        assert spec.key == spec.model_id.replace("/", "__"), spec.key
 
 
 def _write(folder: Path, name: str, data: object) -> Path:

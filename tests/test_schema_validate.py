@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +22,16 @@ FLUX_ID = "blackforestlabs/flux-2/flash/text-to-image"
 
 @pytest.fixture(scope="module")
 def registry() -> ModelRegistry:
-    return ModelRegistry.bundled()
+    return with_translation(ModelRegistry.bundled())
+
+
+def with_translation(registry: ModelRegistry) -> ModelRegistry:
+    """The bundled schemas and the tests' translated one (a fixture, not shipped), by key only."""
+    from seedream_tui.schema import load_schema_file
+
+    registry.add(load_schema_file(Path(__file__).resolve().parent / "fixtures" / "models" / "seed-original-zh.json"),
+                 user=False)
+    return registry
 
 
 @pytest.fixture(scope="module")
@@ -260,6 +270,6 @@ def test_word_count_counts_each_cjk_character_and_space_separated_words() -> Non
 def test_a_long_chinese_prompt_gets_the_soft_warning() -> None:
     from seedream_tui.schema import ModelRegistry, validate_input
 
-    spec = ModelRegistry.bundled().get("seed-original-zh")
+    spec = with_translation(ModelRegistry.bundled()).get("seed-original-zh")
     result = validate_input(spec, {"prompt": "狐" * 700})
     assert result.ok and "700" in result.warnings["prompt"]

@@ -36,6 +36,27 @@ class JobStatus(StrEnum):
     def label(self) -> str:
         return _LABELS[self]
 
+    @classmethod
+    def from_word(cls, word: str) -> JobStatus:
+        """The status a user's word names: the stored value (``completed``) or the word the TUI shows
+        (``done``), any case, ``canceled`` too. ValueError when it names none."""
+        key = word.strip().lower()
+        for status in cls:
+            if key in (status.value, _LABELS[status].split(" ")[0]):
+                return status
+        if key == "canceled":
+            return cls.CANCELLED
+        raise ValueError(word)
+
+    @classmethod
+    def words(cls) -> str:
+        """Every status word, for a refusal: ``submitting, queued, …, completed (done), …``."""
+        shown = []
+        for status in cls:
+            label = _LABELS[status].split(" ")[0]
+            shown.append(status.value if label == status.value else f"{status.value} ({label})")
+        return ", ".join(shown)
+
 
 TERMINAL = frozenset(
     {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.EXPIRED, JobStatus.UNKNOWN}

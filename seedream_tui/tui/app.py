@@ -93,6 +93,11 @@ class SeedreamApp(App[int]):
         Binding("f7", "attach_request", "Attach", id="attach-request", show=False, priority=True,
                 tooltip="Follow a RunComfy request made elsewhere (dashboard, another tool) by its id"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="toggle-theme", show=False, tooltip="Toggle dark/light theme"),
+        # lazygit's keys; a text field with the focus takes the letters first, so they are typed there
+        Binding("j", "list_cursor(1)", "Down", id="list-down", show=False, tooltip="Down a row in a list"),
+        Binding("k", "list_cursor(-1)", "Up", id="list-up", show=False, tooltip="Up a row in a list"),
+        Binding("q", "leave_screen", "Back", id="leave-screen", show=False,
+                tooltip="Leave this screen (as Esc; not in a text field)"),
     ]
 
     def __init__(self, config: AppConfig, *, core: Core | None = None, clock: Callable[[], float] = time.time) -> None:
@@ -476,6 +481,30 @@ class SeedreamApp(App[int]):
         from seedream_tui.tui.screens.detail import JobDetailScreen
 
         self.push_screen(JobDetailScreen(self.core, job_id), self._screen_result)
+
+    def action_list_cursor(self, delta: int) -> None:
+        """j/k: down/up in the focused list (job and history tables, catalog, gallery, file picker)."""
+        focused = self.focused
+        if focused is None:
+            return
+        action = getattr(focused, "action_cursor_down" if delta > 0 else "action_cursor_up", None)
+        if action is None:
+            action = getattr(focused, "action_move_rows", None)  # the gallery: a row of tiles
+            if action is not None:
+                action(delta)
+            return
+        action()
+
+    async def action_leave_screen(self) -> None:
+        """q: what Esc does on this screen (back, close); nothing on the main screen (ctrl+q quits)."""
+        screen = self.screen
+        if len(self.screen_stack) < 2 or isinstance(screen, MainScreen):
+            return
+        bindings = screen._bindings.key_to_bindings.get("escape")
+        if bindings:
+            await screen.run_action(bindings[0].action)
+            return
+        screen.dismiss(None)
 
     def action_help(self) -> None:
         from seedream_tui.tui.screens.help import HelpScreen, binding_rows  # on the first ``?``, not at start

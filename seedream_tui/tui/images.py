@@ -154,6 +154,26 @@ def coarse() -> bool:
     return _coarse
 
 
+def wipe_graphics(app: Any) -> bool:
+    """After a screen that drew sixel images closes: erase the terminal and draw everything again.
+
+    A sixel image is pixels on the terminal, not characters: Textual's next frame writes only the cells it
+    thinks changed, and xterm (``-ti vt340``) kept fragments of the image wherever the screen below had
+    the same cells as before, or where the picture reached into a cell row it does not own. Erasing the
+    display drops every sixel pixel; the full repaint that follows redraws the screen now showing.
+    Returns True when it wiped (sixel mode and a driver to write to).
+    """
+    if _mode != "sixel":
+        return False
+    driver = getattr(app, "_driver", None)
+    if driver is None:
+        return False
+    driver.write("\x1b[2J")  # erase the whole display (sixel pixels with it)
+    driver.flush()
+    app.refresh(repaint=True)  # the next frame writes every cell
+    return True
+
+
 def hidden_image_widget(**kwargs: Any) -> Widget | None:
     """A new image widget of the chosen mode, hidden until it has a picture; None when images are off."""
     widget_class = image_widget_class()

@@ -15,6 +15,7 @@ from collections.abc import Mapping, MutableMapping
 
 from seedream_tui import logsetup
 from seedream_tui.config import AppConfig
+from seedream_tui.safetext import encodes_utf8
 from seedream_tui.tui import terminal
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,11 @@ def prepare_terminal(
         if note:
             config.warnings.append(note)
             log.warning("%s", note)
-    ascii_only = terminal.needs_ascii(encoding)
+    ascii_only = terminal.needs_ascii(encoding, env)
     if ascii_only:
-        log.info("terminal encoding %s is not UTF-8: ASCII borders", encoding)
+        note = terminal.ascii_sentence(encoding, env)
+        config.warnings.append(note)  # mojibake with no word was worse than plain borders (issue 20 §6)
+        log.info("terminal encoding %s (locale %s) is not UTF-8: ASCII borders", encoding, terminal.locale_charset(env))
     return mode, ascii_only
 
 
@@ -68,7 +71,19 @@ def run_tui(config: AppConfig, *, image_mode: str | None = None, env: Mapping[st
         if ascii_only:
             terminal.use_ascii_borders()
             if out is not None and hasattr(out, "reconfigure"):
-                out.reconfigure(errors="replace")  # what is left (arrows, blocks) shows as "?", not "\u2500"
+                # what is left (arrows, blocks) shows as "?", not "\u2500"; in the terminal's own charset
+                # when the locale names one Python could not use (é stays é in ISO-8859-1)
+                charset = terminal.locale_charset(environ)
+                try:
+                    if charset is not None and not encodes_utf8(charset):
+                        import codecs
+
+                        codecs.lookup(charset)
+                        out.reconfigure(encoding=charset, errors="replace")
+                    else:
+                        out.reconfigure(errors="replace")
+                except (LookupError, ValueError, OSError):
+                    out.reconfigure(errors="replace")
         from seedream_tui.tui.app import SeedreamApp
 
         app = SeedreamApp(config)

@@ -9,7 +9,8 @@ and some answers, the colour system, must be settled before Textual reads its se
   PuTTY, tmux, GNU screen, VTE…) show 256 colours, so that is what the app uses; the Linux console really
   has 16. Either way the user is told once, in one line (``TERM=xterm-256color`` and the like fix it).
 * A terminal whose encoding is not UTF-8 (an ISO-8859-1 locale) cannot show box-drawing characters: the
-  app draws ASCII borders instead.
+  app draws ASCII borders instead, and says so once. The locale variables count too: when the named locale
+  is not installed, Python falls back to UTF-8 (PEP 538), yet the terminal still shows ISO-8859-1.
 * Sixel and kitty graphics (tgp) do not pass through tmux: a forced one is refused with a sentence and the
   safe half-cell mode is used.
 """
@@ -50,9 +51,30 @@ def colours(env: Mapping[str, str]) -> tuple[str | None, str | None]:
     return None, f"TERM={term} shows only 16 colours: image previews are coarse."
 
 
-def needs_ascii(encoding: str | None) -> bool:
-    """True when the output encoding cannot hold box-drawing characters (not UTF-8)."""
-    return not encodes_utf8(encoding)
+def locale_charset(env: Mapping[str, str]) -> str | None:
+    """The charset the locale names (``LC_ALL`` beats ``LC_CTYPE`` beats ``LANG``): ``ISO-8859-1`` for
+    ``en_US.ISO-8859-1``; None when it names none (``C``, ``POSIX``, ``en_US``)."""
+    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
+        value = env.get(name, "").strip()
+        if value:
+            return value.partition(".")[2].partition("@")[0] or None
+    return None
+
+
+def needs_ascii(encoding: str | None, env: Mapping[str, str] | None = None) -> bool:
+    """True when the output encoding, or the charset the locale names, cannot hold box-drawing characters."""
+    charset = locale_charset(env) if env is not None else None
+    return not encodes_utf8(encoding) or (charset is not None and not encodes_utf8(charset))
+
+
+def ascii_sentence(encoding: str | None, env: Mapping[str, str]) -> str:
+    """What the user is told once when the app draws ASCII borders."""
+    charset = locale_charset(env)
+    shown = charset if charset is not None and not encodes_utf8(charset) else (encoding or "unknown")
+    return (
+        f"This terminal's encoding is {shown}, not UTF-8: borders are drawn with ASCII. For the full look use a "
+        "UTF-8 locale (LANG=en_US.UTF-8) in a terminal in UTF-8 mode."
+    )
 
 
 def graphics_in_tmux(mode: str, env: Mapping[str, str]) -> str | None:

@@ -7,28 +7,57 @@ scaled to the size the full image would have had, so the layout does not change.
 (sixel, kitty) use the thumbnail too when it is at least as large as the pane (the downloader
 makes it 1024 px), else the full image. The last few results are kept in a small LRU, so stepping back and
 forth through jobs does not decode again, and browsing 1,000 jobs never holds more than a few images.
+The LRU is bounded by count and by bytes (a viewer-sized image at 200x60 is ~5 MB, a preview ~1 MB).
 Everything here runs in worker threads; the lock guards the cache only.
+
+Memory that comes back: a full-size decode allocates tens of MB in the thread that runs it, and glibc keeps
+what is freed in that thread's heap (one per thread) instead of handing it back, so after walking the viewer
+the process stayed at ~470 MB. So: buffers of 2 MB and more are mapped on their own (glibc's
+``M_MMAP_THRESHOLD``, fixed, where it would otherwise rise with every large free) and go back to the
+system when freed; :func:`release` (the viewer calls it when it closes) drops the large cached images and
+asks the C allocator to return free memory (``malloc_trim``); :func:`load_preview` does the same after every
+few large decodes.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from seedream_tui.jobs.model import THUMB_SIZE
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-#: decoded previews kept (each is about pane-sized: ~2 MB at 900x800 RGB)
+#: decoded previews kept (each is about pane-sized: ~2 MB at 900x800 RGB) ...
 CACHE_SIZE = 8
+#: ... and at most this many bytes of them (a viewer-sized image at 200x60 cells is ~5 MB)
+CACHE_BYTES = 24 * 1024 * 1024
+#: an image at least this large counts as "large": :func:`release` drops it, and every ``TRIM_EVERY``-th
+#: large decode hands free heap memory back to the system
+LARGE_BYTES = 2 * 1024 * 1024
+TRIM_EVERY = 4
 
 
 _Key = tuple[str, tuple[int, int], bool]
 _cache: OrderedDict[_Key, Image] = OrderedDict()
 _lock = threading.Lock()
+_large_decodes = 0
+
+
+def image_bytes(image: Image) -> int:
+    """The bytes of ``image``'s pixels (width x height x bands)."""
+    width, height = image.size
+    return width * height * len(image.getbands())
+
+
+def cached_bytes() -> int:
+    """The bytes of pixels held in the preview cache now."""
+    with _lock:
+        return sum(image_bytes(image) for image in _cache.values())
 
 
 def fitted(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
@@ -53,6 +82,7 @@ def load_preview(
     ``keep=False``: not kept in this module's few-entry cache (the gallery keeps its own many small ones).
     """
     key = (path, box, coarse)
+    tune_allocator()
     with _lock:
         cached = _cache.get(key)
         if cached is not None:
@@ -70,14 +100,79 @@ def load_preview(
                 image = None  # a missing or broken thumbnail: decode the full image instead
     if image is None:
         image = _decode(path, box)
+    _count_large_decode(image)
     if not keep:
         return image
     with _lock:
         _cache[key] = image
         _cache.move_to_end(key)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+        total = sum(image_bytes(kept) for kept in _cache.values())
+        while len(_cache) > 1 and (len(_cache) > CACHE_SIZE or total > CACHE_BYTES):
+            _, dropped = _cache.popitem(last=False)
+            total -= image_bytes(dropped)
     return image
+
+
+def _count_large_decode(image: Image) -> None:
+    """Every ``TRIM_EVERY``-th large decode, hand the heap memory freed since back to the system."""
+    global _large_decodes
+    if image_bytes(image) < LARGE_BYTES:
+        return
+    with _lock:
+        _large_decodes += 1
+        due = _large_decodes % TRIM_EVERY == 0
+    if due:
+        trim_heap()
+
+
+def release() -> None:
+    """Drop the large cached images (viewer-sized) and return free heap memory to the system.
+
+    Called when the viewer closes: the previews of the main screen and the history are small and stay.
+    """
+    with _lock:
+        for key in [k for k, image in _cache.items() if image_bytes(image) >= LARGE_BYTES]:
+            del _cache[key]
+    trim_heap()
+
+
+_malloc_trim: Any = None
+#: glibc's mallopt parameter, and the size from which a buffer gets its own mapping
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 2 * 1024 * 1024
+
+
+def _libc_trim() -> Any:
+    """glibc's ``malloc_trim`` (False elsewhere); on first use, also fixes the mmap threshold (see above)."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        _malloc_trim = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                libc = ctypes.CDLL(None)
+                _malloc_trim = getattr(libc, "malloc_trim", False)
+                mallopt = getattr(libc, "mallopt", None)
+                if _malloc_trim and mallopt is not None:
+                    mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+            except (OSError, AttributeError):
+                _malloc_trim = False
+    return _malloc_trim
+
+
+def tune_allocator() -> None:
+    """Settle the allocator for image decoding (before the first large one): idempotent, a no-op off glibc."""
+    _libc_trim()
+
+
+def trim_heap() -> bool:
+    """Ask the C allocator to hand freed memory back (glibc's ``malloc_trim``); False where there is none."""
+    trim = _libc_trim()
+    if not trim:
+        return False
+    trim(0)
+    return True
 
 
 def forget(path: str | None = None) -> None:

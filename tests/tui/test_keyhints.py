@@ -63,4 +63,4 @@ async def test_at_80_columns_every_key_is_still_shown(config, core) -> None:
         await wait_for(lambda: isinstance(app.screen, HistoryScreen), what="the history screen again")
         await pilot.resize_terminal(200, 40)
         await wait_for(lambda: "\n" not in hints.hints() and hints.size.height == 1, what="one roomy line")
-        assert hints.hints().startswith(" esc Back ")
+        assert hints.hints().startswith(" History  esc Back ")  # the heading, then the keys

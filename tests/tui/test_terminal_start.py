@@ -59,6 +59,27 @@ def test_forced_graphics_in_tmux_are_refused_with_a_sentence(config: Any, mode: 
 
 def test_encoding_decides_ascii(config: Any) -> None:
     assert prepare_terminal(config, "halfcell", {}, "ISO-8859-1")[1] is True
+
+
+@pytest.mark.parametrize(
+    ("env", "ascii_only"),
+    [
+        ({"LANG": "en_US.ISO-8859-1"}, True),
+        ({"LC_ALL": "de_DE.ISO8859-15@euro", "LANG": "de_DE.UTF-8"}, True),
+        ({"LC_CTYPE": "en_US.UTF-8", "LANG": "en_US.ISO-8859-1"}, False),
+        ({"LANG": "en_US.UTF-8"}, False),
+        ({"LANG": "C"}, False),
+        ({}, False),
+    ],
+)
+def test_a_latin1_locale_gets_ascii_borders_and_one_sentence(config: Any, env: dict[str, str], ascii_only: bool) -> None:
+    """Issue 20 §6: xterm +u8 in an ISO-8859-1 locale Python could not load (so its stream says UTF-8) drew
+    box characters as mojibake with no word. The locale names the charset: ASCII borders, and it is said."""
+    assert prepare_terminal(config, "halfcell", {"TERM": "xterm-256color", **env}, "utf-8")[1] is ascii_only
+    notes = [w for w in config.warnings if "not UTF-8" in w]
+    assert len(notes) == (1 if ascii_only else 0)
+    if ascii_only:
+        assert "ISO" in notes[0] and "ASCII" in notes[0] and "LANG=en_US.UTF-8" in notes[0]
     assert prepare_terminal(config, "halfcell", {}, "utf-8")[1] is False
 
 

@@ -189,8 +189,6 @@ async def test_focus_never_rests_on_the_hidden_job_table(queue_server) -> None:
         await pilot.press("ctrl+o")  # the Preview tab
         await wait_for(lambda: main.has_class("-show-preview"), what="the preview tab")
         assert main.focused is main.query_one(PreviewPane) and not main.table.display
-        await pilot.press("ctrl+g")  # to the editor
-        assert main.editor.has_focus
         await pilot.press("ctrl+g")  # to the jobs: shown first
         assert main.table.has_focus and main.table.display and not main.has_class("-show-preview")
         await pilot.press("ctrl+o", "ctrl+o")  # preview and back: the focus follows each time

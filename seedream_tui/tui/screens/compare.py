@@ -23,6 +23,7 @@ from textual.widgets import Static
 from seedream_tui.jobs.media_inputs import shorten_data_uris
 from seedream_tui.jobs.model import Job
 from seedream_tui.safetext import visible
+from seedream_tui.tui import images
 from seedream_tui.tui.formatting import fmt_duration, fmt_short_time, short_model, status_text
 from seedream_tui.tui.widgets.job_preview import JobPreview
 from seedream_tui.tui.widgets.keyhints import KeyHints
@@ -111,6 +112,9 @@ class CompareScreen(Screen[None]):
         with VerticalScroll(id="compare-table-box"):
             yield Static(self.table(), id="compare-table")
         yield KeyHints()
+
+    def on_screen_suspend(self) -> None:
+        images.wipe_graphics(self.app)  # no sixel fragment stays on the screen below
 
     def on_mount(self) -> None:
         self.title = "Compare"

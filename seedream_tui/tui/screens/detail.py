@@ -145,11 +145,15 @@ class JobDetailScreen(ModalScreen[EditResult | None]):
                 yield Static("Loading…", id="detail-text")
             with Horizontal(id="detail-buttons"):
                 yield Button("Copy request id (c)", id="detail-copy")
-                yield Button("Cancel job (x)", id="detail-cancel", variant="error", disabled=True)
+                # shown only while the job can be cancelled (a done job offers no "Cancel job")
+                cancel = Button("Cancel job (x)", id="detail-cancel", variant="error", disabled=True)
+                cancel.display = False
+                yield cancel
                 yield Button("Close (esc)", id="detail-close", variant="primary")
         yield KeyHints()
 
     async def on_mount(self) -> None:
+        self.title = f"Job #{self.job_id}"
         self.query_one("#detail-box").border_title = f"Job #{self.job_id}"
         self._load()
 
@@ -172,8 +176,28 @@ class JobDetailScreen(ModalScreen[EditResult | None]):
     def _render_job(self, job: Job) -> None:
         self.job = job
         self.query_one("#detail-text", Static).update(job_report(job, self.chain))
-        self.query_one("#detail-cancel", Button).disabled = job.status not in CANCELLABLE
-        self.query_one("#detail-copy", Button).disabled = not job.request_id
+        self._show_actions(job)
+
+    def _show_actions(self, job: Job | None) -> None:
+        """Only the actions that apply to the job as it is now: buttons and key hints."""
+        cancel = self.query_one("#detail-cancel", Button)
+        cancel.disabled = cancel_hidden = job is None or job.status not in CANCELLABLE
+        cancel.display = not cancel_hidden
+        copy = self.query_one("#detail-copy", Button)
+        copy.disabled = job is None or not job.request_id
+        copy.display = not copy.disabled
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys of actions that do not apply to this job are neither shown nor run."""
+        job = self.job
+        if action == "cancel_job":
+            return job is not None and job.status in CANCELLABLE
+        if action in ("copy_request_id", "download_again"):
+            return job is not None and bool(job.request_id)
+        if action in ("edit_result", "view"):
+            return job is not None and bool(job.outputs)
+        return True
 
     def _job_changed(self, job: Job) -> None:
         if job.id == self.job_id and self.is_attached and job != self.job:
@@ -190,8 +214,7 @@ class JobDetailScreen(ModalScreen[EditResult | None]):
         if self.job_id in getattr(message, "job_ids", ()):
             self.job = None
             self.query_one("#detail-text", Static).update("This job was deleted from the history.")
-            self.query_one("#detail-cancel", Button).disabled = True
-            self.query_one("#detail-copy", Button).disabled = True
+            self._show_actions(None)
 
     def action_view(self) -> None:
         if self.job is None:

@@ -162,6 +162,13 @@ class HistoryScreen(HistoryActions, Screen[None]):
             yield JobPreview(id="history-preview")
         yield KeyHints()
 
+    def on_screen_suspend(self) -> None:
+        from seedream_tui.tui import images
+
+        # closed (the screen is kept for a quick reopen) or covered: no sixel fragment of the preview or
+        # the gallery stays behind
+        images.wipe_graphics(self.app)
+
     def on_mount(self) -> None:
         self.title = "History"
         table = self.table

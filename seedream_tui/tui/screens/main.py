@@ -24,7 +24,7 @@ from seedream_tui.config import save_settings
 from seedream_tui.jobs.media_inputs import editable_inputs
 from seedream_tui.jobs.model import Job
 from seedream_tui.safetext import visible
-from seedream_tui.schema.spec import ModelSpec
+from seedream_tui.schema.spec import FieldKind, ModelSpec
 from seedream_tui.tui.messages import JobChanged, JobsDeleted
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.screens.confirm import ConfirmScreen
@@ -88,8 +88,10 @@ class MainScreen(Screen[None]):
         Binding("f10", "save_defaults", "Save defaults", id="save-defaults", show=False,
                 tooltip="Save the current options as this model's defaults"),
         # priority (run as the key arrives): the keys typed right after it already go to the new place
-        Binding("ctrl+g", "toggle_focus", "Jobs", id="focus-jobs", show=False, priority=True,
-                tooltip="Jump between prompt and jobs"),
+        # always to the jobs (never a toggle: from the options it would land in the prompt and type the next
+        # key there); back to the prompt with i or Tab
+        Binding("ctrl+g", "focus_jobs", "Jobs", id="focus-jobs", priority=True,
+                tooltip="Go to the job table"),
         Binding("ctrl+o", "toggle_preview", "Preview", id="toggle-preview",
                 tooltip="Show the preview tab (narrow) or view the images full screen"),
         # not F6/F7 (the editor selects with them)
@@ -151,6 +153,7 @@ class MainScreen(Screen[None]):
         yield KeyHints()
 
     def on_mount(self) -> None:
+        self.title = "Prompt & jobs"  # the heading at the start of the key hints (every screen has one)
         app: Any = self.app
         if hasattr(app, "tally"):
             self.query_one(StatusBar).show(self.core.config, app.tally)
@@ -195,7 +198,10 @@ class MainScreen(Screen[None]):
 
     def _overrides(self, spec: ModelSpec) -> dict[str, Any]:
         defaults = self.core.config.model_defaults
-        return dict(defaults.get(spec.key) or defaults.get(spec.model_id) or {})
+        saved = dict(defaults.get(spec.key) or defaults.get(spec.model_id) or {})
+        # an image input saved by an older F10 is not a default: the field starts empty
+        media = {f.name for f in spec.fields if f.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST)}
+        return {name: value for name, value in saved.items() if name not in media}
 
     @property
     def table(self) -> JobTable:
@@ -356,6 +362,10 @@ class MainScreen(Screen[None]):
         field = prompt_field(self.spec)
         if field is not None:
             values.pop(field.name, None)  # a default prompt would be a surprise: the editor starts empty
+        # nor a reference image: a path, a URL or #12 is this job's input, not a setting of the model
+        for spec_field in self.spec.fields:
+            if spec_field.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST):
+                values.pop(spec_field.name, None)
         settings = self.core.config.settings
         defaults = self.core.config.model_defaults
         defaults[self.spec.model_id] = values
@@ -450,17 +460,20 @@ class MainScreen(Screen[None]):
         self.editor.focus()
 
     # --- view -----------------------------------------------------------------------------------------------
-    def action_toggle_focus(self) -> None:
+    def action_focus_jobs(self) -> None:
+        """ctrl+g: the job table, from anywhere on the screen (a key that goes to the jobs goes to the jobs)."""
         # at once (not Widget.focus(), which is queued), so the keys typed right after go to the new place
         self.remove_class("-show-options")
-        if not self.editor.has_focus:
-            self.set_focus(self.editor)
-            return
         if self.has_class("-narrow") and self.has_class("-show-preview"):
             # the table is behind the Preview tab: show it first, never focus what cannot be seen
             self.set_class(False, "-show-preview")
             self.query_one(Tabs).active = "tab-jobs"
         self.set_focus(self.table)
+
+    def action_focus_prompt(self) -> None:
+        """i in the job table: back to the prompt."""
+        self.remove_class("-show-options")
+        self.set_focus(self.editor)
 
     def action_toggle_options(self) -> None:
         """Narrow: the options in place of the prompt, and back."""

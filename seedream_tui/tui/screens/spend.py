@@ -63,6 +63,7 @@ class SpendScreen(Screen[None]):
         yield KeyHints()
 
     def on_mount(self) -> None:
+        self.title = "Spend"
         self.query_one("#spend-totals").border_title = (
             "DEMO spend (the demo server's prices: nothing was charged)" if self.core.demo
             else "Spend (costs RunComfy reported)"

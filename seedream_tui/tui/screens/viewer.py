@@ -124,6 +124,13 @@ class ViewerScreen(Screen[None]):
         self.set_interval(1.0, self._tick, name="viewer-elapsed")
         self._show()
 
+    def on_unmount(self) -> None:
+        """Leaving the viewer gives its memory back: its large decoded images go (issue 20 §5)."""
+        thumbs.release()
+
+    def on_screen_suspend(self) -> None:
+        images.wipe_graphics(self.app)  # no sixel fragment stays on the screen below (issue 20 §6)
+
     def on_resize(self) -> None:
         self.shown_path = None  # a new stage size: decode again at the new size
         self._show()

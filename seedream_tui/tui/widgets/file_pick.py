@@ -84,7 +84,10 @@ class FilePickScreen(ModalScreen[str | None]):
     FilePickScreen #pick-hint { height: 1; color: $text-muted; padding: 0 1; }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="pick-cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="pick-cancel"),
+        Binding("backspace", "up", "Parent folder", id="pick-up", tooltip="Show the folder above this one"),
+    ]
 
     def __init__(self, start: Path) -> None:
         super().__init__()
@@ -93,11 +96,32 @@ class FilePickScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="pick-box"):
             yield ImageTree(self.start, id="pick-tree")
-            yield Static("enter opens a folder or picks an image · esc cancels", id="pick-hint", markup=False)
+            yield Static("enter opens a folder or picks an image · backspace: the folder above · esc cancels",
+                         id="pick-hint", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#pick-box").border_title = "Choose an image"
-        self.query_one(ImageTree).focus()
+        self._titled()
+        tree = self.query_one(ImageTree)
+        tree.root.expand()  # the folder's content at once, never a lone collapsed node
+        tree.focus()
+
+    def _titled(self) -> None:
+        """The folder shown, in the border (the tree's root label is its last name only)."""
+        from rich.text import Text
+
+        from seedream_tui.safetext import visible
+
+        # a folder name is outside text: never markup
+        self.query_one("#pick-box").border_title = Text(f"Choose an image · {visible(str(self.query_one(ImageTree).path))}")
+
+    def action_up(self) -> None:
+        tree = self.query_one(ImageTree)
+        here = Path(tree.path)
+        if here.parent == here:
+            self.app.bell()
+            return
+        tree.path = here.parent
+        self._titled()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

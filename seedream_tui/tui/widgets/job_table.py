@@ -108,6 +108,8 @@ class JobTable(RowTable):
         Binding("c", "cancel_job", "Cancel job", id="cancel-job", tooltip="Cancel the selected job (if queued)"),
         Binding("enter", "open_job", "Details", id="open-job", tooltip="Open the selected job's details"),
         Binding("f", "screen.view_job", "View", id="view-job", tooltip="View the job's images full screen"),
+        Binding("i", "screen.focus_prompt", "Prompt", id="jobs-to-prompt", show=False,
+                tooltip="Back to the prompt"),
         Binding("p", "screen.toggle_preview", "Preview", id="jobs-preview", show=False,
                 tooltip="Show the preview (narrow) or view the images full screen"),
     ]

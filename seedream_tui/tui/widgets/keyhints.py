@@ -3,7 +3,9 @@
 Textual's ``Footer`` builds a widget per key and recomposes them on every bindings
 change, which happens on every focus change and screen switch: opening the history
 screen spent ~80 ms of its ~180 ms there (measured with bench/bench_history_screen.py).
-This draws the same hints as text; a click on a hint presses its key.
+This draws the same hints as text; a click on a hint presses its key. The line starts with the screen's
+heading (its title: "History", "Job #12"), so every screen says where the user is without a row of its own
+(where it would cost the keys a second line, it is left out: the screens' border titles still say where).
 
 Every key must be visible in the footer, also at 80 columns over SSH, where a screen's hints can need
 twice the width. So the hints are laid out to fit: the roomy form on one line when it fits, else a
@@ -20,9 +22,15 @@ from textual import events
 from textual.screen import Screen
 from textual.widget import Widget
 
+#: narrower than this, the heading gives its room to the keys (and wider, it is left out when the keys would
+#: need another line for it)
+HEADING_MIN_WIDTH = 60
+
 
 class KeyHints(Widget):
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"keyhints--key", "keyhints--description", "keyhints--disabled"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "keyhints--key", "keyhints--description", "keyhints--disabled", "keyhints--heading",
+    }
 
     DEFAULT_CSS = """
     KeyHints {
@@ -37,6 +45,7 @@ class KeyHints(Widget):
     KeyHints > .keyhints--key { color: $footer-key-foreground; background: $footer-key-background; text-style: bold; }
     KeyHints > .keyhints--description { color: $footer-description-foreground; }
     KeyHints > .keyhints--disabled { color: $text-disabled; }
+    KeyHints > .keyhints--heading { color: $text; background: $primary-muted; text-style: bold; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -82,6 +91,11 @@ class KeyHints(Widget):
             items.append(palette)
         return items
 
+    def heading(self) -> str:
+        """The screen's heading (its title), or "" when it has none."""
+        title = getattr(self.screen, "title", None) or ""
+        return str(title)
+
     def _rebuild(self) -> None:
         styles = {
             "key": self.get_component_rich_style("keyhints--key"),
@@ -95,6 +109,17 @@ class KeyHints(Widget):
         lines = _fit(items, width, compact=False)
         if len(lines) > 1:
             lines = _fit(items, width, compact=True)
+        heading = self.heading()
+        head = f" {heading} " if heading and width >= HEADING_MIN_WIDTH else ""
+        if head:
+            # the heading only where it costs no line: at small sizes every row goes to the screen itself
+            with_head = _fit(items, width, compact=False, used=cell_len(head))
+            if len(with_head) > len(lines):
+                with_head = _fit(items, width, compact=True, used=cell_len(head))
+            if len(with_head) > len(lines):
+                head = ""
+            else:
+                lines = with_head
         height = self._lines
         self._lines = max(self._lines, min(2, len(lines)))
         lines += [[] for _ in range(self._lines - len(lines))]
@@ -104,6 +129,9 @@ class KeyHints(Widget):
             if number:
                 text.append("\n")
             cells = 0
+            if number == 0 and head:
+                text.append(head, style=self.get_component_rich_style("keyhints--heading"))
+                cells = cell_len(head)
             for piece_key, piece_description, enabled, key in line:
                 key_style = styles["key"] if enabled else styles["disabled"]
                 description_style = styles["description"] if enabled else styles["disabled"]
@@ -131,12 +159,12 @@ class KeyHints(Widget):
 
 
 def _fit(
-    items: list[tuple[str, str, bool, str]], width: int, *, compact: bool
+    items: list[tuple[str, str, bool, str]], width: int, *, compact: bool, used: int = 0
 ) -> list[list[tuple[str, str, bool, str]]]:
     """The hints as drawn pieces, (key part, description part, enabled, key), on as many lines as needed
-    for ``width``, breaking only between hints. Roomy: " ^s " "Submit "; compact: "^s" " Submit "."""
+    for ``width``, breaking only between hints. Roomy: " ^s " "Submit "; compact: "^s" " Submit ".
+    ``used``: cells of the first line taken before the hints (the heading)."""
     lines: list[list[tuple[str, str, bool, str]]] = [[]]
-    used = 0
     for shown, description, enabled, key in items:
         piece = (shown, f" {description} ", enabled, key) if compact else (f" {shown} ", f"{description} ", enabled, key)
         size = cell_len(piece[0] + piece[1])

@@ -102,14 +102,43 @@ class _Thumbnails(FieldWidget):
 
 
 def start_folder(items: list[str]) -> Path:
-    """Where the picker opens: the folder of the last path typed, else the home folder."""
+    """Where the picker opens: the folder of the last path typed, else the first of the working folder and
+    the home folder that shows something (a folder or an image that is not hidden), else the working folder.
+
+    A home holding only dot-files (root's, a container's) opened as a lone collapsed "root" with nothing listed.
+    """
     for item in reversed(items):
         if item.startswith(("/", "~", ".")):
             folder = Path(item).expanduser()
             folder = folder if folder.is_dir() else folder.parent
             if folder.is_dir():
                 return folder
-    return Path.home()
+    candidates = []
+    for get in (Path.cwd, Path.home):
+        try:
+            candidates.append(get())
+        except (OSError, RuntimeError):
+            continue
+    for folder in candidates:
+        if shows_something(folder):
+            return folder
+    return candidates[0] if candidates else Path("/")
+
+
+def shows_something(folder: Path) -> bool:
+    """True when the picker would list anything in ``folder`` (a folder or an image, not hidden)."""
+    from seedream_tui.tui.widgets.file_pick import IMAGE_SUFFIXES
+
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir() or Path(entry.name).suffix.lower() in IMAGE_SUFFIXES:
+                    return True
+    except OSError:
+        return False
+    return False
 
 
 async def _local_path(field: FieldWidget, item: str) -> str | None:
