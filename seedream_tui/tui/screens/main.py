@@ -169,17 +169,22 @@ class MainScreen(Screen[None]):
         self.set_class(width < NARROW_BELOW, "-narrow")
         self.set_class(width >= WIDE_FROM, "-wide")
         self.set_class(width < COMPACT_BELOW, "-compact")
-        if width >= COMPACT_BELOW:
-            self.remove_class("-show-options")  # wide: prompt and options side by side again
         self.set_class(height < SHORT_BELOW, "-short")
+        if not self.options_folded:
+            self.remove_class("-show-options")  # large enough: prompt and options side by side again
         changed = before != [self.has_class(c) for c in classes]
         if changed and self.is_mounted:
-            self.refresh_bindings()  # ctrl+n (Options) is offered only while narrow
+            self.refresh_bindings()  # ctrl+n (Options) is offered only while narrow or short
         return changed
+
+    @property
+    def options_folded(self) -> bool:
+        """Narrow or short: the options are not beside the prompt but in its place, on ctrl+n."""
+        return self.has_class("-compact") or self.has_class("-short")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_options":
-            return self.has_class("-compact")
+            return self.options_folded
         return True
 
     def on_resize(self) -> None:
