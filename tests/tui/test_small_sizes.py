@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tui_support import SEED_PROMPTS, open_main, screen_text, seed_finished_jobs, wait_for
 
 from seedream_tui.tui.app import SeedreamApp
@@ -65,3 +67,58 @@ async def test_options_fold_behind_ctrl_n_when_short(config, core) -> None:
         assert main.query_one("#options-pane").region.height >= 7
         await pilot.press("ctrl+n")
         await wait_for(lambda: editor.display and editor.has_focus, what="the prompt back")
+
+
+def _flat(app: Any) -> str:
+    return " ".join(screen_text(app).split())
+
+
+def _shown_in(app: Any, selector: str) -> str:
+    """The words drawn inside the widget ``selector`` of the screen on top (ASCII text: one cell a character)."""
+    region = app.screen.query_one(selector).region
+    lines = screen_text(app).splitlines()[region.y:region.bottom]
+    return " ".join(" ".join(line[region.x:region.right] for line in lines).split())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (40, 12)], ids=["80x24", "60x20", "40x12"])
+async def test_dialog_sentences_wrap_whole(config, core, size) -> None:
+    """The export and attach (F7) dialogs and the settings' image-mode help show their whole sentence."""
+    from seedream_tui.tui.screens.confirm import PromptScreen
+    from seedream_tui.tui.screens.history import HistoryScreen
+    from seedream_tui.tui.screens.settings import SettingsScreen, image_mode_hint
+
+    seed_finished_jobs(config.paths)
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=size) as pilot:
+        await open_main(app, pilot)
+        await pilot.press("f7")
+        await wait_for(lambda: isinstance(app.screen, PromptScreen), what="the attach dialog")
+        sentence = "The RunComfy request id to follow (from the dashboard, or another tool):"
+        await wait_for(lambda: _shown_in(app, "#prompt-message") == sentence, what="the whole attach sentence")
+        await _dialog_fits(app, pilot)
+        await pilot.press("escape")
+        await pilot.press("f2")
+        await wait_for(lambda: isinstance(app.screen, HistoryScreen) and app.screen.selected_job() is not None,
+                       what="the history")
+        await pilot.press("e")
+        await wait_for(lambda: isinstance(app.screen, PromptScreen), what="the export dialog")
+        sentence = "to this folder (created if missing):"
+        await wait_for(lambda: _shown_in(app, "#prompt-message").endswith(sentence), what="the whole export sentence")
+        await _dialog_fits(app, pilot)
+        await pilot.press("escape", "escape")
+        await pilot.press("f3")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen), what="the settings")
+        if size[1] >= 20:
+            hint = " ".join(image_mode_hint().split())
+            await wait_for(lambda: hint in _flat(app), what="the whole image-mode help")
+
+
+async def _dialog_fits(app: Any, pilot: Any) -> None:
+    """The dialog's input and its buttons are on screen, inside the window."""
+    from textual.widgets import Button, Input
+
+    await pilot.pause()
+    width, height = app.size
+    for widget in [*app.screen.query(Input), *app.screen.query(Button)]:
+        region = widget.region
+        assert region.height >= 1 and region.bottom <= height and region.right <= width, (widget, region)

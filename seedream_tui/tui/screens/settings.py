@@ -66,7 +66,7 @@ class TokenScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     TokenScreen { align: center middle; }
     TokenScreen > #token-box {
-        width: 76; max-width: 95%; height: auto;
+        width: 76; max-width: 95%; height: auto; max-height: 100%; overflow-y: auto;
         border: thick $primary; background: $surface; padding: 1 2;
     }
     TokenScreen #token-help { margin-bottom: 1; color: $text-muted; }
@@ -123,7 +123,7 @@ class SettingsScreen(Screen[None]):
     SettingsScreen .row { height: auto; }
     SettingsScreen .row > Label { width: 16; padding-top: 1; text-style: bold; }
     SettingsScreen .row > Input, SettingsScreen .row > Select { width: 1fr; }
-    SettingsScreen .hint { color: $text-muted; padding-left: 16; height: 1; }
+    SettingsScreen .hint { color: $text-muted; padding-left: 16; height: auto; }
     SettingsScreen #settings-error { color: $error; padding-left: 16; height: auto; display: none; }
     SettingsScreen #settings-error.-shown { display: block; }
     SettingsScreen #token-mask { width: 1fr; padding: 1 1 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
