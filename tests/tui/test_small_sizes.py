@@ -122,3 +122,50 @@ async def _dialog_fits(app: Any, pilot: Any) -> None:
     for widget in [*app.screen.query(Input), *app.screen.query(Button)]:
         region = widget.region
         assert region.height >= 1 and region.bottom <= height and region.right <= width, (widget, region)
+
+
+@pytest.mark.parametrize("size", [(200, 60), (80, 24)], ids=["200x60", "80x24"])
+async def test_option_labels_take_a_share_of_the_panel(config, core, size) -> None:
+    from rich.cells import cell_len
+
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=size) as pilot:
+        main = await open_main(app, pilot)
+        await pilot.pause()
+        field = main.options.field("sequential_image_generation")
+        label = field.query_one(".field-label")
+        control = field.query_one(".field-control")
+        if size[0] >= 160:  # wide: the whole label ("Sequential image generation"), not "Sequential im…"
+            await wait_for(lambda: label.region.width > cell_len(field.title), what=f"a whole label, {label.region}")
+        else:  # 80 columns: the label column stays readable and the value has its room
+            assert label.region.width >= 12 and control.region.width >= 16, (label.region, control.region)
+
+
+async def test_option_dropdowns_open_inside_the_panel(config, core) -> None:
+    from textual.widgets import Select
+    from textual.widgets._select import SelectOverlay
+
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await open_main(app, pilot)
+        pane = main.query_one("#options-pane")
+        for name in ("resolution", "sequential_image_generation", "output_format"):
+            select = main.options.field(name).query_one(Select)
+            select.focus()
+            await pilot.press("enter")
+            overlay = select.query_one(SelectOverlay)
+            await wait_for(lambda: select.expanded and overlay.region.height > 0, what="the dropdown")  # noqa: B023
+            await pilot.pause()
+            inside = pane.region.shrink((1, 1, 1, 1))  # within the panel's border
+            assert inside.contains_region(overlay.region), (name, overlay.region, inside)
+            assert overlay.region.height >= 2
+            # over the label column too: no value is drawn beside another field's label
+            assert overlay.region.x == inside.x, (name, overlay.region, inside)
+            await pilot.press("escape")
+            await wait_for(lambda: not select.expanded, what="the dropdown closed")  # noqa: B023
+        model = main.query_one("#model-select", Select)
+        model.focus()
+        await pilot.press("enter")
+        await wait_for(lambda: model.expanded and model.query_one(SelectOverlay).region.height > 0, what="models")
+        await pilot.pause()
+        assert pane.region.shrink((1, 1, 1, 1)).contains_region(model.query_one(SelectOverlay).region)

@@ -27,7 +27,7 @@ from seedream_tui.schema.spec import ModelSpec
 from seedream_tui.tui.messages import JobChanged, JobsDeleted
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.screens.confirm import ConfirmScreen
-from seedream_tui.tui.widgets.fields import FieldWidget
+from seedream_tui.tui.widgets.fields import FieldWidget, bound_overlay
 from seedream_tui.tui.widgets.job_table import JobTable
 from seedream_tui.tui.widgets.keyhints import KeyHints
 from seedream_tui.tui.widgets.options import OptionsPanel, prompt_field
@@ -153,7 +153,12 @@ class MainScreen(Screen[None]):
         app: Any = self.app
         if hasattr(app, "tally"):
             self.query_one(StatusBar).show(self.core.config, app.tally)
-        self.query_one("#options-pane").border_title = "Options"
+        pane = self.query_one("#options-pane")
+        pane.border_title = "Options"
+        model_select = self.query_one("#model-select", Select)
+        # the model list opens inside the options pane, not over the tabs and the job table
+        self.watch(model_select, "expanded", lambda expanded: expanded and bound_overlay(model_select, pane.content_region),
+                   init=False)
         self.show_quote()
         self.query_one(PromptArea).focus()
         if self._initial is not None:
