@@ -136,7 +136,7 @@ async def test_option_labels_take_a_share_of_the_panel(config, core, size) -> No
         label = field.query_one(".field-label")
         control = field.query_one(".field-control")
         if size[0] >= 160:  # wide: the whole label ("Sequential image generation"), not "Sequential im…"
-            await wait_for(lambda: label.region.width > cell_len(field.title), what=f"a whole label, {label.region}")
+            await wait_for(lambda: label.region.width > cell_len(field.spec.title), what=f"a whole label, {label.region}")
         else:  # 80 columns: the label column stays readable and the value has its room
             assert label.region.width >= 12 and control.region.width >= 16, (label.region, control.region)
 
@@ -169,3 +169,45 @@ async def test_option_dropdowns_open_inside_the_panel(config, core) -> None:
         await wait_for(lambda: model.expanded and model.query_one(SelectOverlay).region.height > 0, what="models")
         await pilot.pause()
         assert pane.region.shrink((1, 1, 1, 1)).contains_region(model.query_one(SelectOverlay).region)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (200, 60)], ids=["80x24", "60x20", "200x60"])
+async def test_gallery_captions_are_one_line_cut_with_an_ellipsis(queue_server, size) -> None:
+    from rich.cells import cell_len
+    from test_gallery import open_gallery, seeded_app
+
+    from seedream_tui.tui.widgets.gallery import Tile
+
+    app = seeded_app(queue_server.base_url)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen, gallery = await open_gallery(app, pilot)
+        await pilot.resize_terminal(*size)  # after a resize, as seen
+        await pilot.pause()
+        await wait_for(lambda: len(list(gallery.query(Tile))) == gallery.columns * gallery.rows, what="the tiles")
+        await pilot.pause()
+        text = screen_text(app).splitlines()
+        by_id = {}
+        for tile in gallery.query(Tile):
+            if tile.job is None or not tile.region.height:
+                continue
+            caption = tile.query_one(".tile-caption").region
+            line = text[caption.y]
+            # the caption's cells (CJK characters take two): cut the screen line by cells
+            cells, out = 0, ""
+            for char in line:
+                if cells >= caption.right:
+                    break
+                if cells >= caption.x:
+                    out += char
+                cells += cell_len(char)
+            by_id[tile.job.id] = (out.strip(), tile.job.prompt)
+        assert by_id, "no tile on screen"
+        for job_id, (shown, prompt) in by_id.items():
+            assert shown.startswith(f"#{job_id} "), shown
+            # the prompt's start follows the status, CJK too; a prompt longer than the tile ends in "…"
+            assert prompt[:2] in shown, (shown, prompt)
+            assert shown.endswith("…") or prompt.endswith(shown.split()[-1]), (shown, prompt)
+        # every row of tiles is filled: no blank rows under one row of tiles
+        assert gallery.rows == max(2, gallery.size.height // 11)
+        rows_drawn = {tile.region.y for tile in gallery.query(Tile) if tile.job is not None}
+        assert len(rows_drawn) == min(gallery.rows, -(-len(gallery.jobs) // gallery.columns))

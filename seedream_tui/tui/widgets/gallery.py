@@ -9,6 +9,7 @@ tile's pixel size; the last few pages' tiles are kept in a small LRU so paging b
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
 from typing import Any, ClassVar
@@ -78,7 +79,7 @@ class Tile(Vertical):
     Tile .tile-stage { height: 1fr; align: center middle; }
     Tile .tile-image { width: auto; height: auto; }
     Tile .tile-word { width: 1fr; height: 1fr; content-align: center middle; color: $text-muted; }
-    Tile .tile-caption { height: 1; }
+    Tile .tile-caption { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     Tile.-blank { visibility: hidden; }
     """
 
@@ -103,19 +104,29 @@ class Tile(Vertical):
         self.job = job
         if job is None:
             return False
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
-        line.append("● " if marked else "", style="bold yellow")
-        line.append(f"#{job.id} ", style="bold")
-        # on the accent bar of the cursor, the status's own colour would not read: plain there
-        line.append_text(Text(job.status.label) if cursor else status_text(job.status))
-        line.append(" " + clipped(job.prompt, max(0, self.size.width)), style="dim")
-        self.query_one(".tile-caption", Static).update(line)
+        self.query_one(".tile-caption", Static).update(self.caption(job, marked=marked, cursor=cursor))
         output = first_output(job)
         if output is None or not images.enabled():
             word = "no image" if output is None else "images off"
             self._word(job.status.label if not job.status.terminal else word)
             return False
         return changed or output.path != self.shown_path
+
+    def caption(self, job: Job, *, marked: bool, cursor: bool) -> Text:
+        """One line as wide as the tile: id, status and as much of the prompt as fits, cut with "…" (by cells:
+        a prompt that starts with CJK text shows its start too; wrapped, it went whole to an unseen 2nd line)."""
+        width = max(0, self.size.width - 2)  # the tile's padding
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        line.append("● " if marked else "", style="bold yellow")
+        line.append(f"#{job.id} ", style="bold")
+        # on the accent bar of the cursor, the status's own colour would not read: plain there
+        line.append_text(Text(job.status.label) if cursor else status_text(job.status))
+        room = width - line.cell_len - 1
+        if room > 0:
+            line.append(" " + clipped(job.prompt, room), style="dim")
+        if width:
+            line.truncate(width, overflow="ellipsis")
+        return line
 
     def _word(self, text: str) -> None:
         self.shown_path = None
@@ -187,22 +198,26 @@ class Gallery(Widget, can_focus=True):
         #: index of the job in the first tile
         self.first = 0
         self.columns, self.rows = 2, 2
+        #: one reshape at a time: a burst of resizes interleaved their mounts and removals and left a 2x2
+        #: grid holding 35 tiles ("#5 done" captions over 40 blank rows)
+        self._reshaping = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         for _ in range(self.columns * self.rows):
             yield Tile()
 
     async def on_resize(self) -> None:
-        shape = grid_shape(self.size.width, self.size.height)
-        if shape != (self.columns, self.rows):
-            self.columns, self.rows = shape
-            self.styles.grid_size_columns, self.styles.grid_size_rows = shape
+        async with self._reshaping:
+            shape = grid_shape(self.size.width, self.size.height)  # the size now, not at the event
             tiles = list(self.query(Tile))
-            wanted = self.columns * self.rows
-            if len(tiles) < wanted:
-                await self.mount_all([Tile() for _ in range(wanted - len(tiles))])
-            else:
-                await self.remove_children(tiles[wanted:])
+            wanted = shape[0] * shape[1]
+            if shape != (self.columns, self.rows) or len(tiles) != wanted:
+                self.columns, self.rows = shape
+                self.styles.grid_size_columns, self.styles.grid_size_rows = shape
+                if len(tiles) < wanted:
+                    await self.mount_all([Tile() for _ in range(wanted - len(tiles))])
+                else:
+                    await self.remove_children(tiles[wanted:])
         self.call_after_refresh(self.redraw, True)
 
     # ---------------------------------------------------------------- data
