@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tui_support import SEED_PROMPTS, open_main, screen_text, seed_finished_jobs, wait_for
 
 from seedream_tui.tui.app import SeedreamApp

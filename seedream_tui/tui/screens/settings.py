@@ -33,6 +33,7 @@ from seedream_tui.config import (
 )
 from seedream_tui.tui.formatting import error_sentence
 from seedream_tui.tui.plain import plain, plain_line
+from seedream_tui.tui.screens.confirm import fit_dialog
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 TOKEN_HELP = (
@@ -69,6 +70,7 @@ class TokenScreen(ModalScreen[str | None]):
         width: 76; max-width: 95%; height: auto; max-height: 100%; overflow-y: auto;
         border: thick $primary; background: $surface; padding: 1 2;
     }
+    TokenScreen.-short > #token-box { padding: 0 1; }
     TokenScreen #token-help { margin-bottom: 1; color: $text-muted; }
     TokenScreen #token-error { color: $error; height: auto; }
     TokenScreen #token-buttons { height: auto; align-horizontal: right; margin-top: 1; }
@@ -88,8 +90,12 @@ class TokenScreen(ModalScreen[str | None]):
                 yield Button("Save token", id="token-save", variant="primary")
 
     def on_mount(self) -> None:
+        fit_dialog(self)
         self.query_one("#token-box").border_title = "API token"
         self.query_one("#token-input", Input).focus()
+
+    def on_resize(self) -> None:
+        fit_dialog(self)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

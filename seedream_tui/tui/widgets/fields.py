@@ -13,15 +13,14 @@ from typing import Any, ClassVar
 from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Region
 from textual.message import Message
 from textual.validation import Integer, Number
-from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch, TextArea
 
 from seedream_tui.schema.spec import FieldKind, FieldSpec
 from seedream_tui.tui.plain import plain, plain_line
-
 
 #: the label column: a share of the panel's width, between these bounds, never wider than the longest label
 #: needs (it was 15 cells at every width: "Sequential im…" even at 200 columns)
