@@ -123,7 +123,7 @@ async def _dialog_fits(app: Any, pilot: Any) -> None:
         assert region.height >= 1 and region.bottom <= height and region.right <= width, (widget, region)
 
 
-@pytest.mark.parametrize("size", [(200, 60), (80, 24)], ids=["200x60", "80x24"])
+@pytest.mark.parametrize("size", [(200, 60), (160, 48), (80, 24)], ids=["200x60", "160x48", "80x24"])
 async def test_option_labels_take_a_share_of_the_panel(config, core, size) -> None:
     from rich.cells import cell_len
 

@@ -123,6 +123,7 @@ class CatalogScreen(Screen[str | None]):
             column.auto_width = False
             column.width = width
             table._require_update_dimensions = True
+            table._clear_caches()  # the drawn cells are cached without their width
             table.refresh()
 
     @property

@@ -8,6 +8,8 @@ its padding and the buttons are one line, so the whole dialog fits at 40x12.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,7 +21,7 @@ from textual.widgets import Button, Input, Static
 SHORT_BELOW = 20
 
 
-def fit_dialog(screen: ModalScreen[object]) -> None:
+def fit_dialog(screen: ModalScreen[Any]) -> None:
     """Compact at small heights: the ``-short`` class and one-line buttons."""
     short = screen.app.size.height < SHORT_BELOW
     screen.set_class(short, "-short")

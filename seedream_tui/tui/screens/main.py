@@ -156,9 +156,12 @@ class MainScreen(Screen[None]):
         pane = self.query_one("#options-pane")
         pane.border_title = "Options"
         model_select = self.query_one("#model-select", Select)
-        # the model list opens inside the options pane, not over the tabs and the job table
-        self.watch(model_select, "expanded", lambda expanded: expanded and bound_overlay(model_select, pane.content_region),
-                   init=False)
+
+        def expanded(opened: bool) -> None:  # the model list opens inside the options pane, not over the jobs
+            if opened:
+                bound_overlay(model_select, pane.content_region)
+
+        self.watch(model_select, "expanded", expanded, init=False)
         self.show_quote()
         self.query_one(PromptArea).focus()
         if self._initial is not None:

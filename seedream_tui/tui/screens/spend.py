@@ -93,6 +93,7 @@ class SpendScreen(Screen[None]):
                 column.auto_width = False
                 column.width = fitted
                 table._require_update_dimensions = True
+                table._clear_caches()  # the drawn cells are cached without their width
                 table.refresh()
 
     def action_close(self) -> None:

@@ -22,9 +22,10 @@ from textual.widgets import Input, Label, Select, Static, Switch, TextArea
 from seedream_tui.schema.spec import FieldKind, FieldSpec
 from seedream_tui.tui.plain import plain, plain_line
 
-#: the label column: a share of the panel's width, between these bounds, never wider than the longest label
-#: needs (it was 15 cells at every width: "Sequential im…" even at 200 columns)
+#: the label column: as wide as the longest label needs, up to a share of the panel's width or what leaves the
+#: controls their room, whichever is more (it was 15 cells at every width: "Sequential im…" even at 200 columns)
 LABEL_SHARE = 0.45
+CONTROL_LEAST = 20
 LABEL_LEAST = 8
 LABEL_DEFAULT = 15
 
@@ -34,7 +35,7 @@ def label_cells(titles: list[str], width: int) -> int:
     longest = max((cell_len(title) for title in titles), default=0) + 1  # and the padding after it
     if width <= 0:
         return min(longest, LABEL_DEFAULT)
-    return max(LABEL_LEAST, min(longest, int(width * LABEL_SHARE)))
+    return max(LABEL_LEAST, min(longest, max(int(width * LABEL_SHARE), width - CONTROL_LEAST)))
 
 
 def bound_overlay(select: Select[Any], bounds: Region, *, left: int = 0) -> None:

@@ -87,6 +87,8 @@ class Tile(Vertical):
         super().__init__()
         self.job: Job | None = None
         self.shown_path: str | None = None
+        #: (marked, cursor) as last shown: the caption is fitted again when the tile's width changes
+        self._marks = (False, False)
 
     def compose(self) -> ComposeResult:
         with Container(classes="tile-stage"):
@@ -104,6 +106,7 @@ class Tile(Vertical):
         self.job = job
         if job is None:
             return False
+        self._marks = (marked, cursor)
         self.query_one(".tile-caption", Static).update(self.caption(job, marked=marked, cursor=cursor))
         output = first_output(job)
         if output is None or not images.enabled():
@@ -111,6 +114,13 @@ class Tile(Vertical):
             self._word(job.status.label if not job.status.terminal else word)
             return False
         return changed or output.path != self.shown_path
+
+    def on_resize(self) -> None:
+        """The caption fitted to the new width (the gallery's redraw may run before the tiles have it)."""
+        if self.job is not None:
+            marked, cursor = self._marks
+            for caption in self.query(".tile-caption").results(Static):
+                caption.update(self.caption(self.job, marked=marked, cursor=cursor))
 
     def caption(self, job: Job, *, marked: bool, cursor: bool) -> Text:
         """One line as wide as the tile: id, status and as much of the prompt as fits, cut with "…" (by cells:

@@ -351,7 +351,8 @@ class JobTable(RowTable):
         shown = self.columns_for(self.content_region.width)
         if shown != self.shown:
             self._show_columns(shown)
-        fit_column(self, "prompt", spare=2)
+        # the scrollbar's columns kept free while there is none (it would come with the next rows)
+        fit_column(self, "prompt", spare=0 if self.show_vertical_scrollbar else 2)
 
     def columns_for(self, width: int) -> tuple[str, ...]:
         """The columns to show in ``width`` cells: all, or fewer so that the prompt keeps a readable fragment."""
@@ -403,4 +404,6 @@ def fit_column(table: DataTable[Any], key: str, *, spare: int = 0, most: int | N
         column.auto_width = False
         column.width = width
         table._require_update_dimensions = True  # Textual recomputes the virtual width on idle
+        # the drawn cells are cached without their width: drop them, or a cell keeps its old cut ("…" gone)
+        table._clear_caches()
         table.refresh()
