@@ -247,12 +247,28 @@ def _json(data: Any) -> str:
     return json_for(data, sys.stdout)
 
 
+#: the most read from stdin for ``token`` (a RunComfy token is a few dozen characters; /dev/zero never ends)
+MAX_TOKEN_BYTES = 4096
+#: the most read from stdin for ``submit -`` (a prompt is words, not megabytes; /dev/zero never ends)
+MAX_PROMPT_BYTES = 256 * 1024
+
+
 def _store_token() -> int:
     paths = Paths.default()
     if sys.stdin.isatty():
         token = getpass.getpass("RunComfy API token (input hidden): ")
     else:
-        token = sys.stdin.readline()
+        raw = sys.stdin.buffer.readline(MAX_TOKEN_BYTES + 1)  # a line, or as much as may be a token
+        if len(raw) > MAX_TOKEN_BYTES:
+            raise CliError(
+                f"The input on stdin is longer than {MAX_TOKEN_BYTES} bytes with no line end: that is not a RunComfy "
+                "token, so nothing was saved.", EXIT_INPUT,
+            )
+        try:
+            token = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CliError("The input on stdin is not text: that is not a RunComfy token, so nothing was saved.",
+                           EXIT_INPUT) from None
     token, had_bearer = strip_bearer(token)
     try:
         save_token(paths, token)
@@ -328,6 +344,8 @@ def _print_job(job: Any, as_json: bool) -> None:
         print(f"  queue   position {shown_position(job.queue_position)}")
     if job.error:
         print(f"  error   {visible(job.error)}")
+    if job.note:
+        print(f"  note    {visible(job.note)}")
     if job.cost is not None:
         print(f"  cost    {job.cost}")
     for out in job.outputs:
@@ -510,7 +528,7 @@ async def _finish(core: Any, job: Any, args: argparse.Namespace) -> int:
             if o.path:  # an output that was never saved has nothing to print
                 print(visible((args.out / Path(o.path).name) if getattr(args, "out", None) else o.path))
     else:
-        print(f"job {job.id} {job.status.label}: request {visible(job.request_id)}")
+        print(f"job {job.id} {job.status.label}: request {visible(job.request_id or 'unknown')}")
         if not getattr(args, "wait", False):
             print(f"Follow it with: seedream-tui status {job.id}{' --demo' if core.demo else ''}", file=sys.stderr)
     if timed_out:
@@ -523,8 +541,14 @@ async def _finish(core: Any, job: Any, args: argparse.Namespace) -> int:
 
 
 def _read_stdin_prompt() -> str:
-    """The prompt piped in, as UTF-8; bytes that are not UTF-8 are refused with a sentence."""
-    data = sys.stdin.buffer.read()
+    """The prompt piped in, as UTF-8, at most MAX_PROMPT_BYTES (no more is read: ``/dev/zero`` ends with a
+    sentence, not a MemoryError); bytes that are not UTF-8 are refused with a sentence."""
+    data = sys.stdin.buffer.read(MAX_PROMPT_BYTES + 1)
+    if len(data) > MAX_PROMPT_BYTES:
+        raise CliError(
+            f"The prompt on stdin is longer than {MAX_PROMPT_BYTES // 1024} KiB, far more than a prompt; nothing was "
+            "submitted. Check what is piped in.", EXIT_INPUT,
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -565,7 +589,7 @@ async def _cmd_submit(core: Any, args: argparse.Namespace) -> int:
         blamed = sorted({f.field for f in exc.fields if f.field and f.field in from_settings and f.field not in given})
         where = f" ({', '.join(blamed)} comes from [defaults] in {core.paths.settings_file}.)" if blamed else ""
         raise CliError(f"{exc}{where}", EXIT_INPUT) from None
-    print(f"Submitted job {job.id} (request {visible(job.request_id)}).", file=sys.stderr)
+    print(f"Submitted job {job.id} (request {visible(job.request_id or 'unknown')}).", file=sys.stderr)
     return await _finish(core, job, args)
 
 
@@ -665,7 +689,7 @@ async def _cmd_export(core: Any, args: argparse.Namespace) -> int:
 
 
 #: commands that only read the history: they work in a read-only home
-_READ_ONLY_COMMANDS = frozenset({"history", "export", "status"})
+_READ_ONLY_COMMANDS = frozenset({"history", "export", "status", "spend", "models"})
 
 def _files_word(outputs: Any) -> str:
     """``2 img`` for images, ``1 file`` when a video or a sound is among them (they are not images)."""

@@ -16,9 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from seedream_tui.catalog.browse import CatalogEntry
-from seedream_tui.catalog.pricing import format_usd
 from seedream_tui.cli import EXIT_INPUT, EXIT_OK, CliError
-from seedream_tui.jobs.spend import SPEND_GROUPS, group_spend
+from seedream_tui.jobs.spend import OUT_OF_RANGE_SENTENCE, SPEND_GROUPS, group_spend, in_range, usd_text
 from seedream_tui.safetext import json_for, visible
 
 
@@ -26,7 +25,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("models", parents=[common], help="list RunComfy's model catalog (name, kind, price)")
     p.add_argument("--search", default="", help="words to look for in the id, name or categories")
     p.add_argument("--category", default="", help="only models in this category")
-    p.add_argument("--kind", default="", help="only models of this kind (text-to-image, image-to-image, …)")
+    p.add_argument("--kind", default="", help="only models of this kind (text-to-image, edit, image-to-video, video, …)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("fetch-model", parents=[common],
@@ -39,29 +38,64 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")  # fmt: skip
 
 
+#: the most catalog pages ``models`` asks for (100 models each): RunComfy's catalog is a few hundred models,
+#: and a server that claims a trillion must not keep the command asking for ever
+MAX_PAGES = 50
+
+
 async def cmd_models(core: Any, args: argparse.Namespace) -> int:
-    """The whole catalog (every page) or, without a token or a network, the schemas on disk."""
+    """The whole catalog (every page) or, without a token or a network, the schemas on disk.
+
+    It stops at the last page, at a page that adds no model it has not seen (a server that ignores
+    ``offset`` sends the first page again), or after ``MAX_PAGES`` pages, and says which."""
     filters = {"search": args.search, "category": args.category, "kind": args.kind}
-    entries: list[CatalogEntry] = []
-    while True:
-        page = await core.catalog(**filters, offset=len(entries))
-        entries.extend(page.entries)
-        if page.offline or not page.entries or len(entries) >= page.total:
+    entries: dict[str, CatalogEntry] = {}
+    seen: set[str] = set()
+    offset = 0
+    stopped = ""
+    for number in range(1, MAX_PAGES + 1):
+        page = await core.catalog(**filters, offset=offset)
+        if page.offline:
+            entries = {e.model_id: e for e in page.entries}
             break
+        fresh = [i for i in page.ids if i not in seen]
+        seen.update(page.ids)
+        for entry in page.entries:
+            entries.setdefault(entry.model_id, entry)
+        offset += page.fetched
+        if not page.fetched or offset >= page.total:
+            break
+        if page.ids and not fresh:
+            stopped = (f"Page {number} of RunComfy's catalog held only models already listed (the server seems "
+                       f"to ignore the page offset; it claims {page.total:,} models): the list stops there.")
+            break
+    else:
+        stopped = (f"The catalog claims {page.total:,} models; only the first {offset:,} ({MAX_PAGES} pages) "
+                   "were asked for. Narrow it with --search, --category or --kind.")
     if page.note:
         print(f"seedream-tui: {visible(page.note)}", file=sys.stderr)
+    if stopped:
+        print(f"seedream-tui: {stopped}", file=sys.stderr)
+    listed = list(entries.values())
     if args.json:
-        body = {"models": [e.as_json() for e in entries], "total": page.total, "offline": page.offline}
+        # a catalog cut short says how many it really listed, not the total it claimed
+        body = {"models": [e.as_json() for e in listed], "total": len(seen) if stopped else page.total,
+                "offline": page.offline}
         print(json_for(body, sys.stdout))
         return EXIT_OK
-    if not entries:
-        print("No models match.", file=sys.stderr)
-    for entry in entries:
+    if not listed:
+        if seen and args.kind:
+            print(f"No models of kind '{visible(args.kind)}' among the {len(seen):,} listed.", file=sys.stderr)
+        elif page.total and not seen and not page.offline:
+            print(f"RunComfy says it has {page.total:,} models but sent none this app could read.", file=sys.stderr)
+        else:
+            print("No models match.", file=sys.stderr)
+    for entry in listed:
         mark = "*" if entry.local else " "
         # names, kinds and ids come from the server: shown visibly, never as escape sequences
-        name, kind = visible(entry.display_name)[:40], visible(entry.kind)[:15]
+        name, kind = visible(entry.display_name)[:40], visible(entry.kind or "?")[:15]
         print(f"{mark} {name:<40} {kind:<15} {visible(entry.price_text):<16} {visible(entry.model_id)}")
-    if any(e.local for e in entries):
+    if any(e.local for e in listed):
         print("(* = its schema is on disk: usable offline)", file=sys.stderr)
     return EXIT_OK
 
@@ -91,19 +125,29 @@ async def cmd_spend(core: Any, args: argparse.Namespace) -> int:
     rows = await core.history.cost_rows(since=since)
     groups = group_spend(rows, by=args.by)
     grand = sum(g.usd for g in groups)
+    overflow = not in_range(grand) or not all(in_range(g.usd) for g in groups)
+    if overflow:  # a sentence, and no "Infinity" (not JSON) nor "$inf.00"
+        print(f"seedream-tui: {OUT_OF_RANGE_SENTENCE}", file=sys.stderr)
     if args.json:
-        body = {"by": args.by, "since": args.since, "total_usd": round(grand, 6),
+        body = {"by": args.by, "since": args.since, "total_usd": _json_usd(grand),
                 "jobs": sum(g.jobs for g in groups),
-                "groups": [{"key": g.key, "jobs": g.jobs, "usd": round(g.usd, 6)} for g in groups]}  # fmt: skip
+                "groups": [{"key": g.key, "jobs": g.jobs, "usd": _json_usd(g.usd)} for g in groups]}  # fmt: skip
+        if overflow:
+            body["note"] = OUT_OF_RANGE_SENTENCE
         print(json_for(body, sys.stdout))
         return EXIT_OK
     if not groups:
         print("No costs recorded yet" + (f" since {args.since}." if args.since else "."), file=sys.stderr)
         return EXIT_OK
     for group in groups:
-        print(f"{visible(group.key):<48} {_jobs(group.jobs)}  {format_usd(group.usd):>10}")
-    print(f"{'total':<48} {_jobs(sum(g.jobs for g in groups))}  {format_usd(grand):>10}")
+        print(f"{visible(group.key):<48} {_jobs(group.jobs)}  {usd_text(group.usd):>12}")
+    print(f"{'total':<48} {_jobs(sum(g.jobs for g in groups))}  {usd_text(grand):>12}")
     return EXIT_OK
+
+
+def _json_usd(amount: float) -> float | None:
+    """A dollar amount for JSON: null when it is out of range (strict JSON has no Infinity or NaN)."""
+    return round(amount, 6) if in_range(amount) else None
 
 
 def _jobs(n: int) -> str:

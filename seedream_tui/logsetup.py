@@ -20,12 +20,62 @@ from seedream_tui import __version__
 MAX_LOG_BYTES = 1_000_000
 
 
+class _QuietFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file's handler: a record it cannot write (a disk that filled up, a folder that went away)
+    is dropped. The first such failure of the process is one line on stderr (after the TUI has closed, when
+    it runs); never logging's own "--- Logging error ---" block with its traceback, once per record."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        _complain(self.baseFilename)
+
+
+class _State:
+    complained = False  # the one line was said (or kept to say): the process says no more
+    pending = ""  # the line, kept while the TUI owns the terminal
+    quiet = False
+
+
+_state = _State()
+
+
+def _complain(file_name: str) -> None:
+    if _state.complained:
+        return
+    _state.complained = True
+    exc = sys.exc_info()[1]
+    reason = getattr(exc, "strerror", None) or (str(exc) if exc is not None else "") or "it could not be written"
+    line = f"seedream-tui: the log file {file_name} could not be written ({reason}); later log lines are dropped."
+    if _state.quiet:
+        _state.pending = line  # the TUI owns the terminal: said when it has closed
+        return
+    _say(line)
+
+
+def _say(line: str) -> None:
+    stream = sys.__stderr__
+    if stream is None:
+        return
+    try:
+        stream.write(line + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def quiet_while(on: bool) -> None:
+    """While the TUI owns the terminal (``on``), a log-writing failure is kept for later; turning it off says it."""
+    _state.quiet = on
+    if not on and _state.pending:
+        line, _state.pending = _state.pending, ""
+        _say(line)
+
+
 def setup_logging(log_file: Path, command: str) -> Path | None:
     """Log to ``log_file`` (rotated), starting with a line naming the run. Returns the file, or None
     when it cannot be written (then nothing is logged)."""
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        handler: logging.Handler = _QuietFileHandler(
             log_file, maxBytes=MAX_LOG_BYTES, backupCount=2, encoding="utf-8"
         )
         written: Path | None = log_file

@@ -112,7 +112,8 @@ async def test_an_edit_chain_three_deep_derives_each_image_from_the_last(fake_se
             source = Image.open(previous.outputs[0].path).convert("RGB")
             result = Image.open(done.outputs[0].path).convert("RGB")
             assert _derived(result, source, f"{done.request_id}/0")  # tinted and stamped from its source
-            assert done.inputs["image"][0].startswith("data:image/")  # sent as a data: URI
+            # sent as a data: URI (the result above is derived from it), kept in the history as typed
+            assert done.inputs["image"] == [f"#{previous.id}"]
             chain.append(job.id)
             previous = done
         assert len(chain) == 4
@@ -157,6 +158,7 @@ async def test_url_inputs_from_its_own_cdn_work_and_other_hosts_get_a_stand_in(f
         stood_in = await wait_status(core, foreign.id)
         assert stood_in.status is JobStatus.COMPLETED and stood_in.outputs
         assert "stand-in" in (fake_server.jobs_snapshot()[stood_in.request_id or ""]["note"] or "")
+        assert "stand-in" in (stood_in.note or "")  # the job says so, beside its image (detail, preview, CLI)
         with pytest.raises(InvalidInputError, match="does not decode to an image"):
             await core.submit(kontext, {"prompt": "x", "image_url": "data:image/png;base64,bm90IGFuIGltYWdl"})
     finally:

@@ -28,13 +28,15 @@ from seedream_tui.api.errors import (
     NetworkError,
     NotFoundError,
     ProtocolError,
+    RefusedError,
     ServerError,
     SubmitOutcomeUnknown,
 )
 from seedream_tui.api.http import DEFAULT_TIMEOUT, RetryPolicy, make_http_client, parse_retry_after
-from seedream_tui.api.parse import error_from_answer, parse_cancel, parse_state
+from seedream_tui.api.parse import error_from_answer, model_entries, parse_cancel, parse_state
 from seedream_tui.api.types import CancelResult, RequestState, SubmitResult
 from seedream_tui.config import RUNCOMFY_HOSTS, host_allowed, is_loopback_host
+from seedream_tui.safetext import hide_secret
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +132,6 @@ class RunComfyClient:
             body = await self._call("POST", self.model_url(model_id), json_body=inputs, idempotent=False)
         except (NotFoundError, BadModelError) as exc:
             raise _unknown_model(model_id, exc) from None
-        except ProtocolError:
-            # a 2xx (or odd status) we could not read: the job may exist
-            raise _unknown() from None
         except ServerError as exc:
             # 502/504 come from a gateway in front of RunComfy: the origin may have taken the job before the
             # gateway gave up on its answer. (500 and 503 are the origin's own "not done"/"not now".)
@@ -142,6 +141,15 @@ class RunComfyClient:
                     "created. Check the RunComfy dashboard before submitting again.",
                     status_code=exc.status_code,
                 ) from None
+            raise
+        except ApiError as exc:
+            code = exc.status_code
+            if type(exc) in (RefusedError, ProtocolError, ApiError) and code is not None and 400 <= code < 500:
+                # an answer that refuses (413 too large, 405, 409, 410 …): nothing was created
+                raise _refused(exc) from None
+            if isinstance(exc, ProtocolError) and not isinstance(exc, SubmitOutcomeUnknown):
+                # a 2xx we could not read: the job may exist
+                raise _unknown() from None
             raise
         if not isinstance(body, dict) or not isinstance(body.get("request_id"), str) or not body["request_id"]:
             raise SubmitOutcomeUnknown(
@@ -199,9 +207,15 @@ class RunComfyClient:
         if include_schema:
             params["include_schema"] = "true"
         body = await self._call("GET", f"{self.base_url}/v1/models", params=params)
-        if not isinstance(body, dict) or not isinstance(body.get("models", []), list):
-            raise ProtocolError("RunComfy's model list was not the expected JSON object.")
-        return body
+        entries = model_entries(body)
+        if entries is None:
+            if isinstance(body, dict) and body.get("total") in (0, None) and not any(
+                    isinstance(v, list) for v in body.values()):
+                entries = []  # an empty catalog may say nothing at all
+            else:
+                raise ProtocolError("RunComfy's model list held no list of models (expected them under "
+                                    "\"models\"); the catalog cannot be read.")
+        return {**body, "models": entries} if isinstance(body, dict) else {"models": entries}
 
     async def model_categories(self) -> list[str]:
         """``GET /v1/models/categories``: the category names, as strings."""
@@ -347,6 +361,19 @@ def _unknown() -> SubmitOutcomeUnknown:
     )
 
 
+def _refused(exc: ApiError) -> RefusedError:
+    """A submit answered with a definite 4xx: say it was refused, why, and that nothing was created."""
+    said = f": {exc.server_message.rstrip('. ')}" if exc.server_message else ""
+    if exc.status_code == 413:
+        text = (f"RunComfy refused the submit as too large (HTTP 413{said}), so no job was created. "
+                "Make the input smaller (fewer or smaller images) and submit again.")
+    else:
+        text = f"RunComfy refused the submit (HTTP {exc.status_code}{said}), so no job was created."
+    refused = RefusedError(text, status_code=exc.status_code, error_code=exc.error_code, detail=exc.detail)
+    refused.server_message = exc.server_message
+    return refused
+
+
 def _path(url: str) -> str:
     """The URL's path for the log (no query string, no host)."""
     return urlsplit(url).path
@@ -373,13 +400,14 @@ def _no_constant(name: str) -> None:
 
 
 def redact(value: Any, token: str | None) -> Any:
-    """``value`` (text, or JSON data of any depth) with every copy of the token replaced."""
+    """``value`` (text, or JSON data of any depth) with every copy of the token, and every run of 8 or more
+    of its characters, replaced."""
     if not token or len(token) < 4:
         return value
 
     def clean(item: Any) -> Any:
         if isinstance(item, str):
-            return item.replace(token, REDACTED) if token in item else item
+            return hide_secret(item, token, REDACTED)  # the whole token, or any 8 characters of it in a row
         if isinstance(item, list):
             return [clean(v) for v in item]
         if isinstance(item, dict):
@@ -403,6 +431,7 @@ def _redact(exc: ApiError, token: str | None) -> None:
     exc.message = clean(exc.message)
     exc.args = tuple(clean(a) for a in exc.args)
     exc.detail = clean(exc.detail)
+    exc.server_message = clean(exc.server_message)
     fields = getattr(exc, "fields", None)
     if isinstance(fields, list):
         exc.fields = [FieldError(clean(f.field), clean(f.message)) for f in fields]  # type: ignore[attr-defined]

@@ -28,6 +28,8 @@ class ApiError(Exception):
     retryable: bool = False
     #: process exit code family used by the CLI
     exit_code: int = 1
+    #: what the server's answer itself said (its error message), when it said anything
+    server_message: str | None = None
 
     def __init__(
         self,
@@ -79,6 +81,13 @@ class InvalidInputError(ApiError):
     def __init__(self, message: str, *, fields: list[FieldError] | None = None, **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.fields: list[FieldError] = list(fields or [])
+
+
+class RefusedError(ApiError):
+    """A definite refusal with no other meaning (413 too large, 405, 409, 410 …): the server answered, so
+    a submit refused this way created nothing; sending the same again cannot help."""
+
+    exit_code = 2
 
 
 class NotFoundError(ApiError):

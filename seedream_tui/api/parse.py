@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from seedream_tui.api.errors import (
@@ -17,6 +18,7 @@ from seedream_tui.api.errors import (
     NotFoundError,
     ProtocolError,
     RateLimitedError,
+    RefusedError,
     ServerError,
 )
 from seedream_tui.api.types import CancelResult, RemoteStatus, RequestState, normalize_status
@@ -93,6 +95,17 @@ def error_from_answer(
     status_code: int, body: Any, *, text: str = "", retry_after: float | None = None, what: str = "RunComfy"
 ) -> ApiError:
     """Map an HTTP status and body (JSON or not) to a typed error with a user sentence."""
+    error = _error_from_answer(status_code, body, text=text, retry_after=retry_after, what=what)
+    if error.server_message is None:
+        error.server_message = error_text(body) if isinstance(body, dict | list) else None
+        if error.server_message is None and text and not text.lstrip().startswith("<"):
+            error.server_message = _short(text)
+    return error
+
+
+def _error_from_answer(
+    status_code: int, body: Any, *, text: str, retry_after: float | None, what: str
+) -> ApiError:
     code = _int_or_none(body.get("error_code")) if isinstance(body, dict) else None
     server_msg = error_text(body) if isinstance(body, dict | list) else None
     if server_msg is None and text and not text.lstrip().startswith("<"):
@@ -123,6 +136,8 @@ def error_from_answer(
         return RateLimitedError(said("RunComfy is rate limiting requests.") + wait, retry_after=retry_after, **kw)
     if status_code >= 500:
         return ServerError(said(f"{what} had a server error (HTTP {status_code})."), retry_after=retry_after, **kw)
+    if status_code == 413:
+        return RefusedError(said("RunComfy refused the request as too large (HTTP 413)."), **kw)
     if status_code in (400, 422):
         fields = field_errors(detail)
         if fields:
@@ -136,38 +151,48 @@ def error_from_answer(
 
 #: where known kinds of output live; they come first, in this order, then any other URL found
 _OUTPUT_KEYS = ("image", "images", "video", "videos", "audio", "audios", "url", "urls", "file", "files")
+#: keys whose string value is the output's address whatever it looks like (a bad one is refused later, said);
+#: anywhere else a string is an output only when it is a link (``content_type``, ``file_name``: metadata)
+_URL_KEYS = frozenset({"url", "urls", "uri", "uris", "href", "link", "download_url", "signed_url", "file_url"})
+#: ``scheme://``: a link (an ``ftp://`` one is kept and refused with a sentence; ``image/png`` is no link)
+_LINK = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S")
 #: no real output object is deeper than this; a deeper one is not walked further
 _MAX_OUTPUT_DEPTH = 32
 
 
 def collect_outputs(output: Any) -> tuple[tuple[str, str], ...]:
-    """Every http(s) URL in a result's ``output``, nested or not, with the key path it came under
+    """Every URL in a result's ``output``, nested or not, with the key path it came under
     (``images[1]``, ``result.video.url``), known keys first, each URL once.
 
     As liberal as the most liberal of RunComfy's clients (its CLI takes every http(s) URL anywhere in the
-    output): a model returning ``{"video": {"url": …}, "poster": …}`` keeps both.
+    output): a model returning ``{"video": {"url": …}, "poster": …}`` keeps both. A URL is an http(s)
+    string, a link under a known key (``image``, ``videos`` …), or the value of a ``url``-style key; the
+    metadata beside it (``{"url": …, "content_type": "image/png", "file_name": "a.png"}``) is never one.
     """
     found: list[tuple[str, str]] = []
 
-    def walk(value: Any, key: str, known: bool, depth: int) -> None:
+    def walk(value: Any, key: str, known: bool, address: bool, depth: int) -> None:
         if depth > _MAX_OUTPUT_DEPTH:
             return
         if isinstance(value, str):
             text = value.strip()
-            # under a known key any link counts (an ftp:// or file:// one is then refused with a sentence);
-            # elsewhere only http(s) URLs (a caption or a seed is not an output)
-            if text and (known or text.lower().startswith(("http://", "https://"))):
+            if not text:
+                return
+            if (text.lower().startswith(("http://", "https://")) or address
+                    or (known and _LINK.match(text) is not None)):
                 found.append((key or "output", text))
         elif isinstance(value, dict):
             names = [k for k in _OUTPUT_KEYS if k in value] + [k for k in value if k not in _OUTPUT_KEYS]
             for name in names:
-                inherited = known and depth > 0  # below a known key everything is an output; not at the root
-                walk(value[name], f"{key}.{name}" if key else str(name), inherited or name in _OUTPUT_KEYS, depth + 1)
+                inherited = known and depth > 0  # below a known key links are outputs; not at the root
+                lowered = str(name).lower()
+                walk(value[name], f"{key}.{name}" if key else str(name), inherited or lowered in _OUTPUT_KEYS,
+                     lowered in _URL_KEYS, depth + 1)
         elif isinstance(value, list):
             for i, item in enumerate(value):
-                walk(item, f"{key}[{i}]", known, depth + 1)
+                walk(item, f"{key}[{i}]", known, address, depth + 1)
 
-    walk(output, "", True, 0)
+    walk(output, "", True, False, 0)
     seen: dict[str, str] = {}
     for key, url in found:
         seen.setdefault(url, key)
@@ -177,6 +202,23 @@ def collect_outputs(output: Any) -> tuple[tuple[str, str], ...]:
 def flatten_outputs(output: Any) -> tuple[str, ...]:
     """The output URLs in order (see :func:`collect_outputs`)."""
     return tuple(url for _key, url in collect_outputs(output))
+
+
+#: where a model list may hold its entries: RunComfy's clients read ``models``; ``data``, ``items`` and
+#: ``results`` are the other common envelopes
+_LIST_KEYS = ("models", "data", "items", "results")
+
+
+def model_entries(body: Any) -> list[Any] | None:
+    """The entries of a model-list answer, under whichever envelope key holds a list (or a bare list);
+    None when the answer holds no list at all."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        for key in _LIST_KEYS:
+            if isinstance(body.get(key), list):
+                return list(body[key])
+    return None
 
 
 def _cost(value: Any) -> float | None:
@@ -223,6 +265,7 @@ def parse_state(body: Any, request_id: str) -> RequestState:
         created_at=body.get("created_at") if isinstance(body.get("created_at"), str) else None,
         finished_at=body.get("finished_at") if isinstance(body.get("finished_at"), str) else None,
         cost=_cost(body.get("cost")),
+        note=_short(note) if isinstance(note := body.get("demo_note"), str) and note.strip() else None,
         raw=body,
     )
 

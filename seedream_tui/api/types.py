@@ -72,6 +72,8 @@ class RequestState:
     created_at: str | None = None
     finished_at: str | None = None
     cost: float | None = None
+    #: a sentence the server adds about the result (the offline demo's ``demo_note``: a stand-in image)
+    note: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 

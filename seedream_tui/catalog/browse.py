@@ -1,16 +1,21 @@
 """One catalog entry per model, from ``GET /v1/models`` or (offline) from the schemas the app already has.
 
 RunComfy's list entries carry ``model_id``, ``display_name``, ``categories``, ``base_price_usd``,
-``price_unit`` [client]; ``kind`` is a filter of the list call, so an entry may not say it: then it is
-read from the model id's last part (``…/text-to-image``, ``…/edit``) [guess]. Entries that are not
-objects or have no id are skipped: one odd entry must not hide the catalog.
+``price_unit`` [client]. Their ``kind`` is ``"model"`` for every hosted endpoint [client]: what a model
+does (text-to-image, image-to-video, …) is in ``categories``, whose entries end in ``image``, ``video`` or
+``audio`` for what it makes. So the entry's ``kind`` here is that task, read from the categories, else
+from a ``kind`` that names one, else from the model id's last part (``…/text-to-image``, ``…/edit``)
+[guess]; ``output`` is what it makes. ``--kind`` filters on that task here, never on the server's
+``kind`` (which would match nothing but ``model``). Entries that are not objects or have no id are
+skipped: one odd entry must not hide the catalog.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from seedream_tui.api.parse import model_entries
 from seedream_tui.catalog.pricing import Price, format_usd, price_of
 
 if TYPE_CHECKING:
@@ -20,17 +25,42 @@ if TYPE_CHECKING:
 #: one page of the catalog; the browser asks for the next when the user scrolls to the end
 PAGE_SIZE = 100
 _KIND_WORDS = ("text-to-image", "image-to-image", "text-to-video", "image-to-video", "edit", "upscale")
+#: what a model makes, by how its task (category) ends
+_OUTPUT_WORDS = ("image", "video", "audio")
+#: ``kind`` values that say nothing about the task (RunComfy's catalog says "model" for every endpoint)
+_GENERIC_KINDS = frozenset({"model", "models", "endpoint", "hosted", "api", ""})
+#: words a user may give ``--kind`` for a model that edits images
+_EDIT_WORDS = frozenset({"edit", "image-edit", "image-to-image", "img2img"})
 
 
 @dataclass(frozen=True)
 class CatalogEntry:
     model_id: str
     display_name: str
+    #: what the model does (``text-to-image``, ``image-to-video``, ``edit``), from its categories; "" unknown
     kind: str
     categories: tuple[str, ...]
     price: Price
     #: a schema for it is on disk (bundled or cached): it can be used offline
     local: bool = False
+    #: what it makes: ``image``, ``video``, ``audio``, or "" when nothing says
+    output: str = ""
+
+    @property
+    def edits(self) -> bool:
+        """It takes an image and makes another (``edit``, ``image-to-image``, an ``…-edit`` category)."""
+        words = {_norm(self.kind), *(_norm(c) for c in self.categories), kind_from_id(self.model_id)}
+        return any(w in _EDIT_WORDS or w.endswith(("-edit", "-editing")) or w.startswith("edit-") for w in words)
+
+    def is_kind(self, wanted: str) -> bool:
+        """``--kind``: the task (``text-to-image``), one of its categories, what it makes (``video``), or
+        ``edit`` / ``image-to-image`` for a model that edits images."""
+        word = _norm(wanted)
+        if not word:
+            return True
+        if word in (_norm(self.kind), self.output) or word in (_norm(c) for c in self.categories):
+            return True
+        return word in _EDIT_WORDS and self.edits
 
     @property
     def price_text(self) -> str:
@@ -45,6 +75,7 @@ class CatalogEntry:
             "model_id": self.model_id,
             "display_name": self.display_name,
             "kind": self.kind,
+            "output": self.output,
             "categories": list(self.categories),
             "base_price_usd": self.price.base_usd,
             "price_unit": self.price.unit,
@@ -61,6 +92,11 @@ class CatalogPage:
     offline: bool = False
     #: why it is offline, as a sentence
     note: str = ""
+    #: how many entries the server sent (the next page's offset moves by this, whatever the filter kept)
+    fetched: int = 0
+    #: the ids of every readable entry the server sent, before ``kind`` filtered them: a page whose ids
+    #: were all seen before adds nothing (a server that ignores ``offset`` sends the first page again)
+    ids: tuple[str, ...] = ()
 
 
 def entry_from(raw: Any, *, local: bool = False) -> CatalogEntry | None:
@@ -73,18 +109,52 @@ def entry_from(raw: Any, *, local: bool = False) -> CatalogEntry | None:
     model_id = model_id.strip()
     name = next((raw[k] for k in ("display_name", "title", "name") if isinstance(raw.get(k), str) and raw[k]), model_id)
     categories = raw.get("categories")
-    cats = tuple(c for c in categories if isinstance(c, str)) if isinstance(categories, list) else ()
-    kind = raw.get("kind")
-    if not isinstance(kind, str) or kind in ("", "model"):  # RunComfy's kind is "model": the task is a category
-        kind = next((c for c in cats if "-to-" in c), "") or kind_from_id(model_id)
+    if isinstance(categories, str):
+        categories = [categories]
+    cats = tuple(c.strip() for c in categories if isinstance(c, str) and c.strip()) if isinstance(categories, list) else ()
+    task = task_of(cats, raw.get("kind"), model_id)
     return CatalogEntry(
         model_id=model_id,
         display_name=" ".join(str(name).split()),
-        kind=kind,
+        kind=task,
         categories=cats,
         price=price_of(raw),
         local=local,
+        output=output_of(task, cats),
     )
+
+
+def _norm(word: str) -> str:
+    """``Text to Image`` / ``text_to_image`` -> ``text-to-image``."""
+    return "-".join(word.strip().lower().replace("_", " ").replace("-", " ").split())
+
+
+def task_of(categories: tuple[str, ...], kind: Any, model_id: str) -> str:
+    """What a model does: the first category naming a task (``…-to-…``, ``edit``, ``…-edit``), else a
+    ``kind`` that is not just "model", else the model id's last part, else a category naming what it
+    makes (``video``)."""
+    words = [_norm(c) for c in categories]
+    for word in words:
+        if "-to-" in word or word in _KIND_WORDS or word.endswith(("-edit", "-upscale")):
+            return word
+    if isinstance(kind, str) and _norm(kind) not in _GENERIC_KINDS:
+        return _norm(kind)
+    from_id = kind_from_id(model_id)
+    if from_id:
+        return from_id
+    return next((word for word in words if word.endswith(_OUTPUT_WORDS)), "")
+
+
+def output_of(task: str, categories: tuple[str, ...]) -> str:
+    """What a model makes, from how its task or categories end (``image``, ``video``, ``audio``)."""
+    for word in (task, *(_norm(c) for c in categories)):
+        ending = next((out for out in _OUTPUT_WORDS if word.endswith(out)), "")
+        if ending:
+            return ending
+    head, _, tail = task.rpartition("-")
+    if tail in ("edit", "editing", "upscale"):  # ``video-edit`` makes a video; a bare ``edit`` an image
+        return head if head in _OUTPUT_WORDS else "image"
+    return ""
 
 
 def kind_from_id(model_id: str) -> str:
@@ -111,15 +181,19 @@ async def search_catalog(
     limit: int = PAGE_SIZE,
     known: set[str] | None = None,
 ) -> CatalogPage:
-    """One page of RunComfy's catalog; ``known`` (model ids with a schema on disk) marks entries as local."""
-    body = await client.list_models(search=search or None, category=category or None, kind=kind or None,
-                                    limit=limit, offset=offset)  # fmt: skip
-    entries = [e for e in (entry_from(raw) for raw in body.get("models", [])) if e is not None]
+    """One page of RunComfy's catalog; ``known`` (model ids with a schema on disk) marks entries as local.
+
+    ``kind`` (a task: ``text-to-image``, ``edit``, ``video``) is applied here to what the server sent, not
+    sent as the server's ``kind`` filter (RunComfy's entries are all of kind "model")."""
+    body = await client.list_models(search=search or None, category=category or None, limit=limit, offset=offset)
+    raw_entries = model_entries(body) or []
+    every = [e for e in (entry_from(raw) for raw in raw_entries) if e is not None]
+    entries = [e for e in every if e.is_kind(kind)]
     if known:
         entries = [e if e.model_id not in known else _local(e) for e in entries]
     total = body.get("total")
-    count = total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else offset + len(entries)
-    return CatalogPage(entries, count)
+    count = total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else offset + len(every)
+    return CatalogPage(entries, count, fetched=len(raw_entries), ids=tuple(e.model_id for e in every))
 
 
 def local_catalog(registry: ModelRegistry, *, search: str = "", category: str = "", kind: str = "") -> CatalogPage:
@@ -141,7 +215,7 @@ def local_categories(registry: ModelRegistry) -> list[str]:
 
 
 def _local(entry: CatalogEntry) -> CatalogEntry:
-    return CatalogEntry(entry.model_id, entry.display_name, entry.kind, entry.categories, entry.price, local=True)
+    return replace(entry, local=True)
 
 
 def _matches(entry: CatalogEntry, search: str, category: str, kind: str) -> bool:
@@ -151,4 +225,4 @@ def _matches(entry: CatalogEntry, search: str, category: str, kind: str) -> bool
         return False
     if category and category.lower() not in (c.lower() for c in entry.categories):
         return False
-    return not kind or entry.kind.lower() == kind.lower()
+    return entry.is_kind(kind)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seedream_tui.fsutil import atomic_write
-from seedream_tui.schema import ModelSpec, SchemaError, parse_schema
+from seedream_tui.schema import ModelSpec, SchemaError, reader
 
 if TYPE_CHECKING:
     from seedream_tui.api.client import RunComfyClient
@@ -45,14 +45,51 @@ async def fetch_model(client: RunComfyClient, folder: Path, model_id: str, *, no
     """Fetch, check and save one model's schema; raises ApiError, SchemaError or OSError (with sentences)."""
     model_id = model_id.strip().strip("/")
     detail = await client.model_detail(model_id)
-    detail.setdefault("model_id", model_id)
+    named = _named_id(detail)
+    if named is not None and named != model_id:
+        # stored as it says, it would stand in for that other model (a user file wins over a bundled one)
+        raise SchemaError(f"the detail RunComfy sent describes another model ({_shown(named)}), so it was not "
+                          "saved.")
+    detail["model_id"] = model_id  # the file is the model that was asked for, whatever else it holds
     key = file_name(model_id)[: -len(".json")]
     target = folder / file_name(model_id)
-    spec = parse_schema(detail, source=str(target), key=key, model_id=model_id)
     detail[NOTE_KEY] = {"fetched_at": time.time() if now is None else now, "base_url": client.base_url}
-    data = json.dumps(detail, ensure_ascii=False, indent=2).encode("utf-8")
+    limit = reader.MAX_FILE_BYTES
+    try:
+        data = json.dumps(detail, ensure_ascii=False, indent=2, allow_nan=False).encode("utf-8")
+        if len(data) > limit:  # the indentation alone may push a big answer over the limit
+            data = json.dumps(detail, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    except ValueError:  # 1e999 reads as infinity, which JSON cannot hold: the file would never load
+        raise SchemaError("it holds a number too large for JSON, so it was not saved.") from None
+    if len(data) > limit:
+        raise SchemaError(f"it is {_mib(len(data))}, more than a schema may be ({_mib(limit)}), so it was not saved.")
+    # read back exactly as the registry will read the file at every start: what it would refuse is not saved
+    spec = reader.schema_from_bytes(data, source=str(target), key=key)
     await asyncio.to_thread(atomic_write, target, data)
     return CachedModel(spec, target)
+
+
+def _named_id(detail: dict[str, Any]) -> str | None:
+    """The model id a detail says it describes (``model_id``, else an ``id`` that looks like one), or None."""
+    for key in ("model_id", "id"):
+        value = detail.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str) and value.strip().strip("/"):
+            if key == "id" and "/" not in value:
+                return None  # an internal id ("42", "m_123"), not a model id
+            return value.strip().strip("/")
+        if key == "model_id":
+            return str(value)  # not an id at all: never the one asked for
+    return None
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MiB" if size >= 100 * 1024 else f"{size:,} bytes"
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
 def stale_models(folder: Path, *, now: float | None = None, max_age: float = MAX_AGE) -> list[str]:

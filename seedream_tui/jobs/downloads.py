@@ -20,11 +20,9 @@ import errno
 import json
 import os
 import re
-import threading
 import time
 import typing
 import uuid
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,18 +30,19 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from PIL import Image
 
 from seedream_tui.api.errors import DownloadError
 from seedream_tui.config import RUNCOMFY_HOSTS, host_allowed, is_loopback_host
+from seedream_tui.jobs.decoding import DECODES, TooManyPixels, open_image
+from seedream_tui.jobs.decoding import MAX_PIXELS as DECODE_MAX_PIXELS
 from seedream_tui.jobs.model import THUMB_SIZE, OutputFile
 from seedream_tui.jobs.pngmeta import itxt_chunk
 from seedream_tui.proc import pid_alive
 
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
 MAX_MEDIA_BYTES = 2 * 1024 * 1024 * 1024
-#: 4704x2016 is the largest Seedream tier; allow headroom, refuse bombs
-MAX_PIXELS = 64_000_000
+#: 4704x2016 is the largest Seedream tier; allow headroom, refuse bombs (see jobs.decoding)
+MAX_PIXELS = DECODE_MAX_PIXELS
 #: what a text-to-image model delivers; anything else (a GIF under a .png URL, say) is refused
 FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
 _WRITE_CHUNK = 256 * 1024
@@ -53,8 +52,8 @@ _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 #: longer than any real storage URL; httpx refuses far longer ones with an exception of its own
 MAX_URL_LENGTH = 8192
-#: decoding a full image takes memory (a 64 MP 16-bit PNG ~600 MB): one at a time per process
-_DECODES = threading.BoundedSemaphore(1)
+#: decoding a full image takes memory (a 64 MP PNG 256 MB): one at a time per process
+_DECODES = DECODES
 
 
 class UntrustedHost(DownloadError):
@@ -343,22 +342,24 @@ def _prepare_folder(folder: Path, job_id: int, index: int) -> None:
 
 def _decode_fully(path: Path, thumb: Path) -> bool:
     """Decode every pixel (DownloadError when the data is cut or garbled) and write the thumbnail from
-    that decode. JPEGs decode at the reduced scale the thumbnail needs (``draft``: the whole entropy-coded
-    stream is still read). Returns whether the thumbnail was written (a missing one only costs a slower
-    preview)."""
-    with _DECODES, warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+    that decode. The pixel count is checked before decoding; JPEGs decode at the reduced scale the thumbnail
+    needs (``draft``: the whole entropy-coded stream is still read); a PNG is shrunk in place (reduced by a
+    whole factor first), so its full frame is freed at once and never copied. One decode
+    at a time per process (``decoding.DECODES``). Returns whether the thumbnail was written (a missing one
+    only costs a slower preview)."""
+    with DECODES:
         try:
-            with Image.open(path) as img:
-                img.draft("RGB", THUMB_SIZE)
+            with open_image(path, draft_box=THUMB_SIZE) as img:
                 img.load()
-                small = img.copy()
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+                img.thumbnail(THUMB_SIZE, reducing_gap=2.0)  # in place: the full frame is freed here
+                small = img.convert("RGB")
+        except TooManyPixels as exc:
+            raise DownloadError(f"The downloaded image {exc}; refused.", kind="permanent") from None
+        except (OSError, ValueError, SyntaxError):
             raise DownloadError("The downloaded image is damaged: its pixel data cannot be decoded.") from None
-        small.thumbnail(THUMB_SIZE, reducing_gap=2.0)
         try:
             thumb.parent.mkdir(parents=True, exist_ok=True)
-            small.convert("RGB").save(thumb, "PNG", optimize=False, compress_level=1)
+            small.save(thumb, "PNG", optimize=False, compress_level=1)
         except (OSError, ValueError):
             return False
         return True
@@ -413,26 +414,25 @@ def sniff_media(path: Path) -> str | None:
 
 def _inspect_image(path: Path) -> tuple[str, int, int]:
     """Format and size of a downloaded image; DownloadError if it is not a sane image."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(path) as img:
-                fmt = FORMATS.get(img.format or "")
-                width, height = img.size
-                if fmt is None:
-                    raise DownloadError(
-                        f"The downloaded file is a {img.format or 'unknown'} file, not an image type this app keeps.",
-                        kind="permanent",
-                    )
-                if width * height > MAX_PIXELS:
-                    raise DownloadError(f"The downloaded image is {width}x{height}, too large to be real; refused.", kind="permanent")
-                img.verify()
-        except DownloadError:
-            raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise DownloadError("The downloaded image is a decompression bomb; refused.", kind="permanent") from None
-        except (OSError, ValueError, SyntaxError):
-            raise DownloadError("The downloaded file is not a valid image.") from None
+    try:
+        with open_image(path) as img:  # the header only; too many pixels refused here
+            fmt = FORMATS.get(img.format or "")
+            width, height = img.size
+            if fmt is None:
+                raise DownloadError(
+                    f"The downloaded file is a {img.format or 'unknown'} file, not an image type this app keeps.",
+                    kind="permanent",
+                )
+            img.verify()
+    except DownloadError:
+        raise
+    except TooManyPixels as exc:
+        if exc.width and exc.height:
+            raise DownloadError(f"The downloaded image is {exc.width}x{exc.height}, too large to be real; refused.",
+                                kind="permanent") from None
+        raise DownloadError("The downloaded image is a decompression bomb; refused.", kind="permanent") from None
+    except (OSError, ValueError, SyntaxError):
+        raise DownloadError("The downloaded file is not a valid image.") from None
     return fmt, width, height
 
 

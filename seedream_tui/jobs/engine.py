@@ -208,9 +208,10 @@ class JobEngine:
         return client
 
     # ----------------------------------------------------------- user actions
-    async def submit(self, model_id: str, inputs: dict[str, Any]) -> Job:
-        """Write the row, send the submit, record the request id, start following (see Submitter)."""
-        return await self.submitter.submit(model_id, inputs)
+    async def submit(self, model_id: str, inputs: dict[str, Any], *, sent: dict[str, Any] | None = None) -> Job:
+        """Write the row (``inputs``), send the submit (``sent`` when given), record the request id, start
+        following (see Submitter)."""
+        return await self.submitter.submit(model_id, inputs, sent=sent)
 
     async def adopt_request(self, request_id: str, *, model_id: str) -> tuple[Job, bool]:
         """The row of a request made elsewhere, holding this instance's lease when it is new."""

@@ -68,14 +68,13 @@ class Fetcher:
                         raise
                     await asyncio.sleep(self.policy.backoff(attempt, self._rng))
             last = number == len(outputs)
-            done = {"status": JobStatus.COMPLETED, "error": None, "finished_at": time.time()} if last else None
-            job = await self.writer.save_output(job, saved, done)
+            # finished_at: when RunComfy finished it (the follower wrote it), else now
+            done = {"status": JobStatus.COMPLETED, "error": None, "finished_at": job.finished_at or time.time()}
+            job = await self.writer.save_output(job, saved, done if last else None)
             if last:
-                self.runs.completed(job)
                 return job
-        job = await self.writer.save(job, status=JobStatus.COMPLETED, error=None, finished_at=time.time())
-        self.runs.completed(job)
-        return job
+        return await self.writer.save(job, status=JobStatus.COMPLETED, error=None,
+                                      finished_at=job.finished_at or time.time())
 
     async def refresh_outputs(self, job: Job, exc: DownloadError) -> Job:
         """A stored output URL no longer works (expired, refused): ask ``/result`` for fresh URLs once; if

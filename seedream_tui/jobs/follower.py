@@ -68,7 +68,8 @@ class FollowState:
     bad_downloads: int = 0  # rounds of cut-short or garbled files
     empty: int = 0  # "completed" answers that listed no outputs
     delay: float = 0.0  # the wait before the next poll (seconds)
-    expected: tuple[float, float] | tuple[()] | None = None  # run time of past jobs like it; () = unknown
+    expected: tuple[float, ...] | None = None  # run times of past jobs like it; () = none known
+    running_seen: float | None = None  # when an answer last said it runs (unix time)
     queue: QueueWatch = field(default_factory=QueueWatch)
     watched: tuple[Lease, float] | None = None  # another holder's lease as first seen, and when
 
@@ -79,6 +80,8 @@ class Follower:
         self.job = job
         self.state = FollowState()
         self.history = parts.writer.history
+        #: the running job as counted in ``RunTimes`` (see ``_counted``)
+        self._counted_as: Job | None = None
 
     # ------------------------------------------------------------------ run
     async def run(self, running: Callable[[], bool]) -> None:
@@ -107,7 +110,10 @@ class Follower:
                     continue  # re-read as the lease holder
                 trouble = 0
                 state.polling = True
-                await self._drive(running)
+                try:
+                    await self._drive(running)
+                finally:
+                    self._counted(None)
                 return
             except Stale as exc:
                 self.job = exc.current  # someone else wrote the row: decide again from what it says now
@@ -143,7 +149,9 @@ class Follower:
         job = self.job
         state.delay = p.policy.first if job.status is JobStatus.QUEUED else 0.0
         while running():
-            if state.delay:
+            if state.delay and job.status is JobStatus.RUNNING:
+                await self._nap(state.delay)
+            elif state.delay:
                 await p.ticker.sleep(state.delay)
             state.delay = 0.0
             try:
@@ -163,9 +171,38 @@ class Follower:
             speed = still_for = None
             if job.status is JobStatus.QUEUED:
                 speed, still_for = state.queue.observe(job.queue_position, time.monotonic())
-            if job.status is JobStatus.RUNNING and state.expected is None:
+            self._counted(job if job.status is JobStatus.RUNNING else None)
+            if job.status is JobStatus.RUNNING:  # kept in memory: asked again as jobs like it finish
                 state.expected = await p.runs.expected(job)
-            state.delay = p.policy.interval(job, p.rng, speed, state.expected or None, still_for=still_for)
+            state.delay = p.policy.interval(job, p.rng, speed, state.expected or None, still_for=still_for,
+                                            alone=p.runs.alone(job))
+
+    def _counted(self, job: Job | None) -> None:
+        """Count the job among the running ones like it (``RunTimes.alone``) while it runs, once."""
+        if job is not None and self._counted_as is None:
+            self.parts.runs.started(job)
+            self._counted_as = job
+        elif job is None and self._counted_as is not None:
+            self.parts.runs.stopped(self._counted_as)
+            self._counted_as = None
+
+    async def _nap(self, delay: float) -> None:
+        """Wait ``delay`` seconds before asking about a running job, or less: when a job of the same model
+        is seen completed meanwhile, what it took may bring this one's next poll nearer."""
+        p, state = self.parts, self.state
+        loop = asyncio.get_running_loop()
+        until = loop.time() + delay
+        while (left := until - loop.time()) > 0:
+            nap = asyncio.ensure_future(p.ticker.sleep(left))
+            try:
+                await asyncio.wait((nap, p.runs.news(self.job.model_id)), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                nap.cancel()
+            if nap.done() and not nap.cancelled():
+                return
+            state.expected = await p.runs.expected(self.job)
+            wait = p.policy.interval(self.job, p.rng, expected=state.expected or None, alone=p.runs.alone(self.job))
+            until = min(until, loop.time() + wait)
 
     async def _failed_step(self, job: Job, exc: Exception) -> Job:
         """Decide what a failed step means for the job: retry later (``state.delay``), or a final status."""
@@ -253,6 +290,7 @@ class Follower:
                 else:
                     changes["error"] = text
         elif status is RemoteStatus.IN_PROGRESS:
+            self.state.running_seen = time.time()
             if job.status is not JobStatus.RUNNING:
                 changes.update(status=JobStatus.RUNNING, queue_position=None, started_at=job.started_at or time.time())
         elif status is RemoteStatus.FAILED:
@@ -262,10 +300,18 @@ class Follower:
         elif status is RemoteStatus.COMPLETED:
             if not state.outputs:
                 raise EmptyCompletion  # an answer written before its outputs were: ask once more first
+            # finished_at: when RunComfy finished it, at best known (between the last answer that said it
+            # ran and this one), not when its files are saved; what past run times are measured from
+            seen = time.time()
+            ran = self.state.running_seen
+            if state.note:
+                changes["note"] = state.note
             changes.update(status=JobStatus.DOWNLOADING, queue_position=None, cost=state.cost,
-                           started_at=job.started_at or time.time())
+                           started_at=job.started_at or seen,
+                           finished_at=(ran + seen) / 2 if ran is not None and job.started_at is not None else seen)
             job = await writer.set_outputs(job, state.outputs, changes)  # the URLs and the status: one write
             changes = {}
+            self.parts.runs.completed(job)
         if set(changes) == {"queue_position"}:
             # a queue move alone is not worth a disk write: tell the UI, persist with the next real change
             job = job.evolve(**changes)

@@ -11,17 +11,29 @@ A media field (``format: image_uri``, or an ``image_uris`` array) takes, per ima
 - ``#12`` (or ``#12.2`` for the second image of job 12): a result from the history, sent as its local file
   (the output URL may have expired), else its output URL.
 
-Every refusal is a :class:`MediaInputError` whose text is a sentence naming the field. No Textual here.
+Only regular files are read (a device such as ``/dev/zero``, a FIFO or a socket is refused before it is
+opened for reading, so nothing can block or fill memory), their size is checked before reading and their
+pixel count before decoding (``jobs.decoding``: at most 64 megapixels; a JPEG to be scaled down, up to
+178). Every refusal is a :class:`MediaInputError` whose text is a sentence naming the field.
+
+What is stored is not what is sent (issue 18 §5): the history row keeps each local file as a reference,
+``{"file": "/abs/path.png", "sha256": "…", "size": 12345}``, and ``#12`` as typed (``ResolvedInputs.stored``);
+the ``data:`` URI exists only while the submit is sent. A re-run resolves the reference again and refuses,
+with a sentence, a file that is gone or has changed since. Rows written before hold ``data:`` URIs: those
+are sent as they are. No Textual here.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
+import os
 import re
+import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +59,45 @@ class MediaInputError(ValueError):
 
 @dataclass(frozen=True)
 class ResolvedInputs:
+    #: what is sent: local files and ``#job`` results as ``data:`` URIs (or URLs)
     values: dict[str, Any]
     #: the history jobs whose results are used as inputs (an edit chain's parents), in order
     parents: tuple[int, ...]
+    #: what the history keeps of each media field that was resolved: a file reference (see :func:`file_ref`)
+    #: or ``#12`` instead of its ``data:`` URI; the other fields are stored as they are sent
+    stored: dict[str, Any] = field(default_factory=dict)
+
+    def for_history(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        """``cleaned`` (the validated ``values``) with each resolved media field in its stored form."""
+        return {key: self.stored.get(key, value) for key, value in cleaned.items()}
+
+
+#: the keys of a stored file reference
+_REF_KEYS = frozenset({"file", "sha256", "size"})
+
+
+def is_file_ref(value: Any) -> bool:
+    """Is ``value`` a stored file reference ``{"file": …, "sha256": …, "size": …}``?"""
+    return isinstance(value, dict) and set(value) == _REF_KEYS and isinstance(value.get("file"), str)
+
+
+def file_ref(path: Path, raw: bytes) -> dict[str, Any]:
+    """What the history keeps of a local image instead of its bytes: where it was, its digest and size."""
+    return {"file": str(path), "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}
+
+
+def editable_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """A past job's inputs as the editor takes them: each stored file reference as its path."""
+    return {key: editable(value) for key, value in inputs.items()}
+
+
+def editable(value: Any) -> Any:
+    """A stored input as the user can edit it again: a file reference becomes its path."""
+    if is_file_ref(value):
+        return value["file"]
+    if isinstance(value, list):
+        return [editable(v) for v in value]
+    return value
 
 
 #: ``(job_id, output_index) -> (local path or None, url or None)``, or None when there is no such result
@@ -73,43 +121,92 @@ def image_limit(field: FieldSpec) -> int:
 
 
 def resolve_media(spec: ModelSpec, values: dict[str, Any], lookup: ResultLookup) -> ResolvedInputs:
-    """Every media field's references turned into what is sent (blocking: file reads, Pillow)."""
+    """Every media field's references (paths, ``#job``, stored file references) turned into what is sent,
+    with what the history keeps of them (blocking: file reads, Pillow)."""
     out = dict(values)
+    stored: dict[str, Any] = {}
     parents: list[int] = []
-    for field in spec.fields:
-        value = values.get(field.name)
-        if field.kind is FieldKind.MEDIA and isinstance(value, str) and is_reference(value):
-            out[field.name] = _resolve_one(field, value, lookup, parents)
-        elif field.kind is FieldKind.MEDIA_LIST and isinstance(value, list):
-            out[field.name] = [
-                _resolve_one(field, item, lookup, parents) if isinstance(item, str) and is_reference(item) else item
+    for spec_field in spec.fields:
+        value = values.get(spec_field.name)
+        if spec_field.kind is FieldKind.MEDIA and _needs_resolving(value):
+            out[spec_field.name], stored[spec_field.name] = _resolve_one(spec_field, value, lookup, parents)
+        elif spec_field.kind is FieldKind.MEDIA_LIST and isinstance(value, list) and any(map(_needs_resolving, value)):
+            pairs = [
+                _resolve_one(spec_field, item, lookup, parents) if _needs_resolving(item) else (item, item)
                 for item in value
             ]
+            out[spec_field.name] = [sent for sent, _ in pairs]
+            stored[spec_field.name] = [kept for _, kept in pairs]
+    _check_request_size(out)
+    return ResolvedInputs(out, tuple(dict.fromkeys(parents)), stored)
+
+
+def resolve_stored_refs(values: dict[str, Any]) -> ResolvedInputs:
+    """A past job's inputs whose model has no schema here: every stored file reference (at the top level or
+    in a list) resolved to a ``data:`` URI within the default size limit; the rest sent as stored."""
+    anonymous = FieldSpec(name="", kind=FieldKind.MEDIA, title="An image input")
+    out = dict(values)
+    stored: dict[str, Any] = {}
+    for key, value in values.items():
+        if is_file_ref(value):
+            out[key] = _resolve_one(anonymous, value, _no_results, [])[0]
+            stored[key] = value
+        elif isinstance(value, list) and any(map(is_file_ref, value)):
+            out[key] = [_resolve_one(anonymous, v, _no_results, [])[0] if is_file_ref(v) else v for v in value]
+            stored[key] = value
+    _check_request_size(out)
+    return ResolvedInputs(out, (), stored)
+
+
+def _no_results(job_id: int, index: int) -> None:
+    return None
+
+
+def _needs_resolving(value: Any) -> bool:
+    return is_file_ref(value) or (isinstance(value, str) and is_reference(value))
+
+
+def _check_request_size(out: dict[str, Any]) -> None:
     size = len(json.dumps(out, ensure_ascii=False).encode("utf-8"))
     if size > MAX_REQUEST_BYTES:
         raise MediaInputError(
             f"The request with its images would be {size / 2**20:.0f} MiB; RunComfy takes at most "
             f"{MAX_REQUEST_BYTES // 2**20} MiB. Use fewer or smaller images, or URLs."
         )
-    return ResolvedInputs(out, tuple(dict.fromkeys(parents)))
 
 
-def _resolve_one(field: FieldSpec, text: str, lookup: ResultLookup, parents: list[int]) -> str:
-    text = text.strip()
+def _resolve_one(spec_field: FieldSpec, value: Any, lookup: ResultLookup, parents: list[int]) -> tuple[str, Any]:
+    """(what is sent, what the history keeps) for one image reference."""
+    if is_file_ref(value):
+        path = Path(value["file"])
+        raw = _read_regular_file(path, spec_field, stored=True)
+        if len(raw) != value["size"] or hashlib.sha256(raw).hexdigest() != value["sha256"]:
+            raise MediaInputError(
+                f"{spec_field.title}: {path} has changed since the job was sent with it, so it would not be the "
+                "same image; submit it as a new job to use it as it is now.", spec_field.name,
+            )
+        return _as_data_uri(raw, path, image_limit(spec_field), spec_field), value
+    text = value.strip()
     match = JOB_REF.match(text)
     if match:
         job_id, index = int(match.group(1)), int(match.group(2) or 1) - 1
         found = lookup(job_id, index)
         if found is None:
-            raise MediaInputError(f"{field.title}: job #{job_id} has no result {index + 1} in the history.", field.name)
-        path, url = found
+            raise MediaInputError(
+                f"{spec_field.title}: job #{job_id} has no result {index + 1} in the history.", spec_field.name
+            )
+        result_path, url = found
         parents.append(job_id)
-        if path and Path(path).is_file():
-            return file_to_data_uri(Path(path), image_limit(field), field)
+        if result_path and Path(result_path).is_file():
+            return file_to_data_uri(Path(result_path), image_limit(spec_field), spec_field), text
         if url:
-            return url
-        raise MediaInputError(f"{field.title}: the result of job #{job_id} is neither on disk nor online.", field.name)
-    return file_to_data_uri(Path(text).expanduser(), image_limit(field), field)
+            return url, text
+        raise MediaInputError(
+            f"{spec_field.title}: the result of job #{job_id} is neither on disk nor online.", spec_field.name
+        )
+    where = Path(os.path.abspath(Path(text).expanduser()))
+    raw = _read_regular_file(where, spec_field)
+    return _as_data_uri(raw, where, image_limit(spec_field), spec_field), file_ref(where, raw)
 
 
 def image_field(spec: ModelSpec) -> FieldSpec | None:
@@ -124,28 +221,76 @@ def reference_to(field: FieldSpec, job_id: int) -> str | list[str]:
 
 def file_to_data_uri(path: Path, limit: int, field: FieldSpec) -> str:
     """A local image as a ``data:`` URI within ``limit`` bytes (scaled down as JPEG when it is bigger)."""
-    from PIL import Image, UnidentifiedImageError
+    return _as_data_uri(_read_regular_file(path, field), path, limit, field)
 
+
+def _read_regular_file(path: Path, field: FieldSpec, *, stored: bool = False) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES; anything else is a sentence. The file is opened
+    without blocking (a FIFO would wait for a writer for ever) and checked before a byte is read: a device
+    (``/dev/zero`` never ends), a FIFO or a socket is refused."""
     where = f"{field.title}: {path}"
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise MediaInputError(f"{where} is {size / 2**20:.0f} MiB, far too big for an input image.", field.name)
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
+        if stored:
+            raise MediaInputError(
+                f"{where} is gone (moved or deleted) since the job was sent with it.", field.name,
+            ) from None
         raise MediaInputError(f"{where} does not exist (give a URL, a file path or #job).", field.name) from None
     except IsADirectoryError:
         raise MediaInputError(f"{where} is a folder, not an image file.", field.name) from None
     except OSError as exc:
         raise MediaInputError(f"{where} cannot be read ({exc.strerror or exc}).", field.name) from None
     try:
-        with Image.open(io.BytesIO(raw)) as image:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise MediaInputError(f"{where} is a folder, not an image file.", field.name)
+        if not stat.S_ISREG(info.st_mode):
+            raise MediaInputError(
+                f"{where} is not a regular file (a device, a pipe or a socket), so it is not read; "
+                "give an image file.", field.name,
+            )
+        if info.st_size > MAX_FILE_BYTES:
+            raise MediaInputError(_too_big(where, info.st_size), field.name)
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise MediaInputError(f"{where} cannot be read ({exc.strerror or exc}).", field.name) from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_FILE_BYTES:  # it grew while it was read
+        raise MediaInputError(_too_big(where, len(raw)), field.name)
+    return raw
+
+
+def _too_big(where: str, size: int) -> str:
+    return (f"{where} is {size / 2**20:.0f} MiB, far too big for an input image "
+            f"(at most {MAX_FILE_BYTES // 2**20} MiB is read).")
+
+
+#: a JPEG bigger than this is decoded at 1/2, 1/4 or 1/8 scale to be shrunk (a sent image is smaller anyway)
+_DRAFT_BOX = (4096, 4096)
+
+
+def _as_data_uri(raw: bytes, path: Path, limit: int, field: FieldSpec) -> str:
+    """``raw`` (a file's bytes) as a ``data:`` URI: PNG/JPEG within ``limit`` as it is, else re-encoded and
+    shrunk. The pixel count is checked before anything is decoded; one large decode at a time."""
+    from PIL import UnidentifiedImageError
+
+    from seedream_tui.jobs.decoding import DECODES, TooManyPixels, open_image
+
+    where = f"{field.title}: {path}"
+    try:
+        with open_image(io.BytesIO(raw), draft_box=_DRAFT_BOX) as image:
             fmt = image.format or ""
             if fmt in _SENT_FORMATS and len(raw) <= limit:
                 return _data_uri(_SENT_FORMATS[fmt], raw)
-            image.load()
-            return _shrunk(image, limit, where, field.name, keep_png=fmt not in _SENT_FORMATS)
-    except (UnidentifiedImageError, OSError, ValueError):
+            with DECODES:
+                image.load()
+                return _shrunk(image, limit, where, field.name, keep_png=fmt not in _SENT_FORMATS)
+    except TooManyPixels as exc:
+        raise MediaInputError(f"{where} {exc}: scale it down first.", field.name) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise MediaInputError(f"{where} is not an image Pillow can read (PNG or JPEG are best).", field.name) from None
 
 
@@ -180,15 +325,20 @@ _DATA_URI_HEAD = re.compile(r"^(data:[^,;]*)[^,]*,(.*)$", re.DOTALL)
 
 
 def shorten_data_uris(value: Any) -> Any:
-    """``value`` for display: every ``data:`` URI as ``data:image/png (1.2 MB)`` instead of megabytes of text."""
+    """``value`` for display: every ``data:`` URI as ``data:image/png (1.2 MB)`` instead of megabytes of text,
+    and every stored file reference as its path and size (``/home/me/cat.png (1.2 MB)``)."""
+    if is_file_ref(value):
+        return f"{value['file']} ({_shown_size(int(value['size']))})"
     if isinstance(value, str) and value.startswith("data:"):
         match = _DATA_URI_HEAD.match(value)
         if match:
-            size = len(match.group(2)) * 3 // 4
-            shown = f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB"
-            return f"{match.group(1)} ({shown})"
+            return f"{match.group(1)} ({_shown_size(len(match.group(2)) * 3 // 4)})"
     if isinstance(value, list):
         return [shorten_data_uris(v) for v in value]
     if isinstance(value, dict):
         return {k: shorten_data_uris(v) for k, v in value.items()}
     return value
+
+
+def _shown_size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB"

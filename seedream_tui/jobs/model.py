@@ -84,6 +84,8 @@ class Job:
     outputs: tuple[OutputFile, ...] = field(default=())
     #: the base URL the job was submitted to (a job is always polled where it was made)
     base_url: str | None = None
+    #: a sentence the server added about the result (the offline demo: "a stand-in for an image it could not fetch")
+    note: str | None = None
     #: the row's write counter: a write that expects an older one is refused (a stale copy never wins).
     #: Not part of equality: two reads of the same facts are the same job.
     version: int = field(default=0, compare=False)

@@ -14,24 +14,21 @@ import asyncio
 import contextlib
 import logging
 import re
-import shutil
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from seedream_tui.api.errors import ApiError, AuthError, FieldError, InvalidInputError, NotFoundError
-from seedream_tui.catalog.browse import (
-    PAGE_SIZE,
-    CatalogPage,
-    local_catalog,
-    local_categories,
-    search_catalog,
-)
-from seedream_tui.catalog.cache import fetch_model, refresh_stale
 from seedream_tui.config import RUNCOMFY_HOSTS, AppConfig, check_token, save_token
+from seedream_tui.jobs.core_catalog import CatalogDesk
+from seedream_tui.jobs.core_files import FileDesk
 from seedream_tui.jobs.demo_backend import DemoBackend
-from seedream_tui.jobs.exporting import export_name
-from seedream_tui.jobs.media_inputs import JOB_REF, MediaInputError, ResolvedInputs, resolve_media
+from seedream_tui.jobs.media_inputs import (
+    JOB_REF,
+    MediaInputError,
+    ResolvedInputs,
+    resolve_media,
+    resolve_stored_refs,
+)
 from seedream_tui.jobs.model import Job
 from seedream_tui.jobs.store import AsyncHistory
 from seedream_tui.schema import FieldKind, ModelRegistry, ModelSpec, validate_input
@@ -75,7 +72,7 @@ class _Listener:
         self.detach: Callable[[], None] = lambda: None
 
 
-class Core:
+class Core(CatalogDesk, FileDesk):
     def __init__(
         self,
         config: AppConfig,
@@ -273,9 +270,12 @@ class Core:
             raise InvalidInputError(f"The input is not valid: {listed}", fields=fields)
         return result.cleaned
 
-    async def resolve_media(self, spec: ModelSpec, inputs: dict[str, Any]) -> ResolvedInputs:
-        """Image inputs given as file paths or ``#job`` results turned into what is sent (``data:`` URIs or
-        URLs); raises InvalidInputError naming the field when one cannot be sent."""
+    async def resolve_media(
+        self, spec: ModelSpec, inputs: dict[str, Any], *, rerun_of: int | None = None
+    ) -> ResolvedInputs:
+        """Image inputs given as file paths, ``#job`` results or stored file references turned into what is sent
+        (``data:`` URIs or URLs); raises InvalidInputError naming the field when one cannot be sent (saying
+        which job cannot be run again, for a re-run)."""
         wanted = {int(m.group(1)) for m in map(JOB_REF.match, _media_texts(spec, inputs)) if m}
         jobs = {job_id: await self.history.get(job_id) for job_id in wanted}
 
@@ -287,17 +287,24 @@ class Core:
         try:
             return await asyncio.to_thread(resolve_media, spec, inputs, lookup)
         except MediaInputError as exc:
-            raise InvalidInputError(str(exc), fields=[FieldError(exc.field, str(exc))]) from None
+            why = f"Job {rerun_of} cannot be run again: {exc}" if rerun_of is not None else str(exc)
+            raise InvalidInputError(why, fields=[FieldError(exc.field, str(exc))]) from None
 
-    async def submit(self, spec: ModelSpec, inputs: dict[str, Any], *, parents: Sequence[int] = ()) -> Job:
+    async def submit(
+        self, spec: ModelSpec, inputs: dict[str, Any], *, parents: Sequence[int] = (), rerun_of: int | None = None
+    ) -> Job:
         """Validate and submit; image inputs given as paths or ``#job`` are resolved first, and the jobs whose
-        results they are become the new job's parents (its edit chain)."""
+        results they are become the new job's parents (its edit chain).
+
+        The history keeps each local image as a reference (path, digest, size) and ``#job`` as typed, never
+        the ``data:`` URI sent (issue 18 §5): that exists only while the submit is sent."""
         self._require_token()
-        resolved = await self.resolve_media(spec, inputs)
+        resolved = await self.resolve_media(spec, inputs, rerun_of=rerun_of)
         cleaned = self.validate(spec, resolved.values)
         await self._ensure_backend()
-        job = await self.engine.submit(spec.model_id, cleaned)
         lineage = list(dict.fromkeys([*resolved.parents, *parents]))
+        stored = resolved.for_history(cleaned)
+        job = await self.engine.submit(spec.model_id, stored, sent=cleaned if stored != cleaned else None)
         if lineage:
             await self.history.set_parents(job.id, lineage)
         return job
@@ -363,40 +370,22 @@ class Core:
         try:
             spec = self.registry.get(job.model_id)
         except KeyError:
+            try:  # no schema: the stored file references are still resolved, by their shape
+                resolved = await asyncio.to_thread(resolve_stored_refs, dict(job.inputs))
+            except MediaInputError as exc:
+                raise InvalidInputError(f"Job {job.id} cannot be run again: {exc}",
+                                        fields=[FieldError(exc.field or None, str(exc))]) from None
             await self._ensure_backend()
-            new = await self.engine.submit(job.model_id, dict(job.inputs))
+            new = await self.engine.submit(job.model_id, dict(job.inputs),
+                                           sent=resolved.values if resolved.stored else None)
             if parents:
                 await self.history.set_parents(new.id, parents)
             return new
-        # the same inputs: an edit's images were stored as they were sent
-        return await self.submit(spec, dict(job.inputs), parents=parents)
+        # the same inputs: local images are read again from their stored references (checked to be the same
+        # files), and rows from before references were stored hold the data: URIs that were sent
+        return await self.submit(spec, dict(job.inputs), parents=parents, rerun_of=job.id)
 
-    async def export(self, job_ids: Sequence[int], dest: Path) -> list[Path]:
-        """Copy the jobs' image files into ``dest`` as ``<id>-<prompt-slug>-<n>.png``.
-
-        Raises OSError/LookupError with a sentence.
-        """
-        files: list[tuple[Path, str]] = []
-        for job_id in job_ids:
-            job = await self.history.get(job_id)
-            if job is None:
-                raise LookupError(f"Job {job_id} is no longer in the history.")
-            files.extend((Path(o.path), export_name(job, o)) for o in job.outputs if o.path)
-        if not files:
-            raise LookupError("Those jobs have no downloaded images to export.")
-        return await asyncio.to_thread(_copy_files, files, dest)
-
-    async def delete(self, job_id: int) -> None:
-        """Remove the job from history and its files from disk."""
-        if self._engine is not None:  # else nothing follows it yet
-            self._engine.forget(job_id)
-        job = await self.history.delete_job(job_id)
-        if job is None:
-            return
-        paths = [p for o in job.outputs for p in (o.path, o.thumb_path) if p]
-        await asyncio.to_thread(_remove_files, paths)
-
-    # ------------------------------------------------------------------ catalog
+    # ------------------------------------------------------------------ token
     def _require_token(self) -> None:
         """Nothing is created or sent without a token (outside the demo, which needs none)."""
         if not self._can_ask():
@@ -405,45 +394,6 @@ class Core:
 
     def _can_ask(self) -> bool:
         return self.demo or bool(self.config.token)
-
-    async def catalog(
-        self, *, search: str = "", category: str = "", kind: str = "", offset: int = 0, limit: int = PAGE_SIZE
-    ) -> CatalogPage:
-        """A page of RunComfy's catalog; without a token or a reachable API, the schemas on disk (``offline``,
-        with the reason in ``note``)."""
-        local = {"search": search, "category": category, "kind": kind}
-        if not self._can_ask():
-            return _offline(local_catalog(self.registry, **local), "No API token: only the models on disk are listed.")
-        try:
-            await self._ensure_backend()
-            known = {spec.model_id for spec in self.registry.list()}
-            return await search_catalog(self.client, **local, offset=offset, limit=limit, known=known)
-        except ApiError as exc:
-            return _offline(local_catalog(self.registry, **local), f"{exc} Only the models on disk are listed.")
-
-    async def categories(self) -> list[str]:
-        """The catalog's categories; those of the schemas on disk when RunComfy cannot be asked."""
-        if self._can_ask():
-            try:
-                await self._ensure_backend()
-                return await self.client.model_categories()
-            except ApiError:
-                pass
-        return local_categories(self.registry)
-
-    async def fetch_model(self, model_id: str) -> ModelSpec:
-        """Fetch a model's schema and price, cache it in the config dir and register it (replacing an older one)."""
-        await self._ensure_backend()
-        cached = await fetch_model(self.client, self.paths.user_models_dir, model_id)
-        self.registry.add(cached.spec, user=True)
-        return cached.spec
-
-    async def refresh_cached_models(self) -> list[str]:
-        """Fetch again the cached schemas older than a day (a background chore: failures are only logged)."""
-        if not self._can_ask():
-            return []
-        await self._ensure_backend()
-        return await refresh_stale(self.client, self.paths.user_models_dir, self.registry)
 
     def set_token(self, token: str) -> None:
         """Save and use a new token (a pasted ``Bearer `` prefix removed: see config.strip_bearer)."""
@@ -483,28 +433,5 @@ def _media_texts(spec: ModelSpec, inputs: dict[str, Any]) -> list[str]:
     return texts
 
 
-def _offline(page: CatalogPage, note: str) -> CatalogPage:
-    return CatalogPage(page.entries, page.total, offline=True, note=note)
-
-
 def _shown(text: str) -> str:
     return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
-
-
-def _copy_files(files: list[tuple[Path, str]], dest: Path) -> list[Path]:
-    dest = dest.expanduser()
-    dest.mkdir(parents=True, exist_ok=True)
-    out = []
-    for src, name in files:
-        if not src.exists():
-            raise FileNotFoundError(f"The image {src} is missing from disk.")
-        target = dest / name
-        shutil.copy2(src, target)
-        out.append(target)
-    return out
-
-
-def _remove_files(paths: list[str]) -> None:
-    for p in paths:
-        with contextlib.suppress(OSError):
-            Path(p).unlink(missing_ok=True)

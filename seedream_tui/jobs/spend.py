@@ -7,6 +7,7 @@ jobs they cover). Days are local calendar days, weeks start on Monday.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,6 +16,25 @@ from datetime import datetime, timedelta
 SPEND_GROUPS = ("day", "model")
 
 CostRow = tuple[str, float, float]  # (model_id, created_at, cost)
+
+#: shown instead of an amount that could not be added up (costs whose sum passes the float range)
+OUT_OF_RANGE = "out of range"
+OUT_OF_RANGE_SENTENCE = (
+    "Some totals are too large to add up (the reported costs pass 1.8e308 dollars); they are shown as "
+    f"\"{OUT_OF_RANGE}\". The costs RunComfy reported for some jobs are wrong."
+)
+
+
+def in_range(amount: float) -> bool:
+    """A sum that could be added up (not infinite, not NaN)."""
+    return math.isfinite(amount)
+
+
+def usd_text(amount: float) -> str:
+    """:func:`format_usd`, or :data:`OUT_OF_RANGE` for a sum past the float range (never ``$inf.00``)."""
+    from seedream_tui.catalog.pricing import format_usd
+
+    return format_usd(amount) if in_range(amount) else OUT_OF_RANGE
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from .store_lineage import LineageRows
 from .store_query import JOB_COLUMNS, OUTPUT_COLUMNS, PLAIN_FIELDS, dump_inputs, output_params, prompt_of
 from .store_readonly import folder_is_writable
 from .store_reads import ReadRows
-from .store_schema import HistoryError, JobNotFoundError
+from .store_schema import HistoryError, HistoryUnwritable, JobNotFoundError
 
 __all__ = ["AsyncHistory", "HistoryError", "HistoryStore", "JobNotFoundError", "Lease", "StaleJobError"]
 
@@ -140,8 +140,26 @@ class HistoryStore(ReadRows, LeaseRows, LineageRows, StoreBase):
         concluded without it (a row it settled as "unknown" while this one was suspended mid-submit): the
         row becomes queued again, and this instance holds its lease. A row that already has a request id is
         left alone (StaleJobError).
+
+        A request id that another job already has (a server that answered two submits with one id) is not
+        written: this job becomes unknown with a sentence naming the other job, which is left as it was;
+        nothing else of the history is held up (the UNIQUE index would refuse every retry and replay).
         """
         with self._durable(True), self._tx() as conn:
+            twin = conn.execute("SELECT id, inputs = '{}' AND submitted_at IS NULL FROM jobs WHERE request_id = ? "
+                                "AND id != ?", (request_id, job_id)).fetchone()
+            if twin is not None:
+                current = self._require(conn, job_id)
+                if current.request_id is None and current.status in (JobStatus.SUBMITTING, JobStatus.UNKNOWN):
+                    error = (f"This job's request {request_id} is followed as job {twin[0]} (looked up by its request "
+                             "id before it could be saved here)." if twin[1] else
+                             f"RunComfy gave this job the request id {request_id} of job {twin[0]}, so it cannot be "
+                             f"followed here; check the RunComfy dashboard for it. Job {twin[0]} was left as it was.")
+                    if current.error != error or current.status is not JobStatus.UNKNOWN:
+                        current = self._update(conn, job_id, {"status": JobStatus.UNKNOWN, "error": error,
+                                                              "finished_at": time.time()}, expect_version=None,
+                                               owner=None)
+                return current
             cursor = conn.execute(
                 "UPDATE jobs SET request_id = ?, status = ?, submitted_at = ?, error = NULL, finished_at = NULL, "
                 "poll_owner = COALESCE(?, poll_owner), updated_at = ?, version = version + 1 "
@@ -202,12 +220,21 @@ class HistoryStore(ReadRows, LeaseRows, LineageRows, StoreBase):
         """Put request ids that reached the journal but not the history into the history; returns those
         jobs (queued again; a lease is left with its holder, which may be submitting it right now). Entries
         already in the history are dropped from the journal."""
+        self.journal.keep_room()  # before any submit of this run: room for its request id on a disk that fills
         restored: list[Job] = []
         done: set[tuple[int, str]] = set()
         for entry in self.journal.entries():
             job = self.get(entry.job_id)
             if job is not None and job.request_id is None and job.status in (JobStatus.SUBMITTING, JobStatus.UNKNOWN):
-                restored.append(self.record_request_id(entry.job_id, entry.request_id, None, submitted_at=entry.at))
+                try:
+                    saved = self.record_request_id(entry.job_id, entry.request_id, None, submitted_at=entry.at)
+                except StaleJobError:
+                    pass
+                except HistoryError:  # this entry cannot be written now: it stays in the journal for next time
+                    continue
+                else:
+                    if saved.request_id == entry.request_id:
+                        restored.append(saved)
             done.add((entry.job_id, entry.request_id))
         if done:
             self.journal.compact(done)
@@ -314,9 +341,14 @@ class AsyncHistory:
 def _open_store(path: Path, allow_read_only: bool) -> HistoryStore:
     try:
         return HistoryStore(path)
-    except HistoryError:
+    except HistoryError as exc:
         folder = Path(path).parent
-        if not allow_read_only or not folder.is_dir() or (folder_is_writable(folder) and _file_is_writable(path)):
+        if not allow_read_only or not folder.is_dir():
+            raise
+        if isinstance(exc, HistoryUnwritable):  # a full disk or a read-only folder: the file itself is fine
+            if not Path(path).is_file():
+                raise
+        elif folder_is_writable(folder) and _file_is_writable(path):
             raise
     return HistoryStore(path, read_only=True)
 

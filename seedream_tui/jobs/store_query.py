@@ -41,6 +41,7 @@ PLAIN_FIELDS = (
     "error",
     "cost",
     "base_url",
+    "note",
 )
 #: ``version`` comes last: it is bumped by every write (compare-and-set, see ``HistoryStore.update_job``)
 JOB_COLUMNS = "jobs.id, jobs.inputs, " + ", ".join(f"jobs.{name}" for name in PLAIN_FIELDS) + ", jobs.version"

@@ -72,7 +72,7 @@ def _open(uri: str, path: Path) -> sqlite3.Connection | None:
         conn.execute("PRAGMA user_version").fetchone()
     except sqlite3.OperationalError as exc:
         conn.close()
-        if "readonly" in str(exc) or "unable to open" in str(exc):
+        if "readonly" in str(exc) or "unable to open" in str(exc) or "disk i/o error" in str(exc).lower():
             return None
         raise unreadable(path, exc) from exc
     except sqlite3.DatabaseError as exc:

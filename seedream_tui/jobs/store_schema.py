@@ -14,7 +14,11 @@ old version intact. Adding schema v2 means appending one function.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -186,6 +190,12 @@ def _migrate_v3(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_v4(conn: sqlite3.Connection) -> None:
+    """A sentence the server added about a job's result (the offline demo's stand-in for an image it could
+    not fetch): kept apart from ``error``, which is about failures."""
+    run_script(conn, "ALTER TABLE jobs ADD COLUMN note TEXT;")
+
+
 def run_script(conn: sqlite3.Connection, script: str) -> None:
     """Run statements one by one: ``executescript`` would COMMIT our open transaction first."""
     pending = ""
@@ -199,27 +209,111 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
 
 
 #: ``MIGRATIONS[n]`` takes a database from user_version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _migrate_v3]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _migrate_v3, _migrate_v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _OUR_TABLES = {"jobs", "outputs", "job_counts"}
+
+
+class HistoryUnwritable(HistoryError):
+    """The history cannot be written for a reason outside the file (``reason``: "full" or "read-only"): the
+    file is healthy, so commands that only read may open it for reading (see ``store._open_store``)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+#: SQLite's primary result codes that say something about the file or the disk
+_SQLITE_READONLY, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 8, 11, 13, 26
+#: free space below this on the history's disk: the disk is called full when SQLite fails to write
+_NEARLY_FULL_BYTES = 1 << 20
 
 
 def unreadable(path: Path, exc: BaseException) -> HistoryError:
     """The sentence for a file SQLite cannot use; the file itself is left untouched.
 
     A full disk or a read-only folder is not damage: those get their own sentences (moving a healthy
-    history aside would be the wrong advice).
+    history aside would be the wrong advice). "It may be damaged" is said only when SQLite says so
+    (a malformed file, or not a database); any other failure is looked into (free space, a write probe
+    in the folder) before it is named.
     """
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
     text = str(exc).lower()
-    if "full" in text:
-        return HistoryError(f"The disk holding the job history at {path} is full: free some space and try again.")
-    if "readonly" in text or "read-only" in text:
-        return HistoryError(f"The job history at {path} is in a read-only folder; nothing could be written to it.")
+    os_errno = getattr(exc, "errno", None)
+    if primary == _SQLITE_FULL or "full" in text or os_errno == errno.ENOSPC:
+        return _full(path)
+    if primary == _SQLITE_READONLY or "readonly" in text or "read-only" in text or os_errno in _READ_ONLY_ERRNOS:
+        return _read_only(path)
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
+        return HistoryError(
+            f"The job history at {path} cannot be read ({exc}). It may be damaged or not a "
+            "seedream-tui history; it was left untouched — move it aside to start a new history."
+        )
+    trouble = disk_trouble(path)
+    if trouble == "full":
+        return _full(path)
+    if trouble == "read-only":
+        return _read_only(path)
+    if path.is_dir():
+        return HistoryError(f"The job history at {path} cannot be read ({exc}): it is a folder, not a file. "
+                            "It was left untouched.")
     return HistoryError(
-        f"The job history at {path} cannot be read ({exc}). It may be damaged or not a "
-        "seedream-tui history; it was left untouched — move it aside to start a new history."
+        f"The job history at {path} cannot be read ({exc}). It was left untouched; check the disk it is on "
+        "and that the file and its folder can be read and written, then try again."
     )
+
+
+_READ_ONLY_ERRNOS = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _full(path: Path) -> HistoryUnwritable:
+    return HistoryUnwritable(
+        f"The disk holding the job history at {path} is full: free some space and try again.", "full"
+    )
+
+
+def _read_only(path: Path) -> HistoryUnwritable:
+    return HistoryUnwritable(
+        f"The job history at {path} is in a read-only folder; nothing could be written to it.", "read-only"
+    )
+
+
+def disk_trouble(path: Path) -> str | None:
+    """Why the history at ``path`` cannot be written, when the cause is around it: "full" (no room on its
+    disk), "read-only" (its folder or the file refuses writes: a mode, a read-only mount), or None."""
+    folder = Path(path).parent
+    try:
+        stats = os.statvfs(folder)
+    except (OSError, AttributeError):
+        stats = None
+    if stats is not None:
+        free = (stats.f_bfree if os.geteuid() == 0 else stats.f_bavail) * stats.f_frsize
+        if free < _NEARLY_FULL_BYTES and stats.f_blocks:
+            return "full"
+    probe = folder / f".seedream-write-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            return "full"
+        return "read-only" if exc.errno in _READ_ONLY_ERRNOS else None
+    try:
+        os.write(fd, b"\0" * 4096)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            return "full"
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            probe.unlink()
+    try:
+        os.close(os.open(path, os.O_WRONLY))
+    except OSError as exc:
+        if exc.errno in _READ_ONLY_ERRNOS:
+            return "read-only"
+    return None
 
 
 def connect(path: Path) -> sqlite3.Connection:

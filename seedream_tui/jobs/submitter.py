@@ -71,8 +71,9 @@ class Submitter:
         """True while the job's submit (or the saving of its request id) is under way here."""
         return job_id in self._submitting
 
-    async def submit(self, model_id: str, inputs: dict[str, Any]) -> Job:
-        """Write the row, send the submit, record the request id, start following it.
+    async def submit(self, model_id: str, inputs: dict[str, Any], *, sent: dict[str, Any] | None = None) -> Job:
+        """Write the row (holding ``inputs``), send the submit (``sent`` when given: the inputs with their images
+        resolved, not kept in the row), record the request id, start following it.
 
         Raises the ApiError after recording it on the job (failed, or unknown when the answer was lost).
         """
@@ -81,7 +82,7 @@ class Submitter:
         self._submitting.add(job.id)
         try:
             self.writer.emit(job)
-            answer = await self._send(job, model_id, inputs)
+            answer = await self._send(job, model_id, inputs if sent is None else sent)
             job = await self._keep_request_id(job, answer.request_id)
         finally:
             # only now: until the request id is saved, a start() or adopter reading the row sees SUBMITTING

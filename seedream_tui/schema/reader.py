@@ -38,6 +38,12 @@ def load_schema_file(path: Path) -> ModelSpec:
         raise SchemaError("This is a directory, not a schema file.", source=source) from None
     except OSError as exc:
         raise SchemaError(f"The file cannot be read ({exc.strerror or exc}).", source=source) from None
+    return schema_from_bytes(raw, source=source, key=path.stem)
+
+
+def schema_from_bytes(raw: bytes, *, source: str, key: str) -> ModelSpec:
+    """A schema file's bytes read as :func:`load_schema_file` reads them (a fetched model is checked with
+    this before it is saved: what the registry would refuse at every start is never written)."""
     if len(raw) > MAX_FILE_BYTES:
         raise SchemaError(f"The file is too large for a schema ({len(raw)} bytes).", source=source)
     try:
@@ -58,7 +64,7 @@ def load_schema_file(path: Path) -> ModelSpec:
         raise SchemaError("The JSON is nested too deeply to be a schema.", source=source) from None
     except ValueError as exc:
         raise SchemaError(f"The file is not valid JSON ({exc}).", source=source) from None
-    return parse_schema(data, source=source, key=path.stem)
+    return parse_schema(data, source=source, key=key)
 
 
 def _reject_constant(name: str) -> Any:
@@ -191,4 +197,4 @@ def _ordered(props: dict[str, Any]) -> list[tuple[str, Any]]:
     return [pair for _, pair in sorted(enumerate(items), key=order)]
 
 
-__all__ = ["describe", "load_schema_file", "parse_schema"]
+__all__ = ["describe", "load_schema_file", "parse_schema", "schema_from_bytes"]

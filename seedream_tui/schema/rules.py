@@ -29,7 +29,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "=": operator.eq,
     "!=": operator.ne,
 }
-_RULE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_ .-]*?)\s*(<=|>=|==|!=|<|>|=)\s*$")
+_RULE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_ ./-]*?)\s*(<=|>=|==|!=|<|>|=)\s*$")
 _PREFIX_OPS = {"max": "<=", "min": ">=", "maximum": "<=", "minimum": ">="}
 
 #: subject words as servers may spell them -> what we measure
@@ -47,6 +47,13 @@ SUBJECTS: dict[str, str] = {
     "megapixels": "megapixels",
     "width": "width",
     "height": "height",
+    # the names RunComfy's live schemas use [client]: ``width_pixels>`` 14, ``width/height<`` 16
+    "width_pixels": "width",
+    "height_pixels": "height",
+    "width_px": "width",
+    "height_px": "height",
+    "width/height": "aspect_ratio",
+    "height/width": "height_ratio",
     "aspect_ratio": "aspect_ratio",
     "ratio": "aspect_ratio",
     "count": "count",
@@ -59,9 +66,8 @@ SUBJECTS: dict[str, str] = {
     "value": "value",
 }
 #: measures of one image, checked per item of a media list
-IMAGE_SUBJECTS = frozenset(
-    {"file_size_mb", "file_size_kb", "file_size_bytes", "pixels", "megapixels", "width", "height", "aspect_ratio"}
-)
+IMAGE_SUBJECTS = frozenset({"file_size_mb", "file_size_kb", "file_size_bytes", "pixels", "megapixels", "width",
+                            "height", "aspect_ratio", "height_ratio"})
 _WXH = re.compile(r"(\d{1,5})\s*[x×*]\s*(\d{1,5})")
 _RATIO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[:/]\s*(\d+(?:\.\d+)?)\s*$")
 _DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?((?:;[\w=.+-]+)*?)(;base64)?,", re.IGNORECASE)
@@ -136,7 +142,7 @@ def broken_rule(rules: tuple[Rule, ...], value: Any, *, media: bool) -> str | No
         if rule.subject in IMAGE_SUBJECTS:
             items = value if isinstance(value, list) else [value]
             for item in items:
-                measured = measure_image(rule.subject, item) if (media or isinstance(item, str)) else None
+                measured = measure_image(rule.subject, item, media=media)
                 if measured is not None and not rule.holds(measured):
                     return rule.message
             continue
@@ -154,15 +160,19 @@ def _measure_plain(subject: str, value: Any) -> float | None:
     return None
 
 
-def measure_image(subject: str, value: Any) -> float | None:
-    """A measure of one image value: a ``data:`` URI (decoded) or a ``WxH`` size string; else None."""
+def measure_image(subject: str, value: Any, *, media: bool = False) -> float | None:
+    """A measure of one image value: a ``data:`` URI (decoded; a local file is one by the time the input is
+    checked before a submit) or, for a field that is not media, a ``WxH`` size string; else None. A media
+    URL is never measured from its text (``…/shot_100x2000.png`` says nothing sure about the image)."""
     if not isinstance(value, str):
         return None
-    if value.startswith("data:") or value.startswith("DATA:"):
+    if value[:5].lower() == "data:":
         facts = data_uri_facts(value)
         if facts is None:
             return None
         size, dims = facts
+    elif media:
+        return None
     else:
         match = _WXH.search(value)
         if match is None:
@@ -183,6 +193,7 @@ def measure_image(subject: str, value: Any) -> float | None:
         "width": float(width),
         "height": float(height),
         "aspect_ratio": width / height if height else None,
+        "height_ratio": height / width if width else None,
     }.get(subject)
 
 
@@ -199,11 +210,8 @@ def data_uri_facts(uri: str) -> tuple[int, tuple[int, int] | None] | None:
 
 
 def image_dimensions(raw: bytes) -> tuple[int, int] | None:
-    """Width and height from an image's header (Pillow reads only the header), or None."""
-    from PIL import Image, UnidentifiedImageError
+    """Width and height from an image's header (Pillow reads only the header), or None: a decompression
+    bomb's claim is None too, with no warning printed (see jobs.decoding, which refuses it with a sentence)."""
+    from seedream_tui.jobs.decoding import header_size
 
-    try:
-        with Image.open(io.BytesIO(raw)) as image:
-            return image.size
-    except (UnidentifiedImageError, OSError, ValueError):
-        return None
+    return header_size(io.BytesIO(raw))

@@ -36,7 +36,7 @@ from seedream_tui.safetext import visible
 from seedream_tui.tui import images, partial_updates
 from seedream_tui.tui.commands import SeedreamCommands
 from seedream_tui.tui.failures import ReportingWorkers, report_failure
-from seedream_tui.tui.messages import EditResult, JobChanged, JobsDeleted, LoadIntoEditor
+from seedream_tui.tui.messages import Alerted, EditResult, JobChanged, JobsDeleted, LoadIntoEditor
 from seedream_tui.tui.screens.main import InitialJobs, MainScreen, read_initial
 from seedream_tui.tui.screens.too_small import TooSmallScreen, too_small
 from seedream_tui.tui.widgets.job_table import JobTable
@@ -103,7 +103,6 @@ class SeedreamApp(App[int]):
         self.config = config
         self.core: Core | None = core
         self.clock = clock
-        self.alerts: list[str] = []  # every bell/OSC 9 text sent (tests read it; headless never writes)
         #: every job's latest status this session, what is live, what was spent (status bar, quit, toasts)
         self.tally = SessionTally()
         self._finished: list[Job] = []  # ended jobs waiting for their (one, coalesced) toast
@@ -345,7 +344,7 @@ class SeedreamApp(App[int]):
 
     def alert(self, text: str) -> None:
         """Terminal bell plus an OSC 9 desktop notification (tmux-wrapped when in tmux)."""
-        self.alerts.append(text)
+        self.post_message(Alerted(text))  # told like any event (headless, nothing is written)
         if self.is_headless or self._driver is None:
             return
         self.bell()

@@ -58,3 +58,11 @@ class JobsDeleted(Message, bubble=False):
     def __init__(self, job_ids: tuple[int, ...]) -> None:
         super().__init__()
         self.job_ids = job_ids
+
+
+class Alerted(Message, bubble=False):
+    """The app rang the bell and sent a desktop notification with ``text`` (a job finished or failed)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Mapping, MutableMapping
 
+from seedream_tui import logsetup
 from seedream_tui.config import AppConfig
 from seedream_tui.tui import terminal
 
@@ -78,6 +79,7 @@ def run_tui(config: AppConfig, *, image_mode: str | None = None, env: Mapping[st
     # collection (one fell inside the first frame, ~20-35 ms; others land on a keystroke) walks only the
     # app's own objects
     gc.freeze()
+    logsetup.quiet_while(True)  # a log file that cannot be written is said once, after the app has closed
     try:
         result = app.run()  # the app turns the collector on after its first frame
     except Exception as exc:
@@ -85,6 +87,7 @@ def run_tui(config: AppConfig, *, image_mode: str | None = None, env: Mapping[st
         return 1
     finally:
         gc.enable()
+        logsetup.quiet_while(False)
     if app.quit_note:
         print(app.quit_note, file=sys.stderr)
     if app.startup_error:

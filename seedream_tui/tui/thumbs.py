@@ -87,15 +87,25 @@ def forget(path: str | None = None) -> None:
             del _cache[key]
 
 
-def _decode(path: str, box: tuple[int, int]) -> Image:
-    from PIL import Image as PILImage
+#: a decode of more pixels than this waits for any other large decode of the process (downloads included)
+LARGE_DECODE = 16_000_000
 
-    with PILImage.open(path) as img:
-        img.draft("RGB", box)  # JPEG: decode at a reduced scale; no-op for PNG
-        img.load()
-        out = img.convert("RGB") if img.mode not in ("RGB", "RGBA") else img.copy()
-    out.thumbnail(box)
-    return out
+
+def _decode(path: str, box: tuple[int, int]) -> Image:
+    """The full image shrunk to ``box``: pixels checked before decoding (``TooManyPixels``, a ValueError),
+    JPEGs decoded at a reduced scale, the full frame shrunk in place (never copied), one large decode at a
+    time."""
+    import contextlib
+
+    from seedream_tui.jobs.decoding import DECODES, open_image
+
+    with open_image(path, draft_box=box) as img:  # JPEG: decode at a reduced scale; no-op for PNG
+        large = img.size[0] * img.size[1] > LARGE_DECODE
+        with DECODES if large else contextlib.nullcontext():
+            img.load()
+            picture = img.convert("RGB") if img.mode not in ("RGB", "RGBA") else img
+            picture.thumbnail(box)  # in place: the full frame is freed here
+            return picture.copy() if picture is img else picture  # the file closes with ``img``
 
 
 def _from_thumb(thumb_path: str, target: tuple[int, int]) -> Image:

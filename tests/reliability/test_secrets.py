@@ -99,6 +99,8 @@ async def tui_session(fake: FakeServerThread, shots: Path, texts: list[tuple[str
 
     images.configure("halfcell")
     from seedream_tui.tui.app import SeedreamApp
+    from seedream_tui.tui.messages import Alerted
+    from seedream_tui.tui.screens.confirm import ConfirmScreen
     from seedream_tui.tui.screens.detail import JobDetailScreen
     from seedream_tui.tui.screens.history import HistoryScreen
     from seedream_tui.tui.screens.main import MainScreen
@@ -110,7 +112,8 @@ async def tui_session(fake: FakeServerThread, shots: Path, texts: list[tuple[str
     assert config.token is None  # no token anywhere yet: the app must ask
     core = await Core.open(config, policy=FAST)
     app = SeedreamApp(config, core=core)
-    async with app.run_test(size=(110, 34)) as pilot:
+    seen: list[Any] = []
+    async with app.run_test(size=(110, 34), message_hook=seen.append) as pilot:
 
         def shot(name: str) -> None:
             app.save_screenshot(f"{name}.svg", str(shots))
@@ -132,7 +135,15 @@ async def tui_session(fake: FakeServerThread, shots: Path, texts: list[tuple[str
         editor.focus()
         editor.clear()
         await pilot.press(*"a lighthouse at dusk")
-        await pilot.press("ctrl+s")
+
+        async def submit_paid() -> None:
+            """ctrl+s, and yes to the question a paid submit may ask (its price, or the same input again)."""
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            if isinstance(app.screen, ConfirmScreen):
+                await pilot.press("y")
+
+        await submit_paid()
         await wait_for(lambda: table.row_count == 1, what="the job row")
         first = next(iter(table.jobs))
         await wait_for(lambda: table.jobs[first].status is JobStatus.COMPLETED, within=15, what="the job done")
@@ -140,7 +151,7 @@ async def tui_session(fake: FakeServerThread, shots: Path, texts: list[tuple[str
 
         fake.set_config(bad_token=True)  # the server now refuses the token: an error the user reads
         editor.focus()
-        await pilot.press("ctrl+s")
+        await submit_paid()
         await wait_for(lambda: table.row_count == 2, what="the second row")
         second = max(table.jobs)
         await wait_for(lambda: table.jobs[second].status.terminal, within=15, what="the refused job to end")
@@ -172,7 +183,7 @@ async def tui_session(fake: FakeServerThread, shots: Path, texts: list[tuple[str
         await pilot.press("ctrl+s")  # writes settings.toml (searched later)
         await wait_for(lambda: app.screen is main and config.paths.settings_file.exists(), what="settings saved")
         texts.extend(("tui notification", n.message) for n in app._notifications)
-        texts.extend(("tui alert", alert) for alert in app.alerts)
+        texts.extend(("tui alert", m.text) for m in seen if isinstance(m, Alerted))
         # the history as it is while the app runs: the WAL holds the newest pages until the last close
         live = scan.tree(config.paths.profile_data_dir, label="live (tui running) ")
         assert any(p.name.endswith("-wal") for p in live), live

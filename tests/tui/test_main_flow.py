@@ -8,7 +8,7 @@ from tui_support import open_main, wait_for
 
 from seedream_tui.jobs.model import JobStatus
 from seedream_tui.tui.app import SeedreamApp
-from seedream_tui.tui.messages import JobChanged
+from seedream_tui.tui.messages import Alerted, JobChanged
 from seedream_tui.tui.widgets.job_table import JobTable
 from seedream_tui.tui.widgets.options import OptionsPanel
 from seedream_tui.tui.widgets.preview import PreviewPane
@@ -58,5 +58,6 @@ async def test_submit_queue_cancel_complete(config, core) -> None:
         preview = main.query_one(PreviewPane)
         await wait_for(lambda: preview.shown_path is not None, what="an image in the preview")
         # finished jobs are announced together, a moment after the last of a burst (see BURST_SECONDS)
-        await wait_for(lambda: app.alerts, what="the bell and OSC 9 alert")
-        assert "done" in app.alerts[0]
+        alerts = lambda: [m.text for m in seen if isinstance(m, Alerted)]  # noqa: E731
+        await wait_for(alerts, what="the bell and OSC 9 alert")
+        assert "done" in alerts()[0]

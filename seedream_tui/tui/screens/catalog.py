@@ -178,6 +178,7 @@ class CatalogScreen(Screen[str | None]):
         if not append:
             table.clear()
             self.entries = {}
+        before = len(self.entries)
         for entry in page.entries:
             if entry.model_id in self.entries:
                 continue
@@ -190,7 +191,8 @@ class CatalogScreen(Screen[str | None]):
                 *([plain_line(entry.model_id, style="dim")] if self._with_ids else []),
                 key=entry.model_id,
             )
-        self.total = max(page.total, len(self.entries))
+        # a further page that adds nothing (a server that ignores ``offset``) is the end, whatever total it claims
+        self.total = len(self.entries) if append and len(self.entries) == before else max(page.total, len(self.entries))
         self.offline = page.offline
         if not append and self.current in self.entries:
             table.move_cursor(row=table.get_row_index(self.current))

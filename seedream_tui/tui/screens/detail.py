@@ -74,6 +74,9 @@ def job_report(job: Job, chain: list[int] | None = None) -> Text:
     if job.error:
         head("Error")
         t.append(f"  {visible(job.error, multiline=True)}\n", style="red")
+    if job.note:
+        head("Note")
+        t.append(f"  {visible(job.note, multiline=True)}\n", style="yellow")
     head("Output files")
     if not job.outputs:
         t.append("  none yet\n", style="dim")

@@ -21,6 +21,7 @@ from seedream_tui.api.errors import ApiError, InvalidInputError
 from seedream_tui.catalog.guard import SubmitGuard, fingerprint
 from seedream_tui.catalog.pricing import Quote, quote
 from seedream_tui.config import save_settings
+from seedream_tui.jobs.media_inputs import editable_inputs
 from seedream_tui.jobs.model import Job
 from seedream_tui.safetext import visible
 from seedream_tui.schema.spec import ModelSpec
@@ -450,7 +451,10 @@ class MainScreen(Screen[None]):
             return
         # an editor draws its text as it is: an escape sequence in a stored input (the server's, or an older
         # version's) would reach the terminal. Shown as "\x1b" instead; the validator refuses it on submit.
-        values = {k: visible(v, multiline=True) if isinstance(v, str) else v for k, v in job.inputs.items()}
+        # a local image is stored as a reference: its path goes back into the field
+        values = {
+            k: visible(v, multiline=True) if isinstance(v, str) else v for k, v in editable_inputs(job.inputs).items()
+        }
         field = prompt_field(spec)
         prompt = values.pop(field.name, "") if field else ""
         await self.set_model(spec, values)

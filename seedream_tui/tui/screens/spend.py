@@ -19,8 +19,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey
 
-from seedream_tui.catalog.pricing import format_usd
-from seedream_tui.jobs.spend import SpendGroup, group_spend, summarize
+from seedream_tui.jobs.spend import (
+    OUT_OF_RANGE_SENTENCE,
+    SpendGroup,
+    group_spend,
+    in_range,
+    summarize,
+    usd_text,
+)
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 if TYPE_CHECKING:
@@ -86,9 +92,13 @@ class SpendScreen(Screen[None]):
             width = table.scrollable_content_region.width
             if column is None or not width:
                 continue
-            longest = max([cell_len(str(table.get_cell_at(Coordinate(row, 0)))) for row in range(table.row_count)]
-                          + [cell_len(str(column.label))])  # fmt: skip
-            fitted = max(8, min(longest, width - 2 * table.cell_padding * 3 - 5 - 9 - 2))
+            widths = [
+                max([cell_len(str(col.label)), *(cell_len(str(table.get_cell_at(Coordinate(row, n))))
+                                                 for row in range(table.row_count))])
+                for n, col in enumerate(table.ordered_columns)
+            ]  # fmt: skip
+            others = sum(widths[1:]) + 2 * table.cell_padding * len(widths)
+            fitted = max(8, min(widths[0], width - others - 2))  # and a scrollbar's columns
             if column.width != fitted or column.auto_width:
                 column.auto_width = False
                 column.width = fitted
@@ -109,6 +119,8 @@ class SpendScreen(Screen[None]):
         lines = [_line(group) for group in (summary.today, summary.week, summary.all_time)]
         if not rows:
             lines = ["No costs recorded yet: RunComfy reports a job's cost when it finishes."]
+        elif not in_range(summary.all_time.usd) or not all(in_range(g.usd) for g in summary.by_model):
+            lines.append(OUT_OF_RANGE_SENTENCE)
         self.query_one("#spend-totals", Static).update(Text("\n".join(lines)))
         self._fill("#spend-by-model", summary.by_model)
         self._fill("#spend-by-day", list(reversed(group_spend(rows, by="day")))[:DAYS_SHOWN])
@@ -118,10 +130,10 @@ class SpendScreen(Screen[None]):
         table.clear()
         for group in groups:
             table.add_row(Text(group.key, no_wrap=True, overflow="ellipsis"), Text(str(group.jobs), justify="right"),
-                          Text(format_usd(group.usd), justify="right"))  # fmt: skip
+                          Text(usd_text(group.usd), justify="right"))  # fmt: skip
         self._fit_keys()
 
 
 def _line(group: SpendGroup) -> str:
     jobs = f"{group.jobs} job{'s' if group.jobs != 1 else ''}"
-    return f"{group.key.capitalize():<10} {format_usd(group.usd):>10}  ({jobs})"
+    return f"{group.key.capitalize():<10} {usd_text(group.usd):>12}  ({jobs})"

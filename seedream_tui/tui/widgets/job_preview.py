@@ -41,6 +41,8 @@ def job_summary(job: Job) -> Text:
         out.append(f"image {f.index + 1}: {dims}, {fmt_size(f.size)}\n", style="dim")
     if job.error:
         out.append(f"{visible(job.error, multiline=True)}\n", style="red")
+    if job.note:
+        out.append(f"{visible(job.note, multiline=True)}\n", style="yellow")
     out.append(visible(job.prompt, multiline=True))
     return out
 

@@ -11,6 +11,8 @@ import asyncio
 import base64
 import binascii
 import io
+import os
+import stat
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,7 +24,7 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from seedream_tui.jobs.media_inputs import JOB_REF
+from seedream_tui.jobs.media_inputs import JOB_REF, MAX_FILE_BYTES
 from seedream_tui.schema.spec import FieldKind, FieldSpec
 from seedream_tui.tui.images import image_widget_class
 from seedream_tui.tui.widgets.fields import FieldWidget, ListField, TextInputField
@@ -126,31 +128,55 @@ async def _local_path(field: FieldWidget, item: str) -> str | None:
 
 
 def _thumbnails(items: list[str], paths: list[str | None]) -> list[Any]:
-    """A PIL thumbnail per item, or a short word saying why there is none (runs in a thread)."""
-    from PIL import Image, UnidentifiedImageError
+    """A PIL thumbnail per item, or a short word saying why there is none (runs in a thread). Only a regular
+    file is read (a FIFO would block this thread for ever, ``/dev/zero`` never ends), within the input size
+    limit, and its pixel count is checked before it is decoded (the field's sentence comes at submit)."""
+    from PIL import UnidentifiedImageError
+
+    from seedream_tui.jobs.decoding import TooManyPixels
 
     out: list[Any] = []
     for item, path in zip(items, paths, strict=True):
         try:
             if item.startswith("data:"):
-                raw = base64.b64decode(item.partition(",")[2])
-                source: Any = io.BytesIO(raw)
+                out.append(_thumbnail(io.BytesIO(base64.b64decode(item.partition(",")[2]))))
             elif path is None:
                 out.append("URL" if item.lower().startswith("http") else "not found")
-                continue
             else:
-                source = Path(path).expanduser()
-            with Image.open(source) as image:
-                image.draft("RGB", THUMB_BOX)
-                image.load()
-                small = image.convert("RGB")
-            small.thumbnail(THUMB_BOX)
-            out.append(small)
+                out.append(_file_thumbnail(Path(path).expanduser()))
         except FileNotFoundError:
             out.append("no such file")
+        except TooManyPixels:
+            out.append("too many pixels")
         except (UnidentifiedImageError, OSError, ValueError, binascii.Error):
             out.append("not an image")
     return out
+
+
+def _file_thumbnail(path: Path) -> Any:
+    """The thumbnail of a local file, or a word: opened without blocking, checked before a byte is read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            return "a folder"
+        if not stat.S_ISREG(info.st_mode):
+            return "not a file"
+        if info.st_size > MAX_FILE_BYTES:
+            return "too big"
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return _thumbnail(fh)
+    finally:
+        os.close(fd)
+
+
+def _thumbnail(source: Any) -> Any:
+    from seedream_tui.jobs.decoding import DECODES, open_image
+
+    with open_image(source, draft_box=THUMB_BOX) as image, DECODES:
+        image.load()
+        image.thumbnail(THUMB_BOX)  # in place: the full frame is freed here
+        return image.convert("RGB")
 
 
 class MediaField(_Thumbnails, TextInputField):

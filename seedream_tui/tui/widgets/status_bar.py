@@ -8,12 +8,14 @@ server has reported costs. The app feeds it (see ``SeedreamApp._tally_changed``)
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual.widgets import Static
 
 from seedream_tui.config import AppConfig
+from seedream_tui.jobs.spend import OUT_OF_RANGE
 from seedream_tui.jobs.tally import SessionTally
 
 
@@ -32,6 +34,8 @@ def status_text(config: AppConfig, tally: SessionTally) -> Text:
     spend = tally.spend
     # a job costs cents: three decimals until it adds up to dollars
     amount = None if spend is None else (f"${spend:.3f}" if spend < 10 else f"${spend:.2f}")
+    if spend is not None and not math.isfinite(spend):  # costs whose sum passes the float range: never "$inf"
+        amount = OUT_OF_RANGE
     if config.demo:
         line.append(" DEMO ", style="bold reverse green")
         line.append(" free", style="green")
