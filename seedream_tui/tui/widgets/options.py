@@ -91,7 +91,11 @@ class OptionsPanel(Vertical):
 
     def _fit_labels(self) -> None:
         """The label column as a share of the panel's width (see ``fields.label_cells``)."""
-        width = self.query_one("#fields", VerticalScroll).scrollable_content_region.width or self.size.width
+        fields = self.query("#fields").results(VerticalScroll)
+        scroll = next(fields, None)
+        if scroll is None:  # resized before its children are composed, or while it is being removed
+            return
+        width = scroll.scrollable_content_region.width or self.size.width
         cells = label_cells([widget.title for widget in self._fields], width)
         for widget in self._fields:
             if widget.label_width != cells or not widget.is_mounted:
@@ -100,10 +104,10 @@ class OptionsPanel(Vertical):
     def bound_dropdown(self, select: Select[Any]) -> None:
         """An option's dropdown opens inside the panel: the field goes to the top of the list first, so the
         list has the most room under it."""
-        fields = self.query_one("#fields", VerticalScroll)
         field = next((node for node in select.ancestors if isinstance(node, FieldWidget)), None)
-        if field is not None:
-            fields.scroll_to_widget(field, top=True, animate=False, immediate=True)
+        for fields in self.query("#fields").results(VerticalScroll):
+            if field is not None:
+                fields.scroll_to_widget(field, top=True, animate=False, immediate=True)
         left = field.label_width if field is not None else 0
         bound_overlay(select, self.content_region, left=left)
         self.call_after_refresh(
