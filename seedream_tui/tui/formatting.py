@@ -108,7 +108,7 @@ def clipped(text: str, width: int) -> str:
         return ""
     if cell_len(line) <= width:
         return line
-    return set_cell_size(line, width - 1) + "…"
+    return set_cell_size(line, width - 1).rstrip() + "…"  # no "A …": nor the pad of a cut wide character
 
 
 def clipboard_sentence(what: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets.data_table import ColumnKey
 
 from seedream_tui.api.errors import ApiError
 from seedream_tui.catalog.browse import CatalogEntry, CatalogPage
@@ -97,6 +99,32 @@ class CatalogScreen(Screen[str | None]):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
+        self.call_after_refresh(self._fit_names)
+
+    def _fit_names(self) -> None:
+        """The names as wide as the longest, or as the other columns leave (cut with "…"): at 40 columns the
+        names pushed the prices off the right edge. Measured from the entries (the table measures its
+        columns later, on idle)."""
+        table = self.table
+        if not self.is_attached or not self.entries or not table.scrollable_content_region.width:
+            return
+        entries = self.entries.values()
+        others = [
+            max([cell_len("Price"), *(cell_len(entry.price_text) for entry in entries)]),
+            max([cell_len("Kind"), *(cell_len(entry.kind or "—") for entry in entries)]),
+            7,
+        ]
+        if self._with_ids:
+            others.append(max(cell_len(entry.model_id) for entry in entries))
+        room = table.scrollable_content_region.width - sum(others) - 2 * table.cell_padding * (len(others) + 1) - 2
+        width = max(12, min(room, max(cell_len(entry.display_name) for entry in entries)))
+        column = table.columns.get(ColumnKey("name"))
+        if column is not None and (column.width != width or column.auto_width):
+            column.auto_width = False
+            column.width = width
+            table._require_update_dimensions = True
+            table._clear_caches()  # the drawn cells are cached without their width
+            table.refresh()
 
     @property
     def table(self) -> DataTable[Text]:
@@ -173,6 +201,7 @@ class CatalogScreen(Screen[str | None]):
         if not self.entries:
             shown = "No models match."
         self._set_status(f"{page.note} {shown}" if page.note else shown, offline=page.offline)
+        self._fit_names()
 
     def _set_status(self, text: str, *, offline: bool = False) -> None:
         status = self.query_one("#catalog-status", Static)

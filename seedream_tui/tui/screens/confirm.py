@@ -1,17 +1,32 @@
 """Small modal dialogs shared by the screens: a yes/no confirmation and a one-line prompt.
 
 They return their answer through ``dismiss`` so callers use ``push_screen(..., callback)``
-or ``push_screen_wait`` and never block the event loop waiting for the user.
+or ``push_screen_wait`` and never block the event loop waiting for the user. Their sentences wrap (a Label
+is one line, cut at the box's edge: "…(created if" at 80x24); under :data:`SHORT_BELOW` rows the box loses
+its padding and the buttons are one line, so the whole dialog fits at 40x12.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Static
+
+#: under this many rows a dialog is drawn compact (no padding, one-line buttons)
+SHORT_BELOW = 20
+
+
+def fit_dialog(screen: ModalScreen[Any]) -> None:
+    """Compact at small heights: the ``-short`` class and one-line buttons."""
+    short = screen.app.size.height < SHORT_BELOW
+    screen.set_class(short, "-short")
+    for button in screen.query(Button):
+        button.compact = short
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -23,14 +38,18 @@ class ConfirmScreen(ModalScreen[bool]):
     }
     ConfirmScreen > #confirm-box {
         width: 60;
-        max-width: 90%;
+        max-width: 95%;
         height: auto;
+        max-height: 100%;
+        overflow-y: auto;
         border: thick $warning;
         background: $surface;
         padding: 1 2;
     }
+    ConfirmScreen.-short > #confirm-box { padding: 0 1; }
     ConfirmScreen #confirm-message {
         width: 100%;
+        height: auto;
         margin-bottom: 1;
     }
     ConfirmScreen #confirm-buttons {
@@ -63,8 +82,12 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(f"{self.yes_label} (y)", id="confirm-yes", variant="warning")
 
     def on_mount(self) -> None:
+        fit_dialog(self)
         # The safe answer has the focus: a stray enter never deletes anything.
         self.query_one("#confirm-no", Button).focus()
+
+    def on_resize(self) -> None:
+        fit_dialog(self)
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
@@ -89,10 +112,15 @@ class PromptScreen(ModalScreen[str | None]):
         width: 72;
         max-width: 95%;
         height: auto;
+        max-height: 100%;
+        overflow-y: auto;
         border: thick $primary;
         background: $surface;
         padding: 1 2;
     }
+    PromptScreen.-short > #prompt-box { padding: 0 1; }
+    PromptScreen #prompt-message { width: 100%; height: auto; }
+    PromptScreen.-short #prompt-buttons { margin-top: 0; }
     PromptScreen #prompt-buttons {
         width: 100%;
         height: auto;
@@ -114,14 +142,18 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
-            yield Label(self.message, id="prompt-message", markup=False)
+            yield Static(self.message, id="prompt-message", markup=False)
             yield Input(self.value, id="prompt-input")
             with Horizontal(id="prompt-buttons"):
                 yield Button("Cancel", id="prompt-cancel")
                 yield Button(self.ok_label, id="prompt-ok", variant="primary")
 
     def on_mount(self) -> None:
+        fit_dialog(self)
         self.query_one("#prompt-input", Input).focus()
+
+    def on_resize(self) -> None:
+        fit_dialog(self)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

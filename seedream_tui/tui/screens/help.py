@@ -93,7 +93,7 @@ class HelpScreen(ModalScreen[None]):
         border: round $primary; background: $surface; padding: 0 1;
     }
     HelpScreen DataTable { height: 1fr; }
-    HelpScreen #help-hint { height: auto; color: $text-muted; }
+    HelpScreen #help-hint { height: auto; max-height: 35%; color: $text-muted; }  /* the keys first at 40x12 */
     """
 
     def __init__(self, rows: list[tuple[str, str, str, str]]) -> None:

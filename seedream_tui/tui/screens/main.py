@@ -28,7 +28,7 @@ from seedream_tui.schema.spec import FieldKind, ModelSpec
 from seedream_tui.tui.messages import JobChanged, JobsDeleted
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.screens.confirm import ConfirmScreen
-from seedream_tui.tui.widgets.fields import FieldWidget
+from seedream_tui.tui.widgets.fields import FieldWidget, bound_overlay
 from seedream_tui.tui.widgets.job_table import JobTable
 from seedream_tui.tui.widgets.keyhints import KeyHints
 from seedream_tui.tui.widgets.options import OptionsPanel, prompt_field
@@ -157,7 +157,15 @@ class MainScreen(Screen[None]):
         app: Any = self.app
         if hasattr(app, "tally"):
             self.query_one(StatusBar).show(self.core.config, app.tally)
-        self.query_one("#options-pane").border_title = "Options"
+        pane = self.query_one("#options-pane")
+        pane.border_title = "Options"
+        model_select = self.query_one("#model-select", Select)
+
+        def expanded(opened: bool) -> None:  # the model list opens inside the options pane, not over the jobs
+            if opened:
+                bound_overlay(model_select, pane.content_region)
+
+        self.watch(model_select, "expanded", expanded, init=False)
         self.show_quote()
         self.query_one(PromptArea).focus()
         if self._initial is not None:
@@ -173,17 +181,22 @@ class MainScreen(Screen[None]):
         self.set_class(width < NARROW_BELOW, "-narrow")
         self.set_class(width >= WIDE_FROM, "-wide")
         self.set_class(width < COMPACT_BELOW, "-compact")
-        if width >= COMPACT_BELOW:
-            self.remove_class("-show-options")  # wide: prompt and options side by side again
         self.set_class(height < SHORT_BELOW, "-short")
+        if not self.options_folded:
+            self.remove_class("-show-options")  # large enough: prompt and options side by side again
         changed = before != [self.has_class(c) for c in classes]
         if changed and self.is_mounted:
-            self.refresh_bindings()  # ctrl+n (Options) is offered only while narrow
+            self.refresh_bindings()  # ctrl+n (Options) is offered only while narrow or short
         return changed
+
+    @property
+    def options_folded(self) -> bool:
+        """Narrow or short: the options are not beside the prompt but in its place, on ctrl+n."""
+        return self.has_class("-compact") or self.has_class("-short")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_options":
-            return self.has_class("-compact")
+            return self.options_folded
         return True
 
     def on_resize(self) -> None:

@@ -33,6 +33,7 @@ from seedream_tui.config import (
 )
 from seedream_tui.tui.formatting import error_sentence
 from seedream_tui.tui.plain import plain, plain_line
+from seedream_tui.tui.screens.confirm import fit_dialog
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 TOKEN_HELP = (
@@ -66,9 +67,10 @@ class TokenScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     TokenScreen { align: center middle; }
     TokenScreen > #token-box {
-        width: 76; max-width: 95%; height: auto;
+        width: 76; max-width: 95%; height: auto; max-height: 100%; overflow-y: auto;
         border: thick $primary; background: $surface; padding: 1 2;
     }
+    TokenScreen.-short > #token-box { padding: 0 1; }
     TokenScreen #token-help { margin-bottom: 1; color: $text-muted; }
     TokenScreen #token-error { color: $error; height: auto; }
     TokenScreen #token-buttons { height: auto; align-horizontal: right; margin-top: 1; }
@@ -88,8 +90,12 @@ class TokenScreen(ModalScreen[str | None]):
                 yield Button("Save token", id="token-save", variant="primary")
 
     def on_mount(self) -> None:
+        fit_dialog(self)
         self.query_one("#token-box").border_title = "API token"
         self.query_one("#token-input", Input).focus()
+
+    def on_resize(self) -> None:
+        fit_dialog(self)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -123,7 +129,7 @@ class SettingsScreen(Screen[None]):
     SettingsScreen .row { height: auto; }
     SettingsScreen .row > Label { width: 16; padding-top: 1; text-style: bold; }
     SettingsScreen .row > Input, SettingsScreen .row > Select { width: 1fr; }
-    SettingsScreen .hint { color: $text-muted; padding-left: 16; height: 1; }
+    SettingsScreen .hint { color: $text-muted; padding-left: 16; height: auto; }
     SettingsScreen #settings-error { color: $error; padding-left: 16; height: auto; display: none; }
     SettingsScreen #settings-error.-shown { display: block; }
     SettingsScreen #token-mask { width: 1fr; padding: 1 1 0 1; text-wrap: nowrap; text-overflow: ellipsis; }

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey
 
 from seedream_tui.jobs.spend import (
     OUT_OF_RANGE_SENTENCE,
@@ -40,7 +43,8 @@ class SpendScreen(Screen[None]):
     SpendScreen #spend-tables { height: 1fr; min-height: 4; }
     SpendScreen #spend-tables > Vertical { width: 1fr; min-width: 20; border: round $primary-background-lighten-2; }
     SpendScreen DataTable { height: 1fr; }
-    SpendScreen.-narrow #spend-tables { layout: vertical; }
+    SpendScreen.-narrow #spend-tables { layout: vertical; overflow-y: auto; }
+    SpendScreen.-narrow #spend-tables > Vertical { min-height: 5; }  /* a row each at 40x12, the rest scrolls */
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -79,6 +83,29 @@ class SpendScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 90, "-narrow")
+        self.call_after_refresh(self._fit_keys)
+
+    def _fit_keys(self) -> None:
+        """The first column (a model id, a day) as wide as its longest key or as the counts leave: at 40 columns
+        a model id pushed the jobs and the cost off the right edge."""
+        for table in self.query(DataTable):
+            column = table.columns.get(ColumnKey("key"))
+            width = table.scrollable_content_region.width
+            if column is None or not width:
+                continue
+            widths = [
+                max([cell_len(str(col.label)), *(cell_len(str(table.get_cell_at(Coordinate(row, n))))
+                                                 for row in range(table.row_count))])
+                for n, col in enumerate(table.ordered_columns)
+            ]  # fmt: skip
+            others = sum(widths[1:]) + 2 * table.cell_padding * len(widths)
+            fitted = max(8, min(widths[0], width - others - 2))  # and a scrollbar's columns
+            if column.width != fitted or column.auto_width:
+                column.auto_width = False
+                column.width = fitted
+                table._require_update_dimensions = True
+                table._clear_caches()  # the drawn cells are cached without their width
+                table.refresh()
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -103,8 +130,9 @@ class SpendScreen(Screen[None]):
         table = self.query_one(table_id, DataTable)
         table.clear()
         for group in groups:
-            table.add_row(Text(group.key), Text(str(group.jobs), justify="right"),
+            table.add_row(Text(group.key, no_wrap=True, overflow="ellipsis"), Text(str(group.jobs), justify="right"),
                           Text(usd_text(group.usd), justify="right"))  # fmt: skip
+        self._fit_keys()
 
 
 def _line(group: SpendGroup) -> str:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Region
 from textual.message import Message
 from textual.validation import Integer, Number
 from textual.widget import Widget
@@ -19,6 +21,34 @@ from textual.widgets import Input, Label, Select, Static, Switch, TextArea
 
 from seedream_tui.schema.spec import FieldKind, FieldSpec
 from seedream_tui.tui.plain import plain, plain_line
+
+#: the label column: as wide as the longest label needs, up to a share of the panel's width or what leaves the
+#: controls their room, whichever is more (it was 15 cells at every width: "Sequential im…" even at 200 columns)
+LABEL_SHARE = 0.45
+CONTROL_LEAST = 20
+LABEL_LEAST = 8
+LABEL_DEFAULT = 15
+
+
+def label_cells(titles: list[str], width: int) -> int:
+    """The label column's width for a panel ``width`` cells wide whose labels are ``titles``."""
+    longest = max((cell_len(title) for title in titles), default=0) + 1  # and the padding after it
+    if width <= 0:
+        return min(longest, LABEL_DEFAULT)
+    return max(LABEL_LEAST, min(longest, max(int(width * LABEL_SHARE), width - CONTROL_LEAST)))
+
+
+def bound_overlay(select: Select[Any], bounds: Region, *, left: int = 0) -> None:
+    """Keep an expanded Select's list inside ``bounds`` (its panel): as tall as the room under the Select,
+    scrolling within it, and ``left`` cells wider to the left, over the label column (else its values stood
+    beside other fields' labels). Textual's overlay spilled over the panel's border, the tabs and the jobs."""
+    from textual.widgets._select import SelectOverlay
+
+    room = bounds.bottom - select.region.bottom
+    for overlay in select.query(SelectOverlay):
+        overlay.styles.max_height = max(3, min(12, room))
+        overlay.styles.width = select.region.width + left if left else "1fr"
+        overlay.styles.offset = (-left, 0)
 
 
 class FieldWidget(Vertical):
@@ -42,13 +72,28 @@ class FieldWidget(Vertical):
         self.spec = spec
         self._initial = value
         self._error = ""
+        #: the label column's width (the panel sets it for its width: see :func:`label_cells`)
+        self.label_width = LABEL_DEFAULT
+
+    @property
+    def title(self) -> str:
+        return self.spec.title + (" *" if self.spec.required else "")
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-row"):
-            title = self.spec.title + (" *" if self.spec.required else "")
-            yield Label(plain_line(title), classes="field-label")
+            label = Label(plain_line(self.title), classes="field-label")
+            label.styles.width = self.label_width
+            yield label
             yield self.make_control()
         yield Static(plain(self._error), classes="field-error")
+
+    def set_label_width(self, cells: int) -> None:
+        """Put the label column at ``cells`` (the thumbnails under a media field start there too)."""
+        self.label_width = cells
+        for label in self.query(".field-label"):
+            label.styles.width = cells
+        for strip in self.query(".field-thumbs"):
+            strip.styles.padding = (0, 0, 0, cells)
 
     def on_mount(self) -> None:
         self.tooltip = plain(self.spec.help) if self.spec.help else None
@@ -115,6 +160,15 @@ class EnumField(FieldWidget):
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
         self._changed()
+
+    def on_mount(self) -> None:  # (the base class's on_mount runs too: Textual calls each class's handler)
+        self.watch(self.query_one(Select), "expanded", self._expanded, init=False)
+
+    def _expanded(self, expanded: bool) -> None:
+        """The dropdown opens inside the options panel (the panel that holds this field decides the room)."""
+        panel = next((node for node in self.ancestors if hasattr(node, "bound_dropdown")), None)
+        if expanded and panel is not None:
+            panel.bound_dropdown(self.query_one(Select))
 
     def get_value(self) -> Any:
         select = self.query_one(Select)

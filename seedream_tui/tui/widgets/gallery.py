@@ -78,7 +78,7 @@ class Tile(Vertical):
     Tile .tile-stage { height: 1fr; align: center middle; }
     Tile .tile-image { width: auto; height: auto; }
     Tile .tile-word { width: 1fr; height: 1fr; content-align: center middle; color: $text-muted; }
-    Tile .tile-caption { height: 1; }
+    Tile .tile-caption { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     Tile.-blank { visibility: hidden; }
     """
 
@@ -92,6 +92,8 @@ class Tile(Vertical):
         self._word_label = Static("", classes="tile-word")
         self._picture = images.hidden_image_widget(classes="tile-image")
         self._caption = Static("", classes="tile-caption")
+        #: (marked, cursor) as last shown: the caption is fitted again when the tile's width changes
+        self._marks = (False, False)
 
     def compose(self) -> ComposeResult:
         with self._stage:
@@ -108,19 +110,36 @@ class Tile(Vertical):
         self.job = job
         if job is None:
             return False
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
-        line.append("● " if marked else "", style="bold yellow")
-        line.append(f"#{job.id} ", style="bold")
-        # on the accent bar of the cursor, the status's own colour would not read: plain there
-        line.append_text(Text(job.status.label) if cursor else status_text(job.status))
-        line.append(" " + clipped(job.prompt, max(0, self.size.width)), style="dim")
-        self._caption.update(line)
+        self._marks = (marked, cursor)
+        self._caption.update(self.caption(job, marked=marked, cursor=cursor))
         output = first_output(job)
         if output is None or not images.enabled():
             word = "no image" if output is None else "images off"
             self._word(job.status.label if not job.status.terminal else word)
             return False
         return changed or output.path != self.shown_path
+
+    def on_resize(self) -> None:
+        """The caption fitted to the new width (the gallery's redraw may run before the tiles have it)."""
+        if self.job is not None:
+            marked, cursor = self._marks
+            self._caption.update(self.caption(self.job, marked=marked, cursor=cursor))
+
+    def caption(self, job: Job, *, marked: bool, cursor: bool) -> Text:
+        """One line as wide as the tile: id, status and as much of the prompt as fits, cut with "…" (by cells:
+        a prompt that starts with CJK text shows its start too; wrapped, it went whole to an unseen 2nd line)."""
+        width = max(0, self.size.width - 2)  # the tile's padding
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        line.append("● " if marked else "", style="bold yellow")
+        line.append(f"#{job.id} ", style="bold")
+        # on the accent bar of the cursor, the status's own colour would not read: plain there
+        line.append_text(Text(job.status.label) if cursor else status_text(job.status))
+        room = width - line.cell_len - 1
+        if room > 0:
+            line.append(" " + clipped(job.prompt, room), style="dim")
+        if width:
+            line.truncate(width, overflow="ellipsis")
+        return line
 
     def _word(self, text: str) -> None:
         self.shown_path = None

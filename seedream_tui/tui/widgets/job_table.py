@@ -40,6 +40,13 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("n", "Img"),
     ("prompt", "Prompt"),
 )
+#: the columns a narrow table leaves out, first to last, until the prompt has :data:`PROMPT_LEAST` cells
+#: (at 40 columns every column had the prompt cut off the right edge: rows could not be told apart)
+DROP_ORDER = ("res", "n", "elapsed", "pos")
+PROMPT_LEAST = 14
+#: the cells a column takes with its padding, for choosing the columns before they are drawn (the status
+#: column as wide as its longest word, "downloading", so a job changing state never changes the choice)
+_EST_WIDTH = {"status": 13, "pos": 4, "elapsed": 6, "res": 7, "n": 5}
 
 _STATUS_STYLE = {
     JobStatus.SUBMITTING: "dim",
@@ -139,10 +146,13 @@ class JobTable(RowTable):
         self._ticker: Timer | None = None
         #: cells changed by ``_set_cell`` since the last frame (see ``_forget_drawn``)
         self._stale: set[tuple[RowKey, ColumnKey]] = set()
+        #: the keys of the columns shown, in order (narrow, some are left out: see :meth:`columns_for`)
+        self.shown: tuple[str, ...] = tuple(key for key, _ in COLUMNS)
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
-            self.add_column(label, key=key)
+            if key in self.shown:
+                self.add_column(label, key=key)
         self.border_title = "Jobs"
         live = any(not job.status.terminal for job in self.jobs.values())
         self._ticker = self.set_interval(1.0 / TICK_PHASES, self.tick_phase, name="elapsed", pause=not live)
@@ -182,7 +192,7 @@ class JobTable(RowTable):
                 if column != "id":
                     self._set_cell(key, column, value)
             return
-        self.add_row(*cells.values(), key=key)
+        self.add_row(*(cells[column] for column in self.shown), key=key)
         if sort:
             self._sort_keep_cursor()
             self.call_after_refresh(self.fit_prompt_column)
@@ -243,6 +253,8 @@ class JobTable(RowTable):
         anew) and asks for a repaint of the cell's region only, which goes to the terminal as that region
         alone (see ``tui.partial_updates``); a cell scrolled out of view sends nothing.
         """
+        if column not in self.shown:
+            return  # left out while the table is narrow: its cells are written when it is shown again
         row_key, column_key = RowKey(row), ColumnKey(column)
         cells = self._data.get(row_key)
         if cells is None or column_key not in self._column_locations:
@@ -336,8 +348,45 @@ class JobTable(RowTable):
         self.call_after_refresh(self.fit_prompt_column)
 
     def fit_prompt_column(self) -> None:
-        """Give the prompt column whatever width the other columns leave (it is cut with an ellipsis)."""
-        fit_column(self, "prompt", spare=2)
+        """Choose the columns for the width, then give the prompt column whatever width the others leave (it
+        is cut with an ellipsis)."""
+        shown = self.columns_for(self.content_region.width)
+        if shown != self.shown:
+            self._show_columns(shown)
+        # the scrollbar's columns kept free while there is none (it would come with the next rows)
+        fit_column(self, "prompt", spare=0 if self.show_vertical_scrollbar else 2)
+
+    def columns_for(self, width: int) -> tuple[str, ...]:
+        """The columns to show in ``width`` cells: all, or fewer so that the prompt keeps a readable fragment."""
+        keys = [key for key, _ in COLUMNS]
+        if width <= 0:
+            return tuple(keys)
+        id_width = len(str(max(self.jobs, default=1))) + 2
+        room = width - 2 - 2  # a scrollbar's columns, and the prompt cell's padding
+        for drop in (None, *DROP_ORDER):
+            if drop is not None:
+                keys.remove(drop)
+            used = id_width + sum(_EST_WIDTH.get(key, 0) for key in keys)
+            if room - used >= PROMPT_LEAST:
+                break
+        return tuple(keys)
+
+    def _show_columns(self, shown: tuple[str, ...]) -> None:
+        """Rebuild the table with the columns ``shown`` (rows, cursor and scroll kept): only as the width
+        crosses a step, never while jobs tick."""
+        selected, scroll_y = self.selected_job_id, self.scroll_y
+        self.shown = shown
+        self._stale = set()
+        self.clear(columns=True)
+        for key, label in COLUMNS:
+            if key in shown:
+                self.add_column(label, key=key)
+        for job_id in sorted(self.jobs, reverse=True):
+            cells = self._cells(self.jobs[job_id])
+            self.add_row(*(cells[column] for column in shown), key=str(job_id))
+        if selected is not None:
+            self.select_job(selected)
+        self.scroll_to(y=scroll_y, animate=False, immediate=True)
 
 
 def _discard_where(cache: Any, gone: Callable[[Any], bool]) -> None:
@@ -357,4 +406,6 @@ def fit_column(table: DataTable[Any], key: str, *, spare: int = 0, most: int | N
         column.auto_width = False
         column.width = width
         table._require_update_dimensions = True  # Textual recomputes the virtual width on idle
+        # the drawn cells are cached without their width: drop them, or a cell keeps its old cut ("…" gone)
+        table._clear_caches()
         table.refresh()

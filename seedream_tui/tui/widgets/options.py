@@ -18,12 +18,12 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.widgets import Static
+from textual.widgets import Select, Static
 
 from seedream_tui.schema.spec import FieldKind, FieldSpec, ModelSpec
 from seedream_tui.schema.validate import validate_input
 from seedream_tui.tui.plain import plain, plain_line
-from seedream_tui.tui.widgets.fields import FieldWidget, field_widget_for
+from seedream_tui.tui.widgets.fields import FieldWidget, bound_overlay, field_widget_for, label_cells
 
 
 def prompt_field(spec: ModelSpec) -> FieldSpec | None:
@@ -76,6 +76,7 @@ class OptionsPanel(Vertical):
             self.call_after_refresh(self._mount_fields)  # after the frame that shows the screen
         else:
             self.refresh_dependencies()
+            self.call_after_refresh(self._fit_labels)
 
     async def _mount_fields(self) -> None:
         if not self.is_attached:  # gone before its first frame (the model switched at once)
@@ -83,6 +84,35 @@ class OptionsPanel(Vertical):
         await self.query_one("#fields", VerticalScroll).mount_all(self._fields)
         self.built = True
         self.refresh_dependencies()
+        self._fit_labels()
+
+    def on_resize(self) -> None:
+        self._fit_labels()
+
+    def _fit_labels(self) -> None:
+        """The label column as a share of the panel's width (see ``fields.label_cells``)."""
+        fields = self.query("#fields").results(VerticalScroll)
+        scroll = next(fields, None)
+        if scroll is None:  # resized before its children are composed, or while it is being removed
+            return
+        width = scroll.scrollable_content_region.width or self.size.width
+        cells = label_cells([widget.title for widget in self._fields], width)
+        for widget in self._fields:
+            if widget.label_width != cells or not widget.is_mounted:
+                widget.set_label_width(cells)
+
+    def bound_dropdown(self, select: Select[Any]) -> None:
+        """An option's dropdown opens inside the panel: the field goes to the top of the list first, so the
+        list has the most room under it."""
+        field = next((node for node in select.ancestors if isinstance(node, FieldWidget)), None)
+        for fields in self.query("#fields").results(VerticalScroll):
+            if field is not None:
+                fields.scroll_to_widget(field, top=True, animate=False, immediate=True)
+        left = field.label_width if field is not None else 0
+        bound_overlay(select, self.content_region, left=left)
+        self.call_after_refresh(
+            lambda: bound_overlay(select, self.content_region, left=left) if select.is_attached else None
+        )
 
     # --- reading and writing -------------------------------------------------------------------------
     @property
