@@ -178,12 +178,14 @@ class MainScreen(Screen[None]):
         """Set the layout classes for the size; True when they changed."""
         classes = ("-narrow", "-wide", "-compact", "-short")
         before = [self.has_class(c) for c in classes]
-        self.set_class(width < NARROW_BELOW, "-narrow")
-        self.set_class(width >= WIDE_FROM, "-wide")
-        self.set_class(width < COMPACT_BELOW, "-compact")
-        self.set_class(height < SHORT_BELOW, "-short")
-        if not self.options_folded:
-            self.remove_class("-show-options")  # large enough: prompt and options side by side again
+        # one restyle of the screen for all its classes, not one per class (each restyles every widget)
+        wanted = {
+            "-narrow": width < NARROW_BELOW, "-wide": width >= WIDE_FROM,
+            "-compact": width < COMPACT_BELOW, "-short": height < SHORT_BELOW,
+        }
+        if not (wanted["-compact"] or wanted["-short"]):
+            wanted["-show-options"] = False  # large enough: prompt and options side by side again
+        self.update_classes(wanted)
         changed = before != [self.has_class(c) for c in classes]
         if changed and self.is_mounted:
             self.refresh_bindings()  # ctrl+n (Options) is offered only while narrow or short
