@@ -46,6 +46,11 @@ def visible(text: object, *, multiline: bool = False) -> str:
     return _CONTROL.sub(lambda m: _show(m.group()), value)
 
 
+def quoted(text: str, limit: int = 60) -> str:
+    """Outside text quoted for a sentence (``repr``: no control character reaches the screen), cut at ``limit``."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
 def has_control(text: str) -> bool:
     return _CONTROL.search(text) is not None
 

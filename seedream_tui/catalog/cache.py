@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seedream_tui.fsutil import atomic_write
+from seedream_tui.safetext import quoted
 from seedream_tui.schema import ModelSpec, SchemaError, reader
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ async def fetch_model(client: RunComfyClient, folder: Path, model_id: str, *, no
     named = _named_id(detail)
     if named is not None and named != model_id:
         # stored as it says, it would stand in for that other model (a user file wins over a bundled one)
-        raise SchemaError(f"the detail RunComfy sent describes another model ({_shown(named)}), so it was not "
+        raise SchemaError(f"the detail RunComfy sent describes another model ({quoted(named, 80)}), so it was not "
                           "saved.")
     detail["model_id"] = model_id  # the file is the model that was asked for, whatever else it holds
     key = file_name(model_id)[: -len(".json")]
@@ -86,10 +87,6 @@ def _named_id(detail: dict[str, Any]) -> str | None:
 
 def _mib(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MiB" if size >= 100 * 1024 else f"{size:,} bytes"
-
-
-def _shown(text: str) -> str:
-    return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
 def stale_models(folder: Path, *, now: float | None = None, max_age: float = MAX_AGE) -> list[str]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from seedream_tui.api.errors import ApiError, NotFoundError
 from seedream_tui.jobs.model import Job
 from seedream_tui.jobs.store import AsyncHistory
+from seedream_tui.safetext import quoted
 
 if TYPE_CHECKING:
     from seedream_tui.api.client import RunComfyClient
@@ -51,7 +52,7 @@ class AdoptDesk:
         rid = request_id.strip()
         if not REQUEST_ID_RE.fullmatch(rid):
             raise ValueError(
-                f"{_shown(rid)} is not a RunComfy request id (letters, digits, '-' and '_', at most 128)."
+                f"{quoted(rid)} is not a RunComfy request id (letters, digits, '-' and '_', at most 128)."
             )
         existing = await self.history.get_by_request_id(rid)
         if existing is not None:
@@ -75,7 +76,3 @@ class AdoptDesk:
         """Ask RunComfy once about a live job and save what it learns (see JobEngine.check_once)."""
         await self._ensure_backend()
         return await self.engine.check_once(job_id)
-
-
-def _shown(text: str) -> str:
-    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
