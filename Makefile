@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/python tests/test_import_contract.py
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 bench: $(STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
