@@ -9,7 +9,7 @@
 - **Freed decodes go back to the system**: glibc's malloc raises its mmap threshold to the size of the
   largest block freed, after which Pillow's 16 MB image blocks come from per-thread arenas that keep them:
   six 64-megapixel decodes one after the other, each in a worker thread, left 1.2 GB resident and peaked at
-  1.7 GB. A fixed threshold (:func:`_return_freed_memory`) keeps large blocks mapped
+  1.7 GB. A fixed threshold (:func:`tune_allocator`) keeps large blocks mapped
   on their own, so each is returned when the image is freed: the same six peaked at 280 MB. It is set
   the first time :func:`open_image` runs.
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+import sys
 import threading
 import warnings
 from typing import IO, Any
@@ -34,8 +35,9 @@ MAX_PIXELS = 64_000_000
 MAX_JPEG_HEADER_PIXELS = 178_000_000
 #: every full decode holds this (a thumbnail of a large image is made while the decode is held)
 DECODES = threading.BoundedSemaphore(1)
-#: blocks of at least this size are mapped on their own and unmapped when freed
-_MMAP_THRESHOLD = 4 * 1024 * 1024
+#: blocks of at least this size are mapped on their own and unmapped when freed (decodes here and the TUI's
+#: previews alike: one setting for the process)
+MMAP_THRESHOLD = 2 * 1024 * 1024
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
 
 
@@ -56,7 +58,7 @@ def open_image(source: str | IO[bytes] | Any, *, draft_box: tuple[int, int] | No
     anything is decoded (and sets the process up so that decodes give their memory back). With ``draft_box``, a JPEG is set to decode at the smallest scale that still covers
     the box, and its pixel count is checked at that scale. Raises what ``Image.open`` raises otherwise
     (``UnidentifiedImageError``/``OSError``); the caller closes the image."""
-    _return_freed_memory()
+    tune_allocator()
     with warnings.catch_warnings():
         # Pillow warns above 89 megapixels (a raw warning on stderr) and raises above twice that: our own
         # limit below is the one that applies, with a sentence
@@ -98,19 +100,35 @@ def header_size(source: str | IO[bytes] | Any) -> tuple[int, int] | None:
             return None
 
 
-_threshold_set = False
+_libc: Any = None
 
 
-def _return_freed_memory() -> None:
-    """Fix glibc's mmap threshold once per process (see the module's docstring); nothing where there is no
-    ``mallopt`` (macOS, musl)."""
-    global _threshold_set
-    if _threshold_set:
-        return
-    _threshold_set = True
-    try:
-        mallopt = ctypes.CDLL(None).mallopt  # the C library the interpreter runs on
-        mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-        mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
-    except (OSError, AttributeError, TypeError):
-        pass
+def _glibc() -> Any:
+    """The C library the interpreter runs on when it is glibc (``mallopt`` and ``malloc_trim``), else False.
+    On first use the mmap threshold is fixed (see the module's docstring)."""
+    global _libc
+    if _libc is None:
+        _libc = False
+        if sys.platform.startswith("linux"):
+            try:
+                libc = ctypes.CDLL(None)
+                libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+                libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+                _libc = libc if hasattr(libc, "malloc_trim") else False
+            except (OSError, AttributeError, TypeError):
+                _libc = False
+    return _libc
+
+
+def tune_allocator() -> None:
+    """Settle the allocator for image decoding (before the first large one): idempotent, a no-op off glibc."""
+    _glibc()
+
+
+def trim_heap() -> bool:
+    """Ask the C allocator to hand freed memory back (glibc's ``malloc_trim``); False where there is none."""
+    libc = _glibc()
+    if not libc:
+        return False
+    libc.malloc_trim(0)
+    return True

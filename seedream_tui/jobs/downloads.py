@@ -47,7 +47,6 @@ MAX_MEDIA_BYTES = 2 * 1024 * 1024 * 1024
 MAX_PIXELS = DECODE_MAX_PIXELS
 #: what a text-to-image model delivers; anything else (a GIF under a .png URL, say) is refused
 FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
-_WRITE_CHUNK = 256 * 1024
 _IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 

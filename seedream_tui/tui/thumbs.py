@@ -13,19 +13,18 @@ Everything here runs in worker threads; the lock guards the cache only.
 Memory that comes back: a full-size decode allocates tens of MB in the thread that runs it, and glibc keeps
 what is freed in that thread's heap (one per thread) instead of handing it back, so after walking the viewer
 the process stayed at ~470 MB. So: buffers of 2 MB and more are mapped on their own (glibc's
-``M_MMAP_THRESHOLD``, fixed, where it would otherwise rise with every large free) and go back to the
-system when freed; :func:`release` (the viewer calls it when it closes) drops the large cached images and
+``M_MMAP_THRESHOLD``, fixed, where it would otherwise rise with every large free; one setting for the process,
+``jobs.decoding.tune_allocator``) and go back to the system when freed; :func:`release` (the viewer calls it when it closes) drops the large cached images and
 asks the C allocator to return free memory (``malloc_trim``); :func:`load_preview` does the same after every
 few large decodes.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from seedream_tui.jobs.model import THUMB_SIZE
 
@@ -81,6 +80,8 @@ def load_preview(
     With ``coarse`` and a thumbnail plus the original ``size`` known, the thumbnail is used instead.
     ``keep=False``: not kept in this module's few-entry cache (the gallery keeps its own many small ones).
     """
+    from seedream_tui.jobs.decoding import tune_allocator  # Pillow with it: not on the first frame's path
+
     key = (path, box, coarse)
     tune_allocator()
     with _lock:
@@ -122,6 +123,8 @@ def _count_large_decode(image: Image) -> None:
         _large_decodes += 1
         due = _large_decodes % TRIM_EVERY == 0
     if due:
+        from seedream_tui.jobs.decoding import trim_heap
+
         trim_heap()
 
 
@@ -133,46 +136,9 @@ def release() -> None:
     with _lock:
         for key in [k for k, image in _cache.items() if image_bytes(image) >= LARGE_BYTES]:
             del _cache[key]
+    from seedream_tui.jobs.decoding import trim_heap
+
     trim_heap()
-
-
-_malloc_trim: Any = None
-#: glibc's mallopt parameter, and the size from which a buffer gets its own mapping
-_M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 2 * 1024 * 1024
-
-
-def _libc_trim() -> Any:
-    """glibc's ``malloc_trim`` (False elsewhere); on first use, also fixes the mmap threshold (see above)."""
-    global _malloc_trim
-    if _malloc_trim is None:
-        _malloc_trim = False
-        if sys.platform.startswith("linux"):
-            try:
-                import ctypes
-
-                libc = ctypes.CDLL(None)
-                _malloc_trim = getattr(libc, "malloc_trim", False)
-                mallopt = getattr(libc, "mallopt", None)
-                if _malloc_trim and mallopt is not None:
-                    mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-            except (OSError, AttributeError):
-                _malloc_trim = False
-    return _malloc_trim
-
-
-def tune_allocator() -> None:
-    """Settle the allocator for image decoding (before the first large one): idempotent, a no-op off glibc."""
-    _libc_trim()
-
-
-def trim_heap() -> bool:
-    """Ask the C allocator to hand freed memory back (glibc's ``malloc_trim``); False where there is none."""
-    trim = _libc_trim()
-    if not trim:
-        return False
-    trim(0)
-    return True
 
 
 def forget(path: str | None = None) -> None:
