@@ -107,6 +107,13 @@ class Job:
     base_url: str | None = None
     #: a sentence the server added about the result (the offline demo: "a stand-in for an image it could not fetch")
     note: str | None = None
+    #: the batch the job belongs to (``batches.id``), its place in the batch's plan (0-based) and the values that
+    #: made it (``{"prompt": "a red fox", "resolution": "2K", "repeat": 2}``: a variant's choices and swept options)
+    batch_id: int | None = None
+    batch_place: int | None = None
+    variant: dict[str, Any] | None = None
+    #: why a job waiting in the local queue is held back (a budget, a paused queue), else None
+    hold: str | None = None
     #: the row's write counter: a write that expects an older one is refused (a stale copy never wins).
     #: Not part of equality: two reads of the same facts are the same job.
     version: int = field(default=0, compare=False)
@@ -123,3 +130,23 @@ class Job:
 
     def evolve(self, **changes: Any) -> Job:
         return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Many jobs made from one idea: its plan (JSON) says how (axes, source, options); jobs point at it."""
+
+    id: int
+    created_at: float
+    label: str = ""
+    plan: dict[str, Any] = field(default_factory=dict)
+    budget_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class BatchSlot:
+    """A job's place in its batch, given when its row is written."""
+
+    batch_id: int
+    place: int
+    variant: dict[str, Any] = field(default_factory=dict)

@@ -29,7 +29,7 @@ from seedream_tui.jobs.media_inputs import (
     resolve_media,
     resolve_stored_refs,
 )
-from seedream_tui.jobs.model import Job
+from seedream_tui.jobs.model import Batch, BatchSlot, Job
 from seedream_tui.jobs.store import AsyncHistory
 from seedream_tui.schema import FieldKind, ModelRegistry, ModelSpec, validate_input
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # imported when the network side is built (see _build_network
     import httpx
 
     from seedream_tui.api.client import RunComfyClient
+    from seedream_tui.batch.plan import BatchPlan
     from seedream_tui.jobs.engine import JobEngine
     from seedream_tui.jobs.poll_policy import PollPolicy
 
@@ -287,7 +288,8 @@ class Core(AdoptDesk, CatalogDesk, FileDesk):
             raise InvalidInputError(why, fields=[FieldError(exc.field, str(exc))]) from None
 
     async def submit(
-        self, spec: ModelSpec, inputs: dict[str, Any], *, parents: Sequence[int] = (), rerun_of: int | None = None
+        self, spec: ModelSpec, inputs: dict[str, Any], *, parents: Sequence[int] = (), rerun_of: int | None = None,
+        slot: BatchSlot | None = None,
     ) -> Job:
         """Validate and submit; image inputs given as paths or ``#job`` are resolved first, and the jobs whose
         results they are become the new job's parents (its edit chain).
@@ -300,10 +302,24 @@ class Core(AdoptDesk, CatalogDesk, FileDesk):
         await self._ensure_backend()
         lineage = list(dict.fromkeys([*resolved.parents, *parents]))
         stored = resolved.for_history(cleaned)
-        job = await self.engine.submit(spec.model_id, stored, sent=cleaned if stored != cleaned else None)
+        job = await self.engine.submit(spec.model_id, stored, sent=cleaned if stored != cleaned else None, slot=slot)
         if lineage:
             await self.history.set_parents(job.id, lineage)
         return job
+
+    async def submit_batch(self, plan: BatchPlan) -> tuple[Batch, list[Job]]:
+        """Write the batch and submit its jobs in plan order, each knowing its batch, place and variant.
+
+        (First version: one submit after another. The local queue — pending rows, a live-job limit, budgets —
+        replaces this loop, keeping the signature.)"""
+        self._require_token()
+        batch = await self.history.create_batch(label=plan.label, plan=plan.record())
+        jobs: list[Job] = []
+        for planned in plan.jobs:
+            spec = self.registry.get(planned.model_id)
+            slot = BatchSlot(batch.id, planned.place, planned.variant)
+            jobs.append(await self.submit(spec, dict(planned.inputs), slot=slot))
+        return batch, jobs
 
     async def cancel(self, job_id: int) -> str:
         await self._ensure_backend()

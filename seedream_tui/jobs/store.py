@@ -28,6 +28,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .model import Job, JobStatus, OutputFile
 from .store_base import StaleJobError, StoreBase
+from .store_batches import BatchRows
 from .store_leases import Lease, LeaseRows
 from .store_lineage import LineageRows
 from .store_query import JOB_COLUMNS, OUTPUT_COLUMNS, PLAIN_FIELDS, dump_inputs, output_params, prompt_of
@@ -40,11 +41,11 @@ __all__ = ["AsyncHistory", "HistoryError", "HistoryStore", "JobNotFoundError", "
 T = TypeVar("T")
 P = ParamSpec("P")
 
-_UPDATABLE = frozenset(PLAIN_FIELDS) | {"inputs"}
+_UPDATABLE = frozenset(PLAIN_FIELDS) | {"inputs", "variant"}
 _INSERT_OUTPUT = f"INSERT OR REPLACE INTO outputs ({OUTPUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-class HistoryStore(ReadRows, LeaseRows, LineageRows, StoreBase):
+class HistoryStore(ReadRows, LeaseRows, LineageRows, BatchRows, StoreBase):
     """The whole history: a job's writes here, the rest from its parts."""
 
     def create_job(
@@ -55,6 +56,9 @@ class HistoryStore(ReadRows, LeaseRows, LineageRows, StoreBase):
         base_url: str | None = None,
         now: float | None = None,
         owner: str | None = None,
+        batch_id: int | None = None,
+        batch_place: int | None = None,
+        variant: dict[str, Any] | None = None,
     ) -> Job:
         """Write the row for a job about to be submitted (status SUBMITTING).
 
@@ -65,8 +69,8 @@ class HistoryStore(ReadRows, LeaseRows, LineageRows, StoreBase):
         # durable: the row must be on disk before the paid submit it stands for is sent
         with self._durable(True), self._tx() as conn:
             cursor = conn.execute(
-                "INSERT INTO jobs (model_id, inputs, prompt, status, created_at, updated_at, base_url, poll_owner) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO jobs (model_id, inputs, prompt, status, created_at, updated_at, base_url, poll_owner, "
+                "batch_id, batch_place, variant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     model_id,
                     dump_inputs(inputs),
@@ -76,6 +80,9 @@ class HistoryStore(ReadRows, LeaseRows, LineageRows, StoreBase):
                     stamp,
                     base_url,
                     owner,
+                    batch_id,
+                    batch_place,
+                    None if variant is None else dump_inputs(variant),
                 ),
             )
             assert cursor.lastrowid is not None
@@ -113,6 +120,8 @@ class HistoryStore(ReadRows, LeaseRows, LineageRows, StoreBase):
             if name == "inputs":
                 columns["inputs"] = dump_inputs(value)
                 columns["prompt"] = prompt_of(value)
+            elif name == "variant":
+                columns["variant"] = None if value is None else dump_inputs(value)
             elif name == "status":
                 columns["status"] = JobStatus(value).value
             else:
@@ -324,6 +333,11 @@ class AsyncHistory:
     parents = _threaded(HistoryStore.parents)
     chain = _threaded(HistoryStore.chain)
     derived_from = _threaded(HistoryStore.derived_from)
+    # batches
+    create_batch = _threaded(HistoryStore.create_batch)
+    get_batch = _threaded(HistoryStore.get_batch)
+    list_batches = _threaded(HistoryStore.list_batches)
+    batch_jobs = _threaded(HistoryStore.batch_jobs)
     # reads
     get = _threaded(HistoryStore.get)
     get_by_request_id = _threaded(HistoryStore.get_by_request_id)

@@ -42,9 +42,12 @@ PLAIN_FIELDS = (
     "cost",
     "base_url",
     "note",
+    "batch_id",
+    "batch_place",
+    "hold",
 )
 #: ``version`` comes last: it is bumped by every write (compare-and-set, see ``HistoryStore.update_job``)
-JOB_COLUMNS = "jobs.id, jobs.inputs, " + ", ".join(f"jobs.{name}" for name in PLAIN_FIELDS) + ", jobs.version"
+JOB_COLUMNS = "jobs.id, jobs.inputs, jobs.variant, " + ", ".join(f"jobs.{name}" for name in PLAIN_FIELDS) + ", jobs.version"
 OUTPUT_COLUMNS = "job_id, idx, url, path, width, height, format, size, thumb_path"
 
 
@@ -58,9 +61,12 @@ def prompt_of(inputs: dict[str, Any]) -> str:
 
 
 def job_from_row(row: Sequence[Any], outputs: Sequence[OutputFile] = ()) -> Job:
-    values = dict(zip(PLAIN_FIELDS, row[2:-1], strict=True))
+    values = dict(zip(PLAIN_FIELDS, row[3:-1], strict=True))
     values["status"] = JobStatus(values["status"])
-    return Job(id=row[0], inputs=json.loads(row[1]), outputs=tuple(outputs), version=row[-1], **values)
+    variant = json.loads(row[2]) if row[2] else None
+    return Job(
+        id=row[0], inputs=json.loads(row[1]), variant=variant, outputs=tuple(outputs), version=row[-1], **values
+    )
 
 
 def output_from_row(row: Sequence[Any]) -> OutputFile:
@@ -112,6 +118,19 @@ def parse_search(text: str | None) -> SearchTerms:
     if quoted:
         terms.fts = " ".join(quoted)
     return terms
+
+
+_BATCH_RE = re.compile(r"(?:^|\s)batch:#?(\d+)(?=\s|$)", re.IGNORECASE)
+
+
+def split_batch(text: str | None) -> tuple[str | None, int | None]:
+    """The search text without a ``batch:7`` token (history: "jobs of batch 7"), and that batch id."""
+    if not text:
+        return text, None
+    match = _BATCH_RE.search(text)
+    if match is None:
+        return text, None
+    return (text[: match.start()] + " " + text[match.end() :]).strip(), int(match.group(1))
 
 
 _DERIVED_RE = re.compile(r"(?:^|\s)(?:from|derived):#?(\d+)(?=\s|$)", re.IGNORECASE)
@@ -181,6 +200,8 @@ class Filters:
     model_id: str | None = None
     since: float | None = None
     until: float | None = None
+    #: only the jobs of this batch (also written ``batch:7`` in the search text)
+    batch_id: int | None = None
 
     def query(self) -> Query:
         """The FROM/WHERE for these filters.
@@ -190,7 +211,10 @@ class Filters:
         matches instead of materialising every match and sorting.
         """
         query = Query()
-        search, derived = split_derived(self.search)
+        search, batch_id = split_batch(self.search)
+        search, derived = split_derived(search)
+        if batch_id is None:
+            batch_id = self.batch_id
         terms = parse_search(search)
         if terms.fts is not None:
             query.source = "jobs_fts CROSS JOIN jobs ON jobs.id = jobs_fts.rowid"
@@ -209,6 +233,8 @@ class Filters:
                 "UNION SELECT p.job_id FROM job_parents p JOIN down ON p.parent_id = down.id) SELECT id FROM down)",
                 derived,
             )
+        if batch_id is not None:
+            query.add("jobs.batch_id = ?", batch_id)
         if self.since is not None:
             query.add("jobs.created_at >= ?", self.since)
         if self.until is not None:
@@ -218,7 +244,9 @@ class Filters:
     @property
     def only_counters(self) -> bool:
         """True when the per-(model, status) counters answer the count without a scan."""
-        return not self.search_terms_present and self.since is None and self.until is None
+        return (
+            not self.search_terms_present and self.since is None and self.until is None and self.batch_id is None
+        )
 
     @property
     def search_terms_present(self) -> bool:

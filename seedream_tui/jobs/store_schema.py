@@ -196,6 +196,29 @@ def _migrate_v4(conn: sqlite3.Connection) -> None:
     run_script(conn, "ALTER TABLE jobs ADD COLUMN note TEXT;")
 
 
+def _migrate_v5(conn: sqlite3.Connection) -> None:
+    """Batches: many jobs from one idea (variants, sweeps, repeats, a prompt file). A batch row keeps its plan
+    (JSON: how it was made, its axes); each job keeps its batch, its place in it, the values that made it
+    (``variant``, JSON) and why it is held back in the local queue (``hold``)."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE batches (
+            id INTEGER PRIMARY KEY,
+            created_at REAL NOT NULL,
+            label TEXT NOT NULL DEFAULT '',
+            plan TEXT NOT NULL DEFAULT '{}',
+            budget_usd REAL
+        );
+        ALTER TABLE jobs ADD COLUMN batch_id INTEGER;
+        ALTER TABLE jobs ADD COLUMN batch_place INTEGER;
+        ALTER TABLE jobs ADD COLUMN variant TEXT;
+        ALTER TABLE jobs ADD COLUMN hold TEXT;
+        CREATE INDEX jobs_batch ON jobs(batch_id, batch_place) WHERE batch_id IS NOT NULL;
+        """,
+    )
+
+
 def run_script(conn: sqlite3.Connection, script: str) -> None:
     """Run statements one by one: ``executescript`` would COMMIT our open transaction first."""
     pending = ""
@@ -209,7 +232,7 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
 
 
 #: ``MIGRATIONS[n]`` takes a database from user_version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _migrate_v3, _migrate_v4]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _migrate_v3, _migrate_v4, _migrate_v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _OUR_TABLES = {"jobs", "outputs", "job_counts"}
