@@ -62,3 +62,14 @@ async def test_submit_batch_writes_each_jobs_place_and_variant(fake_server: Any)
         assert kept is not None and kept.plan["count"] == 2
     finally:
         await core.close()
+
+
+def test_the_first_planner_sweeps_and_repeats() -> None:
+    from seedream_tui.batch.planner import PlanRequest, Sweep, make_plan
+    from seedream_tui.schema import ModelRegistry
+
+    spec = ModelRegistry.bundled().default()
+    plan = make_plan(spec, PlanRequest({"prompt": "a fox"}, sweeps=[Sweep("seed", (1, 2))], repeat=2))
+    assert plan.count == 4
+    assert [j.variant for j in plan.jobs][:2] == [{"seed": 1, "repeat": 1}, {"seed": 1, "repeat": 2}]
+    assert [j.place for j in plan.jobs] == [0, 1, 2, 3]

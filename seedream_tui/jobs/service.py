@@ -307,11 +307,13 @@ class Core(AdoptDesk, CatalogDesk, FileDesk):
             await self.history.set_parents(job.id, lineage)
         return job
 
-    async def submit_batch(self, plan: BatchPlan) -> tuple[Batch, list[Job]]:
+    async def submit_batch(
+        self, plan: BatchPlan, *, budget_usd: float | None = None, max_live: int | None = None
+    ) -> tuple[Batch, list[Job]]:
         """Write the batch and submit its jobs in plan order, each knowing its batch, place and variant.
 
-        (First version: one submit after another. The local queue — pending rows, a live-job limit, budgets —
-        replaces this loop, keeping the signature.)"""
+        (First version: one submit after another; ``budget_usd`` and ``max_live`` not used yet. The local
+        queue — pending rows, a live-job limit, budgets — replaces this loop, keeping the signature.)"""
         self._require_token()
         batch = await self.history.create_batch(label=plan.label, plan=plan.record())
         jobs: list[Job] = []
