@@ -14,6 +14,9 @@ AV_FORMATS = ("mp4", "mov", "webm", "m4a", "mp3", "wav", "ogg", "flac")
 
 
 class JobStatus(StrEnum):
+    #: written, not yet sent: waiting in the local queue for a free slot (see local_queue.py); not live on the
+    #: server, not terminal
+    PENDING = "pending"
     #: row written, submit not yet answered
     SUBMITTING = "submitting"
     QUEUED = "queued"
@@ -63,6 +66,7 @@ TERMINAL = frozenset(
 )
 
 _LABELS = {
+    JobStatus.PENDING: "pending",
     JobStatus.SUBMITTING: "submitting",
     JobStatus.QUEUED: "queued",
     JobStatus.RUNNING: "running",
