@@ -155,11 +155,12 @@ class QueueDesk:
 
     async def resume_queue(self) -> str:
         await self.history.set_queue_paused(False)
-        await self._kick_queue()
+        await self.wake_queue()
         pending, _ = await self.history.pending_counts()
         return f"Queue resumed: {pending:,} pending job{'s' if pending != 1 else ''} will be sent as slots free."
 
-    async def _kick_queue(self) -> None:
+    async def wake_queue(self) -> None:
+        """Look at the local queue now (after a change of settings: the limit, the daily budget)."""
         await self._ensure_backend()
         self.engine.queue.kick()
 
@@ -221,6 +222,6 @@ class QueueDesk:
                 return "That job is no longer in the history."
             return f"Job {job_id} is not waiting in the local queue (it is {job.status.label}); only pending jobs move."
         job, place = moved
-        await self._kick_queue()
+        await self.wake_queue()
         self.engine.announce(job)
         return f"Job {job_id} is now {'next' if place == 1 else f'number {place:,}'} in the local queue."
