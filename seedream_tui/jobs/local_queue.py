@@ -116,14 +116,16 @@ class LocalQueue:
 
     # ------------------------------------------------------------------ dispatching
     async def _run(self) -> None:
-        while True:
+        while self._task is not None:  # stop() clears it: a cancellation lost in a wake-up still ends the loop
             self._wake.clear()
             try:
                 await self.dispatch()
             except Exception:  # a busy history must not end the queue: the next wake tries again
                 log.warning("sending pending jobs failed", exc_info=True)
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that meets a wake-up
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.every)
+                async with asyncio.timeout(self.every):
+                    await self._wake.wait()
 
     async def dispatch(self) -> int:
         """Claim every pending job that may go now and start sending each; returns how many."""
