@@ -28,6 +28,8 @@ class SessionTally:
     done_today: int | None = None
     #: the count stopped at ``done_today`` and there are more (a history of a million jobs: ``1,000+``)
     done_today_more: bool = False
+    #: what the local queue says, as last read from the history (``queue paused · 12 pending (3 held)``)
+    queue: str = ""
 
     def see(self, job: Job) -> JobStatus | None:
         """Record ``job``'s status; return the one it had before (None when new to this session)."""
@@ -63,6 +65,8 @@ class SessionTally:
         parts = [f"{self.queued} queued", f"{self.running} running"]
         if self.done_today is not None:
             parts.append(f"{self.done_today:,}{'+' if self.done_today_more else ''} done today")
+        if self.queue:
+            parts.append(self.queue)
         return " · ".join(parts)
 
     def resume_sentence(self) -> str | None:

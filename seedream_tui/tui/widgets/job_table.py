@@ -119,6 +119,17 @@ class JobTable(RowTable):
                 tooltip="Back to the prompt"),
         Binding("p", "screen.toggle_preview", "Preview", id="jobs-preview", show=False,
                 tooltip="Show the preview (narrow) or view the images full screen"),
+        # the local queue (batches): capitals for the ones that touch many jobs
+        Binding("P", "screen.toggle_queue", "Pause queue", id="pause-queue", show=False,
+                tooltip="Pause or resume the local queue (pending jobs wait; jobs already sent go on)"),
+        Binding("u", "screen.move_up", "Move up", id="move-up", show=False,
+                tooltip="Move the selected pending job one place up the local queue"),
+        Binding("U", "screen.move_up(True)", "To front", id="move-to-front", show=False,
+                tooltip="Move the selected pending job to the front of the local queue"),
+        Binding("C", "screen.cancel_batch", "Cancel batch", id="cancel-batch", show=False,
+                tooltip="Cancel the selected job's whole batch (pending jobs at once, queued ones at RunComfy)"),
+        Binding("X", "screen.cancel_waiting", "Cancel waiting", id="cancel-waiting", show=False,
+                tooltip="Cancel everything waiting (pending, and queued at RunComfy), not the running jobs"),
     ]
 
     class Highlighted(Message):
