@@ -129,3 +129,33 @@ def test_the_budget_settings_are_read_and_checked() -> None:
     settings, warnings = load_settings(paths)
     assert (settings.max_live_jobs, settings.daily_budget_usd, settings.batch_budget_usd) == (4, None, None)
     assert len(warnings) == 3
+
+
+def test_status_says_why_a_pending_job_is_held(isolated_home: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    store = HistoryStore(Paths.default().history_db)
+    store.create_pending_batch([PendingRow("m", {"prompt": "over budget"}, 0, price_usd=0.5)])
+    store.claim_pending("me", limit=4, base_url=None, daily=daily_cap(0.10))
+    store.close()
+    env = {**os.environ, "SEEDREAM_TUI_HOME": str(isolated_home), "RUNCOMFY_API_TOKEN": "t"}
+    done = subprocess.run([sys.executable, "-m", "seedream_tui", "status", "1"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "job 1  pending" in done.stdout
+    assert "held    Held: sending it would pass the daily budget of $0.10" in done.stdout
+
+
+def test_quitting_says_pending_jobs_are_sent_at_the_next_start() -> None:
+    from seedream_tui.jobs.model import Job
+    from seedream_tui.jobs.tally import SessionTally
+
+    tally = SessionTally()
+    for i, status in enumerate((JobStatus.PENDING, JobStatus.PENDING, JobStatus.QUEUED)):
+        tally.see(Job(id=i, model_id="m", inputs={}, status=status, created_at=0, updated_at=0))
+    assert tally.resume_sentence() == ("1 job is still live; it will resume at the next start of seedream-tui; "
+                                       "2 pending jobs will be sent then.")
+    tally.forget(2)
+    assert tally.resume_sentence() == "2 pending jobs will be sent then (at the next start of seedream-tui)."

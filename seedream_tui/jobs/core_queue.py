@@ -137,9 +137,9 @@ class QueueDesk:
 
     def _wire_queue(self, engine: JobEngine) -> None:
         """Tell the engine's local queue its limit, the daily budget and how a pending row is sent."""
-        settings = self.config.settings
-        engine.queue.limit = lambda: settings.max_live_jobs
-        engine.queue.daily_budget = lambda: settings.daily_budget_usd
+        config = self.config  # read at each claim: the settings screen replaces config.settings when it saves
+        engine.queue.limit = lambda: config.settings.max_live_jobs
+        engine.queue.daily_budget = lambda: config.settings.daily_budget_usd
         engine.queue.prepare = self._prepare_pending
 
     # ------------------------------------------------------------------ the user's hand on the queue
