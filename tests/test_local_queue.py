@@ -309,3 +309,24 @@ def test_a_history_sent_nothing_before_the_claim_sees_the_limit_across_batches(t
         assert store.get(low.id).status is JobStatus.PENDING
     finally:
         store.close()
+
+
+async def test_a_command_that_does_not_wait_sends_what_may_go_and_leaves_the_rest_pending(fake_server: Any) -> None:
+    fake_server.set_config(workers=1, min_duration=30, max_duration=30)
+    core = await open_core(fake_server.base_url)
+    try:
+        batch, _ = await core.submit_batch(fox_plan(5), max_live=2)
+        assert await core.flush_queue() in (0, 1, 2)  # the engine's own dispatcher may have sent some first
+        rows = await core.history.batch_jobs(batch.id)
+        assert [j.status for j in rows][2:] == [JobStatus.PENDING] * 3
+        assert all(j.request_id for j in rows[:2])  # both answered and saved before the command ends
+    finally:
+        await core.close()
+    assert submits(fake_server) == 2
+    again = await open_core(fake_server.base_url, start=False)
+    try:
+        rows = await again.history.batch_jobs(batch.id)
+        assert all(j.status in (JobStatus.QUEUED, JobStatus.RUNNING) and j.request_id for j in rows[:2])
+        assert [j.status for j in rows][2:] == [JobStatus.PENDING] * 3  # for the next start to send
+    finally:
+        await again.close()

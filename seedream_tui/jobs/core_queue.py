@@ -164,6 +164,13 @@ class QueueDesk:
         await self._ensure_backend()
         self.engine.queue.kick()
 
+    async def flush_queue(self) -> int:
+        """Send the pending jobs that may go now and wait for their submits' answers (a command that ends
+        without following its jobs calls this before closing: the rest stays pending for the next start).
+        Returns how many were sent."""
+        await self._ensure_backend()
+        return await self.engine.queue.flush()
+
     async def queue_counts(self) -> QueueCounts:
         pending, held = await self.history.pending_counts()
         return QueueCounts(pending, held, await self.history.queue_paused())

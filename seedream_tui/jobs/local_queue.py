@@ -94,16 +94,32 @@ class LocalQueue:
         if not self.running:
             self._task = asyncio.create_task(self._run(), name="local-queue")
 
-    async def stop(self) -> None:
-        """Stop claiming; sends under way are cancelled like a quit mid-submit (their rows settle as any
-        submit cut short does: the request id journaled, or the outcome unknown)."""
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop claiming (the rest stays pending for the next start); sends under way get ``grace`` seconds
+        to be answered and their request ids saved, then are cancelled like a quit mid-submit (their rows
+        settle as any submit cut short does: the request id journaled, or the outcome unknown)."""
         task, self._task = self._task, None
-        for t in [*([task] if task else []), *self._sending]:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        sending = list(self._sending)
+        if sending:
+            await asyncio.wait(sending, timeout=grace)
+        for t in sending:
             t.cancel()
-        for t in [*([task] if task else []), *list(self._sending)]:
+        for t in sending:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         self._sending.clear()
+
+    async def flush(self) -> int:
+        """Send what may go now and wait until those sends are answered (their request ids saved): a command
+        that does not follow the jobs can end then, leaving the rest pending. Returns how many were sent."""
+        started = await self.dispatch()
+        while self._sending:
+            await asyncio.wait(list(self._sending))
+        return started
 
     def kick(self) -> None:
         """Look at the queue now (a batch written, the queue resumed, a job moved, a budget changed)."""
