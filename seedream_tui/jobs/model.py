@@ -14,9 +14,6 @@ AV_FORMATS = ("mp4", "mov", "webm", "m4a", "mp3", "wav", "ogg", "flac")
 
 
 class JobStatus(StrEnum):
-    #: written, not yet sent: waiting in the local queue for a free slot (see local_queue.py); not live on the
-    #: server, not terminal
-    PENDING = "pending"
     #: row written, submit not yet answered
     SUBMITTING = "submitting"
     QUEUED = "queued"
@@ -30,6 +27,9 @@ class JobStatus(StrEnum):
     EXPIRED = "expired"
     #: submit was sent but its answer never came: check the RunComfy dashboard
     UNKNOWN = "unknown"
+    #: written, not yet sent: waiting in the local queue for a free slot (see local_queue.py); not live on the
+    #: server, not terminal. Last, so the words listed in a refusal keep their order
+    PENDING = "pending"
 
     @property
     def terminal(self) -> bool:
@@ -66,7 +66,6 @@ TERMINAL = frozenset(
 )
 
 _LABELS = {
-    JobStatus.PENDING: "pending",
     JobStatus.SUBMITTING: "submitting",
     JobStatus.QUEUED: "queued",
     JobStatus.RUNNING: "running",
@@ -76,6 +75,7 @@ _LABELS = {
     JobStatus.CANCELLED: "cancelled",
     JobStatus.EXPIRED: "expired",
     JobStatus.UNKNOWN: "unknown — check the RunComfy dashboard",
+    JobStatus.PENDING: "pending",
 }
 
 
