@@ -77,7 +77,7 @@ class JobEngine:
         self.submitter = Submitter(client, self.writer, self.leases, self.policy, rng, self._track)
         #: the local queue's dispatcher: pending rows sent as slots free (runs from start() on)
         self.queue = LocalQueue(self.leases, self.submitter, self.writer, every=self.policy.lease / 3)
-        self.listeners.subscribe(self.queue.on_change)
+        self.listeners.internal.append(self.queue.on_change)
         self.followers: dict[int, Follower] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._running = False
