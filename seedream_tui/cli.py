@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="with --wait: also copy the images into DIR")
     _add_timeout(p)
     p.add_argument("--json", action="store_true", help="print the job as JSON")
-    from seedream_tui.cli_batch import add_batch_options, add_parsers as add_batch_parsers
+    from seedream_tui.cli_batch import add_batch_options
+    from seedream_tui.cli_batch import add_parsers as add_batch_parsers
 
     add_batch_options(p)
     add_batch_parsers(sub, common)
