@@ -264,7 +264,8 @@ def _options(spec: Any, options: Mapping[str, Any], line: int) -> dict[str, Any]
             try:
                 value = coerce_value(fld, value)
             except ValueError as exc:
-                raise PlanError(f"Line {line}: {key}: {exc}", field=key, line=line) from None
+                raise PlanError(f"Line {line}: the value {value!r} for {key} is refused: {exc}", field=key,
+                                line=line) from None
         out[key] = value
     return out
 
