@@ -155,7 +155,7 @@ async def _confirm(core: Any, args: argparse.Namespace, plan: BatchPlan) -> None
     if core.demo or args.yes or plan.count <= 1:
         return
     price = _price(plan.quote)
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+    if not _can_ask():
         raise CliError(f"This batch submits {plan.count} paid jobs ({price}): add --yes to submit it without being "
                        "asked, or see it first with --dry-run. Nothing was sent.", EXIT_INPUT)
     print(f"{plan.count} paid jobs, {price}:", file=sys.stderr)
@@ -167,6 +167,11 @@ async def _confirm(core: Any, args: argparse.Namespace, plan: BatchPlan) -> None
     answer = await asyncio.to_thread(sys.stdin.readline)
     if answer.strip().lower() not in ("y", "yes"):
         raise CliError("Nothing was sent.", EXIT_INPUT)
+
+
+def _can_ask() -> bool:
+    """Whether someone can answer a question (stdin and stderr are a terminal)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
 
 
 # ---------------------------------------------------------------- printing
