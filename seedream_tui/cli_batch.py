@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import math
 import sys
 import time
@@ -224,44 +223,61 @@ def _print_finished(job: Any, as_json: bool, out: Path | None = None) -> None:
 
 # ---------------------------------------------------------------- waiting
 async def _wait_batch(core: Any, args: argparse.Namespace, batch_id: int, jobs: list[Any], follow: str) -> int:
-    """Follow every job of the batch to its end, printing each as it finishes; the exit status."""
+    """Follow every job of the batch to its end, printing each as it finishes; the exit status. A job's end is
+    heard from the engine (then read again from the history: its files are saved by then); the batch's rows
+    are read whole only when nothing was heard for CHECK_EVERY seconds (another instance may settle jobs)."""
     waiting = {job.id for job in jobs}
     total = len(jobs)
     woken = asyncio.Event()
+    heard: list[int] = []
     finished: list[Any] = []
 
     def on_change(job: Any) -> None:
         if job.id in waiting and job.status.terminal:
+            heard.append(job.id)
             woken.set()
 
-    async def collect() -> None:
+    async def report(job: Any) -> None:
+        if job.id not in waiting or not job.status.terminal:
+            return
+        waiting.discard(job.id)
+        finished.append(job)
+        if args.out is not None and job.outputs:
+            await core.export([job.id], args.out)
+        _print_finished(job, args.json, args.out)
+        print(f"[{time.strftime('%H:%M:%S')}] job {job.id} {job.status.label} ({len(finished)}/{total})"
+              + (f": {visible(job.error)}" if job.error and job.status.value != "completed" else ""),
+              file=sys.stderr)
+
+    async def read_all() -> None:
         for job in await core.history.batch_jobs(batch_id):
-            if job.id in waiting and job.status.terminal:
-                waiting.discard(job.id)
-                finished.append(job)
-                if args.out is not None and job.outputs:
-                    await core.export([job.id], args.out)
-                _print_finished(job, args.json, args.out)
-                print(f"[{time.strftime('%H:%M:%S')}] job {job.id} {job.status.label} ({len(finished)}/{total})"
-                      + (f": {visible(job.error)}" if job.error and job.status.value != "completed" else ""),
-                      file=sys.stderr)
+            await report(job)
+
+    async def read_heard() -> None:
+        while heard:
+            job = await core.history.get(heard.pop(0))
+            if job is not None:
+                await report(job)
 
     unsubscribe = core.subscribe(on_change)
     limit = asyncio.timeout(args.timeout)
     timed_out = False
     try:
         async with limit:
+            await read_all()
             while waiting:
                 woken.clear()
-                await collect()
+                await read_heard()
                 if not waiting:
                     break
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(woken.wait(), CHECK_EVERY)
+                except TimeoutError:
+                    await read_all()
     except TimeoutError:
         if not limit.expired():
             raise
-        await collect()  # settled at the last moment: not a time-out
+        await read_all()  # settled at the last moment: not a time-out
         timed_out = bool(waiting)
     finally:
         unsubscribe()
