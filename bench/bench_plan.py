@@ -67,6 +67,17 @@ def main() -> None:
         ms, plan = best_ms(lambda: plan_file(registry, read_prompt_file(path), PlanRequest({}, source=path)))
         figure("prompt_file_1000_rows_ms", ms, "< 1000")
         assert plan.count == 1000
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("".join(f"prompt number {i}, a {{red|blue}} fox\n" for i in range(10_000)))
+        ms, plan = best_ms(lambda: plan_file(registry, read_prompt_file(path),
+                                             PlanRequest({}, source=path, sample=1000, seed=1)), rounds=3)
+        figure("prompt_file_10000_rows_sample_1000_ms", ms, "< 1000")
+        assert plan.count == 1000
+        with open(path, "w", encoding="utf-8") as handle:  # 20 MB of one-letter lines: more rows than allowed
+            handle.write("x\n" * (10 * 1024 * 1024 - 1))
+        ms, refused = best_ms(lambda: read_prompt_file(path), rounds=1)
+        figure("refuse_20mb_file_of_10m_lines_ms", ms, "< 2000")
+        assert isinstance(refused, PlanError), refused
 
 
 if __name__ == "__main__":

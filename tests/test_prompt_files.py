@@ -159,3 +159,13 @@ def test_a_missing_file_and_a_folder(tmp_path: Path) -> None:
     assert "There is no file" in str(sentence(tmp_path / "nothing.txt"))
     os.mkdir(tmp_path / "dir")
     assert "folder" in str(sentence(tmp_path / "dir"))
+
+
+def test_a_file_of_more_prompts_than_a_batch_is_refused_before_planning(tmp_path: Path) -> None:
+    rows = read_prompt_file(write(tmp_path, "p.txt", "".join(f"prompt {i}\n" for i in range(5000))))
+    with pytest.raises(PlanError) as caught:
+        planned(rows)
+    assert "at least 5,000 jobs" in str(caught.value) and "--sample" in str(caught.value)
+    assert planned(rows, sample=10, seed=1).count == 10  # type: ignore[attr-defined]
+    many = write(tmp_path, "q.txt", "x\n" * 10_001)
+    assert "more than the 10,000 prompts" in str(sentence(many))

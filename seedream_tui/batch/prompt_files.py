@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 from collections.abc import Mapping
@@ -31,12 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from seedream_tui.batch.plan import BatchPlan
-from seedream_tui.batch.planner import PlanError, PlanRequest, Segment, plan_segments
+from seedream_tui.batch.planner import MAX_JOBS, PlanError, PlanRequest, Segment, plan_segments
 
 #: the largest prompt file read (a file of prompts is kilobytes; 20 MB is thousands of long prompts)
 MAX_FILE_BYTES = 20 * 1024 * 1024
 #: the longest line (a prompt is words, not megabytes; as ``submit -`` reads at most)
 MAX_LINE_BYTES = 256 * 1024
+#: the most prompts a file may hold (a batch is at most MAX_JOBS jobs; more rows can only be sampled)
+MAX_ROWS = 10_000
 #: the formats a file may be read as
 FORMATS = ("text", "jsonl", "csv")
 
@@ -108,6 +111,8 @@ def parse_prompt_bytes(data: bytes, *, name: str = "the prompt file", kind: str 
     if kind not in FORMATS:
         raise PromptFileError(f"Unknown prompt file format {kind!r}; use one of {', '.join(FORMATS)}.")
     rows = {"text": _text_rows, "jsonl": _jsonl_rows, "csv": _csv_rows}[kind](text, name)
+    if len(rows) > MAX_ROWS:
+        raise PromptFileError(f"{name} has more than the {MAX_ROWS:,} prompts a prompt file may have: split it.")
     if not rows:
         raise PromptFileError(f"{name} has no prompts (only blank lines or # comments)." if text.strip()
                               else f"{name} is empty: it has no prompts.")
@@ -122,6 +127,11 @@ def plan_file(
     ``model``, else ``model``, else the registry's default; its options are the model's ``defaults`` (from
     settings), then ``request.inputs`` (``--set``), then the row's own. PlanError (with ``line``) if any row
     cannot be planned."""
+    repeat = request.repeat if isinstance(request.repeat, int) and request.repeat > 0 else 1
+    if request.sample is None and len(rows) * repeat > MAX_JOBS:  # each row is a job at least: refused at once
+        raise PlanError(f"That makes at least {len(rows) * repeat:,} jobs ({len(rows):,} prompts"
+                        f"{f' × {repeat} repeats' if repeat > 1 else ''}), more than the {MAX_JOBS:,} a batch may "
+                        "have: use --sample N to pick N of them at random.", field="sample")
     segments = []
     for row in rows:
         chosen = row.model or model
@@ -152,11 +162,15 @@ def _decode(data: bytes, name: str) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         raise PromptFileError(f"{name} is not UTF-8 text (an invalid byte on line {line}): save it as UTF-8.",
                               line=line) from None
-    for number, raw in enumerate(text.split("\n"), 1):  # the longest line, before any is parsed
-        if len(raw) > MAX_LINE_BYTES // 4 and len(raw.encode("utf-8")) > MAX_LINE_BYTES:
-            raise PromptFileError(f"Line {number} of {name} is {_size(len(raw.encode('utf-8')))}, more than the "
-                                  f"{_size(MAX_LINE_BYTES)} a line may be: a prompt is words, not a file.",
-                                  line=number)
+    lines = text.split("\n")
+    if len(text) > MAX_LINE_BYTES // 4 and max(map(len, lines)) > MAX_LINE_BYTES // 4:  # the longest line first
+        for number, raw in enumerate(lines, 1):
+            if len(raw) > MAX_LINE_BYTES // 4 and len(raw.encode("utf-8")) > MAX_LINE_BYTES:
+                raise PromptFileError(f"Line {number} of {name} is {_size(len(raw.encode('utf-8')))}, more than the "
+                                      f"{_size(MAX_LINE_BYTES)} a line may be: a prompt is words, not a file.",
+                                      line=number)
+    if len(lines) > MAX_ROWS and next(itertools.islice((x for x in lines if x.strip()), MAX_ROWS, None), None):
+        raise PromptFileError(f"{name} has more than the {MAX_ROWS:,} prompts a prompt file may have: split it.")
     return text
 
 
