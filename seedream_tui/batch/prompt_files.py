@@ -133,10 +133,13 @@ def plan_file(
                         f"{f' × {repeat} repeats' if repeat > 1 else ''}), more than the {MAX_JOBS:,} a batch may "
                         "have: use --sample N to pick N of them at random.", field="sample")
     segments = []
+    specs: dict[str | None, Any] = {}
     for row in rows:
         chosen = row.model or model
         try:
-            spec = registry.get(chosen) if chosen else registry.default()
+            spec = specs.get(chosen)
+            if spec is None:
+                spec = specs[chosen] = registry.get(chosen) if chosen else registry.default()
         except KeyError:
             known = ", ".join(dict.fromkeys(s.model_id for s in registry.list()))
             raise PlanError(f"Line {row.line}: unknown model {chosen!r}; known models: {known}.", field="model",

@@ -32,6 +32,7 @@ MAX_DEPTH = 20
 DEFAULT_SEPARATOR = ", "
 
 _QUANTITY = re.compile(r"\s*(\d+)?\s*(?:(-)\s*(\d+)?)?\s*\$\$")
+_PLAIN = re.compile(r"[^\\{}|]+")
 _ESCAPES = {"{": "{", "}": "}", "|": "|", "\\": "\\"}
 
 
@@ -164,6 +165,11 @@ def _parse_seq(text: str, pos: int, depth: int, *, top: bool) -> tuple[list[str 
     buf: list[str] = []
     n = len(text)
     while pos < n:
+        plain = _PLAIN.match(text, pos)
+        if plain is not None:  # a run of plain text at once
+            buf.append(plain.group())
+            pos = plain.end()
+            continue
         ch = text[pos]
         if ch == "\\" and pos + 1 < n and text[pos + 1] in _ESCAPES:
             buf.append(_ESCAPES[text[pos + 1]])
