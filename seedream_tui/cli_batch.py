@@ -136,11 +136,17 @@ async def run_plan(core: Any, args: argparse.Namespace, plan: BatchPlan) -> int:
         batch, jobs = await core.submit_batch(plan, budget_usd=args.budget, max_live=args.max_live)
     except InvalidInputError as exc:
         raise CliError(str(exc), EXIT_INPUT) from None
-    sent = sum(1 for j in jobs if j.request_id)
-    held = f" ({sent} submitted, {len(jobs) - sent} waiting in the local queue)" if sent < len(jobs) else ""
-    print(f"Batch {batch.id}: {len(jobs)} jobs{held}, {_price(plan.quote)}.", file=sys.stderr)
     follow = f"seedream-tui history --batch {batch.id}{' --demo' if core.demo else ''}"
-    if not args.wait:
+    if args.wait:
+        print(f"Batch {batch.id}: {len(jobs)} jobs, {_price(plan.quote)}.", file=sys.stderr)
+    else:
+        flush = getattr(core, "flush_queue", None)  # the local queue: send now what may go, before the end
+        if flush is not None:
+            await flush()
+            jobs = [await core.history.get(job.id) or job for job in jobs]
+        sent = sum(1 for j in jobs if j.request_id)
+        held = f" ({sent} submitted, {len(jobs) - sent} waiting in the local queue)" if sent < len(jobs) else ""
+        print(f"Batch {batch.id}: {len(jobs)} jobs{held}, {_price(plan.quote)}.", file=sys.stderr)
         for job in jobs:
             _print_finished(job, args.json)
         print(f"Follow it with: {follow}", file=sys.stderr)
