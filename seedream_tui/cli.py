@@ -2,6 +2,8 @@
 
     seedream-tui [--demo] [--base-url URL] [--image-mode MODE]
     seedream-tui submit "prompt" [--set key=value ...] [--wait [--timeout SECONDS]] [--out DIR] [--json]
+                 [--sweep KEY=v1,v2,…]… [--repeat N] [--sample N] [--budget USD] [--max-live N] [--dry-run]
+    seedream-tui batch FILE       (the same options; FILE: prompts one per line, JSONL or CSV)
     seedream-tui status ID [--wait] | wait ID | cancel ID | rerun ID [--wait]   (ID: local id or any request id)
     seedream-tui download ID      (every wait takes --timeout SECONDS)
     seedream-tui history [--search TEXT] [--json]
@@ -97,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="with --wait: also copy the images into DIR")
     _add_timeout(p)
     p.add_argument("--json", action="store_true", help="print the job as JSON")
+    from seedream_tui.cli_batch import add_batch_options
+    from seedream_tui.cli_batch import add_parsers as add_batch_parsers
+
+    add_batch_options(p)
+    add_batch_parsers(sub, common)
 
     p = sub.add_parser("status", parents=[common],
                        help="ask RunComfy about a job (local id, or any request id) and show it")
@@ -130,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("history", parents=[common], help="list past jobs, newest first")
     p.add_argument("--search", default=None, help="full-text search over prompts")
     p.add_argument("--status", default=None, help="only jobs with this status")
+    p.add_argument("--batch", type=int, default=None, metavar="ID", help="only the jobs of this batch")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true")
 
@@ -305,14 +313,15 @@ async def _headless(args: argparse.Namespace, config: AppConfig) -> int:
     if getattr(args, "timeout", None) is not None and not getattr(args, "wait", True):  # download always waits
         raise CliError(f"--timeout limits a wait: add --wait (or use 'seedream-tui wait ID --timeout "
                        f"{args.timeout:g}').", EXIT_INPUT)
-    needs_token = ("submit", "rerun", "cancel", "fetch-model", "download") + (("status",) if getattr(args, "wait", False) else ())
-    if not config.demo and not config.token and args.command in needs_token:
+    needs_token = ("submit", "batch", "rerun", "cancel", "fetch-model", "download") + (("status",) if getattr(args, "wait", False) else ())
+    dry_run = bool(getattr(args, "dry_run", False))  # a plan printed: nothing sent, no token needed
+    if not config.demo and not config.token and args.command in needs_token and not dry_run:
         raise CliError(
             "No API token: set RUNCOMFY_API_TOKEN, run 'seedream-tui token', or try --demo.", EXIT_AUTH
         )
     # commands that only read work in a read-only home; those that never call RunComfy leave the demo server be
     reading = args.command in _READ_ONLY_COMMANDS
-    core = await Core.open(config, allow_read_only=reading, defer_backend=args.command in ("history", "export"))
+    core = await Core.open(config, allow_read_only=reading, defer_backend=args.command in ("history", "export") or dry_run)
     for error in core.registry.errors:  # a broken schema file is skipped, never silently
         print(f"seedream-tui: schema skipped: {visible(error)}", file=sys.stderr)
     try:
@@ -329,6 +338,7 @@ async def _headless(args: argparse.Namespace, config: AppConfig) -> int:
 def _job_json(job: Any) -> dict[str, Any]:
     data = asdict(job)
     data["status"] = str(job.status)
+    data["batch"] = job.batch_id
     return data
 
 
@@ -581,6 +591,13 @@ async def _cmd_submit(core: Any, args: argparse.Namespace) -> int:
         raise CliError(f"Unknown model {model!r}; known models: {known}.", EXIT_INPUT) from None
     from_settings = core.config.model_defaults.get(spec.model_id, {})
     inputs = {**from_settings, **_parse_sets(spec, args.sets), "prompt": prompt}
+    from seedream_tui.cli_batch import plan_submit, run_plan, wants_plan
+
+    if wants_plan(args, prompt):  # variants, sweeps, repeats…: a plan; one job of it goes on as a plain submit
+        plan = plan_submit(core, args, spec, inputs)
+        if plan.count > 1 or args.dry_run or args.budget is not None or args.max_live is not None:
+            return await run_plan(core, args, plan)
+        inputs = dict(plan.jobs[0].inputs)
     for warning in validate_input(spec, inputs).warnings.values():  # soft advice: said, then submitted
         print(f"seedream-tui: warning: {visible(warning)}", file=sys.stderr)
     try:
@@ -669,17 +686,25 @@ async def _cmd_history(core: Any, args: argparse.Namespace) -> int:
             statuses = [JobStatus.from_word(args.status)]  # "done" (the TUI's word) or "completed"
         except ValueError:
             raise CliError(f"Unknown status {args.status!r}; use one of {JobStatus.words()}.", EXIT_INPUT) from None
-    jobs = await core.history.list_jobs(limit=max(1, args.limit), search=args.search, statuses=statuses)
+    jobs = await core.history.list_jobs(limit=max(1, args.limit), search=args.search, statuses=statuses,
+                                        batch_id=args.batch)
     if args.json:
         print(_json([_job_json(j) for j in jobs]))
         return EXIT_OK
     if not jobs:
-        print("No jobs match." if args.search or args.status else "No jobs yet.", file=sys.stderr)
+        print("No jobs match." if args.search or args.status or args.batch is not None else "No jobs yet.",
+              file=sys.stderr)
     for job in jobs:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
         prompt = visible(job.prompt_line)
         print(f"{job.id:>6}  {when}  {job.status.value:<11} {_files_word(job.outputs)}  {prompt[:70]}")
     return EXIT_OK
+
+
+async def _cmd_batch(core: Any, args: argparse.Namespace) -> int:
+    from seedream_tui.cli_batch import cmd_batch
+
+    return await cmd_batch(core, args)
 
 
 async def _cmd_export(core: Any, args: argparse.Namespace) -> int:
@@ -714,5 +739,6 @@ _COMMANDS = {
     "rerun": _cmd_rerun,
     "download": _cmd_download,
     "history": _cmd_history,
+    "batch": _cmd_batch,
     "export": _cmd_export,
 }

@@ -68,7 +68,7 @@ def test_the_first_planner_sweeps_and_repeats() -> None:
     from seedream_tui.batch.planner import PlanRequest, Sweep, make_plan
     from seedream_tui.schema import ModelRegistry
 
-    spec = ModelRegistry.bundled().default()
+    spec = ModelRegistry.bundled().get("blackforestlabs/flux-2/flash/text-to-image")  # a model with a seed option
     plan = make_plan(spec, PlanRequest({"prompt": "a fox"}, sweeps=[Sweep("seed", (1, 2))], repeat=2))
     assert plan.count == 4
     assert [j.variant for j in plan.jobs][:2] == [{"seed": 1, "repeat": 1}, {"seed": 1, "repeat": 2}]
