@@ -208,7 +208,7 @@ def _job_line(job: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else _json(value)
+    text = value if isinstance(value, str) else json_text(value, indent=None)
     return text if len(text) <= 40 else text[:39] + "…"
 
 

@@ -235,3 +235,10 @@ def test_the_demo_never_asks(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "submit", "a {red|blue} fox", "--demo")
     assert code == 0, err
     assert "paid" not in err and len(out.splitlines()) == 2 and "Batch 1: 2 jobs" in err
+
+
+def test_a_dry_run_lists_a_list_option_on_one_line() -> None:
+    """An image list in the plan is one short JSON value per line, not an indented block with ``\\n`` in it."""
+    from seedream_tui.cli_batch import _short
+
+    assert _short(["p.png"]) == '["p.png"]'
