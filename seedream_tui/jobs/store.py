@@ -42,7 +42,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 _UPDATABLE = frozenset(PLAIN_FIELDS) | {"inputs", "variant"}
-_INSERT_OUTPUT = f"INSERT OR REPLACE INTO outputs ({OUTPUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_OUTPUT = f"INSERT OR REPLACE INTO outputs ({OUTPUT_COLUMNS}) VALUES ({', '.join('?' * 13)})"
 
 
 class HistoryStore(ReadRows, LeaseRows, LineageRows, BatchRows, StoreBase):
