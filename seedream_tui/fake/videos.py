@@ -121,7 +121,7 @@ def render_video(
     with av.open(str(tmp_path), "w", format="mp4") as container:
         for name, value in (metadata or {}).items():
             container.metadata[name] = value
-        stream = container.add_stream(codec, rate=fps)
+        stream: Any = container.add_stream(codec, rate=fps)
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         stream.time_base = Fraction(1, fps)

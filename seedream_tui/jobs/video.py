@@ -304,4 +304,4 @@ def _scaled(frame: Any, box: tuple[int, int]) -> Image.Image:
     bw, bh = max(1, box[0]), max(1, box[1])
     scale = min(bw / frame.width, bh / frame.height, 1.0)
     width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
-    return frame.to_image(width=width, height=height)  # type: ignore[no-any-return]
+    return frame.to_image(width=width, height=height)
