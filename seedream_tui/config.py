@@ -50,6 +50,9 @@ class Settings:
     #: a paid submit whose quote is above this many dollars asks first (None: never for the price alone);
     #: a paid submit of the same input a moment after the last one always asks (catalog/guard.py)
     confirm_above_usd: float | None = 0.10
+    #: frames per second the viewer draws a video at, at most (None: 15, or 8 over SSH: every frame crosses
+    #: the network as text)
+    video_fps: int | None = None
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -147,6 +150,7 @@ def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
     take("notify_bell", bool)
     take("default_model", str, lambda v: bool(v.strip()))
     take("confirm_above_usd", (int, float), lambda v: not isinstance(v, bool) and 0 <= v < 1e6)
+    take("video_fps", int, lambda v: not isinstance(v, bool) and 1 <= v <= 60)
     if "base_url" in data:
         value = data["base_url"]
         try:

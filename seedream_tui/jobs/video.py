@@ -263,6 +263,11 @@ class FramePlayer:
 
     def next_frame(self, box: tuple[int, int]) -> tuple[int, float, Image.Image] | None:
         """The next frame scaled to fit ``box`` (width, height in pixels), or None at the end of the video."""
+        frame = self.next_raw()
+        return None if frame is None else (self.index, self.time, scaled(frame, box))
+
+    def next_raw(self) -> Any:
+        """The next decoded frame, not converted (cheap to skip), or None at the end of the video."""
         try:
             frame = next(self._iter())
         except StopIteration:
@@ -271,7 +276,7 @@ class FramePlayer:
             return None  # a damaged tail: the video ends there
         self.time = float(frame.time) if frame.time is not None else (self.index + 1) / self.fps
         self.index = max(0, round(self.time * self.fps))
-        return self.index, self.time, _scaled(frame, box)
+        return frame
 
     def seek(self, seconds: float) -> None:
         """Go to ``seconds`` (clamped to the video): the next frame is the one shown at that time."""
@@ -299,7 +304,7 @@ class FramePlayer:
         self.container.close()
 
 
-def _scaled(frame: Any, box: tuple[int, int]) -> Image.Image:
+def scaled(frame: Any, box: tuple[int, int]) -> Image.Image:
     """The frame as RGB scaled to fit ``box`` (keeping its aspect), scaled by FFmpeg's swscale (fast)."""
     bw, bh = max(1, box[0]), max(1, box[1])
     scale = min(bw / frame.width, bh / frame.height, 1.0)
