@@ -181,6 +181,12 @@ class ViewerScreen(Screen[None]):
         if self._moved is not None and self.job is not None:
             self._moved(self.job)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Play/pause and loop are keys of a video only (hidden from the key hints otherwise)."""
+        if action in ("play_pause", "loop"):
+            return self.playback is not None
+        return True
+
     def action_left_right(self, delta: int) -> None:
         """A video: seek by :data:`video_play.SEEK_SECONDS`; else the previous or next job."""
         if self.playback is not None:
@@ -333,6 +339,7 @@ class ViewerScreen(Screen[None]):
         playback = video_play.Playback(str(output.path), box, deliver, max_fps=fps, loop=self.loop)
         self.playback, self.frame = playback, None
         self.pixels = (output.width, output.height) if output.width and output.height else None
+        self.refresh_bindings()
         self.run_worker(self._run_video(playback), group="viewer-video", exit_on_error=False)
 
     async def _run_video(self, playback: video_play.Playback) -> None:
@@ -359,6 +366,8 @@ class ViewerScreen(Screen[None]):
         playback.stop()
         for widget in self.query("#viewer-image"):
             widget.styles.width, widget.styles.height = "auto", "auto"
+        if self.is_attached:
+            self.refresh_bindings()
 
     def _tick(self) -> None:
         job = self.job
