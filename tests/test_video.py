@@ -4,6 +4,7 @@ in a sentence with the job's state honest (kept but not playable, or failed with
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -213,3 +214,37 @@ def test_the_player_never_holds_more_than_one_frame(tmp_path: Path) -> None:
         assert again is not None and again[0] == 16
     finally:
         player.close()
+
+
+# ------------------------------------------------------------------ priced per second, counted in the ledger
+
+
+async def test_a_video_is_quoted_per_second_and_the_ledger_counts_its_seconds(
+    video_fake: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seedream_tui.batch.planner import PlanRequest, Sweep, make_plan
+    from seedream_tui.catalog.pricing import quote
+
+    core = await open_core(video_fake.base_url)
+    try:
+        spec = await core.fetch_model(T2V)
+        assert quote(spec, {"prompt": "x", "duration": 10}).usd == pytest.approx(0.36)  # 10 s x $0.036
+        # the batch plan (`--dry-run --json`): each job at its own duration
+        plan = make_plan(spec, PlanRequest(inputs={"prompt": "waves"}, sweeps=[Sweep("duration", (5, 10))]))
+        assert plan.to_json()["total_usd"] == pytest.approx(0.18 + 0.36)
+        job = await core.submit(spec, {"prompt": "waves", "duration": 10})
+        done = await wait_status(core, job.id)
+        assert done.cost == pytest.approx(0.36)
+        assert await core.history.video_seconds() == (1, pytest.approx(10.0, abs=0.2))
+    finally:
+        await core.close()
+    import json
+
+    from seedream_tui import cli
+
+    monkeypatch.setenv("RUNCOMFY_API_TOKEN", "t")
+    code = await asyncio.to_thread(cli.main, ["spend", "--json", "--base-url", video_fake.base_url])
+    body = json.loads(capsys.readouterr().out)
+    assert code == 0 and body["video_jobs"] == 1 and body["video_seconds"] == pytest.approx(10.0, abs=0.2)
+    assert await asyncio.to_thread(cli.main, ["spend", "--base-url", video_fake.base_url]) == 0
+    assert "video made" in capsys.readouterr().out

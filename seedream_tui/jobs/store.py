@@ -349,6 +349,7 @@ class AsyncHistory:
     recent_prompts = _threaded(HistoryStore.recent_prompts)
     model_ids = _threaded(HistoryStore.model_ids)
     cost_rows = _threaded(HistoryStore.cost_rows)
+    video_seconds = _threaded(HistoryStore.video_seconds)
     integrity_check = _threaded(HistoryStore.integrity_check)
 
 
