@@ -42,14 +42,17 @@ class Frame:
     time: float  # seconds from the start
     image: Any  # PIL image, fitted to the stage
     playing: bool
+    #: what ``prepare`` made of the image in the decoding thread (the halfcell lines), or None
+    lines: Any = None
 
 
 class Playback:
     """One video being played; ``run`` in a thread, the other methods from the event loop."""
 
     def __init__(self, path: str, box: tuple[int, int], deliver: Callable[[Frame], None], *, max_fps: int,
-                 loop: bool = False) -> None:
+                 loop: bool = False, prepare: Callable[[Any], Any] | None = None) -> None:
         self.path = path
+        self.prepare = prepare
         self.box = box
         self.deliver = deliver
         self.max_fps = max(1, max_fps)
@@ -67,6 +70,7 @@ class Playback:
         self.sent = 0
         self.decoded = 0
         self.error: str | None = None
+        self._sent_at = 0.0
 
     # ------------------------------------------------------------------ from the event loop
     def send(self, command: str, value: Any = None) -> None:
@@ -102,7 +106,9 @@ class Playback:
         origin = time.monotonic() - max(0.0, self.time)
         while not self.stopping:
             if self.playing:
-                wait = max(0.0, origin + self.time + self._interval() - time.monotonic())
+                # the next frame of the video is due, and the terminal's frame rate allows another
+                due = max(origin + self.time + 1.0 / (self.fps or 24.0), self._sent_at + self._interval())
+                wait = max(0.0, due - time.monotonic())
             else:
                 wait = None
             try:
@@ -112,6 +118,7 @@ class Playback:
             if command == "stop":
                 return
             if command == "tick":
+                self._sent_at = time.monotonic()  # the frame period counts from here: decoding is part of it
                 if not self._advance(player, time.monotonic() - origin):
                     if self.loop:
                         player.seek(0.0)
@@ -178,8 +185,9 @@ class Playback:
             return True
         self.index, self.time = player.index, player.time
         image = scaled(frame, self.box)
+        lines = self.prepare(image) if self.prepare is not None else None
         try:
-            self.deliver(Frame(self.index, self.time, image, self.playing))
+            self.deliver(Frame(self.index, self.time, image, self.playing, lines))
         except RuntimeError:  # the app is gone (shut down while playing)
             self.stopping = True
             return True

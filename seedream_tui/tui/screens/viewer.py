@@ -36,6 +36,7 @@ from seedream_tui.tui.formatting import av_card, clipped, playable, status_line,
 from seedream_tui.tui.plain import plain
 from seedream_tui.tui.widgets.keyhints import KeyHints
 from seedream_tui.tui.widgets.preview import cell_pixels
+from seedream_tui.tui.widgets.video_frame import HalfcellFrame, halfcell_strips
 
 
 def shown_outputs(job: Job) -> list[OutputFile]:
@@ -78,6 +79,7 @@ class ViewerScreen(Screen[None]):
     ViewerScreen { layout: vertical; background: $background; }
     ViewerScreen #viewer-stage { height: 1fr; width: 1fr; align: center middle; }
     ViewerScreen #viewer-image { width: auto; height: auto; }
+    ViewerScreen #viewer-video { width: auto; height: auto; }
     ViewerScreen #viewer-message { width: 1fr; height: auto; content-align: center middle; text-align: center;
                                    color: $text-muted; padding: 0 2; }
     ViewerScreen #viewer-caption { height: 1; padding: 0 1; background: $boost; }
@@ -132,6 +134,9 @@ class ViewerScreen(Screen[None]):
             image = images.hidden_image_widget(id="viewer-image")
             if image is not None:
                 yield image
+            video = HalfcellFrame(id="viewer-video")
+            video.display = False
+            yield video
         yield Static("", id="viewer-caption")
         yield KeyHints()
 
@@ -313,9 +318,14 @@ class ViewerScreen(Screen[None]):
         if self.playback is None or output is None:
             return
         cells, box = self._video_box((output.width or 16, output.height or 9))
-        widget: Any = self.query_one("#viewer-image")
+        widget: Any = self.query_one(self._video_widget_id())
         widget.styles.width, widget.styles.height = cells
         self.playback.send("box", box)
+
+    @staticmethod
+    def _video_widget_id() -> str:
+        """Halfcell frames are drawn by the viewer's own fast widget; other modes by textual-image's."""
+        return "#viewer-video" if images.current_mode() == "halfcell" else "#viewer-image"
 
     def _video_output(self) -> OutputFile | None:
         job = self.job
@@ -327,7 +337,7 @@ class ViewerScreen(Screen[None]):
         self._stop_video()
         self.query_one("#viewer-message").display = False
         cells, box = self._video_box((output.width or 16, output.height or 9))
-        widget: Any = self.query_one("#viewer-image")
+        widget: Any = self.query_one(self._video_widget_id())
         widget.styles.width, widget.styles.height = cells
         settings = getattr(getattr(self.app, "config", None), "settings", None)
         fps = video_play.terminal_fps(getattr(settings, "video_fps", None), os.environ)
@@ -336,7 +346,8 @@ class ViewerScreen(Screen[None]):
         def deliver(frame: video_play.Frame) -> None:
             app.call_from_thread(self._frame_ready, playback, frame)
 
-        playback = video_play.Playback(str(output.path), box, deliver, max_fps=fps, loop=self.loop)
+        prepare = halfcell_strips if self._video_widget_id() == "#viewer-video" else None
+        playback = video_play.Playback(str(output.path), box, deliver, max_fps=fps, loop=self.loop, prepare=prepare)
         self.playback, self.frame = playback, None
         self.pixels = (output.width, output.height) if output.width and output.height else None
         self.refresh_bindings()
@@ -351,9 +362,16 @@ class ViewerScreen(Screen[None]):
     def _frame_ready(self, playback: video_play.Playback, frame: video_play.Frame) -> None:
         if playback is not self.playback or not self.is_attached:
             return  # a frame of a video left meanwhile
-        widget: Any = self.query_one("#viewer-image")
-        widget.image = frame.image
-        widget.display = True
+        if frame.lines is not None:
+            video = self.query_one("#viewer-video", HalfcellFrame)
+            video.show(frame.lines)
+            video.display = True
+            for image in self.query("#viewer-image"):
+                image.display = False
+        else:
+            widget: Any = self.query_one("#viewer-image")
+            widget.image = frame.image
+            widget.display = True
         self.frame = frame
         self.shown_path = playback.path
         self._caption()
@@ -366,6 +384,8 @@ class ViewerScreen(Screen[None]):
         playback.stop()
         for widget in self.query("#viewer-image"):
             widget.styles.width, widget.styles.height = "auto", "auto"
+        for video in self.query("#viewer-video"):
+            video.display = False
         if self.is_attached:
             self.refresh_bindings()
 
