@@ -59,6 +59,11 @@ def playable(output: OutputFile) -> bool:
     return output.kind == "video" and output.problem is None and output.duration is not None
 
 
+def is_image(output: OutputFile) -> bool:
+    """An image (what "edit/animate this result" can take), not a video, a sound or another file."""
+    return output.kind in (None, "image") and output.format not in AV_FORMATS
+
+
 def video_badge(output: OutputFile | None) -> str:
     """``▶ 0:05`` for a playable video (shown on its poster, in tables and captions), else ""."""
     if output is None or not playable(output):

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from textual.widgets import DataTable, Static
@@ -129,3 +130,38 @@ async def test_view_id_opens_the_viewer_from_the_shell(queue_server: Any) -> Non
         await wait_for(lambda: viewer.frame is not None and viewer.frame.index >= 2, what="the video playing")
         await pilot.press("q")
         await wait_for(lambda: not app.is_running, what="the app ended with the viewer")
+
+
+async def test_animate_this_result_opens_an_image_to_video_model_with_the_image_as_input(queue_server: Any) -> None:
+    from seedream_tui.jobs.video import read_tags
+    from seedream_tui.tui.screens.main import MainScreen
+
+    app, _video_id = video_app(queue_server.base_url)
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = await open_main(app, pilot)
+        await wait_for(lambda: main.table.row_count == 6, what="the seeded jobs")
+        main.set_focus(main.table)
+        main.table.move_cursor(row=1)  # job #5: three Seedream images
+        await pilot.press("f")
+        await wait_for(lambda: isinstance(app.screen, ViewerScreen) and app.screen.shown_path is not None,
+                       what="the viewer on #5")
+        await pilot.press("a")  # beside e: animate this result
+        await wait_for(lambda: isinstance(app.screen, MainScreen) and main.spec.model_id.endswith("image-to-video"),
+                       what="the image-to-video model in the form")
+        assert main.spec.model_id == "bytedance/seedance-1/lite/image-to-video"  # the family's (same owner)
+        inputs = main.current_inputs()
+        assert inputs["image_url"] == "#5" and inputs["prompt"].startswith("Botanical illustration")
+        core = app.core
+        assert core is not None
+        job = await core.submit(main.spec, inputs)
+        assert await core.history.parents(job.id) == [5]  # lineage: #5 → the video
+        done = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # await the job's end (a condition with a deadline)
+            done = await core.history.get(job.id)
+            if done is not None and done.status.terminal:
+                break
+            await pilot.pause(0.05)
+        assert done is not None and done.status.value == "completed", done and done.error
+        [clip] = done.outputs
+        assert clip.kind == "video" and read_tags(clip.path or "")["parents"] == ["#5"]

@@ -32,7 +32,7 @@ from textual.widgets import Static
 from seedream_tui.jobs.model import Job, OutputFile
 from seedream_tui.jobs.video import fmt_clock
 from seedream_tui.tui import images, thumbs, video_play
-from seedream_tui.tui.formatting import av_card, clipped, playable, status_line, status_text
+from seedream_tui.tui.formatting import av_card, clipped, is_image, playable, status_line, status_text
 from seedream_tui.tui.plain import plain
 from seedream_tui.tui.widgets.keyhints import KeyHints
 from seedream_tui.tui.widgets.preview import cell_pixels
@@ -101,6 +101,8 @@ class ViewerScreen(Screen[None]):
         Binding("l", "loop", "Loop", id="viewer-loop", show=False, tooltip="Play the video again and again"),
         Binding("e", "edit_result", "Edit", id="viewer-edit",
                 tooltip="Edit this result: the family's edit model with this image as input"),
+        Binding("a", "animate_result", "Animate", id="viewer-animate", show=False,
+                tooltip="Animate this result: the family's image-to-video model with this image as input"),
     ]
 
     def __init__(
@@ -225,6 +227,15 @@ class ViewerScreen(Screen[None]):
         from seedream_tui.tui.messages import EditResult
 
         self.app.post_message(EditResult(job))  # the app leaves the viewer for the main screen's editor
+
+    def action_animate_result(self) -> None:
+        job = self.job
+        if job is None or not any(is_image(o) for o in shown_outputs(job)):
+            self.notify("This job has no image to animate.", severity="warning")
+            return
+        from seedream_tui.tui.messages import AnimateResult
+
+        self.app.post_message(AnimateResult(job))
 
     # ---------------------------------------------------------------- drawing
     def _show(self) -> None:
