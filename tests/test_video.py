@@ -188,7 +188,8 @@ async def _job_with(body: bytes) -> Any:
 async def test_html_labelled_mp4_fails_the_job_with_a_sentence() -> None:
     done = await _job_with(samples.HTML)
     assert done.status is JobStatus.FAILED
-    assert "is a web page (HTML), not the video the model made" in (done.error or ""), done.error
+    assert ("RunComfy made the video but it could not be saved: The downloaded file is a web page (HTML), not the "
+            "video the model made.") in (done.error or ""), done.error
     assert "Traceback" not in (done.error or "")
 
 
@@ -248,3 +249,11 @@ async def test_a_video_is_quoted_per_second_and_the_ledger_counts_its_seconds(
     assert code == 0 and body["video_jobs"] == 1 and body["video_seconds"] == pytest.approx(10.0, abs=0.2)
     assert await asyncio.to_thread(cli.main, ["spend", "--base-url", video_fake.base_url]) == 0
     assert "video made" in capsys.readouterr().out
+
+
+async def test_a_file_that_is_no_image_nor_video_is_kept_with_its_kind(tmp_path: Path) -> None:
+    saved = await _fetch(tmp_path, b"\x00\x01binary output of some other kind" * 100)
+    assert saved.kind == "file" and saved.format == "bin" and is_file(saved.path) and saved.problem is None
+    from seedream_tui.tui.formatting import av_card
+
+    assert (av_card(saved) or "").startswith("File · 3.3 KB: not an image or a video.")

@@ -175,7 +175,8 @@ class Downloader:
 
     def retry_budget(self, attempts: int, media: bool) -> DownloadBudget:
         """A fresh budget for one job's download: ``attempts`` failed tries, bytes as ``retry_bytes`` says."""
-        return DownloadBudget(attempts, self.retry_bytes if self.retry_bytes is not None else 2 * self.cap(media))
+        return DownloadBudget(attempts, self.retry_bytes if self.retry_bytes is not None else 2 * self.cap(media),
+                              what="video" if media else "image")
 
     async def _fetch(
         self, url: str, job_id: int, request_id: str, index: int, provenance: dict[str, Any] | None,
