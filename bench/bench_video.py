@@ -9,6 +9,8 @@ finished video job is seeded in the history; its MP4 is made by the fake server'
   200x60, against the frame rate the viewer aims at (``video_fps``: 15 by default, 8 over SSH).
 - ``bytes_per_s_WxH``: what those frames would write to the terminal (each compositor update rendered to
   the escape sequences Textual sends, as it does for a real terminal).
+- ``loop_lag_p95_ms_WxH``: how late a 10 ms timer on the event loop fires while the video plays (95th
+  percentile): what a key typed meanwhile waits before the app sees it.
 - ``rss_play_1080p_mb``: resident memory while playing a 10 s 1920x1080 file, above the app idle with the
   same history (target: at most 150 MB above idle).
 
@@ -104,8 +106,17 @@ async def first_frame() -> list[float]:
     return times
 
 
-async def play(size: tuple[int, int]) -> tuple[float, float, int]:
-    """(frames drawn per second, bytes per second, the frame rate aimed at) while playing for PLAY_SECONDS."""
+async def lag_probe(lags: list[float], stop: asyncio.Event) -> None:
+    """How late a 10 ms sleep on the event loop wakes up, again and again until ``stop``."""
+    while not stop.is_set():
+        start = time.perf_counter()
+        await asyncio.sleep(0.01)
+        lags.append((time.perf_counter() - start - 0.01) * 1000)
+
+
+async def play(size: tuple[int, int]) -> tuple[float, float, int, float]:
+    """(frames drawn per second, bytes per second, the frame rate aimed at, p95 event-loop lag in ms) while
+    playing for PLAY_SECONDS."""
     from seedream_tui.paths import Paths
     from seedream_tui.tui import images, video_play
     from seedream_tui.tui.app import SeedreamApp
@@ -120,12 +131,18 @@ async def play(size: tuple[int, int]) -> tuple[float, float, int]:
         counter = ByteCount(app)
         playback = viewer.playback
         sent0, bytes0, t0 = playback.sent, counter.bytes, time.perf_counter()
+        lags: list[float] = []
+        stop = asyncio.Event()
+        probe = asyncio.create_task(lag_probe(lags, stop))
         await asyncio.sleep(PLAY_SECONDS)  # a benchmark's measuring window, not synchronisation
         elapsed = time.perf_counter() - t0
+        stop.set()
+        await probe
         sent, written = playback.sent - sent0, counter.bytes - bytes0
         await pilot.press("escape")
     aim = min(24, video_play.terminal_fps(None, {}))
-    return sent / elapsed, written / elapsed, aim
+    p95 = statistics.quantiles(lags, n=20)[-1] if len(lags) >= 20 else float("nan")
+    return sent / elapsed, written / elapsed, aim, p95
 
 
 async def memory() -> tuple[float, float]:
@@ -163,10 +180,11 @@ def main() -> int:
     times = asyncio.run(first_frame())
     figure("first_frame_ms", statistics.median(times), "as fast as a still's preview")
     for size in ((80, 24), (200, 60)):
-        fps, rate, aim = asyncio.run(play(size))
+        fps, rate, aim, lag = asyncio.run(play(size))
         tag = f"{size[0]}x{size[1]}"
         figure(f"fps_{tag}_halfcell", fps, f"{aim} (video_fps)")
         figure(f"bytes_per_s_{tag}_halfcell", f"{rate / 1024:.0f} KB/s")
+        figure(f"loop_lag_p95_ms_{tag}", lag)
     idle, peak = asyncio.run(memory())
     figure("rss_idle_mb", idle)
     figure("rss_play_1080p_mb", peak)

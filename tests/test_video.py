@@ -257,3 +257,17 @@ async def test_a_file_that_is_no_image_nor_video_is_kept_with_its_kind(tmp_path:
     from seedream_tui.tui.formatting import av_card
 
     assert (av_card(saved) or "").startswith("File · 3.3 KB: not an image or a video.")
+
+
+def test_the_player_says_why_a_video_does_not_play(tmp_path: Path) -> None:
+    from seedream_tui.tui.video_play import Playback
+
+    frames: list[Any] = []
+    for path, reason in ((tmp_path / "gone.mp4", "is damaged or not a video"),
+                         (tmp_path / "page.mp4", "is damaged or not a video")):
+        if path.name == "page.mp4":
+            path.write_bytes(samples.HTML)
+        playback = Playback(str(path), (32, 24), frames.append, max_fps=15)
+        playback.run()  # returns at once: nothing to play
+        assert playback.ended.is_set() and frames == []
+        assert (playback.error or "").startswith(f"The video {reason}"), playback.error

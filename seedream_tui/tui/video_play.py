@@ -92,9 +92,17 @@ class Playback:
         try:
             self.duration, self.fps = player.duration, player.fps
             self._play(player)
+        except (self._av_error(), OSError, ValueError) as exc:  # a damaged middle, the file gone: a sentence
+            self.error = f"The video stopped at {self.time:.1f} s: {' '.join(str(exc).split())[:160]}."
         finally:
             player.close()
             self.ended.set()
+
+    @staticmethod
+    def _av_error() -> type[BaseException]:
+        import av
+
+        return av.error.FFmpegError
 
     def _interval(self) -> float:
         return 1.0 / min(self.fps or 24.0, float(self.max_fps))
