@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -352,10 +353,23 @@ class ViewerScreen(Screen[None]):
         widget.styles.width, widget.styles.height = cells
         settings = getattr(getattr(self.app, "config", None), "settings", None)
         fps = video_play.terminal_fps(getattr(settings, "video_fps", None), os.environ)
-        app = self.app
+        loop = asyncio.get_running_loop()
 
         def deliver(frame: video_play.Frame) -> None:
-            app.call_from_thread(self._frame_ready, playback, frame)
+            """On the event loop, and wait until it is on the widget (a slow terminal holds the decoder back);
+            never for ever: a stop (the viewer left, the app quitting) releases the thread at once."""
+            shown = threading.Event()
+
+            def apply() -> None:
+                try:
+                    self._frame_ready(playback, frame)
+                finally:
+                    shown.set()
+
+            loop.call_soon_threadsafe(apply)  # RuntimeError once the loop is closed: the playback ends
+            while not shown.wait(0.1):
+                if playback.stopping:
+                    return
 
         prepare = halfcell_strips if self._video_widget_id() == "#viewer-video" else None
         playback = video_play.Playback(str(output.path), box, deliver, max_fps=fps, loop=self.loop, prepare=prepare)
