@@ -145,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("--to", type=Path, required=True, metavar="DIR")
 
+    p = sub.add_parser("view", parents=[common], help="open the viewer on one job (its images or its video)")
+    p.add_argument("id", metavar="ID", help="the job's local id or request id")
+    p.add_argument("--image-mode", choices=IMAGE_MODES, default=argparse.SUPPRESS,
+                   help="how to draw images (default: settings, or halfcell in tmux/SSH)")
+
     from seedream_tui.cli_catalog import add_parsers  # models, fetch-model, spend
 
     add_parsers(sub, common)
@@ -207,6 +212,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
             from seedream_tui.tui.run import run_tui
 
             return run_tui(config, image_mode=args.image_mode)
+        if args.command == "view":
+            return _cmd_view(config, args)
         gc.enable()  # off while the modules loaded (seedream_tui.entry)
         code = _run_headless(args, config)
         sys.stdout.flush()  # here, not at exit: a reader that went away is handled below, not by Python's exit
@@ -719,6 +726,27 @@ async def _cmd_export(core: Any, args: argparse.Namespace) -> int:
     for path in written:
         print(path)
     return EXIT_OK
+
+
+def _cmd_view(config: Any, args: argparse.Namespace) -> int:
+    """``view ID``: the viewer on one job, until the user leaves it (the history is only read)."""
+    from seedream_tui.jobs.store import HistoryStore
+
+    store = HistoryStore(config.paths.history_db)
+    try:
+        ident = str(args.id).lstrip("#")
+        job = store.get(int(ident)) if ident.isdigit() else None
+        if job is None:
+            job = store.get_by_request_id(ident)
+    finally:
+        store.close()
+    if job is None:
+        raise CliError(f"No job {args.id!r} in the {'demo ' if config.demo else ''}history.", EXIT_INPUT)
+    if not any(o.path and os.path.exists(o.path) for o in job.outputs):
+        raise CliError(f"Job #{job.id} has no downloaded file to view ({job.status.label}).", EXIT_INPUT)
+    from seedream_tui.tui.view_app import run_view
+
+    return run_view(config, job, image_mode=getattr(args, "image_mode", None))
 
 
 #: commands that only read the history: they work in a read-only home

@@ -123,6 +123,7 @@ async def cmd_spend(core: Any, args: argparse.Namespace) -> int:
         except ValueError:
             raise CliError(f"--since expects a day as YYYY-MM-DD, not {args.since!r}.", EXIT_INPUT) from None
     rows = await core.history.cost_rows(since=since)
+    video_jobs, video_seconds = await core.history.video_seconds(since=since)
     groups = group_spend(rows, by=args.by)
     grand = sum(g.usd for g in groups)
     overflow = not in_range(grand) or not all(in_range(g.usd) for g in groups)
@@ -131,7 +132,8 @@ async def cmd_spend(core: Any, args: argparse.Namespace) -> int:
     if args.json:
         body = {"by": args.by, "since": args.since, "total_usd": _json_usd(grand),
                 "jobs": sum(g.jobs for g in groups),
-                "groups": [{"key": g.key, "jobs": g.jobs, "usd": _json_usd(g.usd)} for g in groups]}  # fmt: skip
+                "groups": [{"key": g.key, "jobs": g.jobs, "usd": _json_usd(g.usd)} for g in groups],
+                "video_seconds": round(video_seconds, 3), "video_jobs": video_jobs}  # fmt: skip
         if overflow:
             body["note"] = OUT_OF_RANGE_SENTENCE
         print(json_for(body, sys.stdout))
@@ -142,6 +144,8 @@ async def cmd_spend(core: Any, args: argparse.Namespace) -> int:
     for group in groups:
         print(f"{visible(group.key):<48} {_jobs(group.jobs)}  {usd_text(group.usd):>12}")
     print(f"{'total':<48} {_jobs(sum(g.jobs for g in groups))}  {usd_text(grand):>12}")
+    if video_jobs:  # per-second models: the seconds of video those dollars bought
+        print(f"{'video made':<48} {_jobs(video_jobs)}  {video_seconds:>10.1f} s")
     return EXIT_OK
 
 

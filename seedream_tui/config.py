@@ -56,6 +56,9 @@ class Settings:
     daily_budget_usd: float | None = None
     #: a batch whose quote is above this many dollars is refused before anything is sent; None: no cap
     batch_budget_usd: float | None = None
+    #: frames per second the viewer draws a video at, at most (None: 15, or 8 over SSH: every frame crosses
+    #: the network as text)
+    video_fps: int | None = None
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -156,6 +159,7 @@ def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
     take("max_live_jobs", int, lambda v: not isinstance(v, bool) and 1 <= v <= 10_000)
     take("daily_budget_usd", (int, float), lambda v: not isinstance(v, bool) and 0 <= v < 1e9)
     take("batch_budget_usd", (int, float), lambda v: not isinstance(v, bool) and 0 <= v < 1e9)
+    take("video_fps", int, lambda v: not isinstance(v, bool) and 1 <= v <= 60)
     if "base_url" in data:
         value = data["base_url"]
         try:

@@ -143,5 +143,7 @@ async def test_a_video_model_on_the_fake_server_gives_a_video_file(fake_server: 
         await core.close()
     assert done.status is JobStatus.COMPLETED, done.error
     [clip] = done.outputs
-    assert clip.format == "mp4" and (clip.path or "").endswith(".mp4") and clip.thumb_path is None
+    # a real video now (issue 22): its first frame is the poster, the prompt is in its MP4 tags
+    assert clip.format == "mp4" and (clip.path or "").endswith(".mp4") and is_file(clip.thumb_path)
+    assert clip.kind == "video" and clip.duration == 5.0
     assert b"waves at dusk" in read(clip.path)

@@ -12,6 +12,7 @@ skipped: one odd entry must not hide the catalog.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -169,6 +170,19 @@ def edit_model_candidates(model_id: str) -> list[str]:
     if kind_from_id(model_id) in ("edit", "image-to-image"):
         return [model_id]
     return ["/".join([*parts[:-1], "edit"]), "/".join([*parts[:-1], "image-to-image"])]
+
+
+def animate_model_candidates(model_id: str, known: Iterable[str] = (), catalog: Iterable[str] = ()) -> list[str]:
+    """Image-to-video models for "animate this result", most likely first: the sibling ``…/image-to-video``,
+    then those of the same owner among ``known`` (schemas on disk) and ``catalog`` (``bytedance/seedream-5/…``
+    -> ``bytedance/seedance-1/lite/image-to-video``), then any other [guess: RunComfy names no family link]."""
+    parts = model_id.strip("/").split("/")
+    owner = parts[0] + "/"
+    found = ["/".join([*parts[:-1], "image-to-video"])]
+    pool = [m for m in [*known, *catalog] if kind_from_id(m) == "image-to-video"]
+    found += sorted(m for m in pool if m.startswith(owner))
+    found += sorted(m for m in pool if not m.startswith(owner))
+    return list(dict.fromkeys(found))
 
 
 async def search_catalog(

@@ -52,7 +52,7 @@ _RATES = (
     "truncate_rate",
 )
 #: knobs that are non-negative seconds / factors
-_NON_NEGATIVE = ("min_duration", "max_duration", "image_scale", "latency", "latency_spike", "retry_after")
+_NON_NEGATIVE = ("min_duration", "max_duration", "image_scale", "video_scale", "latency", "latency_spike", "retry_after")
 _BOOLS = ("bad_token", "errors_in_200", "one_time_links", "cdn_gzip", "cdn_ranges")
 
 #: how ``status_style="synonyms"`` words each canonical status (what other backends say)
@@ -73,6 +73,8 @@ class FakeConfig:
     min_duration: float = 3.0  # seconds a job runs (uniform in [min, max])
     max_duration: float = 8.0
     image_scale: float = 1.0  # scale factor on generated image sizes (tests use 0.02)
+    video_scale: float = 0.5  # videos are scaled by image_scale times this (the demo's 720p: 640x360)
+    video_fps: int = 24  # frames per second of generated videos (tests use a low rate: faster to make)
     seed: int | None = None  # RNG seed for reproducible faults/durations
     tokens: set[str] | None = None  # accepted bearer tokens; None = any non-empty token
     # fault knobs (all default off):
@@ -115,6 +117,8 @@ class FakeConfig:
         """Raise ``ValueError`` with a sentence when a knob has an impossible value."""
         if not isinstance(self.workers, int) or self.workers < 1:
             raise ValueError("workers must be a whole number of at least 1.")
+        if not isinstance(self.video_fps, int) or not 1 <= self.video_fps <= 60:
+            raise ValueError("video_fps must be a whole number from 1 to 60.")
         if not isinstance(self.request_log_limit, int) or self.request_log_limit < 1:
             raise ValueError("request_log_limit must be a whole number of at least 1.")
         for name in _NON_NEGATIVE:
@@ -166,7 +170,7 @@ def _coerce(name: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be true or false.")
         return value
-    if name in ("workers", "seed", "request_log_limit"):
+    if name in ("workers", "seed", "request_log_limit", "video_fps"):
         if value is None and name == "seed":
             return None
         if isinstance(value, bool) or not isinstance(value, int):

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from seedream_tui.fake import edits
+from seedream_tui.fake import edits, videos
 from seedream_tui.fake.api import MAX_REQUEST_BYTES, ApiRoutes
 from seedream_tui.fake.catalog import FakeModel, Validator, load_models
 from seedream_tui.fake.cdn import CdnRoutes
@@ -219,18 +219,28 @@ class FakeServer:
     # ----- output ----------------------------------------------------------------------------------------
 
     async def _produce_video(self, job: FakeJob, values: dict[str, Any]) -> None:
-        """A video model's output: an MP4 file (a container with the prompt inside, not a playable film:
-        the app keeps it as it came) served as ``video``."""
+        """A video model's output: a real, playable H.264 MP4 (PyAV, in a thread) served as ``video``: the
+        ``duration`` asked for (within the schema's limits), the resolution/aspect asked for scaled down as
+        the demo's images are (``image_scale`` x ``video_scale``), a camera move over a still made from the
+        prompt, or over the input image (image-to-video)."""
         assert self.files_dir is not None
         path = self.files_dir / job.request_id / "0.mp4"
-        prompt = str(values.get("prompt") or "").encode("utf-8")[:200]
+        prompt = str(values.get("prompt") or "")
+        model = self.models.get(job.model_id)
+        sources = edits.input_images(model.input_schema, values) if model is not None else []
+        files_dir, cdn_url = self.files_dir, self.cdn_url
+        elsewhere = [ref for _name, ref in sources if edits.is_elsewhere(ref, cdn_url)]
+        readable = [ref for _name, ref in sources if not edits.is_elsewhere(ref, cdn_url)]
+        if elsewhere:
+            job.note = edits.stand_in_note(elsewhere, derived=bool(readable))
+        scale = self.config.image_scale * self.config.video_scale
+        fps = self.config.video_fps
 
         def write() -> None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            ftyp = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
-            payload = b"seedream-tui fake video: " + prompt
-            mdat = (8 + len(payload)).to_bytes(4, "big") + b"mdat" + payload
-            path.write_bytes(ftyp + mdat)
+            source = edits.load_source(readable[0], files_dir, cdn_url) if readable else None
+            size = videos.even_size(videos.requested_video_size(values, source), scale)
+            videos.render_video(path, key=job.request_id, size=size, seconds=videos.requested_seconds(values),
+                                fps=fps, prompt=prompt, source=source)
 
         await asyncio.to_thread(write)
         job.files = [path]

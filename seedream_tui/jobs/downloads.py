@@ -39,6 +39,7 @@ from seedream_tui.jobs.decoding import MAX_PIXELS as DECODE_MAX_PIXELS
 from seedream_tui.jobs.model import THUMB_SIZE, OutputFile
 from seedream_tui.jobs.pngmeta import itxt_chunk
 from seedream_tui.jobs.transfer import DownloadBudget, Part, Transfer, makes_media
+from seedream_tui.jobs.video import VIDEO_EXTENSIONS, VideoProblem, inspect_video, save_poster, write_tags
 from seedream_tui.proc import pid_alive
 
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
@@ -174,7 +175,8 @@ class Downloader:
 
     def retry_budget(self, attempts: int, media: bool) -> DownloadBudget:
         """A fresh budget for one job's download: ``attempts`` failed tries, bytes as ``retry_bytes`` says."""
-        return DownloadBudget(attempts, self.retry_bytes if self.retry_bytes is not None else 2 * self.cap(media))
+        return DownloadBudget(attempts, self.retry_bytes if self.retry_bytes is not None else 2 * self.cap(media),
+                              what="video" if media else "image")
 
     async def _fetch(
         self, url: str, job_id: int, request_id: str, index: int, provenance: dict[str, Any] | None,
@@ -219,8 +221,8 @@ class Downloader:
             raise
         tmp = part.path
         try:
-            fmt, width, height, made, size, final, thumb = await asyncio.to_thread(
-                self._settle_file, tmp, size, job_id, request_id, index, provenance, when)
+            return await asyncio.to_thread(self._settle, tmp, size, url, media, job_id, request_id, index,
+                                           provenance, when)
         except BaseException as exc:
             if budget is not None:
                 budget.throw_away(part)  # a garbled file: the next try starts over
@@ -229,6 +231,17 @@ class Downloader:
             if isinstance(exc, OSError):
                 raise local_failure(exc, day_dir) from None
             raise
+
+    def _settle(
+        self, tmp: Path, size: int, url: str, media: bool, job_id: int, request_id: str, index: int,
+        provenance: dict[str, Any] | None, when: float | None,
+    ) -> OutputFile:
+        """In a thread: a video or sound (by what the model makes, or by the file's first bytes) is settled by
+        :meth:`_settle_media`, anything else must be an image (:meth:`_settle_file`)."""
+        if media or sniff_media(tmp) is not None:
+            return self._settle_media(tmp, size, url, job_id, request_id, index, provenance, when)
+        fmt, width, height, made, size, final, thumb = self._settle_file(
+            tmp, size, job_id, request_id, index, provenance, when)
         return OutputFile(index, url, str(final), width, height, fmt, size, str(thumb) if made else None)
 
     def _settle_file(
@@ -253,6 +266,54 @@ class Downloader:
             size = tmp.stat().st_size
         _replace_durably(tmp, final)
         return fmt, width, height, made, size, final, thumb
+
+    def _settle_media(
+        self, tmp: Path, size: int, url: str, job_id: int, request_id: str, index: int,
+        provenance: dict[str, Any] | None, when: float | None,
+    ) -> OutputFile:
+        """In a thread: a file of a model that makes videos or sounds. A video is opened and its first frames
+        decoded before it is accepted (:func:`video.inspect_video`); its provenance goes in its MP4 tags, its
+        first frame becomes the poster (the thumbnail). A video that cannot be played here (damaged, no frame,
+        16K frames, hours long, no decoder) is still kept, with ``problem`` saying why: it was paid for. A web
+        page where the video should be is refused (retried: a sign-in page or an error page of a proxy). An
+        image is checked as images are; anything else is kept as it came, as a ``file``."""
+        media = sniff_media(tmp)
+        if media is None:
+            if _looks_like_html(tmp):
+                raise DownloadError("The downloaded file is a web page (HTML), not the video the model made.")
+            try:
+                fmt, width, height = _inspect_image(tmp)
+            except DownloadError:
+                final = self.target_path(job_id, request_id, index, "bin", when)
+                _replace_durably(tmp, final)
+                return OutputFile(index, url, str(final), None, None, "bin", size, None, kind="file")
+            final = self.target_path(job_id, request_id, index, "jpg" if fmt == "jpeg" else fmt, when)
+            thumb = self.thumbs_dir / f"{final.stem}.png"
+            made = _decode_fully(tmp, thumb)
+            _replace_durably(tmp, final)
+            return OutputFile(index, url, str(final), width, height, fmt, size, str(thumb) if made else None,
+                              kind="image")
+        final = self.target_path(job_id, request_id, index, media, when)
+        if media not in VIDEO_EXTENSIONS:
+            _replace_durably(tmp, final)
+            return OutputFile(index, url, str(final), None, None, media, size, None, kind="audio")
+        try:
+            info = inspect_video(tmp)
+        except VideoProblem as exc:
+            _replace_durably(tmp, final)
+            return OutputFile(index, url, str(final), None, None, media, size, None, kind="video",
+                              problem=f"The video {exc}; it was saved but cannot be played here.")
+        if info.kind == "audio":
+            _replace_durably(tmp, final)
+            return OutputFile(index, url, str(final), None, None, media, size, None, kind="audio",
+                              duration=info.duration)
+        if provenance and media in ("mp4", "mov") and write_tags(tmp, provenance):
+            size = tmp.stat().st_size
+        thumb = self.thumbs_dir / f"{final.stem}.png"
+        made = info.poster is not None and save_poster(info.poster, thumb, THUMB_SIZE)
+        _replace_durably(tmp, final)
+        return OutputFile(index, url, str(final), info.width, info.height, media, size,
+                          str(thumb) if made else None, kind="video", duration=info.duration, fps=info.fps)
 
     def _make_thumb(self, path: Path) -> Path | None:
         """The cached thumbnail of an image already on disk (None when it cannot be decoded)."""
@@ -345,6 +406,13 @@ def sniff_media(path: Path) -> str | None:
     if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
         return "mp3"
     return None
+
+
+def _looks_like_html(path: Path) -> bool:
+    """Whether a file starts like a web page (a captive portal's sign-in, a proxy's error page)."""
+    with open(path, "rb") as fh:
+        head = fh.read(512).lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml", b"<!--"))
 
 
 def _inspect_image(path: Path) -> tuple[str, int, int]:

@@ -53,8 +53,12 @@ class Fetcher:
         file resumes where it stopped, and once the budget is spent the job fails with the reason (files
         already saved stay). A refused file (expired link) is raised for fresh URLs; a local failure (disk
         full) is raised for the follower to wait on, outside the budget."""
-        provenance = {"prompt": job.prompt, "model_id": job.model_id, "inputs": job.inputs,
+        provenance: dict[str, Any] = {"prompt": job.prompt, "model_id": job.model_id, "inputs": job.inputs,
                       "request_id": job.request_id}
+        if any(makes_media(job.model_id, o.url) for o in job.outputs):  # a video's tags name its lineage too
+            parents = await self.history.parents(job.id)
+            if parents:
+                provenance["parents"] = [f"#{parent}" for parent in parents]
         outputs = job.outputs
         budget = self.budget(job)
         try:

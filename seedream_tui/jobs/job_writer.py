@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from seedream_tui.jobs.leases import Stale
@@ -95,8 +96,7 @@ class JobWriter:
         status that goes with them) in the same write, told like :meth:`save`."""
         kept = {o.url: o for o in job.outputs if o.path}
         outputs = [kept.get(url, OutputFile(i, url)) for i, url in enumerate(urls)]
-        outputs = [o if o.index == i else OutputFile(i, o.url, o.path, o.width, o.height, o.format, o.size,
-                                                     o.thumb_path) for i, o in enumerate(outputs)]
+        outputs = [o if o.index == i else replace(o, index=i) for i, o in enumerate(outputs)]
         return await self._outputs_written(job, changes, self.history.set_outputs(
             job.id, outputs, owner=self.owner, changes=changes))
 

@@ -89,6 +89,17 @@ class OutputFile:
     format: str | None = None  # "png", "jpeg", ...
     size: int | None = None  # bytes
     thumb_path: str | None = None
+    #: what the file is: "image", "video", "audio" or "file" (None: an image, or not yet downloaded)
+    kind: str | None = None
+    #: a video's (or sound's) length in seconds and a video's frames per second
+    duration: float | None = None
+    fps: float | None = None
+    #: why a kept video cannot be played here (damaged, no frame decodes, 16K frames…), a sentence; else None
+    problem: str | None = None
+
+    @property
+    def is_video(self) -> bool:
+        return self.kind == "video"
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 _UPDATABLE = frozenset(PLAIN_FIELDS) | {"inputs", "variant"}
-_INSERT_OUTPUT = f"INSERT OR REPLACE INTO outputs ({OUTPUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_OUTPUT = f"INSERT OR REPLACE INTO outputs ({OUTPUT_COLUMNS}) VALUES ({', '.join('?' * 13)})"
 
 
 class HistoryStore(ReadRows, LeaseRows, LineageRows, BatchRows, QueueRows, StoreBase):
@@ -350,6 +350,7 @@ class AsyncHistory:
     recent_prompts = _threaded(HistoryStore.recent_prompts)
     model_ids = _threaded(HistoryStore.model_ids)
     cost_rows = _threaded(HistoryStore.cost_rows)
+    video_seconds = _threaded(HistoryStore.video_seconds)
     integrity_check = _threaded(HistoryStore.integrity_check)
     # the local queue
     create_pending_batch = _threaded(HistoryStore.create_pending_batch)

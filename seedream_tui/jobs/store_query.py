@@ -48,7 +48,7 @@ PLAIN_FIELDS = (
 )
 #: ``version`` comes last: it is bumped by every write (compare-and-set, see ``HistoryStore.update_job``)
 JOB_COLUMNS = "jobs.id, jobs.inputs, jobs.variant, " + ", ".join(f"jobs.{name}" for name in PLAIN_FIELDS) + ", jobs.version"
-OUTPUT_COLUMNS = "job_id, idx, url, path, width, height, format, size, thumb_path"
+OUTPUT_COLUMNS = "job_id, idx, url, path, width, height, format, size, thumb_path, kind, duration, fps, problem"
 
 
 def dump_inputs(inputs: dict[str, Any]) -> str:
@@ -70,8 +70,8 @@ def job_from_row(row: Sequence[Any], outputs: Sequence[OutputFile] = ()) -> Job:
 
 
 def output_from_row(row: Sequence[Any]) -> OutputFile:
-    _job_id, index, url, path, width, height, fmt, size, thumb = row
-    return OutputFile(index, url, path, width, height, fmt, size, thumb)
+    _job_id, index, url, path, width, height, fmt, size, thumb, kind, duration, fps, problem = row
+    return OutputFile(index, url, path, width, height, fmt, size, thumb, kind, duration, fps, problem)
 
 
 def output_params(job_id: int, output: OutputFile) -> tuple[Any, ...]:
@@ -85,6 +85,10 @@ def output_params(job_id: int, output: OutputFile) -> tuple[Any, ...]:
         output.format,
         output.size,
         output.thumb_path,
+        output.kind,
+        output.duration,
+        output.fps,
+        output.problem,
     )
 
 

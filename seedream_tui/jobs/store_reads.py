@@ -135,6 +135,18 @@ class ReadRows(StoreBase):
         with self._guard() as conn:
             return [(str(m), float(t), float(c)) for m, t, c in conn.execute(sql + " ORDER BY created_at", params)]
 
+    def video_seconds(self, since: float | None = None) -> tuple[int, float]:
+        """``(jobs, seconds)`` of video made by the jobs with a reported cost (the spend ledger's seconds)."""
+        sql = ("SELECT COUNT(DISTINCT jobs.id), COALESCE(SUM(outputs.duration), 0) FROM jobs JOIN outputs"
+               " ON outputs.job_id = jobs.id WHERE jobs.cost IS NOT NULL AND outputs.kind = 'video'"
+               " AND outputs.duration IS NOT NULL")
+        params: tuple[Any, ...] = ()
+        if since is not None:
+            sql, params = sql + " AND jobs.created_at >= ?", (since,)
+        with self._guard() as conn:
+            jobs, seconds = conn.execute(sql, params).fetchone()
+        return int(jobs), float(seconds)
+
     def integrity_check(self) -> str:
         with self._guard() as conn:
             return "\n".join(str(row[0]) for row in conn.execute("PRAGMA integrity_check"))

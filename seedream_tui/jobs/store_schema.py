@@ -248,9 +248,25 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {pending.strip()[:60]}")
 
 
+def _migrate_v7(conn: sqlite3.Connection) -> None:
+    """Videos (issue 22): what each output is (``image``, ``video``, ``audio``, ``file``), a video's length
+    (seconds) and frame rate, and why a kept video cannot be played here (a sentence). Rows from before stay
+    NULL: an image, or a file kept as it came."""
+    run_script(
+        conn,
+        """
+        ALTER TABLE outputs ADD COLUMN kind TEXT;
+        ALTER TABLE outputs ADD COLUMN duration REAL;
+        ALTER TABLE outputs ADD COLUMN fps REAL;
+        ALTER TABLE outputs ADD COLUMN problem TEXT;
+        """,
+    )
+
+
 #: ``MIGRATIONS[n]`` takes a database from user_version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _migrate_v3, _migrate_v4, _migrate_v5,
-                                                        _migrate_v6]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _migrate_v1, _migrate_v2, _migrate_v3, _migrate_v4, _migrate_v5, _migrate_v6, _migrate_v7,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _OUR_TABLES = {"jobs", "outputs", "job_counts"}

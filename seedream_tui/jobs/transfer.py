@@ -106,6 +106,8 @@ class DownloadBudget:
     last: DownloadError | None = None
     #: resumable ``.part`` files by output index, kept between tries
     parts: dict[int, Part] = field(default_factory=dict)
+    #: what the job makes, as its sentences say it ("image", or "video" for a model that makes videos/sounds)
+    what: str = "image"
 
     @property
     def spent(self) -> bool:
@@ -150,7 +152,7 @@ class DownloadBudget:
         else:
             tries = "1 try" if self.failures == 1 else f"{self.failures} tries"
             why = f"{last} The download was given up after {tries}."
-        return (f"RunComfy made the image but it could not be saved: {why} Files already saved are kept; "
+        return (f"RunComfy made the {self.what} but it could not be saved: {why} Files already saved are kept; "
                 "use \u201cdownload again\u201d to retry.")
 
 

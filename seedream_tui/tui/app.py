@@ -36,7 +36,14 @@ from seedream_tui.safetext import visible
 from seedream_tui.tui import images, messageline, partial_updates
 from seedream_tui.tui.commands import SeedreamCommands
 from seedream_tui.tui.failures import ReportingWorkers, report_failure
-from seedream_tui.tui.messages import Alerted, EditResult, JobChanged, JobsDeleted, LoadIntoEditor
+from seedream_tui.tui.messages import (
+    Alerted,
+    AnimateResult,
+    EditResult,
+    JobChanged,
+    JobsDeleted,
+    LoadIntoEditor,
+)
 from seedream_tui.tui.screens.main import InitialJobs, MainScreen, read_initial
 from seedream_tui.tui.screens.too_small import TooSmallScreen, too_small
 from seedream_tui.tui.widgets.job_table import JobTable
@@ -367,6 +374,56 @@ class SeedreamApp(App[int]):
             self.post_message(LoadIntoEditor(result.job))
         elif isinstance(result, EditResult):
             self.edit_result(result.job)
+        elif isinstance(result, AnimateResult):
+            self.animate_result(result.job)
+
+    @on(AnimateResult)
+    def _animate_result_asked(self, message: AnimateResult) -> None:
+        self.animate_result(message.job)
+
+    @work(group="edit-result", exclusive=True, exit_on_error=False)
+    async def animate_result(self, job: Job) -> None:
+        """Open an image-to-video model of the job's family (issue 22) with the job's result as its input image
+        and the job's prompt ready to change; the new job's parent is this one (``#12 → #31``)."""
+        core, main = self.core, self.main_screen
+        if core is None or main is None:
+            return
+        from seedream_tui.catalog.browse import animate_model_candidates
+
+        known = [spec.model_id for spec in core.registry.list()]
+        candidates = animate_model_candidates(job.model_id, known)
+        spec = await self._first_model(candidates)
+        if spec is None:  # none on disk: ask the catalog for image-to-video models
+            page = await core.catalog(kind="image-to-video")
+            found = [entry.model_id for entry in page.entries]
+            spec = await self._first_model(animate_model_candidates(job.model_id, (), found)[1:])
+        field = image_field(spec) if spec is not None else None
+        if spec is None or field is None:
+            self.notify(f"No image-to-video model for {job.model_id} is known: choose one with F4 and give it "
+                        f"#{job.id} as its image.", severity="warning", markup=False)  # fmt: skip
+            return
+        while self.screen is not main and len(self.screen_stack) > 2:
+            await self.pop_screen()
+        await main.set_model(spec, {field.name: reference_to(field, job.id)})
+        main.editor.load_text(job.prompt)
+        main.editor.move_cursor(main.editor.document.end)
+        main.editor.focus()
+        self.notify(f"Animating the result of job #{job.id} with {spec.title or spec.model_id}: describe the "
+                    "motion and submit.", markup=False)  # fmt: skip
+
+    async def _first_model(self, model_ids: list[str]) -> Any:
+        """The schema of the first of ``model_ids`` on disk or fetched from the catalog; None when none is."""
+        core = self.core
+        if core is None:
+            return None
+        for model_id in model_ids:
+            if model_id in core.registry:
+                return core.registry.get(model_id)
+            try:
+                return await core.fetch_model(model_id)
+            except Exception:  # noqa: BLE001 - try the next candidate; none at all is said by the caller
+                continue
+        return None
 
     @on(EditResult)
     def _edit_result_asked(self, message: EditResult) -> None:

@@ -57,6 +57,7 @@ ACTIONS = {
     "detail-cancel": "cancel the job",
     "detail-download-again": "download the images again",
     "viewer-load": "show the image",
+    "viewer-video": "play the video",
     "spend-load": "add up what the jobs cost",
     "settings-save": "save the settings",
     "settings-token": "save the token",

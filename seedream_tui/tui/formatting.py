@@ -53,13 +53,44 @@ def fmt_duration(start: float | None, end: float | None) -> str:
 _SOUNDS = frozenset({"m4a", "mp3", "wav", "ogg", "flac"})
 
 
+def playable(output: OutputFile) -> bool:
+    """A video checked when it was saved (it opens, its first frames decode): the viewer plays it, and its
+    poster frame stands in for it wherever images show."""
+    return output.kind == "video" and output.problem is None and output.duration is not None
+
+
+def is_image(output: OutputFile) -> bool:
+    """An image (what "edit/animate this result" can take), not a video, a sound or another file."""
+    return output.kind in (None, "image") and output.format not in AV_FORMATS
+
+
+def video_badge(output: OutputFile | None) -> str:
+    """``▶ 0:05`` for a playable video (shown on its poster, in tables and captions), else ""."""
+    if output is None or not playable(output):
+        return ""
+    from seedream_tui.jobs.video import fmt_clock
+
+    return f"▶ {fmt_clock(output.duration)}"
+
+
+def job_badge(job: Job) -> str:
+    """The badge of the job's first video (``▶ 0:05``), or "" when it made none."""
+    return next((badge for o in job.outputs if (badge := video_badge(o))), "")
+
+
 def av_card(output: OutputFile) -> str | None:
-    """What stands in for a picture when an output is a video or a sound (the terminal cannot play it):
-    its kind, type, size and where it is. None for images."""
+    """What stands in for a picture when an output is a video that cannot be played here, a sound or another
+    file: its kind, type, size, why (a video's problem) and where it is. None for images and playable videos
+    (their poster frame is shown)."""
+    if playable(output):
+        return None
+    if output.kind == "file":
+        return f"File · {fmt_size(output.size)}: not an image or a video.\n{output.path or output.url}"
     if output.format not in AV_FORMATS:
         return None
-    kind = "Sound" if output.format in _SOUNDS else "Video"
-    return f"{kind} · {output.format} · {fmt_size(output.size)}: open it with a player.\n{output.path or output.url}"
+    kind = "Sound" if output.format in _SOUNDS or output.kind == "audio" else "Video"
+    why = f"{output.problem}" if output.problem else "open it with a player."
+    return f"{kind} · {output.format} · {fmt_size(output.size)}: {why}\n{output.path or output.url}"
 
 
 def fmt_size(size: int | None) -> str:

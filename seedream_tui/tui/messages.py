@@ -48,6 +48,14 @@ class EditResult(Message):
         self.job = job
 
 
+class AnimateResult(Message):
+    """Ask the app to open an image-to-video model of the job's family with the job's result as its input."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job
+
+
 class JobsDeleted(Message, bubble=False):
     """Jobs were deleted from the history: every view drops them at once.
 

@@ -21,8 +21,10 @@ few large decodes.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,7 +92,12 @@ def load_preview(
             _cache.move_to_end(key)
             return cached
     image = None
-    if thumb_path and size and size[0] and size[1]:
+    if Path(path).suffix.lower().lstrip(".") in _VIDEO_SUFFIXES:  # a video: its poster frame stands in for it
+        if not thumb_path:
+            raise ValueError("the video has no poster frame")
+        with _poster_size(thumb_path) as poster_size:
+            image = _from_thumb(thumb_path, fitted(poster_size, box))
+    elif thumb_path and size and size[0] and size[1]:
         target = fitted((size[0], size[1]), box)
         thumb = fitted((size[0], size[1]), THUMB_SIZE)
         # cells show less than the thumbnail holds; pixel protocols need it to be at least the target size
@@ -167,6 +174,18 @@ def _decode(path: str, box: tuple[int, int]) -> Image:
             picture = img.convert("RGB") if img.mode not in ("RGB", "RGBA") else img
             picture.thumbnail(box)  # in place: the full frame is freed here
             return picture.copy() if picture is img else picture  # the file closes with ``img``
+
+
+#: files whose picture is their poster frame (the first frame, saved as the thumbnail when downloaded)
+_VIDEO_SUFFIXES = ("mp4", "mov", "webm", "mkv")
+
+
+@contextlib.contextmanager
+def _poster_size(thumb_path: str) -> Iterator[tuple[int, int]]:
+    from PIL import Image as PILImage
+
+    with PILImage.open(thumb_path) as img:
+        yield img.size
 
 
 def _from_thumb(thumb_path: str, target: tuple[int, int]) -> Image:

@@ -147,20 +147,73 @@ async def shoot_too_small(size: tuple[int, int], out_dir: Path) -> list[Path]:
     return [out_dir / name]
 
 
+async def shoot_video(size: tuple[int, int], out_dir: Path) -> list[Path]:
+    """A video job (issue 22): its poster and ``▶ 0:05`` badge on the main screen, then three frames of it
+    playing in the viewer (``video-main``, ``video-playing-1..3``)."""
+    from conftest import make_config
+    from tui_support import drawn_settled, open_main, seed_finished_jobs, wait_for
+    from video_support import seed_video_job
+
+    from seedream_tui.fake.server import FakeConfig, FakeServerThread
+    from seedream_tui.paths import Paths
+    from seedream_tui.tui.app import SeedreamApp
+    from seedream_tui.tui.screens.viewer import ViewerScreen
+
+    tag = f"{size[0]}x{size[1]}"
+    shots: list[Path] = []
+    with tempfile.TemporaryDirectory() as home, FakeServerThread(FakeConfig(workers=1)) as server:
+        os.environ["SEEDREAM_TUI_HOME"] = home
+        seed_finished_jobs(Paths.default())
+        seed_video_job(Paths.default(), size=(320, 180), fps=12, prompt="a paper boat drifting on a moonlit pond")
+        app = SeedreamApp(make_config(server.base_url, theme="textual-dark"))
+
+        def save(name: str) -> None:
+            app.save_screenshot(f"{name}-{tag}.svg", path=str(out_dir))
+            shots.append(out_dir / f"{name}-{tag}.svg")
+
+        async with app.run_test(size=size) as pilot:
+            main = await open_main(app, pilot)
+            await wait_for(lambda: main.table.row_count == 6, what="the seeded jobs")
+            main.query_one("PromptArea").cursor_blink = False
+            main.set_focus(main.table)
+            await drawn_settled(main)
+            await wait_for(lambda: main.query_one("PreviewPane").shown_path is not None, what="the poster")
+            await pilot.pause(0.3)
+            save("video-main")
+            await pilot.press("f")
+            await wait_for(lambda: isinstance(app.screen, ViewerScreen) and app.screen.frame is not None,
+                           what="the first frame")
+            viewer = app.screen
+            for number, at in enumerate((8, 26, 44), 1):
+                await wait_for(lambda at=at: viewer.frame is not None and viewer.frame.index >= at,
+                               what=f"frame {at}")
+                save(f"video-playing-{number}")
+            await pilot.press("escape")
+    return shots
+
+
 #: 80x24 and 200x60 always; a split tmux pane (60x20, 40x12) shows the narrow layouts
 SIZES = ((80, 24), (200, 60), (60, 20), (40, 12))
 
 
 def main(argv: list[str]) -> int:
-    """``make_screenshots.py [WxH ...]``: every size, or only those named."""
+    """``make_screenshots.py [WxH ...]``: every size, or only those named; ``--video [WxH ...]``: only the video
+    screenshots (80x24 and 200x60 unless sizes are named)."""
     from seedream_tui.tui import images
 
     images.configure("halfcell")
     out_dir = ROOT / "screenshots"
     out_dir.mkdir(exist_ok=True)
+    video = "--video" in argv
+    argv = [arg for arg in argv if arg != "--video"]
     sizes = [(int(arg.split("x")[0]), int(arg.split("x")[1])) for arg in argv] or list(SIZES)
-    shots = [svg for size in sizes for svg in asyncio.run(shoot(size, out_dir))]
-    if not argv:
+    if video:
+        sizes = [(int(arg.split("x")[0]), int(arg.split("x")[1])) for arg in argv] or [(80, 24), (200, 60)]
+        shots = [svg for size in sizes for svg in asyncio.run(shoot_video(size, out_dir))]
+    else:
+        shots = [svg for size in sizes for svg in asyncio.run(shoot(size, out_dir))]
+        shots += [svg for size in sizes for svg in asyncio.run(shoot_video(size, out_dir))]
+    if not argv and not video:
         shots += asyncio.run(shoot_too_small((30, 10), out_dir))
     for svg in shots:
         if shutil.which("rsvg-convert"):

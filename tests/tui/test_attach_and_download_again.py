@@ -103,7 +103,8 @@ async def test_d_in_the_detail_downloads_the_files_again(fake_server: Any) -> No
 
 
 async def test_a_video_result_is_described_in_the_preview_and_the_viewer(fake_server: Any) -> None:
-    """A video cannot be drawn: the preview and the viewer say what and where it is, never "could not open"."""
+    """A video shows its poster frame and a ``▶ 0:05`` badge in the preview, and plays in the viewer (issue
+    22; before it, a card said what and where it was); never "could not open"."""
     from textual.widgets import Static
 
     from seedream_tui.tui.screens.viewer import ViewerScreen
@@ -115,13 +116,13 @@ async def test_a_video_result_is_described_in_the_preview_and_the_viewer(fake_se
         assert core is not None
         job = await core.engine.submit("bytedance/seedance-1/lite/text-to-video", {"prompt": "waves at dusk"})
         done = await core.engine.wait_for(job.id)
-        assert done is not None and done.outputs[0].format == "mp4"
-        preview = app.screen.query_one("#preview-status", Static)
-        await wait_for(lambda: "Video · mp4" in str(preview.render()), what="the preview's video card")
-        assert "Could not open" not in str(preview.render())
-        app.screen.query_one("#preview").focus()
+        assert done is not None and done.outputs[0].format == "mp4" and done.outputs[0].kind == "video"
+        pane = app.screen.query_one("#preview")
+        await wait_for(lambda: "▶ 0:05" in str(pane.border_title) and pane.shown_path is not None,
+                       what="the preview's poster and badge")
+        assert "Could not open" not in str(app.screen.query_one("#preview-status", Static).render())
+        pane.focus()
         await pilot.press("f")
         await wait_for(lambda: isinstance(app.screen, ViewerScreen), what="the viewer")
-        message = app.screen.query_one("#viewer-message", Static)
-        await wait_for(lambda: "Video · mp4" in str(message.render()) and (done.outputs[0].path or "") in
-                       str(message.render()).replace("\n", ""), what="the viewer's video card")
+        viewer = app.screen
+        await wait_for(lambda: viewer.frame is not None, what="the video playing in the viewer")

@@ -24,7 +24,7 @@ from seedream_tui.jobs.media_inputs import shorten_data_uris
 from seedream_tui.jobs.model import Job
 from seedream_tui.safetext import visible
 from seedream_tui.tui import images
-from seedream_tui.tui.formatting import fmt_duration, fmt_short_time, short_model, status_text
+from seedream_tui.tui.formatting import fmt_duration, fmt_short_time, job_badge, short_model, status_text
 from seedream_tui.tui.widgets.job_preview import JobPreview
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
@@ -77,6 +77,8 @@ def _summary(job: Job) -> Text:
     out.append(f"#{job.id} ", style="bold")
     out.append_text(status_text(job.status))
     out.append(f"  {fmt_short_time(job.created_at)}", style="dim")
+    if badge := job_badge(job):
+        out.append(f"  {badge}", style="bold")
     return out
 
 

@@ -23,9 +23,10 @@ from seedream_tui.tui.formatting import (
     fmt_duration,
     fmt_size,
     fmt_time,
+    is_image,
     status_text,
 )
-from seedream_tui.tui.messages import EditResult
+from seedream_tui.tui.messages import AnimateResult, EditResult
 from seedream_tui.tui.plain import plain
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
@@ -92,7 +93,7 @@ def job_report(job: Job, chain: list[int] | None = None) -> Text:
     return t
 
 
-class JobDetailScreen(ModalScreen[EditResult | None]):
+class JobDetailScreen(ModalScreen[EditResult | AnimateResult | None]):
     """Full record of one job, live: it re-renders whenever the core reports a change to it."""
 
     DEFAULT_CSS = """
@@ -127,6 +128,8 @@ class JobDetailScreen(ModalScreen[EditResult | None]):
         Binding("c", "copy_request_id", "Copy request id", id="detail-copy-id"),
         Binding("e", "edit_result", "Edit this result", id="detail-edit",
                 tooltip="Open an edit model of the same family with this result as its input"),
+        Binding("a", "animate_result", "Animate this result", id="detail-animate", show=False,
+                tooltip="Open an image-to-video model with this result as its input"),
         Binding("d", "download_again", "Download again", id="detail-download-again",
                 tooltip="Ask RunComfy for fresh links and save the job's files again"),
         Binding("f", "view", "View", id="detail-view", tooltip="View the job's images full screen"),
@@ -232,6 +235,12 @@ class JobDetailScreen(ModalScreen[EditResult | None]):
             self.notify("This job has no result to edit yet.", severity="warning")
             return
         self.dismiss(EditResult(self.job))
+
+    def action_animate_result(self) -> None:
+        if self.job is None or not any(is_image(o) and o.path for o in self.job.outputs):
+            self.notify("This job has no image to animate.", severity="warning")
+            return
+        self.dismiss(AnimateResult(self.job))
 
     def action_download_again(self) -> None:
         if self.job is None or not self.job.request_id:

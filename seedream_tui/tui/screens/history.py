@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.view import ALL, DATE_CHOICES, PAGE_SIZE, HistoryQuery, HistoryView
-from seedream_tui.tui.formatting import error_sentence, fmt_short_time, short_model, status_text
+from seedream_tui.tui.formatting import error_sentence, fmt_short_time, job_badge, short_model, status_text
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.screens.detail import JobDetailScreen
 from seedream_tui.tui.screens.history_actions import HistoryActions
@@ -52,6 +52,11 @@ PROMPT_CELL_CHARS = 100
 def _prompt_cell(job: Job) -> Text:
     text = job.prompt_line
     text = text if len(text) <= PROMPT_CELL_CHARS else text[: PROMPT_CELL_CHARS - 1] + "…"
+    badge = job_badge(job)
+    if badge:  # a video: ``▶ 0:05`` before its prompt
+        cell = plain_line(f"{badge} ", style="bold")
+        cell.append_text(plain_line(text))
+        return cell
     return plain_line(text)
 
 

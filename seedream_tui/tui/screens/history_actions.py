@@ -37,6 +37,8 @@ class HistoryActions:
         Binding("r", "rerun", "Re-run", tooltip="Submit the job's input again (each marked job's)", id="history-rerun"),
         Binding("E", "edit_result", "Edit result", show=False, id="history-edit",
                 tooltip="Open an edit model of the same family with the job's result as its input"),
+        Binding("A", "animate_result", "Animate result", show=False, id="history-animate",
+                tooltip="Open an image-to-video model with the job's result as its input"),
         Binding("e", "export", "Export", tooltip="Copy the job's images to a folder", id="history-export"),
         Binding("d", "delete", "Delete", tooltip="Delete the job and its files (asks first)", id="history-delete"),
         Binding("delete", "delete", "Delete", show=False, id="history-delete-key"),
@@ -141,6 +143,19 @@ class HistoryActions:
         from seedream_tui.tui.messages import EditResult
 
         self.app.post_message(EditResult(job))
+
+    def action_animate_result(self) -> None:
+        job = self._require_job()
+        if job is None:
+            return
+        from seedream_tui.tui.formatting import is_image
+
+        if not any(is_image(o) and o.path for o in job.outputs):
+            self.app.notify(f"Job #{job.id} has no image to animate.", severity="warning")
+            return
+        from seedream_tui.tui.messages import AnimateResult
+
+        self.app.post_message(AnimateResult(job))
 
     # ---------------------------------------------------------------- re-run
     def action_rerun(self) -> None:

@@ -25,7 +25,7 @@ from textual.worker import get_current_worker
 
 from seedream_tui.jobs.model import Job, OutputFile
 from seedream_tui.tui import images, thumbs
-from seedream_tui.tui.formatting import clipped, status_text
+from seedream_tui.tui.formatting import clipped, job_badge, status_text
 from seedream_tui.tui.widgets.preview import cell_pixels
 
 #: the smallest tile, in cells (image plus one caption line)
@@ -134,6 +134,8 @@ class Tile(Vertical):
         line.append(f"#{job.id} ", style="bold")
         # on the accent bar of the cursor, the status's own colour would not read: plain there
         line.append_text(Text(job.status.label) if cursor else status_text(job.status))
+        if badge := job_badge(job):
+            line.append(f" {badge}", style="bold")
         room = width - line.cell_len - 1
         if room > 0:
             line.append(" " + clipped(job.prompt, room), style="dim")

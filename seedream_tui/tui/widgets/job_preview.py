@@ -22,6 +22,7 @@ from seedream_tui.tui.formatting import (
     fmt_time,
     short_model,
     status_text,
+    video_badge,
 )
 from seedream_tui.tui.images import image_widget_class
 from seedream_tui.tui.plain import plain
@@ -38,7 +39,16 @@ def job_summary(job: Job) -> Text:
     out.append(f"  ({took})\n" if took else "\n", style="dim")
     for f in job.outputs:
         dims = f"{f.width}x{f.height}" if f.width and f.height else "?x?"
-        out.append(f"image {f.index + 1}: {dims}, {fmt_size(f.size)}\n", style="dim")
+        badge = video_badge(f)
+        if badge:
+            out.append(f"{badge} ", style="bold")
+            out.append(f"video {f.index + 1}: {dims}, {f.fps or 0:.0f} fps, {fmt_size(f.size)}\n", style="dim")
+        elif f.kind in ("video", "audio", "file"):
+            out.append(f"{f.kind} {f.index + 1}: {fmt_size(f.size)}\n", style="dim")
+            if f.problem:
+                out.append(f"{visible(f.problem)}\n", style="yellow")
+        else:
+            out.append(f"image {f.index + 1}: {dims}, {fmt_size(f.size)}\n", style="dim")
     if job.error:
         out.append(f"{visible(job.error, multiline=True)}\n", style="red")
     if job.note:

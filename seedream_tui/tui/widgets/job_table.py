@@ -27,7 +27,7 @@ from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.positions import PositionBoard
-from seedream_tui.tui.formatting import elapsed_of, format_elapsed
+from seedream_tui.tui.formatting import elapsed_of, format_elapsed, job_badge
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.widgets.row_table import RowTable
 
@@ -171,6 +171,10 @@ class JobTable(RowTable):
     # --- rows -------------------------------------------------------------------------------------------
     def _cells(self, job: Job) -> dict[str, object]:
         prompt = plain_line(job.prompt_line)
+        badge = job_badge(job)
+        if badge:  # a video: ``▶ 0:05`` before its prompt
+            prompt = plain_line(f"{badge} ", style="bold")
+            prompt.append_text(plain_line(job.prompt_line))
         n = len(job.outputs)
         return {
             "id": job.id,

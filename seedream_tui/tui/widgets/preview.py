@@ -25,7 +25,7 @@ from textual.widgets import Static
 
 from seedream_tui.jobs.model import Job
 from seedream_tui.tui import images, thumbs
-from seedream_tui.tui.formatting import av_card, status_line
+from seedream_tui.tui.formatting import av_card, status_line, video_badge
 from seedream_tui.tui.plain import plain
 
 
@@ -148,6 +148,9 @@ class PreviewPane(Vertical, can_focus=True):
             return
         path = paths[self.index]
         output = next((o for o in job.outputs if o.path == path), None)
+        badge = video_badge(output)
+        if badge:
+            self.border_title = _title(f"Preview #{job.id}{count} {badge}")
         card = av_card(output) if output is not None else None
         if card is not None:  # a video or a sound: say what and where it is
             self._set_status(card)
