@@ -159,6 +159,24 @@ def batch_sheet(batch: Batch, jobs: Sequence[Job], *, wrap: int = WRAP) -> Sheet
     return layout(axes_of(batch.plan), jobs, wrap=wrap)
 
 
+def progress_text(done: int, total: int, failed: int, cost: float) -> str:
+    """``12/40 done · 3 failed · $0.36``: a batch's progress (failed: ended without a result; cost: what the
+    server reported)."""
+    parts = [f"{done}/{total} done"]
+    if failed:
+        parts.append(f"{failed} failed")
+    if cost:
+        parts.append(f"${cost:.2f}")
+    return " · ".join(parts)
+
+
+def progress_of(jobs: Sequence[Job]) -> str:
+    """:func:`progress_text` counted from ``jobs``."""
+    done = sum(1 for j in jobs if j.status is JobStatus.COMPLETED)
+    failed = sum(1 for j in jobs if j.status.terminal and j.status is not JobStatus.COMPLETED)
+    return progress_text(done, len(jobs), failed, sum(j.cost or 0.0 for j in jobs))
+
+
 def cell_word(job: Job | None) -> str:
     """What an empty cell says: ``missing`` (no job there), the job's status (``failed``), ``no image``."""
     if job is None:

@@ -67,7 +67,7 @@ class BatchDesk:
     ) -> tuple[Batch, list[Job]]:
         """Run batch ``batch_id`` again as a new batch (see :meth:`rerun_plan`), through ``submit_batch``."""
         plan = await self.rerun_plan(batch_id, only_failed=only_failed)
-        return await self.submit_batch(plan, budget_usd=budget_usd)  # type: ignore[attr-defined,no-any-return]
+        return await self.submit_batch(plan, budget_usd=budget_usd)  # type: ignore[attr-defined]
 
     async def export_batch(self, batch_id: int, dest: Path, *, sheet: Path | None = None) -> list[Path]:
         """Copy the batch's images into ``dest`` (as ``export`` does) and, with ``sheet``, draw its contact

@@ -293,6 +293,12 @@ class MainScreen(Screen[None]):
     def _open(self, message: JobTable.Open) -> None:
         self.run_worker(self.run_action(f"app.open_job({message.job_id})"), group="open-job")
 
+    @on(JobTable.OpenBatch)
+    def _open_batch(self, message: JobTable.OpenBatch) -> None:
+        from seedream_tui.tui.screens.sheet import BatchSheetScreen
+
+        self.app.push_screen(BatchSheetScreen(self.core, message.batch_id))
+
     @on(JobTable.Cancel)
     def _cancel(self, message: JobTable.Cancel) -> None:
         self._cancel_job(message.job_id)
