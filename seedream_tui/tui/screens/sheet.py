@@ -60,6 +60,13 @@ class SheetTile(Tile):
             self._word(cell_word(job))
         return load
 
+    def on_resize(self) -> None:
+        """Laid out (or resized): the sheet loads the pictures now in view. (Textual calls Tile's own handler
+        too, which fits the caption.)"""
+        screen = self.screen
+        if isinstance(screen, BatchSheetScreen):
+            screen._load_soon()
+
 
 class _Body(ScrollableContainer, can_focus=False):
     """The scrolled sheet: not focusable, so the arrows move the tile cursor (the view follows it)."""
@@ -89,12 +96,12 @@ class BatchSheetScreen(Screen[None]):
                 tooltip="Run all the batch's jobs again as a new batch (asks first)"),
         Binding("e", "export", "Export", id="sheet-export",
                 tooltip="Copy the batch's images to a folder with its contact sheet as one PNG"),
-        Binding("left", "move(0, -1)", "Left", show=False),
-        Binding("right", "move(0, 1)", "Right", show=False),
-        Binding("up", "move(-1, 0)", "Up", show=False),
-        Binding("down", "move(1, 0)", "Down", show=False),
-        Binding("home", "move_to(0)", "First", show=False),
-        Binding("end", "move_to(-1)", "Last", show=False),
+        Binding("left", "move(0, -1)", "Left", show=False, id="sheet-left"),
+        Binding("right", "move(0, 1)", "Right", show=False, id="sheet-right"),
+        Binding("up", "move(-1, 0)", "Up", show=False, id="sheet-up"),
+        Binding("down", "move(1, 0)", "Down", show=False, id="sheet-down"),
+        Binding("home", "move_to(0)", "First", show=False, id="sheet-first"),
+        Binding("end", "move_to(-1)", "Last", show=False, id="sheet-last"),
     ]
 
     def __init__(self, core: Any, batch_id: int) -> None:
