@@ -132,3 +132,61 @@ async def test_a_batch_opens_as_a_labelled_contact_sheet(config, core) -> None:
         await wait_for(lambda: isinstance(app.screen, BatchSheetScreen), what="the sheet from the folded row")
         await pilot.press("escape")
         await wait_for(lambda: isinstance(app.screen, MainScreen), what="back again")
+
+
+async def test_history_shows_a_batch_and_reruns_its_failed_jobs_after_asking(config, core) -> None:
+    from textual.widgets import DataTable, Input
+
+    from seedream_tui.tui.screens.confirm import ConfirmScreen
+    from seedream_tui.tui.screens.history import HistoryScreen
+    from seedream_tui.tui.screens.sheet import BatchSheetScreen
+
+    batch_id, ids = seed_batch(config.paths)
+    store = HistoryStore(config.paths.history_db)
+    try:
+        loose = store.create_job(MODEL, {"prompt": "not in a batch"}, base_url="http://127.0.0.1:9", now=SEED_TIME)
+        store.update_job(loose.id, status=JobStatus.CANCELLED, request_id="req-loose", submitted_at=SEED_TIME + 1,
+                         finished_at=SEED_TIME + 2, updated_at=SEED_TIME + 3)
+    finally:
+        store.close()
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_main(app, pilot)
+        await pilot.press("f2")
+        await wait_for(lambda: isinstance(app.screen, HistoryScreen) and app.screen.is_mounted, what="history")
+        history = app.screen
+        table = history.query_one(DataTable)
+        await wait_for(lambda: table.row_count == len(ids) + 1, what="the history's rows")
+        history.move_cursor_to(ids[1])
+        await pilot.press("B")
+        assert history.query_one("#history-search", Input).value == f"batch:{batch_id}"
+        await wait_for(lambda: table.row_count == len(ids), what="only the batch's jobs")
+        history.move_cursor_to(ids[1])
+        await pilot.press("b")
+        await wait_for(lambda: isinstance(app.screen, BatchSheetScreen) and app.screen.drawn(), what="the sheet")
+        sheet = app.screen
+        await pilot.press("r")  # its failed jobs again: asks first, with the price
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), what="the money question")
+        question = app.screen.message  # type: ignore[attr-defined]
+        assert f"Run batch {batch_id}'s 1 failed jobs again" in question and "paid as such" in question
+        before = await core.history.list_batches()
+        await pilot.press("n")  # no: nothing is sent
+        await wait_for(lambda: app.screen is sheet, what="back to the sheet")
+        assert await core.history.list_batches() == before
+        await pilot.press("r")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), what="the question again")
+        await pilot.press("y")
+
+        async def new_batch() -> Any:
+            batches = await core.history.list_batches()
+            return batches[0] if batches and batches[0].id != batch_id else None
+
+        made = None
+        for _ in range(200):  # at most ~10 s
+            made = await new_batch()
+            if made is not None:
+                break
+            await pilot.pause(0.05)
+        assert made is not None, "the re-run made no batch"
+        jobs = await core.history.batch_jobs(made.id)
+        assert [j.variant for j in jobs] == [{"resolution": "2K", "repeat": 2}]  # exactly the failed one
