@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.widgets import Static
-from tui_support import SEED_TIME, gradient, open_main, wait_for
+from tui_support import SEED_TIME, gradient, open_main, seed_finished_jobs, wait_for
 
 from seedream_tui.jobs.model import JobStatus, OutputFile
 from seedream_tui.jobs.store import HistoryStore
@@ -141,14 +141,8 @@ async def test_history_shows_a_batch_and_reruns_its_failed_jobs_after_asking(con
     from seedream_tui.tui.screens.history import HistoryScreen
     from seedream_tui.tui.screens.sheet import BatchSheetScreen
 
+    loose = seed_finished_jobs(config.paths)  # jobs outside any batch
     batch_id, ids = seed_batch(config.paths)
-    store = HistoryStore(config.paths.history_db)
-    try:
-        loose = store.create_job(MODEL, {"prompt": "not in a batch"}, base_url="http://127.0.0.1:9", now=SEED_TIME)
-        store.update_job(loose.id, status=JobStatus.CANCELLED, request_id="req-loose", submitted_at=SEED_TIME + 1,
-                         finished_at=SEED_TIME + 2, updated_at=SEED_TIME + 3)
-    finally:
-        store.close()
     app = SeedreamApp(config, core=core)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_main(app, pilot)
@@ -156,7 +150,7 @@ async def test_history_shows_a_batch_and_reruns_its_failed_jobs_after_asking(con
         await wait_for(lambda: isinstance(app.screen, HistoryScreen) and app.screen.is_mounted, what="history")
         history = app.screen
         table = history.query_one(DataTable)
-        await wait_for(lambda: table.row_count == len(ids) + 1, what="the history's rows")
+        await wait_for(lambda: table.row_count == len(ids) + len(loose), what="the history's rows")
         history.move_cursor_to(ids[1])
         await pilot.press("B")
         assert history.query_one("#history-search", Input).value == f"batch:{batch_id}"
@@ -190,3 +184,18 @@ async def test_history_shows_a_batch_and_reruns_its_failed_jobs_after_asking(con
         assert made is not None, "the re-run made no batch"
         jobs = await core.history.batch_jobs(made.id)
         assert [j.variant for j in jobs] == [{"resolution": "2K", "repeat": 2}]  # exactly the failed one
+        # its job finished before the app closes (a job changing while the app shuts down is not this test's)
+        job_id = jobs[0].id
+        finished: list[Any] = []
+
+        async def probe() -> None:
+            job = await core.history.get(job_id)
+            if job is not None and job.status.terminal:
+                finished.append(job)
+
+        for _ in range(400):  # at most ~20 s
+            await probe()
+            if finished:
+                break
+            await pilot.pause(0.05)
+        assert finished and finished[0].status is JobStatus.COMPLETED
