@@ -126,6 +126,8 @@ class BatchCount:
         self.ids: set[int] = set()
         self.done = self.failed = 0
         self.cost = 0.0
+        #: the newest job's id (where the folded row sorts): kept as jobs come, found again when one goes
+        self.newest = 0
 
     def add(self, job: Job, sign: int) -> None:
         if job.status is JobStatus.COMPLETED:
@@ -224,7 +226,7 @@ class JobTable(RowTable):
     def _batch_cells(self, batch_id: int) -> dict[str, object]:
         count = self.batches[batch_id]
         order = BatchCell(f"B{batch_id}")
-        order.order = max(count.ids, default=0)
+        order.order = count.newest
         newest = self.jobs.get(order.order)
         line = Text(count.text, style="bold", no_wrap=True, end="")
         if newest is not None:
@@ -244,8 +246,11 @@ class JobTable(RowTable):
         if job is not None:
             count.add(job, 1)
             count.ids.add(job.id)
+            count.newest = max(count.newest, job.id)
         elif old is not None:
             count.ids.discard(old.id)
+            if old.id == count.newest:
+                count.newest = max(count.ids, default=0)
         return batch_id
 
     def upsert(self, job: Job, *, sort: bool = True) -> None:
