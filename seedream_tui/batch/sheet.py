@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -354,7 +353,3 @@ def write_sheet(batch: Batch, jobs: Sequence[Job], dest: Path, *, cell: int = CE
         image.close()
     return dest
 
-
-def sheet_cells(sheet: Sheet) -> int:
-    """How many cells the sheet has (missing ones included)."""
-    return sum(math.prod(g.shape) for g in sheet.groups)

@@ -199,3 +199,33 @@ async def test_history_shows_a_batch_and_reruns_its_failed_jobs_after_asking(con
                 break
             await pilot.pause(0.05)
         assert finished and finished[0].status is JobStatus.COMPLETED
+
+
+async def test_the_sheet_closed_at_once_or_resized_while_it_loads(config, core) -> None:
+    """Closed before its batch is read or its pictures decoded, shrunk and grown as it builds: no error (its
+    workers end with it; tiles are the screen's own list, never looked for with a query)."""
+    from seedream_tui.tui.screens.sheet import BatchSheetScreen
+
+    batch_id, _ = seed_batch(config.paths)
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await open_main(app, pilot)
+        for _ in range(3):
+            app.push_screen(BatchSheetScreen(core, batch_id))
+            await pilot.press("q")
+            await wait_for(lambda: app.screen is main, what="back at once")
+        app.push_screen(BatchSheetScreen(core, batch_id))
+        for size in ((40, 12), (120, 40), (60, 20)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+        await wait_for(lambda: isinstance(app.screen, BatchSheetScreen) and app.screen.drawn(), what="the sheet")
+        sheet = app.screen
+        assert sheet._tile_size[1] >= 5
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is main, what="back")
+        missing = BatchSheetScreen(core, 4242)  # a batch that is not there: a sentence, no crash
+        app.push_screen(missing)
+        await wait_for(lambda: missing.is_mounted and "There is no batch 4242" in str(missing._word_label.render()),
+                       what="the sentence")
+        await pilot.press("q")
+        await wait_for(lambda: app.screen is main, what="back again")

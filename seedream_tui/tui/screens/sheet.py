@@ -188,7 +188,6 @@ class BatchSheetScreen(Screen[None]):
             drawn += cols * rows
             if group.title:
                 widgets.append(Static(visible(group.title), classes="sheet-heading", markup=False))
-            grid = Grid(classes="sheet-group")
             children: list[Any] = [Static(visible(sheet.row_key), classes="sheet-corner", markup=False)]
             children += [Static(visible(text), classes="sheet-col", markup=False) for text in group.col_labels]
             for r, row in enumerate(group.cells):
@@ -196,17 +195,15 @@ class BatchSheetScreen(Screen[None]):
                 tiles = [SheetTile() for _ in row]
                 children += tiles
                 self.rows.append(tiles)
+            grid = Grid(*children, classes="sheet-group")  # its parts given now: mounted with it, in one go
             self._grids.append((grid, cols, rows))
-            widgets.append((grid, children))
-        await self._word_label.remove()
-        for item in widgets:
-            if isinstance(item, tuple):
-                grid, children = item
-                await self._body.mount(grid)
-                await grid.mount_all(children)
-            else:
-                await self._body.mount(item)
+            widgets.append(grid)
+        if not self.is_attached:
+            return  # closed while the batch was read
         self._apply_sizes()
+        await self._body.mount_all(widgets)
+        if self._word_label.is_attached:
+            await self._word_label.remove()
         cells = [job for group in sheet.groups for row in group.cells for job in row]
         for tile, job in zip((t for row in self.rows for t in row), cells, strict=False):
             tile.show(job, marked=False, cursor=False)
