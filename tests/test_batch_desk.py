@@ -59,6 +59,8 @@ def test_export_batch_sheet_writes_the_images_and_the_sheet_beside_them(
     assert sorted(meta["jobs"]) == sorted(j.id for j in jobs)
     assert width > 2 * 256 and height > 2 * 256  # two columns (resolution) by two rows (repeat) of cells
 
+    code, _, err = _cli(["export", "--sheet", str(tmp_path / "x.png"), *base], capsys)
+    assert code == 2 and "a --sheet needs a batch" in err
     code, _, err = _cli(["export", "--batch", "999", "--sheet", str(tmp_path / "x.png"), *base], capsys)
     assert code == 2 and "There is no batch 999 in the history." in err and "Traceback" not in err
     assert not (tmp_path / "x.png").exists()

@@ -129,3 +129,14 @@ def test_no_finished_image_is_refused_with_a_sentence(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no finished images"):
         write_sheet(batch, [job(1, 0, {}, status=JobStatus.FAILED)], tmp_path / "s.png")
     assert not (tmp_path / "s.png").exists()
+
+
+def test_an_unreadable_image_is_a_labelled_cell_not_an_error(tmp_path: Path) -> None:
+    good = _picture(tmp_path / "good.png", (0, 200, 0))
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    jobs = [job(1, 0, {"seed": 1}, path=good), job(2, 1, {"seed": 2}, path=str(broken))]
+    batch = Batch(id=4, created_at=0.0, plan={"axes": [{"key": "seed", "values": [1, 2]}]})
+    out = write_sheet(batch, jobs, tmp_path / "s.png", cell=48)
+    with Image.open(out) as img:
+        assert json.loads(img.text[META_KEY])["jobs"] == [1, 2]  # type: ignore[attr-defined]
