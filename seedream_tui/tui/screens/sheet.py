@@ -193,6 +193,8 @@ class BatchSheetScreen(Screen[None]):
             for r, row in enumerate(group.cells):
                 children.append(Static(visible(group.row_labels[r]), classes="sheet-row", markup=False))
                 tiles = [SheetTile() for _ in row]
+                for tile, job in zip(tiles, row, strict=True):
+                    tile.show(job, marked=False, cursor=False)  # before it is laid out: its resize loads it
                 children += tiles
                 self.rows.append(tiles)
             grid = Grid(*children, classes="sheet-group")  # its parts given now: mounted with it, in one go
@@ -204,9 +206,6 @@ class BatchSheetScreen(Screen[None]):
         await self._body.mount_all(widgets)
         if self._word_label.is_attached:
             await self._word_label.remove()
-        cells = [job for group in sheet.groups for row in group.cells for job in row]
-        for tile, job in zip((t for row in self.rows for t in row), cells, strict=False):
-            tile.show(job, marked=False, cursor=False)
         self._move_cursor(0, 0)
         self._load_soon()
 
@@ -319,7 +318,10 @@ class BatchSheetScreen(Screen[None]):
         """Every tile in view shows its picture or its word (tests)."""
         if self.sheet is None or not self.rows:
             return False
-        for tile in self._in_view():
+        in_view = self._in_view()
+        if not in_view:
+            return False  # not laid out yet
+        for tile in in_view:
             output = first_output(tile.job) if tile.job is not None else None
             if output is not None and images.enabled() and tile.shown_path != output.path:
                 return False
