@@ -351,6 +351,8 @@ def _print_job(job: Any, as_json: bool) -> None:
         print(f"  queue   position {shown_position(job.queue_position)}")
     if job.error:
         print(f"  error   {visible(job.error)}")
+    if job.hold:  # a pending job the local queue holds back (the daily budget)
+        print(f"  held    {visible(job.hold)}")
     if job.note:
         print(f"  note    {visible(job.note)}")
     if job.cost is not None:

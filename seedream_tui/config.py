@@ -50,6 +50,12 @@ class Settings:
     #: a paid submit whose quote is above this many dollars asks first (None: never for the price alone);
     #: a paid submit of the same input a moment after the last one always asks (catalog/guard.py)
     confirm_above_usd: float | None = 0.10
+    #: the local queue sends a batch's jobs while fewer than this many jobs are live (``--max-live`` per batch)
+    max_live_jobs: int = 4
+    #: dollars a day the local queue may send (jobs past it wait, pending, with the reason); None: no cap
+    daily_budget_usd: float | None = None
+    #: a batch whose quote is above this many dollars is refused before anything is sent; None: no cap
+    batch_budget_usd: float | None = None
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -147,6 +153,9 @@ def load_settings(paths: Paths) -> tuple[Settings, list[str]]:
     take("notify_bell", bool)
     take("default_model", str, lambda v: bool(v.strip()))
     take("confirm_above_usd", (int, float), lambda v: not isinstance(v, bool) and 0 <= v < 1e6)
+    take("max_live_jobs", int, lambda v: not isinstance(v, bool) and 1 <= v <= 10_000)
+    take("daily_budget_usd", (int, float), lambda v: not isinstance(v, bool) and 0 <= v < 1e9)
+    take("batch_budget_usd", (int, float), lambda v: not isinstance(v, bool) and 0 <= v < 1e9)
     if "base_url" in data:
         value = data["base_url"]
         try:

@@ -33,6 +33,7 @@ from seedream_tui.jobs.fetcher import Fetcher
 from seedream_tui.jobs.follower import EXPIRED, EmptyCompletion, Follower, Parts
 from seedream_tui.jobs.job_writer import JobWriter, Listener, Listeners
 from seedream_tui.jobs.leases import LeaseKeeper, Stale, new_owner
+from seedream_tui.jobs.local_queue import LocalQueue
 from seedream_tui.jobs.model import BatchSlot, Job, JobStatus
 from seedream_tui.jobs.poll_policy import PollPolicy
 from seedream_tui.jobs.store import AsyncHistory
@@ -74,6 +75,9 @@ class JobEngine:
         self.parts = Parts(self.writer, self.leases, self.fetcher, runs, self.policy, rng,
                            Ticker(self.policy.tick), slots, self.client_for)
         self.submitter = Submitter(client, self.writer, self.leases, self.policy, rng, self._track)
+        #: the local queue's dispatcher: pending rows sent as slots free (runs from start() on)
+        self.queue = LocalQueue(self.leases, self.submitter, self.writer, every=self.policy.lease / 3)
+        self.listeners.internal.append(self.queue.on_change)
         self.followers: dict[int, Follower] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._running = False
@@ -113,7 +117,13 @@ class JobEngine:
             # instance is submitting holds that instance's beating lease, so it is left alone
             self._track(job)
         self._adopter = asyncio.create_task(self._adopt_new_rows(), name="adopt-live-jobs")
+        self.queue.start()  # pending jobs left by a quit or a crash go on
         return live
+
+    @property
+    def started(self) -> bool:
+        """start() was called: live jobs are followed and the local queue sends."""
+        return self._started
 
     async def _adopt_new_rows(self) -> None:
         """Pick up live rows another app instance created after our start.
@@ -132,6 +142,7 @@ class JobEngine:
     async def stop(self) -> None:
         """Stop polling; live jobs stay live in history for the next start."""
         self._running = False
+        await self.queue.stop()
         tasks = [*([self._adopter] if self._adopter else []), *self._tasks.values()]
         for task in tasks:
             task.cancel()
@@ -230,6 +241,11 @@ class JobEngine:
             return "That job is no longer in the history."
         if job.status.terminal:
             return f"The job is already {job.status.label}."
+        if job.status is JobStatus.PENDING:  # never sent: nothing to ask RunComfy
+            for cancelled in await self.history.cancel_pending(job_ids=[job.id]):
+                self.listeners.emit(cancelled)
+                return "Cancelled."
+            return await self.cancel(job_id)  # it was sent meanwhile
         if job.request_id is None:
             return "The job is still being submitted; try again in a moment."
         if job.status is JobStatus.DOWNLOADING:  # RunComfy is done; the download is ours to stop

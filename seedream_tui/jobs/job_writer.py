@@ -26,6 +26,9 @@ class Listeners:
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
+        #: the engine's own parts that hear of every change first (the local queue: a job that ended frees
+        #: a slot); not subscribers
+        self.internal: list[Listener] = []
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -37,7 +40,7 @@ class Listeners:
         return unsubscribe
 
     def emit(self, job: Job) -> None:
-        for listener in list(self._listeners):
+        for listener in [*self.internal, *self._listeners]:
             try:
                 listener(job)
             except Exception:  # a broken listener must not stop polling

@@ -21,6 +21,7 @@ from typing import Any
 
 from seedream_tui.jobs.model import BatchSlot, Job
 from seedream_tui.jobs.store import AsyncHistory, Lease
+from seedream_tui.jobs.store_queue import Claim, DailyCap
 from seedream_tui.proc import pid_alive
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,14 @@ class LeaseKeeper:
         )
         self._record(job.id)
         return job
+
+    async def claim_pending(self, *, limit: int, base_url: str | None, daily: DailyCap | None) -> Claim:
+        """Take the next pending job of the local queue that may go now (see store_queue.claim_pending): it
+        becomes ``submitting``, holding this instance's lease, recorded at once."""
+        claim = await self.history.claim_pending(self.owner, limit=limit, base_url=base_url, daily=daily)
+        if claim.job is not None:
+            self._record(claim.job.id)
+        return claim
 
     async def record_request_id(self, job_id: int, request_id: str, *, submitted_at: float) -> Job:
         """Save a submit's answer; the row holds this instance's lease from then on (StaleJobError as the store's)."""

@@ -27,6 +27,9 @@ class JobStatus(StrEnum):
     EXPIRED = "expired"
     #: submit was sent but its answer never came: check the RunComfy dashboard
     UNKNOWN = "unknown"
+    #: written, not yet sent: waiting in the local queue for a free slot (see local_queue.py); not live on the
+    #: server, not terminal. Last, so the words listed in a refusal keep their order
+    PENDING = "pending"
 
     @property
     def terminal(self) -> bool:
@@ -72,6 +75,7 @@ _LABELS = {
     JobStatus.CANCELLED: "cancelled",
     JobStatus.EXPIRED: "expired",
     JobStatus.UNKNOWN: "unknown — check the RunComfy dashboard",
+    JobStatus.PENDING: "pending",
 }
 
 

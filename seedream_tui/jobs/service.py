@@ -22,6 +22,7 @@ from seedream_tui.jobs.core_adopt import ADOPTED_MODEL, AdoptDesk
 from seedream_tui.jobs.core_batches import BatchDesk
 from seedream_tui.jobs.core_catalog import CatalogDesk
 from seedream_tui.jobs.core_files import FileDesk
+from seedream_tui.jobs.core_queue import QueueDesk
 from seedream_tui.jobs.demo_backend import DemoBackend
 from seedream_tui.jobs.media_inputs import (
     JOB_REF,
@@ -70,7 +71,7 @@ class _Listener:
         self.detach: Callable[[], None] = lambda: None
 
 
-class Core(AdoptDesk, BatchDesk, CatalogDesk, FileDesk):
+class Core(AdoptDesk, BatchDesk, CatalogDesk, FileDesk, QueueDesk):
     def __init__(
         self,
         config: AppConfig,
@@ -177,6 +178,7 @@ class Core(AdoptDesk, BatchDesk, CatalogDesk, FileDesk):
                            max_in_flight=max_in_flight, pin_base_url=config.demo)
         for handle in self._listeners:
             handle.detach = engine.subscribe(handle.callback)
+        self._wire_queue(engine)
         self._client, self._engine = client, engine
 
     async def _ensure_network(self) -> None:
@@ -311,18 +313,12 @@ class Core(AdoptDesk, BatchDesk, CatalogDesk, FileDesk):
     async def submit_batch(
         self, plan: BatchPlan, *, budget_usd: float | None = None, max_live: int | None = None
     ) -> tuple[Batch, list[Job]]:
-        """Write the batch and submit its jobs in plan order, each knowing its batch, place and variant.
-
-        (First version: one submit after another; ``budget_usd`` and ``max_live`` not used yet. The local
-        queue — pending rows, a live-job limit, budgets — replaces this loop, keeping the signature.)"""
-        self._require_token()
-        batch = await self.history.create_batch(label=plan.label, plan=plan.record())
-        jobs: list[Job] = []
-        for planned in plan.jobs:
-            spec = self.registry.get(planned.model_id)
-            slot = BatchSlot(batch.id, planned.place, planned.variant)
-            jobs.append(await self.submit(spec, dict(planned.inputs), slot=slot))
-        return batch, jobs
+        """Write the batch and all its jobs as pending rows (each knowing its batch, place and variant) in one
+        transaction and return at once; the local queue sends them in order as slots free (at most
+        ``max_live``, else settings ``max_live_jobs``, live at once). A batch whose quote passes ``budget_usd``
+        or settings ``batch_budget_usd`` is refused first (BudgetRefusedError, exit 2); an invalid job refuses
+        the whole batch (InvalidInputError). Nothing is written when anything is refused. See core_queue."""
+        return await self._queue_batch(plan, budget_usd=budget_usd, max_live=max_live)
 
     async def cancel(self, job_id: int) -> str:
         await self._ensure_backend()

@@ -32,6 +32,7 @@ from .store_batches import BatchRows
 from .store_leases import Lease, LeaseRows
 from .store_lineage import LineageRows
 from .store_query import JOB_COLUMNS, OUTPUT_COLUMNS, PLAIN_FIELDS, dump_inputs, output_params, prompt_of
+from .store_queue import QueueRows
 from .store_readonly import folder_is_writable
 from .store_reads import ReadRows
 from .store_schema import HistoryError, HistoryUnwritable, JobNotFoundError
@@ -45,7 +46,7 @@ _UPDATABLE = frozenset(PLAIN_FIELDS) | {"inputs", "variant"}
 _INSERT_OUTPUT = f"INSERT OR REPLACE INTO outputs ({OUTPUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-class HistoryStore(ReadRows, LeaseRows, LineageRows, BatchRows, StoreBase):
+class HistoryStore(ReadRows, LeaseRows, LineageRows, BatchRows, QueueRows, StoreBase):
     """The whole history: a job's writes here, the rest from its parts."""
 
     def create_job(
@@ -350,6 +351,15 @@ class AsyncHistory:
     model_ids = _threaded(HistoryStore.model_ids)
     cost_rows = _threaded(HistoryStore.cost_rows)
     integrity_check = _threaded(HistoryStore.integrity_check)
+    # the local queue
+    create_pending_batch = _threaded(HistoryStore.create_pending_batch)
+    claim_pending = _threaded(HistoryStore.claim_pending)
+    spent_since = _threaded(HistoryStore.spent_since)
+    queue_paused = _threaded(HistoryStore.queue_paused)
+    set_queue_paused = _threaded(HistoryStore.set_queue_paused)
+    pending_counts = _threaded(HistoryStore.pending_counts)
+    cancel_pending = _threaded(HistoryStore.cancel_pending)
+    move_pending_up = _threaded(HistoryStore.move_pending_up)
 
 
 def _open_store(path: Path, allow_read_only: bool) -> HistoryStore:

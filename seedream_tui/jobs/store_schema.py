@@ -219,6 +219,23 @@ def _migrate_v5(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_v6(conn: sqlite3.Connection) -> None:
+    """The local queue (see local_queue.py): a pending job's place in the queue (``queue_rank``: lower goes
+    first; moved up by the user) and its quote when it was written (``price_usd``, the "up to" figure; NULL
+    when unknown) for the daily budget; a batch's own live-job limit (``batches.max_live``); and the queue's
+    state shared by every instance on this history (``queue_state``: ``paused``)."""
+    run_script(
+        conn,
+        """
+        ALTER TABLE jobs ADD COLUMN queue_rank INTEGER;
+        ALTER TABLE jobs ADD COLUMN price_usd REAL;
+        ALTER TABLE batches ADD COLUMN max_live INTEGER;
+        CREATE TABLE queue_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        CREATE INDEX jobs_pending ON jobs(queue_rank, id) WHERE status = 'pending';
+        """,
+    )
+
+
 def run_script(conn: sqlite3.Connection, script: str) -> None:
     """Run statements one by one: ``executescript`` would COMMIT our open transaction first."""
     pending = ""
@@ -232,7 +249,8 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
 
 
 #: ``MIGRATIONS[n]`` takes a database from user_version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _migrate_v3, _migrate_v4, _migrate_v5]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _migrate_v3, _migrate_v4, _migrate_v5,
+                                                        _migrate_v6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _OUR_TABLES = {"jobs", "outputs", "job_counts"}

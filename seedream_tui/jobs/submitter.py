@@ -82,10 +82,19 @@ class Submitter:
         """
         self.leases.start()
         job = await self.leases.create_job(model_id, inputs, base_url=self.client.base_url, slot=slot)
+        return await self._send_row(job, model_id, inputs if sent is None else sent)
+
+    async def submit_claimed(self, job: Job, sent: dict[str, Any]) -> Job:
+        """Send a pending row this instance has just claimed (``submitting``, its lease held: see
+        local_queue.py), as :meth:`submit` sends a row it wrote: ``sent`` is what goes on the wire."""
+        self.leases.start()
+        return await self._send_row(job, job.model_id, sent)
+
+    async def _send_row(self, job: Job, model_id: str, payload: dict[str, Any]) -> Job:
         self._submitting.add(job.id)
         try:
             self.writer.emit(job)
-            answer = await self._send(job, model_id, inputs if sent is None else sent)
+            answer = await self._send(job, model_id, payload)
             job = await self._keep_request_id(job, answer.request_id)
         finally:
             # only now: until the request id is saved, a start() or adopter reading the row sees SUBMITTING

@@ -28,6 +28,8 @@ class SessionTally:
     done_today: int | None = None
     #: the count stopped at ``done_today`` and there are more (a history of a million jobs: ``1,000+``)
     done_today_more: bool = False
+    #: what the local queue says, as last read from the history (``queue paused · 12 pending (3 held)``)
+    queue: str = ""
 
     def see(self, job: Job) -> JobStatus | None:
         """Record ``job``'s status; return the one it had before (None when new to this session)."""
@@ -63,16 +65,26 @@ class SessionTally:
         parts = [f"{self.queued} queued", f"{self.running} running"]
         if self.done_today is not None:
             parts.append(f"{self.done_today:,}{'+' if self.done_today_more else ''} done today")
+        if self.queue:
+            parts.append(self.queue)
         return " · ".join(parts)
 
+    @property
+    def pending(self) -> int:
+        """Jobs waiting in the local queue, not sent yet."""
+        return sum(1 for s in self.statuses.values() if s is JobStatus.PENDING)
+
     def resume_sentence(self) -> str | None:
-        """What quitting now means for live jobs, or None when nothing is live."""
-        n = self.live
+        """What quitting now means for live and pending jobs, or None when there are none."""
+        n, waiting = self.live, self.pending
+        later = (f"{waiting:,} pending job{'s' if waiting != 1 else ''} will be sent then" if waiting else "")
         if not n:
-            return None
+            return f"{later[0].upper()}{later[1:]} (at the next start of seedream-tui)." if later else None
         if n == 1:
-            return "1 job is still live; it will resume at the next start of seedream-tui."
-        return f"{n} jobs are still live; they will resume at the next start of seedream-tui."
+            text = "1 job is still live; it will resume at the next start of seedream-tui"
+        else:
+            text = f"{n} jobs are still live; they will resume at the next start of seedream-tui"
+        return f"{text}{'; ' + later if later else ''}."
 
 
 def finished_sentence(jobs: list[Job]) -> tuple[str, str]:

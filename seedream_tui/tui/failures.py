@@ -41,6 +41,8 @@ ACTIONS = {
     # main screen
     "submit": "submit the job",
     "cancel": "cancel the job",
+    "queue": "read the local queue's state",
+    "queue-action": "change the local queue",
     "main-load": "read the job history",
     "main-older": "read older jobs",
     "open-job": "open the job",

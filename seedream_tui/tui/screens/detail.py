@@ -31,7 +31,7 @@ from seedream_tui.tui.widgets.keyhints import KeyHints
 
 #: statuses a user may still cancel (the server refuses once a job runs)
 #: a queued job is cancelled at RunComfy; a downloading one has its download stopped
-CANCELLABLE = frozenset({JobStatus.SUBMITTING, JobStatus.QUEUED, JobStatus.DOWNLOADING})
+CANCELLABLE = frozenset({JobStatus.PENDING, JobStatus.SUBMITTING, JobStatus.QUEUED, JobStatus.DOWNLOADING})
 
 
 def job_report(job: Job, chain: list[int] | None = None) -> Text:

@@ -23,6 +23,7 @@ from seedream_tui.catalog.pricing import Quote, quote
 from seedream_tui.config import save_settings
 from seedream_tui.jobs.media_inputs import editable_inputs
 from seedream_tui.jobs.model import Job
+from seedream_tui.jobs.store import HistoryError
 from seedream_tui.safetext import visible
 from seedream_tui.schema.spec import FieldKind, ModelSpec
 from seedream_tui.tui.messages import JobChanged, JobsDeleted
@@ -168,6 +169,8 @@ class MainScreen(Screen[None]):
         self.watch(model_select, "expanded", expanded, init=False)
         self.show_quote()
         self.query_one(PromptArea).focus()
+        self.set_interval(2.0, self.refresh_queue_line, name="queue-line")  # other instances pause/fill it too
+        self.refresh_queue_line()
         if self._initial is not None:
             self._show_initial(*self._initial)
             self._initial = None
@@ -311,6 +314,70 @@ class MainScreen(Screen[None]):
             self.notify(str(exc), title=f"Job #{job_id}", severity="error")
             return
         self.notify(sentence, title=f"Job #{job_id}")
+
+    # --- the local queue (batches) ---------------------------------------------------------------------------
+    def _selected(self) -> Job | None:
+        job_id = self.table.selected_job_id
+        return self.table.jobs.get(job_id) if job_id is not None else None
+
+    @work(group="queue", exclusive=True, exit_on_error=False)
+    async def refresh_queue_line(self) -> None:
+        """Read the local queue's state (paused, pending, held) into the status line when it changed."""
+        app: Any = self.app
+        if not hasattr(app, "tally"):
+            return
+        try:
+            text = (await self.core.queue_counts()).text
+        except Exception:  # noqa: BLE001 - a busy history: the next refresh says it
+            return
+        if text != app.tally.queue:
+            app.tally.queue = text
+            self.query_one(StatusBar).show(self.core.config, app.tally)
+
+    async def _queue_said(self, call: Any, title: str) -> None:
+        try:
+            sentence = await call
+        except (ApiError, HistoryError) as exc:
+            self.notify(str(exc), title=title, severity="error")
+            return
+        self.notify(sentence, title=title)
+        self.refresh_queue_line()
+
+    @work(group="queue-action", exit_on_error=False)
+    async def action_toggle_queue(self) -> None:
+        paused = await self.core.queue_paused()
+        await self._queue_said(self.core.resume_queue() if paused else self.core.pause_queue(), "Local queue")
+
+    @work(group="queue-action", exit_on_error=False)
+    async def action_move_up(self, to_front: bool = False) -> None:
+        job = self._selected()
+        if job is None:
+            self.app.bell()
+            return
+        await self._queue_said(self.core.move_up(job.id, to_front=to_front), f"Job #{job.id}")
+
+    def action_cancel_batch(self) -> None:
+        batch_id = self.table.selected_batch_id  # a job of a batch, or a folded batch's row
+        if batch_id is None:
+            self.notify("The selected job is not part of a batch; c cancels it alone.", title="Cancel batch")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._queue_said(self.core.cancel_batch(batch_id), f"Batch {batch_id}"),
+                                group="queue-action", exit_on_error=False)
+
+        self.app.push_screen(ConfirmScreen(f"Cancel every job of batch {batch_id} that has not started?",
+                                           yes_label="Cancel batch"), answered)
+
+    def action_cancel_waiting(self) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._queue_said(self.core.cancel_waiting(), "Cancel waiting"),
+                                group="queue-action", exit_on_error=False)
+
+        self.app.push_screen(ConfirmScreen("Cancel every job waiting (pending here, or queued at RunComfy)? "
+                                           "Running jobs go on.", yes_label="Cancel waiting"), answered)
 
     # --- submit --------------------------------------------------------------------------------------------
     def current_inputs(self) -> dict[str, Any]:

@@ -156,6 +156,17 @@ class JobTable(RowTable):
                 tooltip="Fold the job's batch into one row with its progress, or unfold it"),
         Binding("b", "open_batch", "Sheet", id="jobs-sheet", show=False,
                 tooltip="Open the job's batch as a contact sheet (its tiles laid out by the swept values)"),
+        # the local queue (batches): capitals for the ones that touch many jobs
+        Binding("P", "screen.toggle_queue", "Pause queue", id="pause-queue", show=False,
+                tooltip="Pause or resume the local queue (pending jobs wait; jobs already sent go on)"),
+        Binding("u", "screen.move_up", "Move up", id="move-up", show=False,
+                tooltip="Move the selected pending job one place up the local queue"),
+        Binding("U", "screen.move_up(True)", "To front", id="move-to-front", show=False,
+                tooltip="Move the selected pending job to the front of the local queue"),
+        Binding("C", "screen.cancel_batch", "Cancel batch", id="cancel-batch", show=False,
+                tooltip="Cancel the selected job's whole batch (pending jobs at once, queued ones at RunComfy)"),
+        Binding("X", "screen.cancel_waiting", "Cancel waiting", id="cancel-waiting", show=False,
+                tooltip="Cancel everything waiting (pending, and queued at RunComfy), not the running jobs"),
     ]
 
     class Highlighted(Message):
