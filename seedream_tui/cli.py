@@ -5,9 +5,10 @@
                  [--sweep KEY=v1,v2,…]… [--repeat N] [--sample N] [--budget USD] [--max-live N] [--dry-run]
     seedream-tui batch FILE       (the same options; FILE: prompts one per line, JSONL or CSV)
     seedream-tui status ID [--wait] | wait ID | cancel ID | rerun ID [--wait]   (ID: local id or any request id)
+    seedream-tui rerun --batch ID [--failed] [--wait]
     seedream-tui download ID      (every wait takes --timeout SECONDS)
     seedream-tui history [--search TEXT] [--json]
-    seedream-tui export ID... --to DIR
+    seedream-tui export ID... --to DIR | export --batch ID [--to DIR] [--sheet FILE.png]
     seedream-tui models [--search S] [--category C] [--json] | fetch-model ID
     seedream-tui spend [--by day|model] [--since YYYY-MM-DD] [--json]
     seedream-tui token            (store the API token, mode 0600)
@@ -128,8 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_timeout(p)
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("rerun", parents=[common], help="submit a past job's input again")
-    p.add_argument("id")
+    p = sub.add_parser("rerun", parents=[common], help="submit a past job's input again (or a batch's jobs)")
+    p.add_argument("id", nargs="?", default=None)
+    p.add_argument("--batch", type=int, default=None, metavar="ID", help="run this batch's jobs again, as a new batch")
+    p.add_argument("--failed", action="store_true", help="with --batch: only its failed, cancelled or expired jobs")
     p.add_argument("--wait", action="store_true")
     _add_timeout(p)
     p.add_argument("--json", action="store_true")
@@ -142,8 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("export", parents=[common], help="copy jobs' images into a folder")
-    p.add_argument("ids", nargs="+", metavar="ID")
-    p.add_argument("--to", type=Path, required=True, metavar="DIR")
+    p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument("--to", type=Path, default=None, metavar="DIR",
+                   help="the folder (with --sheet: the sheet's folder unless given)")
+    p.add_argument("--batch", type=int, default=None, metavar="ID", help="the images of this batch")
+    p.add_argument("--sheet", type=Path, default=None, metavar="FILE.png",
+                   help="with --batch: also draw its contact sheet, beside the images")
 
     p = sub.add_parser("view", parents=[common], help="open the viewer on one job (its images or its video)")
     p.add_argument("id", metavar="ID", help="the job's local id or request id")
@@ -673,6 +680,12 @@ async def _cmd_download(core: Any, args: argparse.Namespace) -> int:
 
 
 async def _cmd_rerun(core: Any, args: argparse.Namespace) -> int:
+    if (args.batch is None) == (args.id is None):
+        raise CliError("Name one job (ID) or one batch (--batch ID) to run again.", EXIT_INPUT)
+    if args.failed and args.batch is None:
+        raise CliError("--failed picks a batch's failed jobs: add --batch ID.", EXIT_INPUT)
+    if args.batch is not None:
+        return await _rerun_batch(core, args)
     job = await _find(core, args.id)
     await core.start()
     try:
@@ -682,6 +695,28 @@ async def _cmd_rerun(core: Any, args: argparse.Namespace) -> int:
     print(f"Submitted job {new.id} (request {visible(new.request_id)}), a re-run of job {job.id}.", file=sys.stderr)
     args.out = None
     return await _finish(core, new, args)
+
+
+async def _rerun_batch(core: Any, args: argparse.Namespace) -> int:
+    """``rerun --batch ID [--failed]``: a new batch of the old one's jobs; with --wait, each followed in turn
+    (``--timeout`` bounds the whole wait) and the worst outcome is the exit status."""
+    await core.start()
+    try:
+        batch, jobs = await core.rerun_batch(args.batch, only_failed=args.failed)
+    except (InvalidInputError, LookupError) as exc:
+        raise CliError(str(exc), EXIT_INPUT) from None
+    what = "failed jobs" if args.failed else "jobs"
+    print(f"Submitted batch {batch.id} ({len(jobs)} jobs), a re-run of batch {args.batch}'s {what}.", file=sys.stderr)
+    args.out = None
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
+    worst = EXIT_OK
+    for job in jobs:
+        if deadline is not None:
+            args.timeout = max(0.001, deadline - time.monotonic())
+        code = await _finish(core, job, args)
+        if code == EXIT_TIMEOUT or worst != EXIT_TIMEOUT and code != EXIT_OK:
+            worst = code
+    return worst
 
 
 async def _cmd_history(core: Any, args: argparse.Namespace) -> int:
@@ -715,14 +750,32 @@ async def _cmd_batch(core: Any, args: argparse.Namespace) -> int:
 
 
 async def _cmd_export(core: Any, args: argparse.Namespace) -> int:
-    ids = [(await _find(core, ident)).id for ident in args.ids]
+    if args.batch is None and (args.sheet is not None or not args.ids):
+        raise CliError("Name the jobs to export (IDs), or a batch with --batch ID (a --sheet needs a batch).",
+                       EXIT_INPUT)
+    if args.batch is not None and args.ids:
+        raise CliError("Export either jobs (IDs) or a batch (--batch ID), not both.", EXIT_INPUT)
+    if args.to is None and args.sheet is None:
+        raise CliError("Say where to: --to DIR.", EXIT_INPUT)
     try:
-        written = await core.export(ids, args.to)
+        if args.batch is not None:
+            sheet = args.sheet
+            if sheet is not None and args.to is not None and sheet.parent == Path():
+                sheet = args.to / sheet  # a bare name goes beside the images
+            dest = args.to if args.to is not None or sheet is None else sheet.expanduser().parent
+            try:
+                written = await core.export_batch(args.batch, dest, sheet=sheet)
+            except LookupError as exc:
+                raise CliError(str(exc), EXIT_INPUT) from None
+        else:
+            ids = [(await _find(core, ident)).id for ident in args.ids]
+            written = await core.export(ids, args.to)
     except LookupError as exc:
         raise CliError(f"Export failed: {exc}") from None
     except OSError as exc:  # "[Errno 17] File exists: '…'" becomes "File exists (…)" with the folder named
         reason = f"{exc.strerror} ({exc.filename})" if exc.strerror and exc.filename else exc.strerror or str(exc)
-        raise CliError(f"Export failed: the images could not be copied to {args.to}: {reason.rstrip('.')}.") from None
+        where = args.to if args.to is not None else args.sheet.parent
+        raise CliError(f"Export failed: the images could not be copied to {where}: {reason.rstrip('.')}.") from None
     for path in written:
         print(path)
     return EXIT_OK

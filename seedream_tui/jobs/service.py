@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from seedream_tui.api.errors import AuthError, FieldError, InvalidInputError
 from seedream_tui.config import RUNCOMFY_HOSTS, AppConfig, check_token, save_token
 from seedream_tui.jobs.core_adopt import ADOPTED_MODEL, AdoptDesk
+from seedream_tui.jobs.core_batches import BatchDesk
 from seedream_tui.jobs.core_catalog import CatalogDesk
 from seedream_tui.jobs.core_files import FileDesk
 from seedream_tui.jobs.core_queue import QueueDesk
@@ -70,7 +71,7 @@ class _Listener:
         self.detach: Callable[[], None] = lambda: None
 
 
-class Core(AdoptDesk, CatalogDesk, FileDesk, QueueDesk):
+class Core(AdoptDesk, BatchDesk, CatalogDesk, FileDesk, QueueDesk):
     def __init__(
         self,
         config: AppConfig,

@@ -577,6 +577,7 @@ class SeedreamApp(App[int]):
         from seedream_tui.tui.screens.detail import JobDetailScreen
         from seedream_tui.tui.screens.history import HistoryScreen
         from seedream_tui.tui.screens.settings import SettingsScreen
+        from seedream_tui.tui.screens.sheet import BatchSheetScreen
         from seedream_tui.tui.screens.viewer import ViewerScreen
         from seedream_tui.tui.widgets.media_field import MediaField
 
@@ -589,6 +590,7 @@ class SeedreamApp(App[int]):
             ("Preview", PreviewPane),
             ("History", HistoryScreen),
             ("Compare", CompareScreen),
+            ("Batch sheet", BatchSheetScreen),
             ("Viewer", ViewerScreen),
             ("Job details", JobDetailScreen),
             ("Settings", SettingsScreen),

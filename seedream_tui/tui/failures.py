@@ -65,11 +65,15 @@ ACTIONS = {
     "catalog-more": "list more models",
     "catalog-categories": "list the model categories",
     "catalog-choose": "open that model",
+    "sheet-read": "read the batch",
+    "sheet-rerun": "run the batch again",
+    "sheet-export": "export the batch",
     # widgets
     "preview-load": "show the image",
     "preview-image": "show the image",
     "field-thumbs": "show the input images",
     "gallery-thumbs": "show the thumbnails",
+    "sheet-thumbs": "show the contact sheet's thumbnails",
 }
 #: a worker of no known group (Textual's own, the command palette's): still a sentence, never a function's name
 UNKNOWN_ACTION = "finish a background task"

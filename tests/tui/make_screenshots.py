@@ -1,6 +1,7 @@
 """Render every screen to screenshots/<screen>-WxH.svg (+ .png when rsvg-convert exists).
 
-Run: ``.venv/bin/python tests/tui/make_screenshots.py`` (uses a temp home, the fake server and seeded jobs).
+Run: ``.venv/bin/python tests/tui/make_screenshots.py`` (uses a temp home, the fake server and seeded jobs);
+``make_screenshots.py sheet 80x24`` renders a sweep's contact sheet alone.
 """
 
 from __future__ import annotations
@@ -192,6 +193,52 @@ async def shoot_video(size: tuple[int, int], out_dir: Path) -> list[Path]:
     return shots
 
 
+async def shoot_sheet(size: tuple[int, int], out_dir: Path) -> list[Path]:
+    """A sweep's contact sheet (issue 21): one batch over image_size × seed, run by the fake server (the demo's
+    backend), opened as a sheet; its PNG export is written beside the SVG too (``sheet-export.png``)."""
+    from conftest import make_config
+    from tui_support import wait_for
+
+    from seedream_tui.batch.planner import PlanRequest, Sweep, make_plan
+    from seedream_tui.fake.server import FakeConfig, FakeServerThread
+    from seedream_tui.tui.app import SeedreamApp
+    from seedream_tui.tui.screens.sheet import BatchSheetScreen
+
+    name = f"sheet-{size[0]}x{size[1]}.svg"
+    config = FakeConfig(workers=6, min_duration=0.2, max_duration=0.6, seed=21)
+    with tempfile.TemporaryDirectory() as home, FakeServerThread(config) as server:
+        os.environ["SEEDREAM_TUI_HOME"] = home
+        app = SeedreamApp(make_config(server.base_url, theme="textual-dark"))
+        async with app.run_test(size=size) as pilot:
+            await wait_for(lambda: app.core is not None and app.main_screen is not None, what="the app")
+            core = app.core
+            spec = core.registry.get("blackforestlabs/flux-2/flash/text-to-image")
+            plan = make_plan(spec, PlanRequest(
+                {"prompt": "a red fox in the snow, golden hour"},
+                sweeps=[Sweep("image_size", ("square_hd", "portrait_4_3", "landscape_16_9")), Sweep("seed", (1, 2))],
+            ))
+            batch, jobs = await core.submit_batch(plan)
+
+            async def all_done() -> bool:
+                rows = await core.history.batch_jobs(batch.id)
+                return all(job.status.terminal for job in rows)
+
+            done = False
+            for _ in range(600):
+                done = await all_done()
+                if done:
+                    break
+                await pilot.pause(0.05)
+            app.push_screen(BatchSheetScreen(core, batch.id))
+            await wait_for(lambda: isinstance(app.screen, BatchSheetScreen) and app.screen.drawn(), what="sheet",
+                           limit=30)
+            await pilot.pause(0.5)
+            app.save_screenshot(name, path=str(out_dir))
+            if size == (80, 24):
+                await core.export_batch(batch.id, Path(home) / "export", sheet=out_dir / "sheet-export.png")
+    return [out_dir / name]
+
+
 #: 80x24 and 200x60 always; a split tmux pane (60x20, 40x12) shows the narrow layouts
 SIZES = ((80, 24), (200, 60), (60, 20), (40, 12))
 
@@ -205,15 +252,19 @@ def main(argv: list[str]) -> int:
     out_dir = ROOT / "screenshots"
     out_dir.mkdir(exist_ok=True)
     video = "--video" in argv
-    argv = [arg for arg in argv if arg != "--video"]
-    sizes = [(int(arg.split("x")[0]), int(arg.split("x")[1])) for arg in argv] or list(SIZES)
+    only_sheet = "sheet" in argv  # ``make_screenshots.py sheet [WxH ...]``: the contact sheet alone
+    argv = [arg for arg in argv if arg not in ("--video", "sheet")]
+    asked = [(int(arg.split("x")[0]), int(arg.split("x")[1])) for arg in argv]
+    sizes = asked or list(SIZES)
     if video:
-        sizes = [(int(arg.split("x")[0]), int(arg.split("x")[1])) for arg in argv] or [(80, 24), (200, 60)]
-        shots = [svg for size in sizes for svg in asyncio.run(shoot_video(size, out_dir))]
+        shots = [svg for size in (asked or [(80, 24), (200, 60)]) for svg in asyncio.run(shoot_video(size, out_dir))]
+    elif only_sheet:
+        shots = [svg for size in (asked or [(80, 24)]) for svg in asyncio.run(shoot_sheet(size, out_dir))]
     else:
         shots = [svg for size in sizes for svg in asyncio.run(shoot(size, out_dir))]
-        shots += [svg for size in sizes for svg in asyncio.run(shoot_video(size, out_dir))]
-    if not argv and not video:
+        shots += [svg for size in (asked or [(80, 24), (200, 60)]) for svg in asyncio.run(shoot_video(size, out_dir))]
+        shots += [svg for size in (asked or [(80, 24)]) for svg in asyncio.run(shoot_sheet(size, out_dir))]
+    if not argv and not video and not only_sheet:
         shots += asyncio.run(shoot_too_small((30, 10), out_dir))
     for svg in shots:
         if shutil.which("rsvg-convert"):

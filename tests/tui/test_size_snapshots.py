@@ -184,10 +184,24 @@ async def options(pilot: Any) -> None:
     await _still(pilot)
 
 
+async def sheet(pilot: Any) -> None:
+    """A batch swept over resolution × repeat as a contact sheet (issue 21): a failed job, a missing place."""
+    from test_batch_sheet import seed_batch
+
+    from seedream_tui.tui.screens.sheet import BatchSheetScreen
+
+    await settle(pilot)
+    batch_id, _ = seed_batch(Paths.default())
+    pilot.app.push_screen(BatchSheetScreen(pilot.app.core, batch_id))
+    screen = await _on_top(pilot, "BatchSheetScreen")
+    await wait_for(lambda: screen.drawn(), what="the sheet's tiles")
+    await _still(pilot)
+
+
 SCREENS: dict[str, Callable[[Any], Awaitable[None]]] = {
     fn.__name__: fn
     for fn in (main, options, history, gallery, compare, viewer, detail, settings, token, catalog, spend, help,
-               attach, export, delete)
+               attach, export, delete, sheet)
 }
 
 

@@ -50,6 +50,11 @@ class HistoryActions:
             tooltip="Mark the job; export, delete, copy and compare act on every marked job", id="history-mark",
         ),
         Binding("v", "compare", "Compare", tooltip="Compare the marked jobs side by side", id="history-compare"),
+        # batches (issue 21): in the help, not the footer (full at 80 columns)
+        Binding("b", "open_batch", "Batch sheet", show=False, id="history-batch-sheet",
+                tooltip="Open the job's batch as a contact sheet (re-run it, or its failed jobs, from there)"),
+        Binding("B", "filter_batch", "Show batch", show=False, id="history-batch-filter",
+                tooltip="Show only the jobs of the job's batch (fills batch:N into the search)"),
     ]
 
     view: HistoryView
@@ -68,6 +73,7 @@ class HistoryActions:
         def _show_selected(self) -> None: ...
         def _count(self, generation: int) -> Any: ...
         def action_back(self) -> None: ...
+        def _apply_search(self) -> None: ...
 
     def _require_job(self) -> Job | None:
         job = self.view.current
@@ -156,6 +162,36 @@ class HistoryActions:
         from seedream_tui.tui.messages import AnimateResult
 
         self.app.post_message(AnimateResult(job))
+
+    # ---------------------------------------------------------------- batches
+    def _require_batch(self) -> int | None:
+        job = self._require_job()
+        if job is None:
+            return None
+        if job.batch_id is None:
+            self.app.notify(f"Job #{job.id} is not part of a batch.", severity="warning")
+        return job.batch_id
+
+    def action_open_batch(self) -> None:
+        batch_id = self._require_batch()
+        if batch_id is not None:
+            from seedream_tui.tui.screens.sheet import BatchSheetScreen
+
+            self.app.push_screen(BatchSheetScreen(self.core, batch_id))
+
+    def action_filter_batch(self) -> None:
+        """``batch:N`` in the search box, applied at once (the other words typed there stay)."""
+        batch_id = self._require_batch()
+        if batch_id is None:
+            return
+        from textual.widgets import Input
+
+        from seedream_tui.jobs.store_query import split_batch
+
+        box = self.query_one("#history-search", Input)  # type: ignore[attr-defined]
+        rest, _ = split_batch(box.value)
+        box.value = f"{rest} batch:{batch_id}".strip() if rest else f"batch:{batch_id}"
+        self._apply_search()
 
     # ---------------------------------------------------------------- re-run
     def action_rerun(self) -> None:

@@ -296,6 +296,12 @@ class MainScreen(Screen[None]):
     def _open(self, message: JobTable.Open) -> None:
         self.run_worker(self.run_action(f"app.open_job({message.job_id})"), group="open-job")
 
+    @on(JobTable.OpenBatch)
+    def _open_batch(self, message: JobTable.OpenBatch) -> None:
+        from seedream_tui.tui.screens.sheet import BatchSheetScreen
+
+        self.app.push_screen(BatchSheetScreen(self.core, message.batch_id))
+
     @on(JobTable.Cancel)
     def _cancel(self, message: JobTable.Cancel) -> None:
         self._cancel_job(message.job_id)
@@ -351,11 +357,10 @@ class MainScreen(Screen[None]):
         await self._queue_said(self.core.move_up(job.id, to_front=to_front), f"Job #{job.id}")
 
     def action_cancel_batch(self) -> None:
-        job = self._selected()
-        if job is None or job.batch_id is None:
+        batch_id = self.table.selected_batch_id  # a job of a batch, or a folded batch's row
+        if batch_id is None:
             self.notify("The selected job is not part of a batch; c cancels it alone.", title="Cancel batch")
             return
-        batch_id = job.batch_id
 
         def answered(yes: bool | None) -> None:
             if yes:

@@ -25,6 +25,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
+from seedream_tui.batch.sheet import progress_text
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.positions import PositionBoard
 from seedream_tui.tui.formatting import elapsed_of, format_elapsed, job_badge
@@ -108,6 +109,38 @@ def status_text(job: Job) -> Text:
     return Text(job.status.label.split(" ")[0], style=_STATUS_STYLE.get(job.status, ""))
 
 
+class BatchCell(str):
+    """The id cell of a folded batch's row (``B7``); sorts where the batch's newest job would."""
+
+    order: int = 0
+
+
+def batch_row_key(batch_id: int) -> str:
+    return f"b{batch_id}"
+
+
+class BatchCount:
+    """A batch's jobs as the table has them, counted as they change (never recounted per tick)."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+        self.done = self.failed = 0
+        self.cost = 0.0
+        #: the newest job's id (where the folded row sorts): kept as jobs come, found again when one goes
+        self.newest = 0
+
+    def add(self, job: Job, sign: int) -> None:
+        if job.status is JobStatus.COMPLETED:
+            self.done += sign
+        elif job.status.terminal:
+            self.failed += sign
+        self.cost += sign * (job.cost or 0.0)
+
+    @property
+    def text(self) -> str:
+        return progress_text(self.done, len(self.ids), self.failed, round(self.cost, 6))
+
+
 class JobTable(RowTable):
     """Jobs, newest first. Posts :class:`JobTable.Highlighted` / :class:`JobTable.Open` with job ids."""
 
@@ -119,6 +152,10 @@ class JobTable(RowTable):
                 tooltip="Back to the prompt"),
         Binding("p", "screen.toggle_preview", "Preview", id="jobs-preview", show=False,
                 tooltip="Show the preview (narrow) or view the images full screen"),
+        Binding("z", "toggle_fold", "Fold batch", id="jobs-fold",
+                tooltip="Fold the job's batch into one row with its progress, or unfold it"),
+        Binding("b", "open_batch", "Sheet", id="jobs-sheet", show=False,
+                tooltip="Open the job's batch as a contact sheet (its tiles laid out by the swept values)"),
         # the local queue (batches): capitals for the ones that touch many jobs
         Binding("P", "screen.toggle_queue", "Pause queue", id="pause-queue", show=False,
                 tooltip="Pause or resume the local queue (pending jobs wait; jobs already sent go on)"),
@@ -147,6 +184,11 @@ class JobTable(RowTable):
             super().__init__()
             self.job_id = job_id
 
+    class OpenBatch(Message):
+        def __init__(self, batch_id: int) -> None:
+            super().__init__()
+            self.batch_id = batch_id
+
     def __init__(self, *, id: str | None = None, clock: Callable[[], float] = time.time) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.clock = clock
@@ -159,6 +201,9 @@ class JobTable(RowTable):
         self._stale: set[tuple[RowKey, ColumnKey]] = set()
         #: the keys of the columns shown, in order (narrow, some are left out: see :meth:`columns_for`)
         self.shown: tuple[str, ...] = tuple(key for key, _ in COLUMNS)
+        #: each batch's jobs in the table, counted; the batches folded into one row
+        self.batches: dict[int, BatchCount] = {}
+        self.folded: set[int] = set()
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
@@ -193,15 +238,51 @@ class JobTable(RowTable):
         self._sort_keep_cursor()
         self.call_after_refresh(self.fit_prompt_column)
 
+    def _batch_cells(self, batch_id: int) -> dict[str, object]:
+        count = self.batches[batch_id]
+        order = BatchCell(f"B{batch_id}")
+        order.order = count.newest
+        newest = self.jobs.get(order.order)
+        line = Text(count.text, style="bold", no_wrap=True, end="")
+        if newest is not None:
+            line.append("  ")
+            line.append_text(plain_line(newest.prompt_line, style="dim"))
+        return {"id": order, "status": Text("batch", style="bold"), "pos": "", "elapsed": "", "res": "",
+                "n": "", "prompt": line}
+
+    def _count(self, old: Job | None, job: Job | None) -> int | None:
+        """Move a job's part in its batch's count from ``old`` to ``job``; the batch id, if any."""
+        batch_id = (job or old).batch_id if (job or old) is not None else None  # type: ignore[union-attr]
+        if batch_id is None:
+            return None
+        count = self.batches.setdefault(batch_id, BatchCount())
+        if old is not None:
+            count.add(old, -1)
+        if job is not None:
+            count.add(job, 1)
+            count.ids.add(job.id)
+            count.newest = max(count.newest, job.id)
+        elif old is not None:
+            count.ids.discard(old.id)
+            if old.id == count.newest:
+                count.newest = max(count.ids, default=0)
+        return batch_id
+
     def upsert(self, job: Job, *, sort: bool = True) -> None:
-        """Update the job's cells in place, or add its row (at the top) if it is new."""
+        """Update the job's cells in place, or add its row (at the top) if it is new; a job of a folded batch
+        updates its batch's row instead."""
         key = str(job.id)
-        known = job.id in self.jobs
+        old = self.jobs.get(job.id)
+        known = old is not None
         self.jobs[job.id] = job
         self._show_positions(self._positions.update(job), skip=job.id)
-        cells = self._cells(job)
         if not job.status.terminal and self._ticker is not None:
             self._ticker.resume()  # it sleeps while no row is live
+        batch_id = self._count(old, job)
+        if batch_id is not None and batch_id in self.folded:
+            self._show_batch_row(batch_id, sort=sort and not known)
+            return
+        cells = self._cells(job)
         if known:
             for column, value in cells.items():
                 if column != "id":
@@ -212,22 +293,117 @@ class JobTable(RowTable):
             self._sort_keep_cursor()
             self.call_after_refresh(self.fit_prompt_column)
 
+    def _show_batch_row(self, batch_id: int, *, sort: bool) -> None:
+        """Write a folded batch's row (added if missing): its progress, counted as jobs changed."""
+        key = batch_row_key(batch_id)
+        cells = self._batch_cells(batch_id)
+        if RowKey(key) not in self._data:
+            self.add_row(*(cells[column] for column in self.shown), key=key)
+            sort = True
+        else:
+            for column, value in cells.items():
+                if column != "id":
+                    self._set_cell(key, column, value)
+            old_id = self._data[RowKey(key)].get(ColumnKey("id"))
+            if isinstance(old_id, BatchCell) and old_id.order != cells["id"].order:  # type: ignore[attr-defined]
+                self._data[RowKey(key)][ColumnKey("id")] = cells["id"]
+                sort = True
+        if sort:
+            self._sort_keep_cursor()
+
+    def _folded_member(self, job_id: int) -> bool:
+        job = self.jobs.get(job_id)
+        return job is not None and job.batch_id is not None and job.batch_id in self.folded
+
     def _show_positions(self, changed: set[int], skip: int | None = None) -> None:
         """Rewrite the position cells of the rows (other than ``skip``, which is being written) that changed."""
         for job_id in changed:
-            if job_id != skip and job_id in self.jobs:
+            if job_id != skip and job_id in self.jobs and not self._folded_member(job_id):
                 self._set_cell(str(job_id), "pos", self._positions.shown.get(job_id, ""))
 
     def remove_job(self, job_id: int) -> None:
-        if self.jobs.pop(job_id, None) is not None:
-            self.remove_row(str(job_id))
+        folded = self._folded_member(job_id)
+        old = self.jobs.pop(job_id, None)
+        if old is not None:
+            batch_id = self._count(old, None)
+            if folded and batch_id is not None:
+                if self.batches[batch_id].ids:
+                    self._show_batch_row(batch_id, sort=False)
+                else:
+                    self.folded.discard(batch_id)
+                    self.remove_row(batch_row_key(batch_id))
+            else:
+                self.remove_row(str(job_id))
             self._show_positions(self._positions.remove(job_id))
 
+    # --- folding -------------------------------------------------------------------------------------------
+    def fold(self, batch_id: int) -> None:
+        """Show the batch as one row with its progress (``12/40 done · 3 failed · $0.36``)."""
+        count = self.batches.get(batch_id)
+        if count is None or batch_id in self.folded:
+            return
+        self.folded.add(batch_id)
+        for job_id in count.ids:
+            if RowKey(str(job_id)) in self._data:
+                self.remove_row(str(job_id))
+        self._show_batch_row(batch_id, sort=True)
+        self.select_batch(batch_id)
+
+    def unfold(self, batch_id: int) -> None:
+        """The batch's jobs as rows again, the cursor on its newest."""
+        if batch_id not in self.folded:
+            return
+        self.folded.discard(batch_id)
+        self.remove_row(batch_row_key(batch_id))
+        ids = sorted(self.batches[batch_id].ids)
+        for job_id in ids:
+            cells = self._cells(self.jobs[job_id])
+            self.add_row(*(cells[column] for column in self.shown), key=str(job_id))
+        self._sort_keep_cursor()
+        if ids:
+            self.select_job(ids[-1])
+
+    def action_toggle_fold(self) -> None:
+        batch_id = self.selected_batch_id
+        if batch_id is None:
+            self.app.bell()
+            self.app.notify("That job is not part of a batch.", severity="warning")
+            return
+        if batch_id in self.folded:
+            self.unfold(batch_id)
+        else:
+            self.fold(batch_id)
+
+    def action_open_batch(self) -> None:
+        batch_id = self.selected_batch_id
+        if batch_id is None:
+            self.app.bell()
+            self.app.notify("That job is not part of a batch.", severity="warning")
+            return
+        self.post_message(self.OpenBatch(batch_id))
+
+    @property
+    def selected_batch_id(self) -> int | None:
+        """The batch of the row under the cursor: a folded batch's row, or a job of a batch."""
+        key = self._selected_key()
+        if key is None:
+            return None
+        if key.startswith("b"):
+            return int(key[1:])
+        job = self.jobs.get(int(key))
+        return job.batch_id if job is not None else None
+
+    def select_batch(self, batch_id: int) -> None:
+        try:
+            self.move_cursor(row=self.get_row_index(batch_row_key(batch_id)))
+        except RowDoesNotExist:
+            pass
+
     def _sort_keep_cursor(self) -> None:
-        selected = self.selected_job_id
-        self.sort("id", reverse=True)
-        if selected is not None:
-            self.move_cursor(row=self.get_row_index(str(selected)), animate=False)
+        selected = self._selected_key()
+        self.sort("id", key=_row_order, reverse=True)
+        if selected is not None and RowKey(selected) in self._row_locations:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
 
     def tick(self, phase: int | None = None) -> None:
         """Refresh the elapsed time of the live rows in view (finished rows do not change; a row out of view
@@ -242,7 +418,8 @@ class JobTable(RowTable):
         jobs = []
         for index in self._rows_in_view():
             key = self._row_locations.get_key(index)
-            job = self.jobs.get(int(key.value)) if key is not None and key.value is not None else None
+            value = key.value if key is not None else None
+            job = self.jobs.get(int(value)) if value is not None and value.isdigit() else None
             if job is not None:
                 jobs.append(job)
         return jobs
@@ -318,17 +495,26 @@ class JobTable(RowTable):
         self._line_cache.clear()
 
     # --- selection ----------------------------------------------------------------------------------------
-    @property
-    def selected_job_id(self) -> int | None:
+    def _selected_key(self) -> str | None:
         if not self.row_count:
             return None
         try:
             key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
         except (RowDoesNotExist, IndexError):
             return None
-        return int(key.value) if key.value is not None else None
+        return key.value
+
+    @property
+    def selected_job_id(self) -> int | None:
+        """The job under the cursor (None on a folded batch's row: see :attr:`selected_batch_id`)."""
+        key = self._selected_key()
+        return int(key) if key is not None and key.isdigit() else None
 
     def select_job(self, job_id: int) -> None:
+        job = self.jobs.get(job_id)
+        if job is not None and job.batch_id in self.folded:
+            self.select_batch(job.batch_id)
+            return
         try:
             self.move_cursor(row=self.get_row_index(str(job_id)))
         except RowDoesNotExist:
@@ -340,13 +526,18 @@ class JobTable(RowTable):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self.post_message(self.Open(int(event.row_key.value)))
+        value = event.row_key.value
+        if value is not None and value.startswith("b"):
+            self.post_message(self.OpenBatch(int(value[1:])))  # a folded batch opens as its contact sheet
+        elif value is not None:
+            self.post_message(self.Open(int(value)))
 
     def action_open_job(self) -> None:
         job_id = self.selected_job_id
         if job_id is not None:
             self.post_message(self.Open(job_id))
+        elif (key := self._selected_key()) is not None and key.startswith("b"):
+            self.post_message(self.OpenBatch(int(key[1:])))
 
     def action_cancel_job(self) -> None:
         job_id = self.selected_job_id
@@ -389,7 +580,7 @@ class JobTable(RowTable):
     def _show_columns(self, shown: tuple[str, ...]) -> None:
         """Rebuild the table with the columns ``shown`` (rows, cursor and scroll kept): only as the width
         crosses a step, never while jobs tick."""
-        selected, scroll_y = self.selected_job_id, self.scroll_y
+        selected, scroll_y = self._selected_key(), self.scroll_y
         self.shown = shown
         self._stale = set()
         self.clear(columns=True)
@@ -397,11 +588,27 @@ class JobTable(RowTable):
             if key in shown:
                 self.add_column(label, key=key)
         for job_id in sorted(self.jobs, reverse=True):
+            if self._folded_member(job_id):
+                continue
             cells = self._cells(self.jobs[job_id])
             self.add_row(*(cells[column] for column in shown), key=str(job_id))
-        if selected is not None:
-            self.select_job(selected)
+        for batch_id in self.folded:
+            cells = self._batch_cells(batch_id)
+            self.add_row(*(cells[column] for column in shown), key=batch_row_key(batch_id))
+        if self.folded:
+            self.sort("id", key=_row_order, reverse=True)
+        if selected is not None and selected.isdigit():
+            self.select_job(int(selected))
+        elif selected is not None:
+            self.select_batch(int(selected[1:]))
         self.scroll_to(y=scroll_y, animate=False, immediate=True)
+
+
+def _row_order(value: object) -> int:
+    """The sort key of a row's id cell: a job's id, or a folded batch's newest job id."""
+    if isinstance(value, BatchCell):
+        return value.order
+    return value if isinstance(value, int) else 0
 
 
 def _discard_where(cache: Any, gone: Callable[[Any], bool]) -> None:
