@@ -36,15 +36,13 @@ def varied(job: PlannedJob) -> str:
 
 
 def job_line(job: PlannedJob, prompt_key: str = "prompt") -> Content:
-    """One job of the list: its number, its prompt, then its values and price (dim), all literal text."""
+    """One job of the list: its number and prompt, then under it its values and price (dim); literal text."""
     prompt = visible(str(job.inputs.get(prompt_key, "")))
     if len(prompt) > PROMPT_CELLS:
         prompt = prompt[: PROMPT_CELLS - 1] + "…"
     values = varied(job)
     tail = " · ".join(part for part in (values, job.quote.text) if part)
-    return Content.assemble(
-        (f"{job.place + 1:>4}  ", "bold"), Content(prompt or "(no prompt)"), ("  " + tail, "dim")
-    )
+    return Content.assemble((f"{job.place + 1}. ", "bold"), Content(prompt or "(no prompt)"), "\n", (tail, "dim"))
 
 
 def summary(plan: BatchPlan, *, demo: bool) -> Content:
@@ -73,7 +71,8 @@ class PlanScreen(ModalScreen[bool]):
     PlanScreen.-short.-demo > #plan-box { border: round $primary; }
     PlanScreen #plan-summary { width: 100%; height: auto; max-height: 5; }
     PlanScreen #plan-jobs { height: 1fr; min-height: 2; border: none; padding: 0; }
-    PlanScreen #plan-buttons { width: 100%; height: auto; align-horizontal: right; }
+    PlanScreen #plan-buttons { width: 100%; height: auto; align-horizontal: right; margin-top: 1; }
+    PlanScreen.-short #plan-buttons { margin-top: 0; }
     PlanScreen Button { margin-left: 2; }
     """
 
@@ -92,24 +91,30 @@ class PlanScreen(ModalScreen[bool]):
         with Vertical(id="plan-box") as box:
             what = "Batch preview (demo)" if self.demo else "Submit this batch?"
             box.border_title = Content(f"{what} · {self.plan.count:,} jobs")
-            if self.plan.label or self.plan.source != "submit":
-                box.border_subtitle = Content(visible(self.plan.source if self.plan.source != "submit"
-                                                      else self.plan.label))
+            if self.plan.source != "submit":  # a prompt file: its path
+                box.border_subtitle = Content(visible(self.plan.source))
             yield Static(summary(self.plan, demo=self.demo), id="plan-summary", markup=False)
             # one widget for every job: lines drawn as they show, a 1,000-job plan opens at once
             yield OptionList(*(Option(job_line(job, self.prompt_key)) for job in self.plan.jobs), id="plan-jobs")
             with Horizontal(id="plan-buttons"):
-                yield Button("Cancel (n)", id="plan-no")
-                yield Button("Submit (y)", id="plan-yes", variant="warning" if not self.demo else "primary")
+                yield Button("Cancel (n)", id="plan-no", compact=True)
+                yield Button("Submit (y)", id="plan-yes", variant="warning" if not self.demo else "primary",
+                             compact=True)
 
     def on_mount(self) -> None:
         self.set_class(self.demo, "-demo")
-        fit_dialog(self)
+        self._fit()
         # the list has the focus: arrows and page keys scroll the prompts; a stray enter sends nothing
         self.query_one(OptionList).focus()
 
     def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Compact under 20 rows; the buttons are one line at every size (the rows go to the jobs)."""
         fit_dialog(self)
+        for button in self.query(Button):
+            button.compact = True
 
     @property
     def lines(self) -> OptionList:

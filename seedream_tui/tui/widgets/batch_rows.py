@@ -101,7 +101,6 @@ class BatchRows(Vertical):
 
     DEFAULT_CSS = """
     BatchRows { height: auto; border-top: dashed $primary-background-lighten-2; }
-    BatchRows #batch-repeat { width: 8; }
     """
 
     def __init__(self, spec: ModelSpec, prompt_name: str | None, *, id: str | None = None) -> None:
@@ -201,6 +200,8 @@ class BatchRows(Vertical):
             message = str(error) if error is not None and box.id == where else ""
             box.set_class(bool(message), "-invalid")
             box.query_one(".field-error", Static).update(Text(message))
+            if message:
+                self.call_after_refresh(box.scroll_visible, animate=False)  # the sentence in view, under its row
 
     def help_for(self, widget_id: str | None) -> str | None:
         """The help line for a focused row (the panel shows it under the fields)."""
