@@ -241,3 +241,16 @@ async def test_the_new_keys_are_in_the_help(config: Any, core: Any) -> None:
         ids = {row[3] for row in binding_rows(app, app.help_groups())}
         assert {"open-prompt-file", "plan-submit", "plan-cancel"} <= ids
 
+
+
+async def test_each_batch_row_explains_itself_when_focused(config: Any, core: Any) -> None:
+    from textual.widgets import Static
+
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await open_main(app, pilot)
+        help_line = main.options.query_one("#field-help", Static)
+        for widget_id, words in [("#batch-repeat", "Repeat:"), ("#batch-sweep-key", "{a|b} variants"),
+                                 ("#batch-sweep-values", "comma-separated")]:
+            main.set_focus(main.options.batch_rows.query_one(widget_id))
+            await wait_for(lambda words=words: words in str(help_line.render()), what=f"the help of {widget_id}")

@@ -31,7 +31,7 @@ HELP = {
     "batch-repeat": "Repeat: submit this many jobs of the same input (1 … {max}); with the Sweep, each combination "
                     "this many times. ctrl+s shows the whole batch and its price before anything is sent.",
     "batch-sweep-key": "Sweep: one submit over several values of this option (an X/Y grid with the prompt's "
-                       "{a|b} variants). Type the values in the row under it.",
+                       "{{a|b}} variants). Type the values in the row under it.",
     "batch-sweep-values": "Values of the swept option, comma-separated (e.g. {example}); each is checked against "
                           "the model's schema.",
 }
