@@ -33,6 +33,9 @@ async def test_a_repeat_count_shows_the_plan_and_submit_makes_the_batch(config: 
         main = await open_main(app, pilot)
         main.editor.load_text("a red fox")
         main.options.batch_rows.set_values(repeat=3)
+        pane = main.query_one("#options-pane")
+        await wait_for(lambda: "3 jobs" in str(pane.border_subtitle), what="the count under the options")
+        assert "≈ $0.03 a job" in str(pane.border_subtitle)
         await pilot.press("ctrl+s")
         dialog = await _plan_on_top(app)
         assert dialog.plan.count == 3 and dialog.lines.option_count == 3

@@ -30,6 +30,7 @@ from seedream_tui.schema.spec import FieldKind, ModelSpec
 from seedream_tui.tui.messages import JobChanged, JobsDeleted
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.screens.confirm import ConfirmScreen
+from seedream_tui.tui.widgets.batch_rows import BatchRows
 from seedream_tui.tui.widgets.fields import FieldWidget, bound_overlay
 from seedream_tui.tui.widgets.job_table import JobTable
 from seedream_tui.tui.widgets.keyhints import KeyHints
@@ -399,7 +400,8 @@ class MainScreen(Screen[None]):
             self.notify(f"The batch was not submitted: {first}", title="Not submitted", severity="error")
             return
         except ApiError as exc:
-            self.notify(str(exc), title="Not submitted", severity="error")
+            # (one submit after another: the jobs sent before the refusal are in the table and their batch)
+            self.notify(f"The batch stopped: {exc}", title="Batch", severity="error")
             return
         money = plan.quote.text + (" (demo prices, not charged)" if self.core.demo else " (paid)")
         self.notify(f"Batch #{batch.id}: {len(jobs):,} jobs submitted, {money}.", title="Submitted")
@@ -507,10 +509,16 @@ class MainScreen(Screen[None]):
         return quote(self.spec, self.options.values())
 
     def show_quote(self) -> None:
-        """The quote under the options (``≈ $0.03``, ``up to $0.45``, ``price unknown``)."""
-        self.query_one("#options-pane").border_subtitle = Text(self.quote().text)
+        """The quote under the options (``≈ $0.03``, ``up to $0.45``, ``price unknown``), and how many jobs the
+        batch rows make (``≈ $0.03 a job · 4 jobs``)."""
+        text = self.quote().text
+        count = self.options.batch_rows.count_hint()
+        if count > 1:
+            text = f"{text} a job · {count:,} jobs"
+        self.query_one("#options-pane").border_subtitle = Text(text)
 
     @on(FieldWidget.ValueChanged)
+    @on(BatchRows.Changed)
     def _option_changed(self) -> None:
         self.call_after_refresh(self.show_quote)  # after the panel's own update of the values
 

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.validation import Integer
 from textual.widgets import Input, Label, Select, Static
 
@@ -99,6 +100,9 @@ def parse_sweep(spec: ModelSpec, key: str | None, text: str, base: dict[str, Any
 class BatchRows(Vertical):
     """Repeat, Sweep, Values: the rows that make one submit several jobs."""
 
+    class Changed(Message):
+        """A batch row changed (the main screen shows how many jobs a submit would make)."""
+
     DEFAULT_CSS = """
     BatchRows { height: auto; border-top: dashed $primary-background-lighten-2; }
     """
@@ -161,6 +165,15 @@ class BatchRows(Vertical):
         """Anything set that could make more than one job."""
         return self.repeat_text not in ("", "1") or self.sweep_key is not None or bool(self.sweep_text.strip())
 
+    def count_hint(self) -> int:
+        """How many jobs the rows would make (read loosely: a bad value counts as one; the submit says why)."""
+        try:
+            repeat = max(1, min(int(self.repeat_text or "1"), MAX_REPEAT))
+        except ValueError:
+            repeat = 1
+        values = {part.strip() for part in self.sweep_text.split(",") if part.strip()} if self.sweep_key else set()
+        return repeat * max(1, len(values))
+
     def repeat(self) -> int:
         """The repeat count; PlanError (a sentence) when it is not a whole number from 1 to MAX_REPEAT."""
         text = self.repeat_text
@@ -219,8 +232,10 @@ class BatchRows(Vertical):
         values = self.query_one("#batch-sweep-values", Input)
         values.placeholder = example_values(self._fields[key]) if key in self._fields else "choose an option first"
         self.show_error(None)
+        self.post_message(self.Changed())
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
         event.stop()
         self.show_error(None)
+        self.post_message(self.Changed())
