@@ -172,6 +172,8 @@ async def test_a_thousand_job_plan_opens_as_one_list_and_submits_in_the_demo(con
         main = await open_main(app, pilot)
         main.confirm_plan(_variants_plan(1000))
         dialog = await _plan_on_top(app)
+        assert dialog.lines.option_count < 1000  # the first lines at once, the rest after the first frame
+        await wait_for(lambda: dialog.filled, what="every job in the list")
         assert dialog.lines.option_count == 1000
         assert len(list(dialog.query("*"))) < 30  # one list, not 1,000 widgets
         summary = str(dialog.query_one("#plan-summary").render())

@@ -3,7 +3,8 @@
 Shown for every plan of more than one job: in paid mode it is the confirmation (nothing is sent before Submit),
 in the demo it is the plan's preview (its money labelled demo, as on the status line and the spend screen).
 The jobs are the lines of one :class:`OptionList`: a plan of 1,000 jobs is 1,000 lines of one widget, drawn as
-they scroll into view, never 1,000 widgets. Prompts and values come from the user and from files: literal text
+they scroll into view, never 1,000 widgets; the first 100 are there in the first frame, the rest are added in
+chunks right after it. Prompts and values come from the user and from files: literal text
 (``Content``), never markup.
 """
 
@@ -27,6 +28,10 @@ from seedream_tui.tui.screens.confirm import fit_dialog
 
 #: a prompt longer than this is cut in the list (the whole text is sent; the list is for reading)
 PROMPT_CELLS = 400
+#: the list's first lines, in the dialog's first frame; the rest follow in chunks after it (each line is wrapped
+#: to the width to know its height: 1,000 at once held the first frame back by a third of a second)
+FIRST_LINES = 100
+CHUNK_LINES = 300
 
 
 def varied(job: PlannedJob) -> str:
@@ -70,7 +75,7 @@ class PlanScreen(ModalScreen[bool]):
     PlanScreen.-short > #plan-box { width: 100%; height: 100%; max-height: 100%; border: round $warning; padding: 0; }
     PlanScreen.-short.-demo > #plan-box { border: round $primary; }
     PlanScreen #plan-summary { width: 100%; height: auto; max-height: 5; }
-    PlanScreen #plan-jobs { height: 1fr; min-height: 2; border: none; padding: 0; }
+    PlanScreen #plan-jobs { height: 1fr; min-height: 2; border: none; padding: 0; scrollbar-gutter: stable; }
     PlanScreen #plan-buttons { width: 100%; height: auto; align-horizontal: right; margin-top: 1; }
     PlanScreen.-short #plan-buttons { margin-top: 0; }
     PlanScreen Button { margin-left: 2; }
@@ -95,7 +100,7 @@ class PlanScreen(ModalScreen[bool]):
                 box.border_subtitle = Content(visible(self.plan.source))
             yield Static(summary(self.plan, demo=self.demo), id="plan-summary", markup=False)
             # one widget for every job: lines drawn as they show, a 1,000-job plan opens at once
-            yield OptionList(*(Option(job_line(job, self.prompt_key)) for job in self.plan.jobs), id="plan-jobs")
+            yield OptionList(*self._options(0, FIRST_LINES), id="plan-jobs")
             with Horizontal(id="plan-buttons"):
                 yield Button("Cancel (n)", id="plan-no", compact=True)
                 yield Button("Submit (y)", id="plan-yes", variant="warning" if not self.demo else "primary",
@@ -106,6 +111,25 @@ class PlanScreen(ModalScreen[bool]):
         self._fit()
         # the list has the focus: arrows and page keys scroll the prompts; a stray enter sends nothing
         self.query_one(OptionList).focus()
+        if self.plan.count > FIRST_LINES:
+            self.call_after_refresh(self._fill, FIRST_LINES)
+
+    def _options(self, start: int, stop: int) -> list[Option]:
+        return [Option(job_line(job, self.prompt_key)) for job in self.plan.jobs[start:stop]]
+
+    def _fill(self, start: int) -> None:
+        """Add the next chunk of jobs to the list, then the next after the frame that shows it."""
+        if not self.is_attached:
+            return
+        stop = start + CHUNK_LINES
+        self.lines.add_options(self._options(start, stop))
+        if stop < self.plan.count:
+            self.call_after_refresh(self._fill, stop)
+
+    @property
+    def filled(self) -> bool:
+        """Every job is in the list."""
+        return self.lines.option_count == self.plan.count
 
     def on_resize(self) -> None:
         self._fit()
