@@ -259,3 +259,57 @@ async def test_each_batch_row_explains_itself_when_focused(config: Any, core: An
                                  ("#batch-sweep-values", "comma-separated")]:
             main.set_focus(main.options.batch_rows.query_one(widget_id))
             await wait_for(lambda words=words: words in str(help_line.render()), what=f"the help of {widget_id}")
+
+
+async def test_a_demo_batch_says_its_money_is_not_charged(config: Any, core: Any, queue_server: Any) -> None:
+    core.demo = True
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await open_main(app, pilot)
+        main.editor.load_text("a red fox")
+        main.options.batch_rows.set_values(repeat=2)
+        await pilot.press("ctrl+s")
+        dialog = await _plan_on_top(app)
+        assert "Batch preview (demo)" in str(dialog.query_one("#plan-box").border_title)
+        assert "demo prices, not charged" in str(dialog.query_one("#plan-summary").render())
+        await pilot.press("y")
+        await wait_for(lambda: any("2 jobs submitted" in t and "demo prices, not charged" in t for t in _toasts(app)),
+                       what="the demo batch's toast")
+        assert submits(queue_server) == 2
+
+
+def test_prompt_files_refused_with_a_sentence(tmp_path: Path, monkeypatch: Any) -> None:
+    """The stand-in reader (until batch/prompt_files.py is wired): a sentence for each bad file, nothing planned."""
+    import pytest
+
+    from seedream_tui.batch.planner import PlanRequest
+    from seedream_tui.schema import ModelRegistry
+    from seedream_tui.tui import batch_files
+    from seedream_tui.tui.batch_files import plan_prompt_file
+
+    registry = ModelRegistry.bundled()
+    spec = registry.default()
+    request = PlanRequest(inputs={"resolution": "2K"})
+    cases = {
+        "long.txt": ("a fox " * 5000 + "\n", "characters long"),
+        "unknown.csv": ("prompt,colour\na fox,red\n", "has no option 'colour'"),
+        "empty.txt": ("# only a comment\n\n", "has no prompt in it"),
+        "model.jsonl": ('{"prompt": "a fox", "model": "no/such-model"}\n', "there is no model 'no/such-model'"),
+        "broken.jsonl": ('{"prompt": "a fox"\n', "Line 1 of broken.jsonl is not JSON"),
+    }
+    for name, (text, words) in cases.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(PlanError, match=words.replace("(", r"\(")):
+            plan_prompt_file(registry, spec, path, request)
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"a fox\n" * 10)
+    monkeypatch.setattr(batch_files, "MAX_FILE_BYTES", 20)
+    with pytest.raises(PlanError, match="a prompt file may be up to"):
+        plan_prompt_file(registry, spec, big, request)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("prompt,resolution\na fox,3K\na wolf,\n", encoding="utf-8")
+    plan = plan_prompt_file(registry, spec, rows, PlanRequest(inputs={"resolution": "2K"}, repeat=2))
+    assert [(j.inputs["prompt"], j.inputs["resolution"]) for j in plan.jobs] == [
+        ("a fox", "3K"), ("a fox", "3K"), ("a wolf", "2K"), ("a wolf", "2K")]
+    assert plan.label == "rows.csv" and plan.count == 4
