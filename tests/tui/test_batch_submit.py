@@ -302,14 +302,14 @@ def test_prompt_files_refused_with_a_sentence(tmp_path: Path, monkeypatch: Any) 
         path.write_text(text, encoding="utf-8")
         with pytest.raises(PlanError, match=words.replace("(", r"\(")):
             plan_prompt_file(registry, spec, path, request)
-    big = tmp_path / "big.txt"
-    big.write_bytes(b"a fox\n" * 10)
-    monkeypatch.setattr(batch_files, "MAX_FILE_BYTES", 20)
-    with pytest.raises(PlanError, match="a prompt file may be up to"):
-        plan_prompt_file(registry, spec, big, request)
     rows = tmp_path / "rows.csv"
     rows.write_text("prompt,resolution\na fox,3K\na wolf,\n", encoding="utf-8")
     plan = plan_prompt_file(registry, spec, rows, PlanRequest(inputs={"resolution": "2K"}, repeat=2))
     assert [(j.inputs["prompt"], j.inputs["resolution"]) for j in plan.jobs] == [
         ("a fox", "3K"), ("a fox", "3K"), ("a wolf", "2K"), ("a wolf", "2K")]
     assert plan.label == "rows.csv" and plan.count == 4
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"a fox\n" * 10)
+    monkeypatch.setattr(batch_files, "MAX_FILE_BYTES", 20)
+    with pytest.raises(PlanError, match="a prompt file may be up to"):
+        plan_prompt_file(registry, spec, big, request)
