@@ -2,14 +2,16 @@
 
 :func:`plan_prompt_file` is an adapter: the file formats belong to ``seedream_tui.batch.prompt_files`` (plain
 text, one prompt a line with ``#`` comments; JSONL; CSV with a prompt column and option columns, a ``model``
-column allowed). Until that module is here, a small reader of the same formats stands in (:func:`_rows`), so
-the TUI's flow (pick, plan, show, submit) works and is tested; pointing the adapter at the planner's own
-reader is a change of this file only. No Textual here: it runs in a worker thread.
+column allowed): ``read_prompt_file(path)`` then ``plan_file(registry, rows, request, model=…)``. Where that
+module is missing (this branch was cut before it), a small reader of the same formats stands in
+(:func:`stand_in_plan`), so the TUI's flow (pick, plan, show, submit) works and is tested either way. No
+Textual here: it runs in a worker thread.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
 from dataclasses import replace
@@ -31,18 +33,32 @@ MAX_LINE_CHARS = 20_000
 def plan_prompt_file(
     registry: ModelRegistry, spec: ModelSpec, path: str | Path, request: PlanRequest
 ) -> BatchPlan:
-    """The plan of a prompt file: each row's prompt (and options, and model) over ``request``'s inputs, each
-    made ``request.repeat`` times and over its sweeps. PlanError (a sentence naming the line) when it cannot be."""
+    """The plan of a prompt file: each row's prompt (and options, and model; else ``spec``'s) over ``request``'s
+    inputs, each made ``request.repeat`` times and over its sweeps. PlanError (a sentence naming the line) when
+    it cannot be."""
+    try:
+        prompt_files: Any = importlib.import_module("seedream_tui.batch.prompt_files")
+    except ImportError:
+        return stand_in_plan(registry, spec, path, request)
+    rows = prompt_files.read_prompt_file(path)
+    plan: BatchPlan = prompt_files.plan_file(registry, rows, request, model=spec.model_id)
+    return plan
+
+
+def stand_in_plan(
+    registry: ModelRegistry, spec: ModelSpec, path: str | Path, request: PlanRequest
+) -> BatchPlan:
+    """:func:`plan_prompt_file` without ``batch/prompt_files.py``: the same formats, fewer checks."""
     path = Path(path)
     jobs: list[PlannedJob] = []
     for line, (row_spec, inputs) in _rows(registry, spec, path, request.inputs):
         row = make_plan(row_spec, replace(request, inputs=inputs, source=str(path)))
-        jobs.extend(replace(job, variant={"line": line, **job.variant}) for job in row.jobs)
+        jobs.extend(replace(job, variant={"row": line, **job.variant}) for job in row.jobs)
         if len(jobs) > MAX_JOBS:
             raise PlanError(f"{path.name} makes more than {MAX_JOBS:,} jobs: split it, or repeat fewer times.")
     if not jobs:
         raise PlanError(f"{path.name} has no prompt in it (blank lines and # comments are skipped).")
-    lines = sorted({job.variant["line"] for job in jobs})
+    lines = sorted({job.variant["row"] for job in jobs})
     return BatchPlan(numbered(jobs), source=str(path), label=path.name,
                      notes=(f"{len(lines):,} prompts from {path.name}.", *request.notes))
 

@@ -204,7 +204,7 @@ async def test_a_prompt_file_opens_as_a_batch(config: Any, core: Any, queue_serv
         main.plan_file(str(prompts))
         dialog = await _plan_on_top(app)
         assert [job.inputs["prompt"] for job in dialog.plan.jobs] == ["a red fox", "a fox in fog [i]literal[/i]"]
-        assert [job.variant["line"] for job in dialog.plan.jobs] == [2, 4]
+        assert [job.variant["row"] for job in dialog.plan.jobs] == [2, 4]
         await pilot.press("y")
         await wait_for(lambda: submits(queue_server) == 2, what="two submits")
 
@@ -221,7 +221,8 @@ async def test_a_prompt_file_that_is_not_text_is_a_sentence(config: Any, core: A
         main.plan_file(str(binary))
         await wait_for(lambda: any("is not a text file" in t for t in _toasts(app)), what="the sentence")
         main.plan_file(str(bad_row))
-        await wait_for(lambda: any("Line 1 of rows.jsonl" in t for t in _toasts(app)), what="the row's sentence")
+        await wait_for(lambda: any("Line 1" in t and "Resolution must be one of" in t for t in _toasts(app)),
+                       what="the row's sentence")
         assert app.screen is main and submits(queue_server) == 0
 
 
@@ -279,13 +280,13 @@ async def test_a_demo_batch_says_its_money_is_not_charged(config: Any, core: Any
 
 
 def test_prompt_files_refused_with_a_sentence(tmp_path: Path, monkeypatch: Any) -> None:
-    """The stand-in reader (until batch/prompt_files.py is wired): a sentence for each bad file, nothing planned."""
+    """The stand-in reader (where batch/prompt_files.py is missing): a sentence for each bad file, nothing planned."""
     import pytest
 
     from seedream_tui.batch.planner import PlanRequest
     from seedream_tui.schema import ModelRegistry
     from seedream_tui.tui import batch_files
-    from seedream_tui.tui.batch_files import plan_prompt_file
+    from seedream_tui.tui.batch_files import stand_in_plan as plan_prompt_file
 
     registry = ModelRegistry.bundled()
     spec = registry.default()
