@@ -314,3 +314,24 @@ def test_prompt_files_refused_with_a_sentence(tmp_path: Path, monkeypatch: Any) 
     monkeypatch.setattr(batch_files, "MAX_FILE_BYTES", 20)
     with pytest.raises(PlanError, match="a prompt file may be up to"):
         plan_prompt_file(registry, spec, big, request)
+
+
+async def test_variants_in_the_prompt_plan_every_combination(config: Any, core: Any, queue_server: Any) -> None:
+    """With the planner's variant syntax (batch/variants.py; skipped where this branch has no such planner)."""
+    import pytest
+
+    pytest.importorskip("seedream_tui.batch.variants")
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await open_main(app, pilot)
+        main.editor.load_text("a {red|arctic} fox in {snow|fog}")
+        await pilot.press("ctrl+s")
+        dialog = await _plan_on_top(app)
+        assert sorted(job.inputs["prompt"] for job in dialog.plan.jobs) == [
+            "a arctic fox in fog", "a arctic fox in snow", "a red fox in fog", "a red fox in snow"]
+        await pilot.press("n")
+        await wait_for(lambda: app.screen is main, what="back on the main screen")
+        main.editor.load_text("a {red|arctic fox")
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: any("column" in t for t in _toasts(app)), what="the syntax error's column")
+        assert app.screen is main and submits(queue_server) == 0
