@@ -333,7 +333,9 @@ class SeedreamApp(App[int]):
         if count_done:
             self._count_done_today()
         if self.main_screen is not None and self.main_screen.is_mounted:
-            self.main_screen.query_one(StatusBar).show(self.config, self.tally)
+            # a query, not query_one: at quit the screen's children go first while jobs still report
+            for bar in self.main_screen.query(StatusBar):
+                bar.show(self.config, self.tally)
 
     @work(group="count-done-today", exclusive=True, exit_on_error=False)
     async def _count_done_today(self) -> None:
@@ -576,6 +578,7 @@ class SeedreamApp(App[int]):
         from seedream_tui.tui.screens.compare import CompareScreen
         from seedream_tui.tui.screens.detail import JobDetailScreen
         from seedream_tui.tui.screens.history import HistoryScreen
+        from seedream_tui.tui.screens.plan import PlanScreen
         from seedream_tui.tui.screens.settings import SettingsScreen
         from seedream_tui.tui.screens.sheet import BatchSheetScreen
         from seedream_tui.tui.screens.viewer import ViewerScreen
@@ -596,6 +599,7 @@ class SeedreamApp(App[int]):
             ("Settings", SettingsScreen),
             ("Models (catalog)", CatalogScreen),
             ("Image inputs (options)", MediaField),
+            ("Batch plan", PlanScreen),
         ]
 
     async def action_submit_prompt(self) -> None:

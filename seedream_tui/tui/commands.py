@@ -23,6 +23,8 @@ class SeedreamCommands(Provider):
         run = app.run_action
         commands: list[tuple[str, str, Callable[[], object]]] = [
             ("Submit the prompt", "Validate the options and queue a job (ctrl+s / F5)", partial(run, "submit_prompt")),
+            ("Open a prompt file…", "A text, JSONL or CSV file of prompts as one batch, shown before it is sent "
+             "(ctrl+f)", partial(run, "screen.open_prompt_file")),
             ("Open history", "Browse, search and reuse past jobs (F2 / ctrl+r)", partial(run, "history")),
             ("Open settings", "Image mode, theme, notifications, defaults, token (F3)", partial(run, "settings")),
             ("Browse models", "RunComfy's catalog: search, category, price (F4)", partial(run, "screen.switch_model")),

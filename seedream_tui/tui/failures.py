@@ -40,6 +40,8 @@ ACTIONS = {
     "save-settings": "save the settings",
     # main screen
     "submit": "submit the job",
+    "submit-batch": "submit the batch",
+    "prompt-file": "read the prompt file",
     "cancel": "cancel the job",
     "queue": "read the local queue's state",
     "queue-action": "change the local queue",

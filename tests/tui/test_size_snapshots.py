@@ -198,10 +198,22 @@ async def sheet(pilot: Any) -> None:
     await _still(pilot)
 
 
+async def plan(pilot: Any) -> None:
+    """The batch before paying (issue 21): a sweep of two resolutions, each twice."""
+    await settle(pilot)
+    main = pilot.app.screen
+    main.editor.load_text("A lighthouse on a basalt cliff at dusk, long exposure")
+    main.options.batch_rows.set_values(key="resolution", values="2K, 3K", repeat=2)
+    await pilot.pause()
+    await pilot.press("ctrl+s")
+    await _on_top(pilot, "PlanScreen")
+    await _still(pilot)
+
+
 SCREENS: dict[str, Callable[[Any], Awaitable[None]]] = {
     fn.__name__: fn
     for fn in (main, options, history, gallery, compare, viewer, detail, settings, token, catalog, spend, help,
-               attach, export, delete, sheet)
+               attach, export, delete, sheet, plan)
 }
 
 

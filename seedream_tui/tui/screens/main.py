@@ -18,6 +18,8 @@ from textual.screen import Screen
 from textual.widgets import Select, Tab, Tabs
 
 from seedream_tui.api.errors import ApiError, InvalidInputError
+from seedream_tui.batch.plan import BatchPlan
+from seedream_tui.batch.planner import PlanError, PlanRequest, make_plan
 from seedream_tui.catalog.guard import SubmitGuard, fingerprint
 from seedream_tui.catalog.pricing import Quote, quote
 from seedream_tui.config import save_settings
@@ -29,6 +31,7 @@ from seedream_tui.schema.spec import FieldKind, ModelSpec
 from seedream_tui.tui.messages import JobChanged, JobsDeleted
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.screens.confirm import ConfirmScreen
+from seedream_tui.tui.widgets.batch_rows import BatchRows
 from seedream_tui.tui.widgets.fields import FieldWidget, bound_overlay
 from seedream_tui.tui.widgets.job_table import JobTable
 from seedream_tui.tui.widgets.keyhints import KeyHints
@@ -72,6 +75,11 @@ async def read_initial(core: Core) -> InitialJobs:
     return InitialJobs(jobs, await core.history.recent_prompts(), older_live)
 
 
+def has_variants(prompt: str) -> bool:
+    """The prompt may hold variants (``{red|blue}``) or braces the planner must judge (an unclosed one)."""
+    return "{" in prompt or "}" in prompt
+
+
 def model_choices(specs: list[ModelSpec]) -> list[tuple[str, str]]:
     """(label, key) per spec; a title shared by several schemas gets the key to tell them apart."""
     titles = [s.title or s.model_id for s in specs]
@@ -84,6 +92,9 @@ def model_choices(specs: list[ModelSpec]) -> list[tuple[str, str]]:
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s,f5", "submit", "Submit", id="submit", tooltip="Validate and submit the prompt"),
+        # an image field's own ctrl+f (pick an image) comes first while it has the focus
+        Binding("ctrl+f", "open_prompt_file", "Prompt file", id="open-prompt-file", show=False,
+                tooltip="Open a prompt file (text, JSONL, CSV) as a batch: its plan is shown before anything is sent"),
         Binding("f4", "switch_model", "Model", id="switch-model",
                 tooltip="Browse RunComfy's models (search, category, price) and choose one"),
         Binding("f10", "save_defaults", "Save defaults", id="save-defaults", show=False,
@@ -393,6 +404,18 @@ class MainScreen(Screen[None]):
             return
         spec, inputs = self.spec, self.current_inputs()
         quote = self.quote()
+        if self.options.batch_rows.used or has_variants(self.editor.text):
+            # variants, a repeat count or a sweep: a plan first; several jobs are shown before anything is sent
+            try:
+                plan = make_plan(spec, self.plan_request(inputs))
+            except PlanError as exc:
+                self._show_plan_error(exc)
+                return
+            self.options.batch_rows.show_error(None)
+            if plan.count > 1:
+                self.confirm_plan(plan)
+                return
+            inputs, quote = dict(plan.jobs[0].inputs), plan.jobs[0].quote  # one job: the single submit
         question = self.guard.question(quote, fingerprint(spec.model_id, inputs), demo=self.core.demo,
                                        threshold=self.core.config.settings.confirm_above_usd)
         if question is None:
@@ -404,6 +427,92 @@ class MainScreen(Screen[None]):
                 self._submit(spec, inputs, quote)
 
         self.app.push_screen(ConfirmScreen(question, yes_label="Submit"), answered)
+
+    # --- batches (issue 21) ------------------------------------------------------------------------------
+    def plan_request(self, inputs: dict[str, Any], source: str = "submit") -> PlanRequest:
+        """The plan the prompt and the batch rows describe (PlanError when a row cannot be read)."""
+        batch = self.options.batch_rows
+        return PlanRequest(inputs=inputs, sweeps=batch.sweeps(inputs), repeat=batch.repeat(), source=source)
+
+    def _show_plan_error(self, error: PlanError) -> None:
+        """A plan that cannot be made: its sentence in the message line (with the column of a syntax error),
+        at the row or field at fault too; nothing is sent."""
+        sentence = str(error)
+        if error.column is not None and "column" not in sentence:
+            sentence = f"{sentence.rstrip('.')} (column {error.column})."
+        self.options.batch_rows.show_error(error)
+        if error.field is not None and error.field in {f.name for f in self.spec.fields}:
+            if error.field != self.options.batch_rows.sweep_key:
+                self.options.show_errors({error.field: sentence})
+        if error.column is not None:
+            self.editor.set_class(True, "-invalid")
+            self.editor.border_subtitle = plain_line(f"column {error.column}", style="bold")
+        self.notify(sentence, title="Not submitted", severity="error")
+
+    def confirm_plan(self, plan: BatchPlan) -> None:
+        """Show the whole batch; Submit sends it, Cancel sends nothing."""
+        from seedream_tui.tui.screens.plan import PlanScreen
+
+        field = prompt_field(self.spec)
+        typed = self.editor.text if plan.source == "submit" else None  # the prompt to keep in the editor's history
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._submit_batch(plan, typed)
+
+        self.app.push_screen(PlanScreen(plan, demo=self.core.demo, prompt_key=field.name if field else "prompt"),
+                             answered)
+
+    @work(group="submit-batch")
+    async def _submit_batch(self, plan: BatchPlan, typed: str | None = None) -> None:
+        try:
+            batch, jobs = await self.core.submit_batch(plan)
+        except InvalidInputError as exc:
+            errors = {f.field or "": f.message for f in getattr(exc, "fields", None) or []}
+            first = next(iter(errors.values()), str(exc))
+            self.notify(f"The batch was not submitted: {first}", title="Not submitted", severity="error")
+            return
+        except ApiError as exc:
+            # (one submit after another: the jobs sent before the refusal are in the table and their batch)
+            self.notify(f"The batch stopped: {exc}", title="Batch", severity="error")
+            return
+        money = plan.quote.text + (" (demo prices, not charged)" if self.core.demo else " (paid)")
+        self.notify(f"Batch #{batch.id}: {len(jobs):,} jobs submitted, {money}.", title="Submitted")
+        if typed:
+            self.editor.remember(typed)
+        self.editor.remove_class("-invalid")
+        for job in jobs:
+            self.table.upsert(job)
+        if jobs and jobs[-1].id >= max(self.table.jobs):
+            self.table.select_job(jobs[-1].id)
+            self.preview.show_job(jobs[-1])
+
+    def action_open_prompt_file(self) -> None:
+        """ctrl+f: pick a prompt file (text, JSONL, CSV); its plan is shown like a submit's."""
+        from pathlib import Path
+
+        from seedream_tui.tui.batch_files import PROMPT_FILE_SUFFIXES
+        from seedream_tui.tui.widgets.file_pick import FilePickScreen
+
+        def picked(path: str | None) -> None:
+            if path:
+                self.plan_file(path)
+
+        self.app.push_screen(FilePickScreen(Path.cwd(), suffixes=PROMPT_FILE_SUFFIXES, what="a prompt file"), picked)
+
+    @work(group="prompt-file")
+    async def plan_file(self, path: str) -> None:
+        """Read a prompt file in a thread and show its plan (the panel's options and batch rows apply to each row)."""
+        from seedream_tui.tui.batch_files import plan_prompt_file
+
+        inputs = self.options.values()
+        try:
+            request = self.plan_request(inputs, source=path)
+            plan = await asyncio.to_thread(plan_prompt_file, self.core.registry, self.spec, path, request)
+        except PlanError as exc:
+            self._show_plan_error(exc)
+            return
+        self.confirm_plan(plan)
 
     def _show_prompt_error(self, errors: dict[str, str]) -> bool:
         """Show errors; True when there are any (the panel already shows its own)."""
@@ -473,10 +582,16 @@ class MainScreen(Screen[None]):
         return quote(self.spec, self.options.values())
 
     def show_quote(self) -> None:
-        """The quote under the options (``≈ $0.03``, ``up to $0.45``, ``price unknown``)."""
-        self.query_one("#options-pane").border_subtitle = Text(self.quote().text)
+        """The quote under the options (``≈ $0.03``, ``up to $0.45``, ``price unknown``), and how many jobs the
+        batch rows make (``≈ $0.03 a job · 4 jobs``)."""
+        text = self.quote().text
+        count = self.options.batch_rows.count_hint()
+        if count > 1:
+            text = f"{text} a job · {count:,} jobs"
+        self.query_one("#options-pane").border_subtitle = Text(text)
 
     @on(FieldWidget.ValueChanged)
+    @on(BatchRows.Changed)
     def _option_changed(self) -> None:
         self.call_after_refresh(self.show_quote)  # after the panel's own update of the values
 

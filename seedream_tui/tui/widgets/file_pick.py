@@ -62,17 +62,19 @@ def complete_path(typed: str) -> str | None:
 
 
 class ImageTree(DirectoryTree):
-    """Folders and image files, hidden ones left out."""
+    """Folders and image files (or the files of ``suffixes``), hidden ones left out."""
+
+    suffixes: frozenset[str] = IMAGE_SUFFIXES
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         return [
             p for p in paths
-            if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() in IMAGE_SUFFIXES)
+            if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() in self.suffixes)
         ]  # fmt: skip
 
 
 class FilePickScreen(ModalScreen[str | None]):
-    """Pick one image file; dismisses with its path (or None)."""
+    """Pick one image file (or one file of ``suffixes``: a prompt file); dismisses with its path (or None)."""
 
     DEFAULT_CSS = """
     FilePickScreen { align: center middle; }
@@ -89,14 +91,18 @@ class FilePickScreen(ModalScreen[str | None]):
         Binding("backspace", "up", "Parent folder", id="pick-up", tooltip="Show the folder above this one"),
     ]
 
-    def __init__(self, start: Path) -> None:
+    def __init__(self, start: Path, *, suffixes: frozenset[str] = IMAGE_SUFFIXES, what: str = "an image") -> None:
         super().__init__()
         self.start = start
+        self.suffixes = suffixes
+        self.what = what
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pick-box"):
-            yield ImageTree(self.start, id="pick-tree")
-            yield Static("enter opens a folder or picks an image · backspace: the folder above · esc cancels",
+            tree = ImageTree(self.start, id="pick-tree")
+            tree.suffixes = self.suffixes
+            yield tree
+            yield Static(f"enter opens a folder or picks {self.what} · backspace: the folder above · esc cancels",
                          id="pick-hint", markup=False)
 
     def on_mount(self) -> None:
@@ -112,7 +118,7 @@ class FilePickScreen(ModalScreen[str | None]):
         from seedream_tui.safetext import visible
 
         # a folder name is outside text: never markup
-        self.query_one("#pick-box").border_title = Text(f"Choose an image · {visible(str(self.query_one(ImageTree).path))}")
+        self.query_one("#pick-box").border_title = Text(f"Choose {self.what} · {visible(str(self.query_one(ImageTree).path))}")
 
     def action_up(self) -> None:
         tree = self.query_one(ImageTree)

@@ -23,6 +23,7 @@ from textual.widgets import Select, Static
 from seedream_tui.schema.spec import FieldKind, FieldSpec, ModelSpec
 from seedream_tui.schema.validate import validate_input
 from seedream_tui.tui.plain import plain, plain_line
+from seedream_tui.tui.widgets.batch_rows import BatchRows
 from seedream_tui.tui.widgets.fields import FieldWidget, bound_overlay, field_widget_for, label_cells
 
 
@@ -59,6 +60,8 @@ class OptionsPanel(Vertical):
         self._fields = [
             field_widget_for(f, self._initial.get(f.name)) for f in spec.fields if f.name != self._prompt_name
         ]
+        #: Repeat and Sweep under the fields (issue 21): not fields of the model, not in ``values()``
+        self.batch_rows = BatchRows(spec, self._prompt_name, id="batch-rows")
         self._deferred = deferred
         #: True once the fields are mounted (at once, or after the first frame when deferred)
         self.built = not deferred
@@ -68,6 +71,7 @@ class OptionsPanel(Vertical):
         with VerticalScroll(id="fields", can_focus=False):
             if not self._deferred:
                 yield from self._fields
+                yield self.batch_rows
         yield Static("", id="field-help")
 
     def on_mount(self) -> None:
@@ -81,7 +85,7 @@ class OptionsPanel(Vertical):
     async def _mount_fields(self) -> None:
         if not self.is_attached:  # gone before its first frame (the model switched at once)
             return
-        await self.query_one("#fields", VerticalScroll).mount_all(self._fields)
+        await self.query_one("#fields", VerticalScroll).mount_all([*self._fields, self.batch_rows])
         self.built = True
         self.refresh_dependencies()
         self._fit_labels()
@@ -96,7 +100,9 @@ class OptionsPanel(Vertical):
         if scroll is None:  # resized before its children are composed, or while it is being removed
             return
         width = scroll.scrollable_content_region.width or self.size.width
-        cells = label_cells([widget.title for widget in self._fields], width)
+        cells = label_cells([widget.title for widget in self._fields] + ["Repeat"], width)
+        if self.batch_rows.is_mounted:
+            self.batch_rows.set_label_width(cells)
         for widget in self._fields:
             if widget.label_width != cells or not widget.is_mounted:
                 widget.set_label_width(cells)
@@ -186,6 +192,9 @@ class OptionsPanel(Vertical):
         while node is not None and not isinstance(node, FieldWidget):
             node = node.parent  # type: ignore[assignment]
         self._show_help(node.spec if isinstance(node, FieldWidget) else None)
+        batch_help = self.batch_rows.help_for(event.widget.id) if self.batch_rows in event.widget.ancestors else None
+        if batch_help is not None:
+            self.query_one("#field-help", Static).update(plain(batch_help))
         # the help may have grown under the fields: keep the focused one in view
         self.call_after_refresh(event.widget.scroll_visible, animate=False)
 
