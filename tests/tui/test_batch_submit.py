@@ -280,23 +280,23 @@ async def test_a_demo_batch_says_its_money_is_not_charged(config: Any, core: Any
 
 
 def test_prompt_files_refused_with_a_sentence(tmp_path: Path, monkeypatch: Any) -> None:
-    """The stand-in reader (where batch/prompt_files.py is missing): a sentence for each bad file, nothing planned."""
+    """The TUI's reader of prompt files: a sentence for each bad file, nothing planned."""
     import pytest
 
+    from seedream_tui.batch import prompt_files
     from seedream_tui.batch.planner import PlanRequest
     from seedream_tui.schema import ModelRegistry
-    from seedream_tui.tui import batch_files
-    from seedream_tui.tui.batch_files import stand_in_plan as plan_prompt_file
+    from seedream_tui.tui.batch_files import plan_prompt_file
 
     registry = ModelRegistry.bundled()
     spec = registry.default()
     request = PlanRequest(inputs={"resolution": "2K"})
     cases = {
-        "long.txt": ("a fox " * 5000 + "\n", "characters long"),
-        "unknown.csv": ("prompt,colour\na fox,red\n", "has no option 'colour'"),
-        "empty.txt": ("# only a comment\n\n", "has no prompt in it"),
-        "model.jsonl": ('{"prompt": "a fox", "model": "no/such-model"}\n', "there is no model 'no/such-model'"),
-        "broken.jsonl": ('{"prompt": "a fox"\n', "Line 1 of broken.jsonl is not JSON"),
+        "long.txt": ("a fox " * 50_000 + "\n", "more than the 256 KB a line may be"),
+        "unknown.csv": ("prompt,colour\na fox,red\n", "Line 2: unknown option 'colour'"),
+        "empty.txt": ("# only a comment\n\n", "has no prompts"),
+        "model.jsonl": ('{"prompt": "a fox", "model": "no/such-model"}\n', "unknown model 'no/such-model'"),
+        "broken.jsonl": ('{"prompt": "a fox"\n', "broken.jsonl is not valid JSON"),
     }
     for name, (text, words) in cases.items():
         path = tmp_path / name
@@ -311,8 +311,8 @@ def test_prompt_files_refused_with_a_sentence(tmp_path: Path, monkeypatch: Any) 
     assert plan.label == "rows.csv" and plan.count == 4
     big = tmp_path / "big.txt"
     big.write_bytes(b"a fox\n" * 10)
-    monkeypatch.setattr(batch_files, "MAX_FILE_BYTES", 20)
-    with pytest.raises(PlanError, match="a prompt file may be up to"):
+    monkeypatch.setattr(prompt_files, "MAX_FILE_BYTES", 20)
+    with pytest.raises(PlanError, match="a prompt file may be: nothing was read or sent"):
         plan_prompt_file(registry, spec, big, request)
 
 
