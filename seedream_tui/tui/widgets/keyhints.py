@@ -13,8 +13,10 @@ compact form (no padding around the keys), wrapped at hint boundaries onto a sec
 
 A screen where every row counts (the main screen: a second footer line is one job row fewer at 80x24) asks
 for one line (``lines=1``) and names the hints it keeps, most wanted first (``keep``): where the compact
-line is too long, the others go first, then the kept ones from the least wanted, Help last of all. Every
-key is still listed in the help screen (``?``, F1), which the line always offers.
+line is too long, the others go first, then the kept ones from the least wanted, Help never. Where two
+lines are not enough either (the history at 60 columns), the last hints make room the same way (they were
+cut off, Help with them). Every key is still listed in the help screen (``?``, F1), which the footer always
+offers.
 """
 
 from __future__ import annotations
@@ -109,8 +111,9 @@ class KeyHints(Widget):
             items.append(palette)
         return items
 
-    def _one_line_items(self, width: int) -> list[tuple[str, str, bool, str]]:
-        """The hints that fit one compact line of ``width``, in their order: the least wanted left out first."""
+    def _items_fitting(self, width: int) -> list[tuple[str, str, bool, str]]:
+        """The hints that fit the footer's lines (compact) at ``width``, in their order: the least wanted left out
+        first (``keep``; among equals the later ones), Help never."""
         identified = self._identified_items()
         wanted = {ident: rank for rank, ident in enumerate(self.keep)}
         others = wanted.get(OTHERS, len(self.keep))  # the focused widget's keys, unless placed in ``keep``
@@ -121,7 +124,7 @@ class KeyHints(Widget):
             return len(self.keep) + 1 if ident == "command_palette" else wanted.get(ident, others)
 
         kept = list(range(len(identified)))
-        while len(kept) > 1 and len(_fit([identified[n][0] for n in kept], width, compact=True)) > 1:
+        while len(kept) > 1 and len(_fit([identified[n][0] for n in kept], width, compact=True)) > self.max_lines:
             # the least wanted; among equals the later one (the end of the line is the least looked at)
             drop = max(kept, key=lambda n: (rank(identified[n][1]), n))
             if rank(identified[drop][1]) < 0:
@@ -147,9 +150,9 @@ class KeyHints(Widget):
         lines = _fit(items, width, compact=False)
         if len(lines) > 1:
             lines = _fit(items, width, compact=True)
-        if len(lines) > self.max_lines:  # one line asked for: the least wanted hints make room (all are in help)
-            items = self._one_line_items(width)
-            lines = _fit(items, width, compact=True)[:1]
+        if len(lines) > self.max_lines:  # too many even compact: the least wanted make room (all are in help)
+            items = self._items_fitting(width)
+            lines = _fit(items, width, compact=True)[: self.max_lines]
         heading = self.heading()
         head = f" {heading} " if heading and width >= HEADING_MIN_WIDTH else ""
         if head:
