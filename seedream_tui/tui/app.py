@@ -56,6 +56,8 @@ _ALERT_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED)
 log = logging.getLogger(__name__)
 #: jobs ending within this many seconds of the first are announced in one toast ("5 jobs finished")
 BURST_SECONDS = 0.6
+#: the closed history screen is laid out for a new window size this long after the last resize of a burst
+FIT_CLOSED_AFTER = 0.5
 
 
 def osc9(text: str, *, tmux: bool) -> str:
@@ -129,6 +131,7 @@ class SeedreamApp(App[int]):
         self._history_seed: list[Job] | None = None
         #: why the app could not start (printed by run_tui after the terminal is restored)
         self.startup_error: str | None = None
+        self._fit_timer: Any = None
 
     def compose(self) -> ComposeResult:
         # a still line, no spinner: an animation would compete for the CPU with the start-up it waits for
@@ -137,6 +140,20 @@ class SeedreamApp(App[int]):
     # --- window size ------------------------------------------------------------------------------------
     def on_resize(self, event: events.Resize) -> None:
         self.guard_size(event.size.width, event.size.height)  # runs before App._on_resize stores the size
+        # the history screen kept closed is laid out for the new size once, when a burst of resizes is over
+        if self._fit_timer is not None:
+            self._fit_timer.stop()
+        self._fit_timer = self.set_timer(FIT_CLOSED_AFTER, self._fit_closed_screens, name="fit-closed")
+
+    def _fit_closed_screens(self) -> None:
+        self._fit_timer = None
+        if self._resize_event is not None:  # Textual has not passed the last resize on yet: still resizing
+            self._fit_timer = self.set_timer(FIT_CLOSED_AFTER, self._fit_closed_screens, name="fit-closed")
+            return
+        if self.is_screen_installed("history") and not too_small(self.size.width, self.size.height):
+            fit = getattr(self.get_screen("history"), "fit_to_terminal", None)
+            if fit is not None:
+                fit()
 
     def guard_size(self, width: int | None = None, height: int | None = None) -> None:
         """Below the usable size, cover everything with :class:`TooSmallScreen`; take it away once larger."""

@@ -17,9 +17,13 @@ from seedream_tui import logsetup
 from seedream_tui.config import AppConfig
 from seedream_tui.safetext import encodes_utf8
 from seedream_tui.tui import terminal
+from seedream_tui.tui.termprobe import TerminalInfo
 
 log = logging.getLogger(__name__)
 EXIT_TERMINAL = 2
+#: the wait for a silent terminal when only its UTF-8 mode is asked (a cell image mode was forced: before, no
+#: question at all); a terminal that answers ends the wait at once (its reply to ``ESC [ c``)
+UTF8_ONLY_TIMEOUT = 0.25
 
 
 def prepare_terminal(
@@ -50,6 +54,20 @@ def prepare_terminal(
     return mode, ascii_only
 
 
+def ask_terminal(mode: str, *, utf8: bool) -> TerminalInfo | None:
+    """The terminal's answers, in one round trip: what images it draws (mode ``auto``), its cell size (``sixel``,
+    ``tgp``), and whether it is in UTF-8 mode (``utf8``: not when the locale already said it is not). None when
+    nothing is to be asked (``images.configure`` then takes the free ioctl cell size). Not a terminal: no
+    question, no answer (``TerminalInfo()``)."""
+    from seedream_tui.tui import termprobe
+
+    if mode in ("auto", "sixel", "tgp"):
+        return termprobe.probe(graphics=mode == "auto", utf8=utf8)
+    if utf8:
+        return termprobe.probe(graphics=False, utf8=True, timeout=UTF8_ONLY_TIMEOUT)
+    return None
+
+
 def run_tui(config: AppConfig, *, image_mode: str | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run the app with ``config``. ``image_mode`` (the ``--image-mode`` flag) beats the setting beats auto."""
     environ: MutableMapping[str, str] = os.environ if env is None else dict(env)
@@ -66,7 +84,13 @@ def run_tui(config: AppConfig, *, image_mode: str | None = None, env: Mapping[st
         from seedream_tui.tui import images
 
         requested = image_mode or config.settings.image_mode or "auto"
-        used = images.configure(mode, requested=requested)
+        answers = ask_terminal(mode, utf8=not ascii_only)
+        note = terminal.probed_ascii(answers.utf8 if answers is not None else None, ascii_only)
+        if note is not None:  # a Latin-1 terminal under a UTF-8 locale (xterm +u8): mojibake borders before
+            ascii_only = True
+            config.warnings.append(note)
+            log.info("the terminal moved two columns for one UTF-8 character: not in UTF-8 mode, ASCII borders")
+        used = images.configure(mode, terminal=answers, requested=requested)
         log.info("image mode: %s requested, %s used", requested, used)
         if ascii_only:
             terminal.use_ascii_borders()
@@ -74,6 +98,8 @@ def run_tui(config: AppConfig, *, image_mode: str | None = None, env: Mapping[st
                 # what is left (arrows, blocks) shows as "?", not "\u2500"; in the terminal's own charset
                 # when the locale names one Python could not use (é stays é in ISO-8859-1)
                 charset = terminal.locale_charset(environ)
+                if note is not None:
+                    charset = "latin-1"  # what a terminal out of UTF-8 mode shows (xterm +u8: ISO-8859-1)
                 try:
                     if charset is not None and not encodes_utf8(charset):
                         import codecs

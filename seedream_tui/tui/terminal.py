@@ -11,6 +11,8 @@ and some answers, the colour system, must be settled before Textual reads its se
 * A terminal whose encoding is not UTF-8 (an ISO-8859-1 locale) cannot show box-drawing characters: the
   app draws ASCII borders instead, and says so once. The locale variables count too: when the named locale
   is not installed, Python falls back to UTF-8 (PEP 538), yet the terminal still shows ISO-8859-1.
+  A terminal set to Latin-1 under a UTF-8 locale (xterm ``+u8``) is found by asking it (:mod:`termprobe`,
+  ``utf8=True``, in the start-up's one round trip): the same ASCII borders, and one sentence.
 * Sixel and kitty graphics (tgp) do not pass through tmux: a forced one is refused with a sentence and the
   safe half-cell mode is used.
 """
@@ -75,6 +77,18 @@ def ascii_sentence(encoding: str | None, env: Mapping[str, str]) -> str:
         f"This terminal's encoding is {shown}, not UTF-8: borders are drawn with ASCII. For the full look use a "
         "UTF-8 locale (LANG=en_US.UTF-8) in a terminal in UTF-8 mode."
     )
+
+
+#: one line on the screen (the message line, 77 cells at 80 columns)
+NOT_UTF8_MODE = "The terminal is not in UTF-8 mode (xterm +u8?): borders are drawn in ASCII."
+
+
+def probed_ascii(utf8: bool | None, ascii_already: bool) -> str | None:
+    """The sentence when the terminal's answer (``TerminalInfo.utf8``) calls for ASCII borders the locale did
+    not already call for; None otherwise (UTF-8, or no answer: a silent terminal keeps the locale's word)."""
+    if ascii_already or utf8 is not False:
+        return None
+    return NOT_UTF8_MODE
 
 
 def graphics_in_tmux(mode: str, env: Mapping[str, str]) -> str | None:

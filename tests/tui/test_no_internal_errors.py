@@ -205,3 +205,58 @@ async def test_the_history_after_a_resize_never_draws_its_old_layout(queue_serve
         header = next(line for line in text.splitlines() if " status " in line and " prompt" in line)
         assert "created" not in header and "model" not in header, text  # the prompt column has the room
         assert "Search prompts" in text
+
+
+async def test_the_closed_history_is_laid_out_for_a_new_size_before_it_is_shown_again(queue_server) -> None:
+    """F2 after a burst of resizes took ~1.2 s (a reopen ~70 ms): the history screen, kept closed, still had the
+    layout and the gallery of the size it was closed at, so F2 restyled it, drew the old size's 7x5 tiles at
+    80x24, then swapped them for 3x2 and decoded every thumbnail again at the new tile size. Once the resizes
+    are over it is laid out for the new size while closed; F2 then draws the right tiles at once and decodes
+    nothing."""
+    from test_gallery import open_gallery, seeded_app
+
+    from seedream_tui.tui.widgets import gallery as gallery_module
+
+    app = seeded_app(queue_server.base_url)
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen, gallery = await open_gallery(app, pilot)
+        assert len(gallery.tiles) == 35  # 7x5 at 200x60
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is app.main_screen, what="the main screen")
+        await _burst(app, (80, 24))
+        await wait_for(lambda: app.screen.size == (80, 24), what="the main screen at 80x24")
+
+        def fitted() -> bool:
+            return (screen.has_class("-cramped") and 0 < gallery.size.width <= 80 and len(gallery.tiles) == 6
+                    and len(gallery.query(Tile)) == 6)  # 3x2
+
+        await wait_for(fitted, limit=5, what="the closed history laid out for 80x24")
+        assert app.screen is app.main_screen
+        await wait_for(gallery.drawn, what="the thumbnails of the new tile size, decoded while closed")
+        decoded: list[Any] = []
+        tile_image = gallery_module.tile_image
+
+        def counting(output: Any, box: tuple[int, int]) -> Any:
+            decoded.append(box)
+            return tile_image(output, box)
+
+        first_frame: list[int] = []
+        display = app._display
+
+        def spy(shown: Any, renderable: Any) -> None:
+            if shown is screen and renderable is not None and not first_frame:
+                first_frame.append(len(gallery.query(Tile)))
+            display(shown, renderable)
+
+        gallery_module.tile_image = counting  # type: ignore[assignment]
+        app._display = spy  # type: ignore[method-assign]
+        try:
+            await pilot.press("f2")
+            await wait_for(lambda: first_frame and app.screen is screen, what="the history's first frame")
+            await wait_for(gallery.drawn, what="the thumbnails")
+            await pilot.pause()
+        finally:
+            gallery_module.tile_image = tile_image  # type: ignore[assignment]
+        assert first_frame == [gallery.page]
+        assert (gallery.columns, gallery.rows) == gallery_module.grid_shape(*gallery.size)
+        assert decoded == []

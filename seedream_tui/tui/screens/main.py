@@ -44,6 +44,10 @@ if TYPE_CHECKING:
     from seedream_tui.jobs.service import Core
 
 NARROW_BELOW = 120
+#: the footer's hints kept when one line cannot hold them all, most wanted first ("*": the focused widget's own
+#: keys, as the job table's); what does not fit is in help (``?``), which the line always offers
+FOOTER_KEEP = ("submit", "toggle-options", "focus-jobs", "history", "*", "quit", "switch-model", "toggle-preview",
+               "settings")
 WIDE_FROM = 160
 #: below this width the prompt has the whole row and the options take its place on ctrl+n (beside it, a
 #: 38-column options pane squeezed the prompt editor to 3-10 columns)
@@ -162,7 +166,8 @@ class MainScreen(Screen[None]):
             yield JobTable(id="jobs")
             yield PreviewPane(id="preview")
         yield StatusBar()  # in the flow, under the results (two docked lines would overlap)
-        yield KeyHints()
+        # one line: a second is a job row fewer at 80x24; what does not fit is in help (?), which it offers
+        yield KeyHints(lines=1, keep=FOOTER_KEEP)
 
     def on_mount(self) -> None:
         self.title = "Prompt & jobs"  # the heading at the start of the key hints (every screen has one)

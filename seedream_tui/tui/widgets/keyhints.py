@@ -10,6 +10,13 @@ heading (its title: "History", "Job #12"), so every screen says where the user i
 Every key must be visible in the footer, also at 80 columns over SSH, where a screen's hints can need
 twice the width. So the hints are laid out to fit: the roomy form on one line when it fits, else a
 compact form (no padding around the keys), wrapped at hint boundaries onto a second line if needed.
+
+A screen where every row counts (the main screen: a second footer line is one job row fewer at 80x24) asks
+for one line (``lines=1``) and names the hints it keeps, most wanted first (``keep``): where the compact
+line is too long, the others go first, then the kept ones from the least wanted, Help never. Where two
+lines are not enough either (the history at 60 columns), the last hints make room the same way (they were
+cut off, Help with them). Every key is still listed in the help screen (``?``, F1), which the footer always
+offers.
 """
 
 from __future__ import annotations
@@ -25,6 +32,10 @@ from textual.widget import Widget
 #: narrower than this, the heading gives its room to the keys (and wider, it is left out when the keys would
 #: need another line for it)
 HEADING_MIN_WIDTH = 60
+#: the help binding's id: a one-line footer never drops it (every dropped key is listed there)
+HELP_ID = "help"
+#: in a one-line footer's ``keep``: where the hints it does not name rank (the focused widget's own keys)
+OTHERS = "*"
 
 
 class KeyHints(Widget):
@@ -48,8 +59,13 @@ class KeyHints(Widget):
     KeyHints > .keyhints--heading { color: $text; background: $primary-muted; text-style: bold; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, lines: int = 2, keep: tuple[str, ...] = ()) -> None:
+        """``lines``: at most this many lines (1 or 2); ``keep``: with one line, the binding ids of the hints kept
+        when not all fit, most wanted first, ``OTHERS`` where the hints it does not name rank (else after all);
+        the palette goes first, Help never."""
         super().__init__(id=id)
+        self.max_lines = max(1, min(2, lines))
+        self.keep = keep
         self._text = Text()
         #: (line, first cell, end cell, key) of each hint, for clicks
         self._spans: list[tuple[int, int, int, str]] = []
@@ -75,21 +91,46 @@ class KeyHints(Widget):
 
     def _items(self) -> list[tuple[str, str, bool, str]]:
         """(key as shown, description, enabled, key) of each hint in order, the palette last."""
-        items: list[tuple[str, str, bool, str]] = []
+        return [item for item, _ident in self._identified_items()]
+
+    def _identified_items(self) -> list[tuple[tuple[str, str, bool, str], str]]:
+        """Each hint with its binding's id ("" when it has none; the palette's: "command_palette")."""
+        items: list[tuple[tuple[str, str, bool, str], str]] = []
         seen: set[str] = set()
         palette_key = self.app.COMMAND_PALETTE_BINDING
-        palette: tuple[str, str, bool, str] | None = None
+        palette: tuple[tuple[str, str, bool, str], str] | None = None
         for key, (_node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
             if key == palette_key and self.app.ENABLE_COMMAND_PALETTE:
-                palette = (self.app.get_key_display(binding), "palette", True, key)
+                palette = ((self.app.get_key_display(binding), "palette", True, key), "command_palette")
                 continue
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
-            items.append((self.app.get_key_display(binding), binding.description, enabled, key))
+            items.append(((self.app.get_key_display(binding), binding.description, enabled, key), binding.id or ""))
         if palette is not None:
             items.append(palette)
         return items
+
+    def _items_fitting(self, width: int) -> list[tuple[str, str, bool, str]]:
+        """The hints that fit the footer's lines (compact) at ``width``, in their order: the least wanted left out
+        first (``keep``; among equals the later ones), Help never."""
+        identified = self._identified_items()
+        wanted = {ident: rank for rank, ident in enumerate(self.keep)}
+        others = wanted.get(OTHERS, len(self.keep))  # the focused widget's keys, unless placed in ``keep``
+
+        def rank(ident: str) -> int:  # dropped from the highest rank: the palette first, Help never
+            if ident == HELP_ID:
+                return -1
+            return len(self.keep) + 1 if ident == "command_palette" else wanted.get(ident, others)
+
+        kept = list(range(len(identified)))
+        while len(kept) > 1 and len(_fit([identified[n][0] for n in kept], width, compact=True)) > self.max_lines:
+            # the least wanted; among equals the later one (the end of the line is the least looked at)
+            drop = max(kept, key=lambda n: (rank(identified[n][1]), n))
+            if rank(identified[drop][1]) < 0:
+                break
+            kept.remove(drop)
+        return [identified[n][0] for n in kept]
 
     def heading(self) -> str:
         """The screen's heading (its title), or "" when it has none."""
@@ -109,6 +150,9 @@ class KeyHints(Widget):
         lines = _fit(items, width, compact=False)
         if len(lines) > 1:
             lines = _fit(items, width, compact=True)
+        if len(lines) > self.max_lines:  # too many even compact: the least wanted make room (all are in help)
+            items = self._items_fitting(width)
+            lines = _fit(items, width, compact=True)[: self.max_lines]
         heading = self.heading()
         head = f" {heading} " if heading and width >= HEADING_MIN_WIDTH else ""
         if head:
@@ -120,12 +164,11 @@ class KeyHints(Widget):
                 head = ""
             else:
                 lines = with_head
-        height = self._lines
-        self._lines = max(self._lines, min(2, len(lines)))
+        self._lines = max(self._lines, min(self.max_lines, len(lines)))
         lines += [[] for _ in range(self._lines - len(lines))]
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         spans: list[tuple[int, int, int, str]] = []
-        for number, line in enumerate(lines[:2]):
+        for number, line in enumerate(lines[: self.max_lines]):
             if number:
                 text.append("\n")
             cells = 0
@@ -141,7 +184,9 @@ class KeyHints(Widget):
                 spans.append((number, cells, end, key))
                 cells = end
         self._text, self._spans = text, spans
-        self.refresh(layout=self._lines != height)  # a layout pass only when the footer's height changes
+        # a layout pass only when the footer's height changes; measured, not remembered: a resize lays the footer
+        # out with the old width's hints, which may wrap at the new width (two rows for a one-line footer)
+        self.refresh(layout=self._lines != self.size.height)
 
     def render(self) -> Text:
         return self._text
