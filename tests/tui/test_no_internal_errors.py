@@ -260,3 +260,22 @@ async def test_the_closed_history_is_laid_out_for_a_new_size_before_it_is_shown_
         assert first_frame == [gallery.page]
         assert (gallery.columns, gallery.rows) == gallery_module.grid_shape(*gallery.size)
         assert decoded == []
+
+
+async def test_a_settle_of_the_closed_history_after_the_app_closed_does_nothing(queue_server) -> None:
+    """The closed history's settle timer can fire while the app shuts down (no screen on the stack): it must not
+    raise ScreenStackError (seen in a run: the app's last callbacks raised it out of ``run_test``)."""
+    from test_gallery import open_gallery, seeded_app
+
+    app = seeded_app(queue_server.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, _gallery = await open_gallery(app, pilot)
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is app.main_screen, what="the main screen")
+        stack = app._screen_stacks[app._current_mode]
+        app._screen_stacks[app._current_mode] = []  # what the app's stack is while it closes
+        try:
+            screen.fit_to_terminal()
+            screen._settle_closed(0)
+        finally:
+            app._screen_stacks[app._current_mode] = stack

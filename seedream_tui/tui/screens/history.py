@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, ScreenStackError
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
@@ -265,7 +265,7 @@ class HistoryScreen(HistoryActions, Screen[None]):
         size: ~1.2 s instead of the ~70 ms of a reopen (issue 20 §2). Done here, F2 only shows it.
         """
         size = self.app.size
-        if not self.is_attached or self.app.screen is self or self._size == size:
+        if not self._hidden_and_alive() or self._size == size:
             return
         if self in self.app._background_screens:
             return  # visible under a dialog: Textual lays it out with the top screen
@@ -273,11 +273,20 @@ class HistoryScreen(HistoryActions, Screen[None]):
         self._refresh_layout(size)
         self.set_timer(SETTLE_EVERY, lambda: self._settle_closed(SETTLE_TRIES), name="history-settle")
 
+    def _hidden_and_alive(self) -> bool:
+        """Attached, not on top, and the app still has screens (a settle timer can fire while the app closes)."""
+        if not self.is_attached or not self.app.is_running:
+            return False
+        try:
+            return self.app.screen is not self
+        except ScreenStackError:
+            return False
+
     def _settle_closed(self, tries: int) -> None:
         """What the new layout set off while closed (the gallery's tiles swapped, its thumbnails decoded for the new
         tile size, the layout they ask for, which Textual leaves to the next time the screen is on top), then one
         frame drawn and not shown: the widgets keep their lines of the new size, and F2 draws from them."""
-        if self.app.screen is self or not self.is_attached:
+        if not self._hidden_and_alive():
             return
         if self._layout_required:
             self._layout_required = False
