@@ -57,9 +57,10 @@ async def test_gallery_shows_thumbnails_at_every_size(queue_server, size) -> Non
         assert columns >= 2 and rows >= 2
         assert len(gallery.query(Tile)) == columns * rows
         assert not screen.table.display or not screen.table.region.height  # the table is hidden
-        tiles = [t for t in gallery.query(Tile) if t.job is not None]
         shown = [5, 4, 3, 2, 1][: columns * rows]
-        assert [t.job.id for t in tiles if t.job] == shown
+        # every seeded job on a tile (a job the history heard of after its first page comes a moment later)
+        await wait_for(lambda: [t.job.id for t in gallery.query(Tile) if t.job] == shown, what=f"tiles {shown}")
+        tiles = [t for t in gallery.query(Tile) if t.job is not None]
         with_images = [t for t in tiles if t.shown_path]
         assert {t.job.id for t in with_images if t.job} == {5, 3, 1} & set(shown)
         await wait_for(lambda: all(t.query_one(".tile-image").region.width for t in with_images), what="laid out")
