@@ -116,7 +116,10 @@ class CatalogScreen(Screen[str | None]):
         ]
         if self._with_ids:
             others.append(max(cell_len(entry.model_id) for entry in entries))
-        room = table.scrollable_content_region.width - sum(others) - 2 * table.cell_padding * (len(others) + 1) - 2
+        # the width with the scrollbar's gutter, less the gutter (2): the same whether or not the scrollbar is
+        # shown yet when this runs (measured without it, then with it, the names were 2 cells narrower in one run
+        # of two, leaving 2 blank cells at the right)
+        room = table.content_region.width - sum(others) - 2 * table.cell_padding * (len(others) + 1) - 2
         width = max(12, min(room, max(cell_len(entry.display_name) for entry in entries)))
         column = table.columns.get(ColumnKey("name"))
         if column is not None and (column.width != width or column.auto_width):
