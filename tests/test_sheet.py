@@ -140,3 +140,13 @@ def test_an_unreadable_image_is_a_labelled_cell_not_an_error(tmp_path: Path) -> 
     out = write_sheet(batch, jobs, tmp_path / "s.png", cell=48)
     with Image.open(out) as img:
         assert json.loads(img.text[META_KEY])["jobs"] == [1, 2]  # type: ignore[attr-defined]
+
+
+def test_a_prompt_variant_group_is_named_as_a_variant_not_by_its_key() -> None:
+    """``a {red|blue} fox``: the axis the planner keys ``prompt{1}`` is "variant 1" on the sheet and in the plan."""
+    from seedream_tui.batch.plan import PlannedJob, axis_title
+    from seedream_tui.tui.screens.plan import varied
+
+    assert axis_title("prompt{1}") == "variant 1" and axis_title("resolution") == "resolution"
+    assert varied(PlannedJob("m", {"prompt": "a red fox"}, variant={"prompt": "a red fox", "prompt{1}": "red"})) == (
+        "variant 1 red")

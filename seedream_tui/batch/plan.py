@@ -81,6 +81,14 @@ class BatchPlan:
         }
 
 
+def axis_title(key: str) -> str:
+    """How an axis is named to the user: a prompt's ``{…}`` group ``prompt{2}`` is "variant 2"; an option by its
+    key (``resolution``), ``repeat`` as it is."""
+    if key.startswith("prompt{") and key.endswith("}") and key[7:-1].isdigit():
+        return f"variant {key[7:-1]}"
+    return key
+
+
 def axes_of(record: dict[str, Any]) -> list[Axis]:
     """The axes a batch row's plan keeps (see :meth:`BatchPlan.record`)."""
     out: list[Axis] = []

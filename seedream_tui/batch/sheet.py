@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seedream_tui.batch.plan import Axis, axes_of
+from seedream_tui.batch.plan import Axis, axes_of, axis_title
 from seedream_tui.jobs.model import Batch, Job, JobStatus
 
 if TYPE_CHECKING:
@@ -126,18 +126,19 @@ def layout(axes: Sequence[Axis], jobs: Sequence[Job], *, wrap: int = WRAP) -> Sh
             span = range(start, min(len(axis.values), start + max(1, wrap)))
             groups.append(Group("", tuple(value_label(axis.values[i]) for i in span), ("",),
                                 (tuple(placed.get((i,)) for i in span),)))
-        sheet = Sheet(col_key=axis.key, groups=tuple(groups))
+        sheet = Sheet(col_key=axis_title(axis.key), groups=tuple(groups))
     else:
         cols, rows, rest = dims[0], dims[1], dims[2:]
         groups = []
         for combo in itertools.product(*(range(len(a.values)) for a in rest)):
-            title = " · ".join(f"{a.key} = {value_label(a.values[i])}" for a, i in zip(rest, combo, strict=True))
+            title = " · ".join(f"{axis_title(a.key)} = {value_label(a.values[i])}"
+                               for a, i in zip(rest, combo, strict=True))
             cells = tuple(
                 tuple(placed.get((c, r, *combo)) for c in range(len(cols.values))) for r in range(len(rows.values))
             )
             groups.append(Group(title, tuple(value_label(v) for v in cols.values),
                                 tuple(value_label(v) for v in rows.values), cells))
-        sheet = Sheet(cols.key, rows.key, tuple(groups), tuple(a.key for a in rest))
+        sheet = Sheet(axis_title(cols.key), axis_title(rows.key), tuple(groups), tuple(axis_title(a.key) for a in rest))
     if other:
         extra = _wrapped(other, wrap, title="other")
         sheet = Sheet(sheet.col_key, sheet.row_key, sheet.groups + extra.groups, sheet.group_keys)

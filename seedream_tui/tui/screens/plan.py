@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
-from seedream_tui.batch.plan import BatchPlan, PlannedJob
+from seedream_tui.batch.plan import BatchPlan, PlannedJob, axis_title
 from seedream_tui.catalog.pricing import total_sentence
 from seedream_tui.safetext import visible
 from seedream_tui.tui.screens.confirm import fit_dialog
@@ -36,7 +36,7 @@ CHUNK_LINES = 300
 
 def varied(job: PlannedJob) -> str:
     """The values that made this job, other than the prompt itself: ``resolution 2K · repeat 2``."""
-    parts = [f"{key} {value}" for key, value in job.variant.items() if key != "prompt"]
+    parts = [f"{axis_title(key)} {value}" for key, value in job.variant.items() if key != "prompt"]
     return " · ".join(visible(part) for part in parts)
 
 
