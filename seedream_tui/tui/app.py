@@ -421,14 +421,7 @@ class SeedreamApp(App[int]):
             self.notify(f"No image-to-video model for {job.model_id} is known: choose one with F4 and give it "
                         f"#{job.id} as its image.", severity="warning", markup=False)  # fmt: skip
             return
-        while self.screen is not main and len(self.screen_stack) > 2:
-            await self.pop_screen()
-        await main.set_model(spec, {field.name: reference_to(field, job.id)})
-        main.editor.load_text(job.prompt)
-        main.editor.move_cursor(main.editor.document.end)
-        main.editor.focus()
-        self.notify(f"Animating the result of job #{job.id} with {spec.title or spec.model_id}: describe the "
-                    "motion and submit.", markup=False)  # fmt: skip
+        await self._open_with_result(main, spec, field, job, "Animating", "describe the motion")
 
     async def _first_model(self, model_ids: list[str]) -> Any:
         """The schema of the first of ``model_ids`` on disk or fetched from the catalog; None when none is."""
@@ -455,29 +448,25 @@ class SeedreamApp(App[int]):
         core, main = self.core, self.main_screen
         if core is None or main is None:
             return
-        spec = None
-        for model_id in edit_model_candidates(job.model_id):
-            if model_id in core.registry:
-                spec = core.registry.get(model_id)
-                break
-            try:
-                spec = await core.fetch_model(model_id)
-                break
-            except Exception:  # noqa: BLE001 - try the next candidate; none at all is said below
-                continue
+        spec = await self._first_model(edit_model_candidates(job.model_id))
         field = image_field(spec) if spec is not None else None
         if spec is None or field is None:
             self.notify(f"No edit model of the family of {job.model_id} is known: choose one with F4 and give it "
                         f"#{job.id} as its image.", severity="warning", markup=False)  # fmt: skip
             return
+        await self._open_with_result(main, spec, field, job, "Editing", "change the prompt")
+
+    async def _open_with_result(self, main: Any, spec: Any, field: Any, job: Job, doing: str, then: str) -> None:
+        """The main screen on ``spec`` with the job's result as its image input (its parent), the job's prompt
+        ready to change at its end, and a sentence saying so."""
         while self.screen is not main and len(self.screen_stack) > 2:
             await self.pop_screen()
         await main.set_model(spec, {field.name: reference_to(field, job.id)})
         main.editor.load_text(job.prompt)
         main.editor.move_cursor(main.editor.document.end)  # ready to add to the prompt
         main.editor.focus()
-        self.notify(f"Editing the result of job #{job.id} with {spec.title or spec.model_id}: change the prompt "
-                    "and submit.", markup=False)  # fmt: skip
+        self.notify(f"{doing} the result of job #{job.id} with {spec.title or spec.model_id}: {then} and submit.",
+                    markup=False)
 
     async def _build_history_ahead(self) -> None:
         """The history screen built (not shown) and its first page read now, ahead of the engine's start-up
