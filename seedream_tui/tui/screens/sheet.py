@@ -24,7 +24,6 @@ from textual.containers import Grid, ScrollableContainer
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Static
-from textual.worker import get_current_worker
 
 from seedream_tui.batch.sheet import Sheet, batch_sheet, cell_word, progress_of
 from seedream_tui.catalog.pricing import total_sentence
@@ -34,7 +33,7 @@ from seedream_tui.safetext import visible
 from seedream_tui.tui import images
 from seedream_tui.tui.formatting import error_sentence
 from seedream_tui.tui.messages import JobChanged
-from seedream_tui.tui.widgets.gallery import Tile, first_output, tile_image
+from seedream_tui.tui.widgets.gallery import Tile, decode_tiles, first_output
 from seedream_tui.tui.widgets.keyhints import KeyHints
 
 #: a tile's least and largest size in cells (picture plus a caption line)
@@ -284,20 +283,7 @@ class BatchSheetScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="sheet-thumbs", exit_on_error=False)
     def _load(self, wanted: list[tuple[SheetTile, OutputFile, tuple[int, int]]]) -> None:
-        worker = get_current_worker()
-        ready: list[tuple[SheetTile, OutputFile, Any]] = []
-        for n, (tile, output, box) in enumerate(wanted):
-            if worker.is_cancelled:
-                return
-            try:
-                ready.append((tile, output, tile_image(output, box)))
-            except (OSError, ValueError):
-                ready.append((tile, output, None))
-            if len(ready) >= 4 or n == len(wanted) - 1:
-                if worker.is_cancelled:
-                    return
-                self.app.call_from_thread(self._pictures_ready, ready)
-                ready = []
+        decode_tiles(self.app, wanted, 4, self._pictures_ready)
 
     def _pictures_ready(self, ready: list[tuple[SheetTile, OutputFile, Any]]) -> None:
         if not self.is_attached:

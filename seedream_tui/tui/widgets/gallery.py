@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import events, work
@@ -27,6 +28,8 @@ from seedream_tui.jobs.model import Job, OutputFile
 from seedream_tui.tui import images, thumbs
 from seedream_tui.tui.formatting import clipped, job_badge, status_text
 from seedream_tui.tui.widgets.preview import cell_pixels
+
+T = TypeVar("T")
 
 #: the smallest tile, in cells (image plus one caption line)
 TILE_WIDTH = 26
@@ -293,18 +296,7 @@ class Gallery(Widget, can_focus=True):
         A row at a time, not a tile at a time: every picture set means a layout pass of the screen, and 28
         of them per page cost more than the decoding (measured with bench/bench_gallery.py).
         """
-        worker = get_current_worker()
-        ready: list[tuple[Tile, OutputFile, Any]] = []
-        for n, (tile, output, box) in enumerate(wanted):
-            if worker.is_cancelled:
-                return
-            try:
-                ready.append((tile, output, tile_image(output, box)))
-            except (OSError, ValueError):
-                ready.append((tile, output, None))
-            if len(ready) >= self.columns * ROWS_PER_UPDATE or n == len(wanted) - 1:
-                self.app.call_from_thread(self._pictures_ready, ready)
-                ready = []
+        decode_tiles(self.app, wanted, self.columns * ROWS_PER_UPDATE, self._pictures_ready)
 
     def _pictures_ready(self, ready: list[tuple[Tile, OutputFile, Any]]) -> None:
         with self.app.batch_update():
@@ -358,3 +350,23 @@ class Gallery(Widget, can_focus=True):
     def action_open(self) -> None:
         if self.jobs:
             self.post_message(self.Open(self.cursor))
+
+
+def decode_tiles(app: Any, wanted: Sequence[tuple[T, OutputFile, tuple[int, int]]], every: int,
+                 deliver: Callable[[list[tuple[T, OutputFile, Any]]], None]) -> None:
+    """In a thread worker: decode each wanted tile's picture (None when it cannot be read) and hand them to
+    ``deliver`` on the event loop ``every`` at a time; stops as soon as the worker is cancelled."""
+    worker = get_current_worker()
+    ready: list[tuple[T, OutputFile, Any]] = []
+    for n, (tile, output, box) in enumerate(wanted):
+        if worker.is_cancelled:
+            return
+        try:
+            ready.append((tile, output, tile_image(output, box)))
+        except (OSError, ValueError):
+            ready.append((tile, output, None))
+        if len(ready) >= every or n == len(wanted) - 1:
+            if worker.is_cancelled:
+                return
+            app.call_from_thread(deliver, ready)
+            ready = []
