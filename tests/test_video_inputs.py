@@ -247,3 +247,29 @@ def test_the_cli_takes_a_video_file_and_a_job_reference(
     assert main(["submit", "big", "--model", V2V, "--set", f"video_uris={huge}", *url]) == 2
     err = capsys.readouterr().err
     assert "at most 100 MB" in err and "Traceback" not in err
+
+
+def test_the_edit_chain_says_which_steps_are_videos(tmp_path: Path) -> None:
+    from seedream_tui.jobs.model import OutputFile
+    from seedream_tui.tui.screens.detail import chain_text, job_report
+
+    store = HistoryStore(tmp_path / "history.db")
+    try:
+        still = store.create_job(T2I, {"prompt": "a cat"})
+        store.set_outputs(still.id, [OutputFile(0, "https://cdn.example/a.png", format="png", kind="image")])
+        film = store.create_job(V2V, {"prompt": "the cat walks", "image_url": f"#{still.id}"})
+        store.set_outputs(film.id, [OutputFile(0, "https://cdn.example/b.mp4", format="mp4", kind="video",
+                                               duration=5.0)])
+        store.set_parents(film.id, [still.id])
+        sound = store.create_job("some/audio-model", {"prompt": "purr"})
+        store.set_outputs(sound.id, [OutputFile(0, "https://cdn.example/c.mp3", format="mp3", kind="audio")])
+        store.set_parents(sound.id, [film.id])
+        steps = store.chain_kinds(sound.id)
+        film_job = store.get(film.id)
+    finally:
+        store.close()
+    assert steps == [(still.id, None), (film.id, "video"), (sound.id, "audio")]
+    assert chain_text(steps) == f"#{still.id} → #{film.id} ▶ → #{sound.id} ♪"
+    assert chain_text([still.id, film.id]) == f"#{still.id} → #{film.id}"  # plain ids still read
+    assert film_job is not None
+    assert f"edit chain  #{still.id} → #{film.id} ▶" in job_report(film_job, steps[:2]).plain
