@@ -273,3 +273,18 @@ def test_the_edit_chain_says_which_steps_are_videos(tmp_path: Path) -> None:
     assert chain_text([still.id, film.id]) == f"#{still.id} → #{film.id}"  # plain ids still read
     assert film_job is not None
     assert f"edit chain  #{still.id} → #{film.id} ▶" in job_report(film_job, steps[:2]).plain
+
+
+def test_the_history_command_says_video_or_sound_not_file() -> None:
+    from seedream_tui.cli import _files_word
+    from seedream_tui.jobs.model import OutputFile
+
+    def out(fmt: str, kind: str | None) -> OutputFile:
+        return OutputFile(0, f"https://cdn.example/x.{fmt}", format=fmt, kind=kind)
+
+    assert _files_word([out("png", "image"), out("png", None)]) == "2 img"
+    assert _files_word([out("mp4", "video")]) == "1 video"
+    assert _files_word([out("mp4", None), out("webm", None)]) == "2 videos"  # rows from before: by format
+    assert _files_word([out("mp3", "audio")]) == "1 sound"
+    assert _files_word([out("bin", "file")]) == "1 file"
+    assert _files_word([out("mp4", "video"), out("png", "image")]) == "2 files"
