@@ -288,3 +288,21 @@ def test_the_history_command_says_video_or_sound_not_file() -> None:
     assert _files_word([out("mp3", "audio")]) == "1 sound"
     assert _files_word([out("bin", "file")]) == "1 file"
     assert _files_word([out("mp4", "video"), out("png", "image")]) == "2 files"
+
+
+def test_a_video_too_big_for_one_request_or_no_file_at_all_is_a_sentence(tmp_path: Path) -> None:
+    spec_field = FieldSpec(name="video", kind=FieldKind.MEDIA, title="Video", format="video_uri")
+    spec = type("Spec", (), {"fields": (spec_field,)})()
+
+    def refusal(value: str) -> str:
+        with pytest.raises(MediaInputError) as caught:
+            resolve_media(spec, {"video": value}, lambda job_id, index: None)  # type: ignore[arg-type]
+        return str(caught.value)
+
+    big = tmp_path / "big.mp4"
+    _sparse(big, 60 * 1000 * 1000)  # within 100 MB, but 76 MiB as a data: URI
+    assert refusal(str(big)) == (f"Video: {big} is 60 MB, too big to send from this computer: in the request it "
+                                 "would take 76 MiB and RunComfy takes at most 64 MiB. Put it online and give its "
+                                 "https URL.")
+    assert refusal(str(tmp_path)) == f"Video: {tmp_path} is a folder, not a video file."
+    assert "is not a regular file" in refusal("/dev/zero") and "give a video file" in refusal("/dev/zero")
