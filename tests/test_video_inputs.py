@@ -306,3 +306,21 @@ def test_a_video_too_big_for_one_request_or_no_file_at_all_is_a_sentence(tmp_pat
                                  "https URL.")
     assert refusal(str(tmp_path)) == f"Video: {tmp_path} is a folder, not a video file."
     assert "is not a regular file" in refusal("/dev/zero") and "give a video file" in refusal("/dev/zero")
+
+
+async def test_a_rerun_sends_the_video_again_and_says_so_when_it_changed(
+    video_fake: FakeServerThread, tmp_path: Path
+) -> None:
+    clip = samples.make_mp4(tmp_path / "clip.mp4")
+    core, sent = await _recording_core(video_fake)
+    try:
+        job = await core.submit(core.registry.get(V2V), {"prompt": "as charcoal", "video_uris": [str(clip)]})
+        again = await core.rerun(job.id)
+        assert _sent_video(sent[-1]["video_uris"]) == samples.read(clip)
+        assert again.inputs["video_uris"] == job.inputs["video_uris"]  # the same reference
+        samples.make_mp4(clip, frames=20)  # another video in its place
+        with pytest.raises(InvalidInputError) as refused:
+            await core.rerun(job.id)
+        assert "has changed since the job was sent with it, so it would not be the same video" in str(refused.value)
+    finally:
+        await core.close()
