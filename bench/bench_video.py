@@ -11,6 +11,11 @@ finished video job is seeded in the history; its MP4 is made by the fake server'
   the escape sequences Textual sends, as it does for a real terminal).
 - ``loop_lag_p95_ms_WxH``: how late a 10 ms timer on the event loop fires while the video plays (95th
   percentile): what a key typed meanwhile waits before the app sees it.
+- ``fps_WxH_halfcell_live20`` and ``loop_lag_p95_ms_WxH_live20``: the same while 20 live jobs poll the fake
+  server (run in its own process, 10 workers, an hour per job, so all 20 stay live and are polled throughout);
+  ``polls_live20`` counts the status polls made during the window. The issue also asks for typing p95 into the
+  prompt while a video plays; the viewer is a full screen that covers the prompt, so the loop lag while the
+  video plays and 20 jobs poll stands for it (a key typed waits that long before the app sees it).
 - ``rss_play_1080p_mb``: resident memory while playing a 10 s 1920x1080 file, above the app idle with the
   same history (target: at most 150 MB above idle).
 
@@ -27,12 +32,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import figure, temp_home
+from _common import fake_server_process, figure, temp_home
 from _tui_common import FrameWatch, bench_config, rss_mb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "tui"))
 
 RUNS = 5
+#: live jobs polling while the video plays (the issue's figure)
+LIVE_JOBS = 20
 PLAY_SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 6.0
 
 
@@ -114,20 +121,26 @@ async def lag_probe(lags: list[float], stop: asyncio.Event) -> None:
         lags.append((time.perf_counter() - start - 0.01) * 1000)
 
 
-async def play(size: tuple[int, int]) -> tuple[float, float, int, float]:
-    """(frames drawn per second, bytes per second, the frame rate aimed at, p95 event-loop lag in ms) while
-    playing for PLAY_SECONDS."""
+async def play(size: tuple[int, int], api: str | None = None) -> tuple[float, float, int, float, int]:
+    """(frames drawn per second, bytes per second, the frame rate aimed at, p95 event-loop lag in ms, status
+    polls made) while playing for PLAY_SECONDS; with ``api`` (a fake server), LIVE_JOBS live jobs poll it."""
+    from seedream_tui.config import resolve_config
     from seedream_tui.paths import Paths
     from seedream_tui.tui import images, video_play
     from seedream_tui.tui.app import SeedreamApp
 
     images.configure("halfcell")
-    temp_home()
-    seed(Paths.default(demo=True), size=(640, 360), seconds=12, fps=24)
-    app = SeedreamApp(bench_config())
+    home = temp_home()
+    if api is not None:
+        from bench_output import submit_live
+
+        await submit_live(home, api, LIVE_JOBS)
+    seed(Paths.default(demo=True), size=(640, 360), seconds=12, fps=24)  # the newest job: the table's first row
+    app = SeedreamApp(resolve_config(demo=True, base_url=api) if api is not None else bench_config())
     async with app.run_test(size=size) as pilot:
         watch = FrameWatch(app)
         viewer, _ms = await open_viewer(app, watch, pilot)
+        polls0 = count_polls()
         counter = ByteCount(app)
         playback = viewer.playback
         sent0, bytes0, t0 = playback.sent, counter.bytes, time.perf_counter()
@@ -138,11 +151,31 @@ async def play(size: tuple[int, int]) -> tuple[float, float, int, float]:
         elapsed = time.perf_counter() - t0
         stop.set()
         await probe
-        sent, written = playback.sent - sent0, counter.bytes - bytes0
+        sent, written, polls = playback.sent - sent0, counter.bytes - bytes0, count_polls() - polls0
         await pilot.press("escape")
     aim = min(24, video_play.terminal_fps(None, {}))
     p95 = statistics.quantiles(lags, n=20)[-1] if len(lags) >= 20 else float("nan")
-    return sent / elapsed, written / elapsed, aim, p95
+    return sent / elapsed, written / elapsed, aim, p95, polls
+
+
+#: status polls (``RunComfyClient.result`` calls) made since :func:`count_polls` was first called
+POLLS = [0]
+
+
+def count_polls() -> int:
+    """The polls counted so far (counting starts at the first call)."""
+    from seedream_tui.api.client import RunComfyClient
+
+    if not getattr(RunComfyClient.result, "counted", False):
+        real = RunComfyClient.result
+
+        async def result(self: Any, *args: Any, **kwargs: Any) -> Any:
+            POLLS[0] += 1
+            return await real(self, *args, **kwargs)
+
+        result.counted = True  # type: ignore[attr-defined]
+        RunComfyClient.result = result  # type: ignore[method-assign]
+    return POLLS[0]
 
 
 async def memory() -> tuple[float, float]:
@@ -180,11 +213,21 @@ def main() -> int:
     times = asyncio.run(first_frame())
     figure("first_frame_ms", statistics.median(times), "as fast as a still's preview")
     for size in ((80, 24), (200, 60)):
-        fps, rate, aim, lag = asyncio.run(play(size))
+        fps, rate, aim, lag, _polls = asyncio.run(play(size))
         tag = f"{size[0]}x{size[1]}"
         figure(f"fps_{tag}_halfcell", fps, f"{aim} (video_fps)")
         figure(f"bytes_per_s_{tag}_halfcell", f"{rate / 1024:.0f} KB/s")
         figure(f"loop_lag_p95_ms_{tag}", lag)
+    with fake_server_process("--workers", "10", "--min-duration", "3600", "--max-duration", "3600",
+                             "--seed", "7") as (api, _cdn):
+        print(f"# {LIVE_JOBS} live jobs polling the fake server; the viewer covers the prompt, so the loop lag "
+              "stands for typing p95 while the video plays")
+        for size in ((80, 24), (200, 60)):
+            fps, rate, aim, lag, polls = asyncio.run(play(size, api))
+            tag = f"{size[0]}x{size[1]}"
+            figure(f"fps_{tag}_halfcell_live{LIVE_JOBS}", fps, f"{aim} (video_fps)")
+            figure(f"loop_lag_p95_ms_{tag}_live{LIVE_JOBS}", lag, "typing p95 stand-in")
+            figure(f"polls_live{LIVE_JOBS}_{tag}", polls)
     idle, peak = asyncio.run(memory())
     figure("rss_idle_mb", idle)
     figure("rss_play_1080p_mb", peak)

@@ -806,11 +806,22 @@ def _cmd_view(config: Any, args: argparse.Namespace) -> int:
 _READ_ONLY_COMMANDS = frozenset({"history", "export", "status", "spend", "models"})
 
 def _files_word(outputs: Any) -> str:
-    """``2 img`` for images, ``1 file`` when a video or a sound is among them (they are not images)."""
+    """``2 img`` for images, ``1 video``/``2 videos``, ``1 sound``; ``2 files`` for a mix or other files."""
     from seedream_tui.jobs.model import AV_FORMATS
 
-    media = any(o.format in AV_FORMATS for o in outputs)
-    return f"{len(outputs)} {'file' if media else 'img'}"
+    def kind(output: Any) -> str:
+        if output.kind in ("video", "audio", "file"):
+            return str(output.kind)
+        if output.format in AV_FORMATS:
+            return "video" if output.format in ("mp4", "mov", "webm") else "audio"
+        return "image"
+
+    kinds = {kind(o) for o in outputs}
+    count = len(outputs)
+    if kinds <= {"image"}:
+        return f"{count} img"
+    word = {"video": "video", "audio": "sound"}.get(kinds.pop(), "file") if len(kinds) == 1 else "file"
+    return f"{count} {word}{'s' if count != 1 else ''}"
 
 
 _COMMANDS = {

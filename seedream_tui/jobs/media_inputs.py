@@ -11,6 +11,14 @@ A media field (``format: image_uri``, or an ``image_uris`` array) takes, per ima
 - ``#12`` (or ``#12.2`` for the second image of job 12): a result from the history, sent as its local file
   (the output URL may have expired), else its output URL.
 
+A video field (``format: video_uri``/``video_uris``, or a media field named ``video``, ``video_url``,
+``videos``, ``reference_video``…) takes a URL, a ``data:`` URI, a local video file or ``#31`` (a job's video
+result) the same way, within RunComfy's limit for input videos (at most 100 MB) [doc]: a local file is checked
+before it is read (a regular file, its size, then it opens as a video with pictures in it, via
+``jobs.video.inspect_video``, one frame decoded) and sent as a ``data:video/mp4;base64,…`` URI, never
+re-encoded; one that would push the request past 64 MiB is refused with a sentence asking for a URL (a
+``#31`` result that big is sent as its output URL instead).
+
 Only regular files are read (a device such as ``/dev/zero``, a FIFO or a socket is refused before it is
 opened for reading, so nothing can block or fill memory), their size is checked before reading and their
 pixel count before decoding (``jobs.decoding``: at most 64 megapixels; a JPEG to be scaled down, up to
@@ -45,6 +53,11 @@ DEFAULT_IMAGE_BYTES = 6 * 1024 * 1024
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
 #: a file bigger than this is not read at all (it is not an input image)
 MAX_FILE_BYTES = 200 * 1024 * 1024
+#: RunComfy's limit for an input video [doc] (decimal megabytes, as documented)
+MAX_VIDEO_INPUT_BYTES = 100 * 1000 * 1000
+_VIDEO_MIME = {"mp4": "video/mp4", "m4v": "video/mp4", "mov": "video/quicktime", "webm": "video/webm",
+               "mkv": "video/x-matroska"}
+_VIDEO_NAME = re.compile(r"(?:^|_)videos?(?:$|_)")
 JOB_REF = re.compile(r"^#(\d+)(?:\.(\d+))?$")
 _SENT_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
 
@@ -104,6 +117,20 @@ def editable(value: Any) -> Any:
 ResultLookup = Callable[[int, int], "tuple[str | None, str | None] | None"]
 
 
+def is_video_field(field: FieldSpec) -> bool:
+    """Does this media field take videos? Its format says so (``video_uri``, ``video_url``, ``video_uris``);
+    a generic or missing format (``media_uri``, ``file_url``) leaves it to the name (``video``, ``video_url``,
+    ``videos``, ``reference_video``)."""
+    if field.kind not in (FieldKind.MEDIA, FieldKind.MEDIA_LIST):
+        return False
+    fmt = (field.format or "").lower()
+    if fmt.startswith("video"):
+        return True
+    if fmt.startswith(("image", "audio")):
+        return False
+    return bool(_VIDEO_NAME.search(field.name.lower()))
+
+
 def is_reference(text: str) -> bool:
     """Does ``text`` need resolving (a path or a ``#job``), as opposed to a URL or data URI sent as it is?"""
     lowered = text.strip().lower()
@@ -144,15 +171,21 @@ def resolve_media(spec: ModelSpec, values: dict[str, Any], lookup: ResultLookup)
 def resolve_stored_refs(values: dict[str, Any]) -> ResolvedInputs:
     """A past job's inputs whose model has no schema here: every stored file reference (at the top level or
     in a list) resolved to a ``data:`` URI within the default size limit; the rest sent as stored."""
-    anonymous = FieldSpec(name="", kind=FieldKind.MEDIA, title="An image input")
+    image = FieldSpec(name="", kind=FieldKind.MEDIA, title="An image input")
+    video = FieldSpec(name="", kind=FieldKind.MEDIA, title="A video input", format="video_uri")
+
+    def resolved(ref: dict[str, Any]) -> str:
+        is_video = Path(ref["file"]).suffix.lower().lstrip(".") in _VIDEO_MIME
+        return _resolve_one(video if is_video else image, ref, _no_results, [])[0]
+
     out = dict(values)
     stored: dict[str, Any] = {}
     for key, value in values.items():
         if is_file_ref(value):
-            out[key] = _resolve_one(anonymous, value, _no_results, [])[0]
+            out[key] = resolved(value)
             stored[key] = value
         elif isinstance(value, list) and any(map(is_file_ref, value)):
-            out[key] = [_resolve_one(anonymous, v, _no_results, [])[0] if is_file_ref(v) else v for v in value]
+            out[key] = [resolved(v) if is_file_ref(v) else v for v in value]
             stored[key] = value
     _check_request_size(out)
     return ResolvedInputs(out, (), stored)
@@ -170,21 +203,27 @@ def _check_request_size(out: dict[str, Any]) -> None:
     size = len(json.dumps(out, ensure_ascii=False).encode("utf-8"))
     if size > MAX_REQUEST_BYTES:
         raise MediaInputError(
-            f"The request with its images would be {size / 2**20:.0f} MiB; RunComfy takes at most "
+            f"The request with its images or videos would be {size / 2**20:.0f} MiB; RunComfy takes at most "
             f"{MAX_REQUEST_BYTES // 2**20} MiB. Use fewer or smaller images, or URLs."
         )
 
 
 def _resolve_one(spec_field: FieldSpec, value: Any, lookup: ResultLookup, parents: list[int]) -> tuple[str, Any]:
-    """(what is sent, what the history keeps) for one image reference."""
+    """(what is sent, what the history keeps) for one image (or video) reference."""
+    video = is_video_field(spec_field)
     if is_file_ref(value):
         path = Path(value["file"])
-        raw = _read_regular_file(path, spec_field, stored=True)
+        if video:
+            raw = _read_video_file(path, spec_field, stored=True)
+        else:
+            raw = _read_regular_file(path, spec_field, stored=True)
         if len(raw) != value["size"] or hashlib.sha256(raw).hexdigest() != value["sha256"]:
             raise MediaInputError(
                 f"{spec_field.title}: {path} has changed since the job was sent with it, so it would not be the "
-                "same image; submit it as a new job to use it as it is now.", spec_field.name,
+                f"same {'video' if video else 'image'}; submit it as a new job to use it as it is now.", spec_field.name,
             )
+        if video:
+            return _video_data_uri(raw, path), value
         return _as_data_uri(raw, path, image_limit(spec_field), spec_field), value
     text = value.strip()
     match = JOB_REF.match(text)
@@ -197,6 +236,8 @@ def _resolve_one(spec_field: FieldSpec, value: Any, lookup: ResultLookup, parent
             )
         result_path, url = found
         parents.append(job_id)
+        if video:
+            return _result_video(spec_field, job_id, result_path, url), text
         if result_path and Path(result_path).is_file():
             return file_to_data_uri(Path(result_path), image_limit(spec_field), spec_field), text
         if url:
@@ -205,8 +246,72 @@ def _resolve_one(spec_field: FieldSpec, value: Any, lookup: ResultLookup, parent
             f"{spec_field.title}: the result of job #{job_id} is neither on disk nor online.", spec_field.name
         )
     where = Path(os.path.abspath(Path(text).expanduser()))
+    if video:
+        raw = _read_video_file(where, spec_field)
+        return _video_data_uri(raw, where), file_ref(where, raw)
     raw = _read_regular_file(where, spec_field)
     return _as_data_uri(raw, where, image_limit(spec_field), spec_field), file_ref(where, raw)
+
+
+def _result_video(spec_field: FieldSpec, job_id: int, result_path: str | None, url: str | None) -> str:
+    """What is sent for ``#31`` in a video field: the result's file (checked as a video) as a ``data:`` URI
+    when it fits in a request, else its output URL."""
+    if result_path and Path(result_path).is_file():
+        path = Path(result_path)
+        if url and _data_uri_size(path.stat().st_size) > MAX_REQUEST_BYTES:
+            return url
+        return _video_data_uri(_read_video_file(path, spec_field), path)
+    if url:
+        return url
+    raise MediaInputError(
+        f"{spec_field.title}: the result of job #{job_id} is neither on disk nor online.", spec_field.name
+    )
+
+
+def _data_uri_size(size: int) -> int:
+    """Bytes of a file of ``size`` bytes as a ``data:`` URI (base64 plus a header)."""
+    return (size + 2) // 3 * 4 + 40
+
+
+def _read_video_file(path: Path, field: FieldSpec, *, stored: bool = False) -> bytes:
+    """The bytes of a local video input, checked before a byte is read: a regular file, at most 100 MB
+    (RunComfy's limit), small enough to go in one request as a ``data:`` URI, and a video with pictures in
+    it that opens and whose first frame decodes (``jobs.video.inspect_video``)."""
+    where = f"{field.title}: {path}"
+
+    def check(size: int) -> None:
+        if size > MAX_VIDEO_INPUT_BYTES:
+            raise MediaInputError(
+                f"{where} is {size / 1e6:.0f} MB; RunComfy takes input videos of at most "
+                f"{MAX_VIDEO_INPUT_BYTES // 1_000_000} MB. Trim or compress it, or give a URL.", field.name,
+            )
+        if _data_uri_size(size) > MAX_REQUEST_BYTES:
+            raise MediaInputError(
+                f"{where} is {size / 1e6:.0f} MB, too big to send from this computer: in the request it would "
+                f"take {_data_uri_size(size) / 2**20:.0f} MiB and RunComfy takes at most "
+                f"{MAX_REQUEST_BYTES // 2**20} MiB. Put it online and give its https URL.", field.name,
+            )
+        _check_is_video(path, where, field)
+
+    return _read_regular_file(path, field, stored=stored, what="video", before_read=check)
+
+
+def _check_is_video(path: Path, where: str, field: FieldSpec) -> None:
+    from seedream_tui.jobs.video import VideoProblem, inspect_video
+
+    try:
+        info = inspect_video(path, decode=1, poster=False)
+    except VideoProblem as exc:
+        raise MediaInputError(f"{where} {exc}, so it cannot be sent as a video.", field.name) from None
+    except Exception as exc:  # noqa: BLE001 - a decoder's own failure is still a sentence
+        raise MediaInputError(f"{where} cannot be read as a video ({type(exc).__name__}).", field.name) from None
+    if info.kind != "video":
+        raise MediaInputError(f"{where} is a sound with no pictures in it, not a video.", field.name)
+
+
+def _video_data_uri(raw: bytes, path: Path) -> str:
+    """A checked local video as a ``data:`` URI, sent as it is (no re-encode)."""
+    return _data_uri(_VIDEO_MIME.get(path.suffix.lower().lstrip("."), "video/mp4"), raw)
 
 
 def image_field(spec: ModelSpec) -> FieldSpec | None:
@@ -224,7 +329,10 @@ def file_to_data_uri(path: Path, limit: int, field: FieldSpec) -> str:
     return _as_data_uri(_read_regular_file(path, field), path, limit, field)
 
 
-def _read_regular_file(path: Path, field: FieldSpec, *, stored: bool = False) -> bytes:
+def _read_regular_file(
+    path: Path, field: FieldSpec, *, stored: bool = False, what: str = "image",
+    before_read: Callable[[int], None] | None = None,
+) -> bytes:
     """The bytes of a regular file of at most MAX_FILE_BYTES; anything else is a sentence. The file is opened
     without blocking (a FIFO would wait for a writer for ever) and checked before a byte is read: a device
     (``/dev/zero`` never ends), a FIFO or a socket is refused."""
@@ -238,18 +346,20 @@ def _read_regular_file(path: Path, field: FieldSpec, *, stored: bool = False) ->
             ) from None
         raise MediaInputError(f"{where} does not exist (give a URL, a file path or #job).", field.name) from None
     except IsADirectoryError:
-        raise MediaInputError(f"{where} is a folder, not an image file.", field.name) from None
+        raise MediaInputError(f"{where} is a folder, not {_an(what)} file.", field.name) from None
     except OSError as exc:
         raise MediaInputError(f"{where} cannot be read ({exc.strerror or exc}).", field.name) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise MediaInputError(f"{where} is a folder, not an image file.", field.name)
+            raise MediaInputError(f"{where} is a folder, not {_an(what)} file.", field.name)
         if not stat.S_ISREG(info.st_mode):
             raise MediaInputError(
                 f"{where} is not a regular file (a device, a pipe or a socket), so it is not read; "
-                "give an image file.", field.name,
+                f"give {_an(what)} file.", field.name,
             )
+        if before_read is not None:
+            before_read(info.st_size)
         if info.st_size > MAX_FILE_BYTES:
             raise MediaInputError(_too_big(where, info.st_size), field.name)
         with os.fdopen(os.dup(fd), "rb") as fh:
@@ -261,6 +371,10 @@ def _read_regular_file(path: Path, field: FieldSpec, *, stored: bool = False) ->
     if len(raw) > MAX_FILE_BYTES:  # it grew while it was read
         raise MediaInputError(_too_big(where, len(raw)), field.name)
     return raw
+
+
+def _an(what: str) -> str:
+    return f"an {what}" if what[:1] in "aeiou" else f"a {what}"
 
 
 def _too_big(where: str, size: int) -> str:

@@ -333,6 +333,7 @@ class AsyncHistory:
     set_parents = _threaded(HistoryStore.set_parents)
     parents = _threaded(HistoryStore.parents)
     chain = _threaded(HistoryStore.chain)
+    chain_kinds = _threaded(HistoryStore.chain_kinds)
     derived_from = _threaded(HistoryStore.derived_from)
     # batches
     create_batch = _threaded(HistoryStore.create_batch)

@@ -39,6 +39,24 @@ class LineageRows(StoreBase):
             ).fetchall()
         return [row[0] for row in rows]
 
+    def chain_kinds(self, job_id: int, limit: int = 50) -> list[tuple[int, str | None]]:
+        """:meth:`chain` with what each step made when it is not images (``"video"``, ``"audio"``; None for
+        images, files or nothing yet), for a chain of mixed kinds (``#12 → #31 ▶``)."""
+        steps = self.chain(job_id, limit)
+        if not steps:
+            return []
+        with self._guard() as conn:
+            marks = ",".join("?" * len(steps))
+            rows = conn.execute(
+                f"SELECT job_id, kind FROM outputs WHERE job_id IN ({marks}) AND kind IN ('video', 'audio') "
+                "ORDER BY job_id, idx",
+                steps,
+            ).fetchall()
+        kinds: dict[int, str] = {}
+        for step, kind in rows:
+            kinds.setdefault(step, kind)
+        return [(step, kinds.get(step)) for step in steps]
+
     def derived_from(self, job_id: int) -> list[int]:
         """Every job made from ``job_id``'s results, directly or down a chain, oldest first."""
         with self._guard() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
@@ -35,8 +36,20 @@ from seedream_tui.tui.widgets.keyhints import KeyHints
 CANCELLABLE = frozenset({JobStatus.PENDING, JobStatus.SUBMITTING, JobStatus.QUEUED, JobStatus.DOWNLOADING})
 
 
-def job_report(job: Job, chain: list[int] | None = None) -> Text:
-    """Everything we know about a job, for the detail screen; ``chain`` is its edit chain, oldest first."""
+#: how a step of an edit chain that made no images says what it made
+_KIND_MARKS = {"video": " ▶", "audio": " ♪"}
+
+
+def chain_text(chain: Sequence[int | tuple[int, str | None]]) -> str:
+    """``#12 → #31 ▶``: an edit chain, oldest first, each step that made a video (``▶``) or a sound (``♪``)
+    marked as such (a chain of mixed kinds: an image animated into a video)."""
+    steps = (step if isinstance(step, tuple) else (step, None) for step in chain)
+    return " → ".join(f"#{n}{_KIND_MARKS.get(kind or '', '')}" for n, kind in steps)
+
+
+def job_report(job: Job, chain: Sequence[int | tuple[int, str | None]] | None = None) -> Text:
+    """Everything we know about a job, for the detail screen; ``chain`` is its edit chain, oldest first (each
+    step a job id, or ``(id, kind)`` from ``chain_kinds``)."""
     t = Text()
 
     def head(title: str) -> None:
@@ -59,7 +72,7 @@ def job_report(job: Job, chain: list[int] | None = None) -> Text:
     if job.base_url:
         row("endpoint", job.base_url)
     if chain and len(chain) > 1:
-        row("edit chain", " → ".join(f"#{n}" for n in chain))
+        row("edit chain", chain_text(chain))
     head("Timings")
     row("created", fmt_time(job.created_at))
     row("submitted", fmt_time(job.submitted_at))
@@ -140,7 +153,7 @@ class JobDetailScreen(ModalScreen[EditResult | AnimateResult | None]):
         self.core = core
         self.job_id = job_id
         self.job: Job | None = None
-        self.chain: list[int] = []
+        self.chain: list[tuple[int, str | None]] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="detail-box"):
@@ -171,7 +184,7 @@ class JobDetailScreen(ModalScreen[EditResult | AnimateResult | None]):
             self.query_one("#detail-text", Static).update("This job is no longer in the history.")
             return
         try:
-            self.chain = await self.core.history.chain(self.job_id)
+            self.chain = await self.core.history.chain_kinds(self.job_id)
         except Exception:  # noqa: BLE001 - the chain is a detail: the rest of the record still shows
             self.chain = []
         self._render_job(job)

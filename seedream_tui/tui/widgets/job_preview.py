@@ -16,6 +16,7 @@ from seedream_tui.jobs.model import Job, OutputFile
 from seedream_tui.safetext import visible
 from seedream_tui.tui import images, thumbs
 from seedream_tui.tui.formatting import (
+    av_card,
     error_sentence,
     fmt_duration,
     fmt_size,
@@ -114,7 +115,10 @@ class JobPreview(Vertical):
         self.remove_class("-has-image")
         output = next((f for f in job.outputs if f.path), None)
         path = output.path if output else None
-        if not images.enabled():
+        card = av_card(output) if output is not None else None
+        if card is not None:  # a sound, another file, or a video that cannot play: its kind, never decoded
+            placeholder.update(plain(card))
+        elif not images.enabled():
             placeholder.update("Image preview is off (Settings → image mode).")
         elif path is None:
             placeholder.update("No image yet." if not job.status.terminal else "No image file.")
