@@ -157,6 +157,8 @@ class SeedreamApp(App[int]):
 
     def guard_size(self, width: int | None = None, height: int | None = None) -> None:
         """Below the usable size, cover everything with :class:`TooSmallScreen`; take it away once larger."""
+        if not self.screen_stack:
+            return  # starting or closing: no screen to cover (a resize then would raise ScreenStackError)
         small = too_small(width or self.size.width, height or self.size.height)
         on_top = isinstance(self.screen, TooSmallScreen)
         if small and not on_top:

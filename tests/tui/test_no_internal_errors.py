@@ -279,3 +279,18 @@ async def test_a_settle_of_the_closed_history_after_the_app_closed_does_nothing(
             screen._settle_closed(0)
         finally:
             app._screen_stacks[app._current_mode] = stack
+
+
+async def test_a_resize_while_the_app_has_no_screen_does_nothing(queue_server) -> None:
+    """A resize can come while the app closes (its screen stack empty): guarding the size must not raise
+    ScreenStackError (seen once in a full run, out of an app test's teardown)."""
+    from test_gallery import seeded_app
+
+    app = seeded_app(queue_server.base_url)
+    async with app.run_test(size=(80, 24)):
+        stack = app._screen_stacks[app._current_mode]
+        app._screen_stacks[app._current_mode] = []
+        try:
+            app.guard_size(30, 10)
+        finally:
+            app._screen_stacks[app._current_mode] = stack
