@@ -48,8 +48,12 @@ async def test_jobs_come_first_at_60x20(config, core) -> None:
         # the prompt took ten rows and left two job rows: now the jobs have at least four
         assert main.query_one(PromptArea).region.height <= 7
         await wait_for(lambda: len(_job_lines(app, main)) >= 4, what="four job rows")
-        text = " ".join(screen_text(app).split())
-        assert all(prompt[:6] in text for prompt in SEED_PROMPTS[1:]), text
+
+        def prompts_shown() -> bool:
+            text = " ".join(screen_text(app).split())
+            return all(prompt[:6] in text for prompt in SEED_PROMPTS[1:])
+
+        await wait_for(prompts_shown, what="a piece of each job's prompt")
 
 
 async def test_options_fold_behind_ctrl_n_when_short(config, core) -> None:
