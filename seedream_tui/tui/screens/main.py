@@ -411,10 +411,15 @@ class MainScreen(Screen[None]):
         quote = self.quote()
         if self.options.batch_rows.used or has_variants(self.editor.text):
             # variants, a repeat count or a sweep: a plan first; several jobs are shown before anything is sent
+            request = None
             try:
-                plan = make_plan(spec, self.plan_request(inputs))
+                request = self.plan_request(inputs)
+                plan = make_plan(spec, request)
             except PlanError as exc:
-                self._show_plan_error(exc)
+                if request is not None and exc.field == "sample" and request.sample is None:
+                    self._offer_sample(spec, request, exc)  # too many combinations: a random pick of them
+                else:
+                    self._show_plan_error(exc)
                 return
             self.options.batch_rows.show_error(None)
             if plan.count > 1:
@@ -438,6 +443,30 @@ class MainScreen(Screen[None]):
         """The plan the prompt and the batch rows describe (PlanError when a row cannot be read)."""
         batch = self.options.batch_rows
         return PlanRequest(inputs=inputs, sweeps=batch.sweeps(inputs), repeat=batch.repeat(), source=source)
+
+    def _offer_sample(self, spec: ModelSpec, request: PlanRequest, error: PlanError) -> None:
+        """More jobs than a batch may have (the planner counts before it builds, so this is at once): the
+        sentence, and an offer to plan as many as may go, picked at random (the CLI's ``--sample``)."""
+        from dataclasses import replace
+
+        from seedream_tui.batch.planner import MAX_JOBS
+
+        count = max(1, MAX_JOBS // max(1, request.repeat))
+        why = str(error).partition(": use --sample")[0].rstrip(".")
+        self.notify(f"{why}.", title="Not submitted", severity="warning")
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                plan = make_plan(spec, replace(request, sample=count))
+            except PlanError as exc:
+                self._show_plan_error(exc)
+                return
+            self.confirm_plan(plan)
+
+        self.app.push_screen(ConfirmScreen(f"{why}. Plan {count:,} of them picked at random (nothing is sent "
+                                           "before the plan is shown)?", yes_label=f"Pick {count:,}"), answered)
 
     def _show_plan_error(self, error: PlanError) -> None:
         """A plan that cannot be made: its sentence in the message line (with the column of a syntax error),
