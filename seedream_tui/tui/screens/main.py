@@ -24,7 +24,7 @@ from seedream_tui.catalog.guard import SubmitGuard, fingerprint
 from seedream_tui.catalog.pricing import Quote, quote
 from seedream_tui.config import save_settings
 from seedream_tui.jobs.media_inputs import editable_inputs
-from seedream_tui.jobs.model import Job
+from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.store import HistoryError
 from seedream_tui.safetext import visible
 from seedream_tui.schema.spec import FieldKind, ModelSpec
@@ -57,6 +57,8 @@ SHORT_BELOW = 20
 #: the job table starts with the newest jobs only (a history may hold 100,000); older pages load on demand
 INITIAL_JOBS = 100
 PAGE_JOBS = 100
+#: pending jobs (the local queue) shown at start beside the newest page, at most
+INITIAL_PENDING = 5000
 #: load the next older page when the cursor is this many rows from the bottom
 PREFETCH_ROWS = 20
 
@@ -72,10 +74,14 @@ class InitialJobs(NamedTuple):
 
 
 async def read_initial(core: Core) -> InitialJobs:
-    """The newest page of jobs, the recent prompts and every live job, as the main screen first shows them."""
+    """The newest page of jobs, the recent prompts and every live job and pending one (up to
+    :data:`INITIAL_PENDING`), as the main screen first shows them."""
     jobs = await core.history.list_jobs(limit=INITIAL_JOBS)
     oldest = min((job.id for job in jobs), default=0)
-    older_live = [job for job in await core.history.live_jobs() if job.id < oldest]
+    # pending rows too: the local queue sends a batch oldest first, and a job the table lacks is added (a row
+    # and a sort, every cached line drawn anew) as it is sent: 1,000 of those while typing is a stalled editor
+    pending = await core.history.list_jobs(limit=INITIAL_PENDING, statuses=[JobStatus.PENDING])
+    older_live = [job for job in [*await core.history.live_jobs(), *reversed(pending)] if job.id < oldest]
     return InitialJobs(jobs, await core.history.recent_prompts(), older_live)
 
 
@@ -515,8 +521,7 @@ class MainScreen(Screen[None]):
         if typed:
             self.editor.remember(typed)
         self.editor.remove_class("-invalid")
-        for job in jobs:
-            self.table.upsert(job)
+        self.table.set_jobs(jobs)  # one sort, not one per job (1,000 sorts of a growing table froze the UI)
         if jobs and jobs[-1].id >= max(self.table.jobs):
             self.table.select_job(jobs[-1].id)
             self.preview.show_job(jobs[-1])
