@@ -24,7 +24,6 @@ import os
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from _common import fake_server_process, figure
 from bench_output import env_for, submit_live
