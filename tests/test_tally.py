@@ -25,6 +25,8 @@ def test_counts_follow_the_latest_status_of_each_job() -> None:
     assert tally.counts_line() == "2 queued · 0 running · 14 done today"
     tally.done_today, tally.done_today_more = 1000, True  # counted up to the cap, and there are more
     assert tally.counts_line() == "2 queued · 0 running · 1,000+ done today"
+    tally.queue = "queue paused · 8 pending"  # before the day's count: the end of the line is cut at 80 columns
+    assert tally.counts_line() == "2 queued · 0 running · queue paused · 8 pending · 1,000+ done today"
 
 
 def test_spend_counts_jobs_finished_while_watched_once() -> None:

@@ -61,12 +61,14 @@ class SessionTally:
         return sum(self.spent.values()) if self.spent else None
 
     def counts_line(self) -> str:
-        """``3 queued · 2 running · 14 done today`` (the parts that are known)."""
+        """``3 queued · 2 running · 14 done today`` (the parts that are known); the local queue's state
+        (``queue paused · 8 pending``) before the day's count: at 80 columns the end of the line is cut, and
+        "queue paused" is what a user who pressed P looks for."""
         parts = [f"{self.queued} queued", f"{self.running} running"]
-        if self.done_today is not None:
-            parts.append(f"{self.done_today:,}{'+' if self.done_today_more else ''} done today")
         if self.queue:
             parts.append(self.queue)
+        if self.done_today is not None:
+            parts.append(f"{self.done_today:,}{'+' if self.done_today_more else ''} done today")
         return " · ".join(parts)
 
     @property

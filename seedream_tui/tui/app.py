@@ -56,6 +56,9 @@ _ALERT_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED)
 log = logging.getLogger(__name__)
 #: jobs ending within this many seconds of the first are announced in one toast ("5 jobs finished")
 BURST_SECONDS = 0.6
+#: while a batch's jobs end (a few a second for minutes), their toast comes at most this often: a toast each
+#: 0.6 s is a layout pass of the whole screen each time (the editor stalls), and a bell each time if it rings
+BATCH_BURST_SECONDS = 5.0
 #: the closed history screen is laid out for a new window size this long after the last resize of a burst
 FIT_CLOSED_AFTER = 0.5
 
@@ -122,6 +125,7 @@ class SeedreamApp(App[int]):
         self.tally = SessionTally()
         self._finished: list[Job] = []  # ended jobs waiting for their (one, coalesced) toast
         self._burst_timer: Any = None
+        self._status_bar: StatusBar | None = None  # found once: a DOM query per job change costs ms with 1,000
         #: printed by run_tui after the terminal is restored (live jobs that resume at the next start)
         self.quit_note: str | None = None
         self._started_at = clock()
@@ -336,7 +340,8 @@ class SeedreamApp(App[int]):
         # a burst (a batch finishing together) becomes one toast, not a wall of them over the job table
         self._finished.append(job)
         if self._burst_timer is None:
-            self._burst_timer = self.set_timer(BURST_SECONDS, self._announce_finished, name="finished-burst")
+            delay = BURST_SECONDS if job.batch_id is None else BATCH_BURST_SECONDS
+            self._burst_timer = self.set_timer(delay, self._announce_finished, name="finished-burst")
 
     def _announce_finished(self) -> None:
         jobs, self._finished, self._burst_timer = self._finished, [], None
@@ -352,8 +357,12 @@ class SeedreamApp(App[int]):
         if count_done:
             self._count_done_today()
         if self.main_screen is not None and self.main_screen.is_mounted:
-            # a query, not query_one: at quit the screen's children go first while jobs still report
-            for bar in self.main_screen.query(StatusBar):
+            # a query, not query_one: at quit the screen's children go first while jobs still report; done
+            # once and kept (a query walks the whole screen: ms per job change while a batch runs)
+            bar = self._status_bar
+            if bar is None or not bar.is_attached:
+                bar = self._status_bar = next(iter(self.main_screen.query(StatusBar)), None)
+            if bar is not None and bar.is_attached:
                 bar.show(self.config, self.tally)
 
     @work(group="count-done-today", exclusive=True, exit_on_error=False)

@@ -335,3 +335,37 @@ async def test_variants_in_the_prompt_plan_every_combination(config: Any, core: 
         await pilot.press("ctrl+s")
         await wait_for(lambda: any("column" in t for t in _toasts(app)), what="the syntax error's column")
         assert app.screen is main and submits(queue_server) == 0
+
+
+async def test_ten_thousand_combinations_are_refused_with_a_sentence_or_sampled(
+    config: Any, core: Any, queue_server: Any
+) -> None:
+    """Issue 21, scale: a prompt of 10,000 combinations and ctrl+s: at once a sentence (how many, the most a
+    batch may have; not the CLI's --sample flag) and an offer to pick 1,000 at random; No sends nothing, Yes
+    shows the sampled plan (still nothing sent until its Submit)."""
+    from seedream_tui.tui.screens.confirm import ConfirmScreen
+
+    braces = "{a|b|c|d|e|f|g|h|i|j}"
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await open_main(app, pilot)
+        main.editor.load_text(" ".join([braces] * 4))
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: any("10,000" in t for t in _toasts(app)), what="the sentence")
+        sentence = next(t for t in _toasts(app) if "10,000" in t)
+        assert "1,000" in sentence and "--sample" not in sentence
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), what="the offer to sample")
+        assert "picked at random" in app.screen.message
+        await pilot.press("n")
+        await wait_for(lambda: app.screen is main, what="back to the main screen")
+        assert submits(queue_server) == 0 and await core.history.list_jobs() == []
+
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), what="the offer again")
+        await pilot.press("y")
+        dialog = await _plan_on_top(app)
+        assert dialog.plan.count == 1000 and len({j.inputs["prompt"] for j in dialog.plan.jobs}) == 1000
+        assert any("1,000 of 10,000 combinations picked at random" in n for n in dialog.plan.notes)
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is main, what="the plan cancelled")
+        assert submits(queue_server) == 0 and await core.history.list_jobs() == []

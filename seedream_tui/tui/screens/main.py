@@ -24,7 +24,7 @@ from seedream_tui.catalog.guard import SubmitGuard, fingerprint
 from seedream_tui.catalog.pricing import Quote, quote
 from seedream_tui.config import save_settings
 from seedream_tui.jobs.media_inputs import editable_inputs
-from seedream_tui.jobs.model import Job
+from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.store import HistoryError
 from seedream_tui.safetext import visible
 from seedream_tui.schema.spec import FieldKind, ModelSpec
@@ -57,6 +57,8 @@ SHORT_BELOW = 20
 #: the job table starts with the newest jobs only (a history may hold 100,000); older pages load on demand
 INITIAL_JOBS = 100
 PAGE_JOBS = 100
+#: pending jobs (the local queue) shown at start beside the newest page, at most
+INITIAL_PENDING = 5000
 #: load the next older page when the cursor is this many rows from the bottom
 PREFETCH_ROWS = 20
 
@@ -72,10 +74,14 @@ class InitialJobs(NamedTuple):
 
 
 async def read_initial(core: Core) -> InitialJobs:
-    """The newest page of jobs, the recent prompts and every live job, as the main screen first shows them."""
+    """The newest page of jobs, the recent prompts and every live job and pending one (up to
+    :data:`INITIAL_PENDING`), as the main screen first shows them."""
     jobs = await core.history.list_jobs(limit=INITIAL_JOBS)
     oldest = min((job.id for job in jobs), default=0)
-    older_live = [job for job in await core.history.live_jobs() if job.id < oldest]
+    # pending rows too: the local queue sends a batch oldest first, and a job the table lacks is added (a row
+    # and a sort, every cached line drawn anew) as it is sent: 1,000 of those while typing is a stalled editor
+    pending = await core.history.list_jobs(limit=INITIAL_PENDING, statuses=[JobStatus.PENDING])
+    older_live = [job for job in [*await core.history.live_jobs(), *reversed(pending)] if job.id < oldest]
     return InitialJobs(jobs, await core.history.recent_prompts(), older_live)
 
 
@@ -411,10 +417,15 @@ class MainScreen(Screen[None]):
         quote = self.quote()
         if self.options.batch_rows.used or has_variants(self.editor.text):
             # variants, a repeat count or a sweep: a plan first; several jobs are shown before anything is sent
+            request = None
             try:
-                plan = make_plan(spec, self.plan_request(inputs))
+                request = self.plan_request(inputs)
+                plan = make_plan(spec, request)
             except PlanError as exc:
-                self._show_plan_error(exc)
+                if request is not None and exc.field == "sample" and request.sample is None:
+                    self._offer_sample(spec, request, exc)  # too many combinations: a random pick of them
+                else:
+                    self._show_plan_error(exc)
                 return
             self.options.batch_rows.show_error(None)
             if plan.count > 1:
@@ -438,6 +449,30 @@ class MainScreen(Screen[None]):
         """The plan the prompt and the batch rows describe (PlanError when a row cannot be read)."""
         batch = self.options.batch_rows
         return PlanRequest(inputs=inputs, sweeps=batch.sweeps(inputs), repeat=batch.repeat(), source=source)
+
+    def _offer_sample(self, spec: ModelSpec, request: PlanRequest, error: PlanError) -> None:
+        """More jobs than a batch may have (the planner counts before it builds, so this is at once): the
+        sentence, and an offer to plan as many as may go, picked at random (the CLI's ``--sample``)."""
+        from dataclasses import replace
+
+        from seedream_tui.batch.planner import MAX_JOBS
+
+        count = max(1, MAX_JOBS // max(1, request.repeat))
+        why = str(error).partition(": use --sample")[0].rstrip(".")
+        self.notify(f"{why}.", title="Not submitted", severity="warning")
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                plan = make_plan(spec, replace(request, sample=count))
+            except PlanError as exc:
+                self._show_plan_error(exc)
+                return
+            self.confirm_plan(plan)
+
+        self.app.push_screen(ConfirmScreen(f"{why}. Plan {count:,} of them picked at random (nothing is sent "
+                                           "before the plan is shown)?", yes_label=f"Pick {count:,}"), answered)
 
     def _show_plan_error(self, error: PlanError) -> None:
         """A plan that cannot be made: its sentence in the message line (with the column of a syntax error),
@@ -486,8 +521,7 @@ class MainScreen(Screen[None]):
         if typed:
             self.editor.remember(typed)
         self.editor.remove_class("-invalid")
-        for job in jobs:
-            self.table.upsert(job)
+        self.table.set_jobs(jobs)  # one sort, not one per job (1,000 sorts of a growing table froze the UI)
         if jobs and jobs[-1].id >= max(self.table.jobs):
             self.table.select_job(jobs[-1].id)
             self.preview.show_job(jobs[-1])
