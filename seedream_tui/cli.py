@@ -605,10 +605,10 @@ async def _cmd_submit(core: Any, args: argparse.Namespace) -> int:
         raise CliError(f"Unknown model {model!r}; known models: {known}.", EXIT_INPUT) from None
     from_settings = core.config.model_defaults.get(spec.model_id, {})
     inputs = {**from_settings, **_parse_sets(spec, args.sets), "prompt": prompt}
-    from seedream_tui.cli_batch import plan_submit, run_plan, wants_plan
+    from seedream_tui.cli_batch import plan_submit, priced, run_plan, wants_plan
 
     if wants_plan(args, prompt):  # variants, sweeps, repeats…: a plan; one job of it goes on as a plain submit
-        plan = plan_submit(core, args, spec, inputs)
+        plan = await priced(core, lambda: plan_submit(core, args, core.registry.get(spec.model_id), inputs))
         if plan.count > 1 or args.dry_run or args.budget is not None or args.max_live is not None:
             return await run_plan(core, args, plan)
         inputs = dict(plan.jobs[0].inputs)

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import math
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +45,9 @@ if TYPE_CHECKING:
 CHECK_EVERY = 2.0
 #: how many of the plan's prompts the question before paying shows
 SHOWN_IN_QUESTION = 5
+#: how long a plan waits for a model's price from the catalog before saying "price unknown"
+PRICE_FETCH_SECONDS = 15.0
+log = logging.getLogger(__name__)
 
 
 def add_batch_options(p: argparse.ArgumentParser) -> None:
@@ -101,6 +106,23 @@ def plan_submit(core: Any, args: argparse.Namespace, spec: Any, inputs: dict[str
         raise CliError(_sentence(exc), EXIT_INPUT) from None
 
 
+async def priced(core: Any, make: Callable[[], BatchPlan]) -> BatchPlan:
+    """``make()``'s plan, with the prices of its models fetched first when they are not known yet (a fresh
+    home's bundled schemas carry none until the catalog is read): the plan is made again with them. Only a
+    read of the catalog (no submit); without a token or a network the plan says "price unknown"."""
+    plan = make()
+    if plan.quote.known or not core._can_ask():
+        return plan
+    fetched = False
+    for model_id in sorted({job.model_id for job in plan.jobs if not job.quote.known}):
+        try:
+            await asyncio.wait_for(core.fetch_model(model_id), PRICE_FETCH_SECONDS)
+            fetched = True
+        except Exception as exc:  # noqa: BLE001 - the plan then says the price is unknown, and why
+            log.info("no price for %s: %s", model_id, exc)
+    return make() if fetched else plan
+
+
 async def cmd_batch(core: Any, args: argparse.Namespace) -> int:
     """``batch FILE``: read the file, plan every row, then as ``submit``'s batch."""
     from seedream_tui.batch.planner import PlanError, PlanRequest, parse_sweep
@@ -117,7 +139,8 @@ async def cmd_batch(core: Any, args: argparse.Namespace) -> int:
         sets = _parse_sets(spec, args.sets) if args.sets else {}
         request = PlanRequest(sets, sweeps=[parse_sweep(text) for text in args.sweeps], repeat=args.repeat,
                               sample=args.sample, seed=args.sample_seed, source=str(args.file))
-        plan = plan_file(core.registry, rows, request, model=spec.model_id, defaults=core.config.model_defaults)
+        plan = await priced(core, lambda: plan_file(core.registry, rows, request, model=spec.model_id,
+                                                    defaults=core.config.model_defaults))
     except PlanError as exc:
         raise CliError(_sentence(exc), EXIT_INPUT) from None
     return await run_plan(core, args, plan)

@@ -242,3 +242,17 @@ def test_a_dry_run_lists_a_list_option_on_one_line() -> None:
     from seedream_tui.cli_batch import _short
 
     assert _short(["p.png"]) == '["p.png"]'
+
+
+def test_a_dry_run_fetches_the_prices_the_bundled_schemas_lack(
+    fake_server: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh home's bundled schema has no price: with a way to ask (a token, or the demo) the plan reads the
+    model's price from the catalog (a read, no submit) instead of saying "price unknown"."""
+    monkeypatch.setenv("RUNCOMFY_API_TOKEN", "test-token-123")
+    code, out, err = run(capsys, "submit", "a {red|arctic} fox", "--dry-run", "--json",
+                         "--base-url", fake_server.base_url)
+    assert code == 0, err
+    data = json.loads(out)
+    assert [job["price_usd"] for job in data["jobs"]] == [0.03, 0.03] and data["total_usd"] == 0.06
+    assert submits(fake_server) == 0 and history_jobs() == []
