@@ -728,6 +728,8 @@ async def _cmd_history(core: Any, args: argparse.Namespace) -> int:
             statuses = [JobStatus.from_word(args.status)]  # "done" (the TUI's word) or "completed"
         except ValueError:
             raise CliError(f"Unknown status {args.status!r}; use one of {JobStatus.words()}.", EXIT_INPUT) from None
+    if args.batch is not None and await core.history.get_batch(args.batch) is None:
+        raise CliError(f"There is no batch {args.batch} in the history.", EXIT_INPUT)
     jobs = await core.history.list_jobs(limit=max(1, args.limit), search=args.search, statuses=statuses,
                                         batch_id=args.batch)
     if args.json:

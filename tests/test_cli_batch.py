@@ -172,7 +172,7 @@ def test_batch_wait_json_prints_a_line_per_job_and_history_filters_by_batch(
     listed = json.loads(out)
     assert code == 0 and len(listed) == 6 and {j["batch"] for j in listed} == {batch}
     code, out, err = run(capsys, "history", "--batch", str(batch + 1), "--json", "--base-url", paid.base_url)
-    assert json.loads(out) == []
+    assert code == 2 and out == "" and f"There is no batch {batch + 1}" in err  # not an empty list: a typo
 
 
 def test_a_batch_with_failed_jobs_exits_as_a_failed_job(paid: Any, capsys: pytest.CaptureFixture[str]) -> None:
@@ -256,3 +256,8 @@ def test_a_dry_run_fetches_the_prices_the_bundled_schemas_lack(
     data = json.loads(out)
     assert [job["price_usd"] for job in data["jobs"]] == [0.03, 0.03] and data["total_usd"] == 0.06
     assert submits(fake_server) == 0 and history_jobs() == []
+
+
+def test_history_of_a_batch_that_does_not_exist_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = run(capsys, "history", "--batch", "99")
+    assert code == 2 and "There is no batch 99" in err
