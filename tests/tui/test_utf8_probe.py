@@ -85,16 +85,25 @@ def test_run_tui_draws_ascii_borders_when_the_terminal_answers_latin1(config: An
     answer = utf8
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # where Textual would draw (reconfigured for Latin-1)
     monkeypatch.setattr(sys, "__stderr__", out)
-    saved_chars, saved_locations = dict(_border.BORDER_CHARS), dict(_border.BORDER_LOCATIONS)
+    undos: list[Any] = []
+    real_ascii = terminal.use_ascii_borders
+
+    def ascii_undone_after() -> Any:  # every glyph table it swaps (borders, bars, scroll bars) put back after
+        undos.append(real_ascii())
+        return undos[-1]
+
+    monkeypatch.setattr(terminal, "use_ascii_borders", ascii_undone_after)
     monkeypatch.setattr(run_module, "ask_terminal", fake_ask)
     monkeypatch.setattr(SeedreamApp, "run", fake_run)
     try:
         code = run_module.run_tui(config, image_mode="halfcell", env={"TERM": "xterm-256color", "LANG": "C.UTF-8"})
     finally:
-        _border.BORDER_CHARS.update(saved_chars)
-        _border.BORDER_LOCATIONS.update(saved_locations)
-        _border.get_box.cache_clear()
+        for undo in undos:  # the scroll bars' glyphs too: left as spaces, later snapshots lost their thumbs' ends
+            undo()
         images.configure("halfcell")
+    from textual.scrollbar import ScrollBarRender
+
+    assert ScrollBarRender.VERTICAL_BARS[0] != " " and _border.BORDER_CHARS["round"] != _border.BORDER_CHARS["ascii"]
     assert code == 0
     assert asked == [("halfcell", True)]  # the UTF-8 locale decides nothing: the terminal is asked
     assert seen["ascii"] is ascii_only
