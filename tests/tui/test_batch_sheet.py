@@ -229,3 +229,22 @@ async def test_the_sheet_closed_at_once_or_resized_while_it_loads(config, core) 
                        what="the sentence")
         await pilot.press("q")
         await wait_for(lambda: app.screen is main, what="back again")
+
+
+async def test_the_tiles_are_fitted_again_when_the_sheets_body_changes_size(config, core) -> None:
+    """The body can change size without the screen (the key hints taking a second line, the title going): the
+    tiles are fitted to it again. Before, they kept the size of the first layout (a row too tall in one run of
+    two, a snapshot that failed at random)."""
+    from seedream_tui.tui.screens.sheet import BatchSheetScreen
+
+    batch_id, _ids = seed_batch(config.paths)
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_main(app, pilot)
+        app.push_screen(BatchSheetScreen(app.core, batch_id))
+        await wait_for(lambda: isinstance(app.screen, BatchSheetScreen) and app.screen.drawn(), what="the sheet")
+        sheet = app.screen
+        before = sheet._tile_size
+        sheet.query_one("#sheet-title").styles.height = 6  # the body loses five rows; the screen keeps its size
+        await wait_for(lambda: sheet._tile_size[1] < before[1], what=f"shorter tiles than {before}")
+        assert sheet._tile_size == sheet._fit_tiles()

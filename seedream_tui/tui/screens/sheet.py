@@ -70,6 +70,13 @@ class SheetTile(Tile):
 class _Body(ScrollableContainer, can_focus=False):
     """The scrolled sheet: not focusable, so the arrows move the tile cursor (the view follows it)."""
 
+    def on_resize(self) -> None:
+        """Its own size changed (the key hints below took a second line, the title wrapped), not only the
+        screen's: the tiles are fitted again (a tile a row too tall in one run of two, before)."""
+        screen = self.screen
+        if isinstance(screen, BatchSheetScreen):
+            screen.on_resize()
+
 
 class BatchSheetScreen(Screen[None]):
     """One batch as a grid of thumbnails; opened from the job table, the history or a folded batch row."""
@@ -216,7 +223,10 @@ class BatchSheetScreen(Screen[None]):
         """The tile size that shows the widest group whole, within the least and largest sizes."""
         if self.sheet is None:
             return TILE_MOST
-        width, height = self._body.size if self._body.size.width else self.app.size
+        # the body's outer size: the same with or without its scroll bars (fitted to the inner size, tiles that
+        # then need a scroll bar would be fitted smaller, lose it, and grow again)
+        body = self._body.region.size
+        width, height = body if body.width else self.app.size
         cols = max(1, self.sheet.columns)
         rows = max((g.shape[1] for g in self.sheet.groups), default=1)
         w = (width - self._label_width - 2) // cols
