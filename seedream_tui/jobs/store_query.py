@@ -125,26 +125,24 @@ def parse_search(text: str | None) -> SearchTerms:
 
 
 _BATCH_RE = re.compile(r"(?:^|\s)batch:#?(\d+)(?=\s|$)", re.IGNORECASE)
+_DERIVED_RE = re.compile(r"(?:^|\s)(?:from|derived):#?(\d+)(?=\s|$)", re.IGNORECASE)
 
 
 def split_batch(text: str | None) -> tuple[str | None, int | None]:
     """The search text without a ``batch:7`` token (history: "jobs of batch 7"), and that batch id."""
-    if not text:
-        return text, None
-    match = _BATCH_RE.search(text)
-    if match is None:
-        return text, None
-    return (text[: match.start()] + " " + text[match.end() :]).strip(), int(match.group(1))
-
-
-_DERIVED_RE = re.compile(r"(?:^|\s)(?:from|derived):#?(\d+)(?=\s|$)", re.IGNORECASE)
+    return _split_token(_BATCH_RE, text)
 
 
 def split_derived(text: str | None) -> tuple[str | None, int | None]:
     """The search text without a ``from:#12`` token (history: "derived from #12"), and that job id."""
+    return _split_token(_DERIVED_RE, text)
+
+
+def _split_token(pattern: re.Pattern[str], text: str | None) -> tuple[str | None, int | None]:
+    """The text without the first ``word:N`` token ``pattern`` finds, and its number (None when there is none)."""
     if not text:
         return text, None
-    match = _DERIVED_RE.search(text)
+    match = pattern.search(text)
     if match is None:
         return text, None
     return (text[: match.start()] + " " + text[match.end() :]).strip(), int(match.group(1))
