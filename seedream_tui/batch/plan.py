@@ -98,11 +98,6 @@ def axes_of(record: dict[str, Any]) -> list[Axis]:
     return out
 
 
-def single(model_id: str, inputs: dict[str, Any], quote: Quote, *, source: str = "submit") -> BatchPlan:
-    """A plan of one job."""
-    return BatchPlan((PlannedJob(model_id, inputs, quote),), source=source)
-
-
 def numbered(jobs: Sequence[PlannedJob]) -> tuple[PlannedJob, ...]:
     """The jobs with their ``place`` set in order."""
     from dataclasses import replace

@@ -34,7 +34,7 @@ from seedream_tui.jobs.follower import EXPIRED, EmptyCompletion, Follower, Parts
 from seedream_tui.jobs.job_writer import JobWriter, Listener, Listeners
 from seedream_tui.jobs.leases import LeaseKeeper, Stale, new_owner
 from seedream_tui.jobs.local_queue import LocalQueue
-from seedream_tui.jobs.model import BatchSlot, Job, JobStatus
+from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.poll_policy import PollPolicy
 from seedream_tui.jobs.store import AsyncHistory
 from seedream_tui.jobs.submitter import UNKNOWN_SUBMIT, RequestIdNotSaved, Submitter
@@ -223,13 +223,10 @@ class JobEngine:
         return client
 
     # ----------------------------------------------------------- user actions
-    async def submit(
-        self, model_id: str, inputs: dict[str, Any], *, sent: dict[str, Any] | None = None,
-        slot: BatchSlot | None = None,
-    ) -> Job:
-        """Write the row (``inputs``, in its batch's ``slot``), send the submit (``sent`` when given), record the
-        request id, start following (see Submitter)."""
-        return await self.submitter.submit(model_id, inputs, sent=sent, slot=slot)
+    async def submit(self, model_id: str, inputs: dict[str, Any], *, sent: dict[str, Any] | None = None) -> Job:
+        """Write the row (``inputs``), send the submit (``sent`` when given), record the request id, start
+        following (see Submitter)."""
+        return await self.submitter.submit(model_id, inputs, sent=sent)
 
     async def adopt_request(self, request_id: str, *, model_id: str) -> tuple[Job, bool]:
         """The row of a request made elsewhere, holding this instance's lease when it is new."""

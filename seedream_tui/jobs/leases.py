@@ -19,7 +19,7 @@ import time
 import uuid
 from typing import Any
 
-from seedream_tui.jobs.model import BatchSlot, Job
+from seedream_tui.jobs.model import Job
 from seedream_tui.jobs.store import AsyncHistory, Lease
 from seedream_tui.jobs.store_queue import Claim, DailyCap
 from seedream_tui.proc import pid_alive
@@ -142,15 +142,9 @@ class LeaseKeeper:
         dead = lease if lease is not None and lease.owner and owner_is_dead(lease.owner) else None
         return await self.claim(job_id, expired=dead)
 
-    async def create_job(
-        self, model_id: str, inputs: dict[str, Any], *, base_url: str | None, slot: BatchSlot | None = None
-    ) -> Job:
-        """The row of a job about to be submitted, born holding this instance's lease (in its batch's ``slot``)."""
-        job = await self.history.create_job(
-            model_id, inputs, base_url=base_url, owner=self.owner,
-            batch_id=slot.batch_id if slot else None, batch_place=slot.place if slot else None,
-            variant=slot.variant if slot else None,
-        )
+    async def create_job(self, model_id: str, inputs: dict[str, Any], *, base_url: str | None) -> Job:
+        """The row of a job about to be submitted, born holding this instance's lease."""
+        job = await self.history.create_job(model_id, inputs, base_url=base_url, owner=self.owner)
         self._record(job.id)
         return job
 

@@ -156,12 +156,3 @@ class Batch:
     label: str = ""
     plan: dict[str, Any] = field(default_factory=dict)
     budget_usd: float | None = None
-
-
-@dataclass(frozen=True)
-class BatchSlot:
-    """A job's place in its batch, given when its row is written."""
-
-    batch_id: int
-    place: int
-    variant: dict[str, Any] = field(default_factory=dict)

@@ -31,7 +31,7 @@ from seedream_tui.jobs.media_inputs import (
     resolve_media,
     resolve_stored_refs,
 )
-from seedream_tui.jobs.model import Batch, BatchSlot, Job
+from seedream_tui.jobs.model import Batch, Job
 from seedream_tui.jobs.store import AsyncHistory
 from seedream_tui.schema import FieldKind, ModelRegistry, ModelSpec, validate_input
 
@@ -291,8 +291,7 @@ class Core(AdoptDesk, BatchDesk, CatalogDesk, FileDesk, QueueDesk):
             raise InvalidInputError(why, fields=[FieldError(exc.field, str(exc))]) from None
 
     async def submit(
-        self, spec: ModelSpec, inputs: dict[str, Any], *, parents: Sequence[int] = (), rerun_of: int | None = None,
-        slot: BatchSlot | None = None,
+        self, spec: ModelSpec, inputs: dict[str, Any], *, parents: Sequence[int] = (), rerun_of: int | None = None
     ) -> Job:
         """Validate and submit; image inputs given as paths or ``#job`` are resolved first, and the jobs whose
         results they are become the new job's parents (its edit chain).
@@ -305,7 +304,7 @@ class Core(AdoptDesk, BatchDesk, CatalogDesk, FileDesk, QueueDesk):
         await self._ensure_backend()
         lineage = list(dict.fromkeys([*resolved.parents, *parents]))
         stored = resolved.for_history(cleaned)
-        job = await self.engine.submit(spec.model_id, stored, sent=cleaned if stored != cleaned else None, slot=slot)
+        job = await self.engine.submit(spec.model_id, stored, sent=cleaned if stored != cleaned else None)
         if lineage:
             await self.history.set_parents(job.id, lineage)
         return job

@@ -21,7 +21,7 @@ from seedream_tui.api.types import SubmitResult
 from seedream_tui.jobs.job_writer import JobWriter
 from seedream_tui.jobs.journal import Entry
 from seedream_tui.jobs.leases import LeaseKeeper
-from seedream_tui.jobs.model import BatchSlot, Job, JobStatus
+from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.poll_policy import PollPolicy
 from seedream_tui.jobs.store import HistoryError, StaleJobError
 
@@ -71,17 +71,14 @@ class Submitter:
         """True while the job's submit (or the saving of its request id) is under way here."""
         return job_id in self._submitting
 
-    async def submit(
-        self, model_id: str, inputs: dict[str, Any], *, sent: dict[str, Any] | None = None,
-        slot: BatchSlot | None = None,
-    ) -> Job:
+    async def submit(self, model_id: str, inputs: dict[str, Any], *, sent: dict[str, Any] | None = None) -> Job:
         """Write the row (holding ``inputs``), send the submit (``sent`` when given: the inputs with their images
         resolved, not kept in the row), record the request id, start following it.
 
         Raises the ApiError after recording it on the job (failed, or unknown when the answer was lost).
         """
         self.leases.start()
-        job = await self.leases.create_job(model_id, inputs, base_url=self.client.base_url, slot=slot)
+        job = await self.leases.create_job(model_id, inputs, base_url=self.client.base_url)
         return await self._send_row(job, model_id, inputs if sent is None else sent)
 
     async def submit_claimed(self, job: Job, sent: dict[str, Any]) -> Job:
