@@ -369,3 +369,19 @@ async def test_ten_thousand_combinations_are_refused_with_a_sentence_or_sampled(
         await pilot.press("escape")
         await wait_for(lambda: app.screen is main, what="the plan cancelled")
         assert submits(queue_server) == 0 and await core.history.list_jobs() == []
+
+
+async def test_the_rows_read_as_one_job_while_their_controls_are_not_there(config: Any, core: Any) -> None:
+    """The quote under the options asks the rows for their count on every change, also in the frame where a
+    model switch rebuilds the panel: rows mounted but not (or no longer) composed count as one job, unset."""
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await open_main(app, pilot)
+        rows = main.options.batch_rows
+        rows.set_values(repeat=3)
+        await wait_for(lambda: rows.count_hint() == 3, what="the repeat count")
+        await rows.remove_children()
+        assert rows.is_mounted
+        assert (rows.count_hint(), rows.repeat_text, rows.sweep_key, rows.sweep_text, rows.used) == (1, "", None, "", False)
+        main.show_quote()  # what crashed the screen (NoMatches '#batch-repeat') in a CI run
+        assert "jobs" not in str(main.query_one("#options-pane").border_subtitle)

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.validation import Integer
 from textual.widgets import Input, Label, Select, Static
@@ -145,20 +146,28 @@ class BatchRows(Vertical):
             label.styles.width = cells
 
     # --- reading -------------------------------------------------------------------------------------------
+    def _child(self, selector: str, kind: type[Any]) -> Any:
+        """A row's control, or None while the rows are not composed yet (or being removed): the quote under
+        the options is asked for on every change, also in the frame where a model switch rebuilds the panel."""
+        try:
+            return self.query_one(selector, kind)
+        except NoMatches:
+            return None
+
     @property
     def repeat_text(self) -> str:
-        return self.query_one("#batch-repeat", Input).value.strip() if self.is_mounted else ""
+        control = self._child("#batch-repeat", Input)
+        return control.value.strip() if control is not None else ""
 
     @property
     def sweep_key(self) -> str | None:
-        if not self.is_mounted:
-            return None
-        select = self.query_one("#batch-sweep-key", Select)
-        return None if select.is_blank() else str(select.value)
+        select = self._child("#batch-sweep-key", Select)
+        return None if select is None or select.is_blank() else str(select.value)
 
     @property
     def sweep_text(self) -> str:
-        return self.query_one("#batch-sweep-values", Input).value if self.is_mounted else ""
+        control = self._child("#batch-sweep-values", Input)
+        return control.value if control is not None else ""
 
     @property
     def used(self) -> bool:
