@@ -151,3 +151,14 @@ def test_the_installed_tool_runs_a_demo_job_from_the_wheel_alone(built: Built) -
     assert image.is_relative_to(home) and image.stat().st_size == output["size"] > 0
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Traceback" not in done.stderr
+
+    # the bug-report page and the completion scripts work from the wheel too (shtab is a dependency)
+    doctor = subprocess.run([str(tool), "--demo", "doctor", "--json"], capture_output=True, text=True, cwd=cwd,
+                            env=env, timeout=60)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    report = json.loads(doctor.stdout)
+    assert report["history"]["jobs"] == 1 and report["history"]["check"] == "ok"
+    assert Path(report["paths"]["history"]).is_relative_to(home)
+    completion = subprocess.run([str(tool), "completion", "bash"], capture_output=True, text=True, cwd=cwd,
+                                env=env, timeout=60)
+    assert completion.returncode == 0 and "complete -o bashdefault -F _shtab_seedream_tui" in completion.stdout
