@@ -145,9 +145,9 @@ def _config(report: Report, paths: Paths, demo: bool, base_url: str | None, env:
     except ConfigError as exc:
         report.problem("config", visible(exc))
         settings, warnings = load_settings(paths)
-        return AppConfig(paths, settings, "", None, demo=demo, token_source="unknown", warnings=warnings)
-    for warning in config.warnings:
-        report.problem("settings", visible(warning))
+        config = AppConfig(paths, settings, "", None, demo=demo, token_source="unknown", warnings=warnings)
+    for warning in config.warnings:  # a settings file read with defaults, a token pasted with "Bearer "
+        report.problem("config", visible(warning))
     config.warnings = []  # the terminal's notes go here next
     return config
 
@@ -190,13 +190,8 @@ def _terminal(report: Report, config: AppConfig, image_mode: str | None, env: di
         report.problem("terminal", refused)
 
     requested = image_mode or config.settings.image_mode or "auto"
-    try:
-        mode, _ascii = prepare_terminal(config, image_mode, dict(env), encoding)
-    except ValueError as exc:  # an unknown mode in the settings
-        mode, notes = "halfcell", [str(exc)]
-        report.problem("image mode", visible(exc))
-    else:
-        notes = list(config.warnings)
+    mode, _ascii = prepare_terminal(config, image_mode, dict(env), encoding)  # the modes were checked on input
+    notes = list(config.warnings)
     chosen, why = _image_mode(requested, mode, image_mode, tmux, ssh, stream)
     info["image_mode"] = {"requested": requested, "chosen": chosen, "why": why}
     info["notes"] = notes

@@ -210,3 +210,17 @@ def test_a_refused_configuration_and_the_terminal_are_findings(monkeypatch: pyte
     assert "  image mode  halfcell: sixel asked for by --image-mode, which does not work inside tmux" in out
     assert "  api         http://example.com: not checked (the configuration was refused, see above)" in out
     assert "  token       set, from the environment (RUNCOMFY_API_TOKEN)" in out
+
+
+def test_a_token_file_others_can_read_and_a_bad_settings_file_are_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    paths = Paths.default()
+    save_token(paths, SECRET)
+    paths.token_file.chmod(0o644)
+    paths.settings_file.write_text("image_mode = 'sixel'\nmax_live_jobs = 'many'\n")
+    code, out, _ = _doctor(capsys, "--offline")
+    assert code == 1 and SECRET[-4:] not in out
+    (token,) = _marked(out, "token")
+    assert f"The token file {paths.token_file} can be read by others (mode 644): run chmod 600 on it." in token
+    (config,) = _marked(out, "config")
+    assert "max_live_jobs = 'many' is not valid" in config
+    assert "  image mode  sixel: asked for by the settings (image_mode)" in out
