@@ -181,7 +181,7 @@ def _terminal(report: Report, config: AppConfig, image_mode: str | None, env: di
     }
     shown = ", ".join(f"{name}={visible(env[name])}" for name in ("TERM", "COLORTERM", "TERM_PROGRAM")
                       if env.get(name)) or "TERM not set"
-    where = f"{size[0]}x{size[1]}" if size else "no terminal (output is not a terminal)"
+    where = f"{size[0]}x{size[1]}" if size else "size unknown (not a terminal)"
     seen = [name for name, on in (("tmux", tmux), ("SSH", ssh)) if on]
     report.line("terminal", f"{shown}; {where}; encoding {encoding or 'unknown'}; "
                             f"{' and '.join(seen) + ' seen' if seen else 'no tmux, no SSH'}")
@@ -189,7 +189,8 @@ def _terminal(report: Report, config: AppConfig, image_mode: str | None, env: di
     if refused is not None:
         report.problem("terminal", refused)
 
-    requested = image_mode or config.settings.image_mode or "auto"
+    # as images.resolve_mode reads them: a forced mode (the flag's, else the settings') beats "auto"
+    requested = next((m for m in (image_mode, config.settings.image_mode) if m and m != "auto"), "auto")
     mode, _ascii = prepare_terminal(config, image_mode, dict(env), encoding)  # the modes were checked on input
     notes = list(config.warnings)
     chosen, why = _image_mode(requested, mode, image_mode, tmux, ssh, stream)
