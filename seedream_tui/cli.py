@@ -12,6 +12,7 @@
     seedream-tui models [--search S] [--category C] [--json] | fetch-model ID
     seedream-tui spend [--by day|model] [--since YYYY-MM-DD] [--json]
     seedream-tui token            (store the API token, mode 0600)
+    seedream-tui doctor [--json] [--offline] | completion bash|zsh|fish
     seedream-tui fake-server --port N
 
 Textual is imported only when the TUI starts. Progress goes to stderr, results to stdout.
@@ -162,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_parsers(sub, common)
 
     sub.add_parser("token", help="store the API token (read from stdin or asked for), mode 0600")
+    p = sub.add_parser("doctor", parents=[common],
+                       help="what to paste in a bug report: versions, terminal, paths, token source, history, API")
+    p.add_argument("--json", action="store_true", help="print it as JSON")
+    p.add_argument("--offline", action="store_true", help="do not try to reach the API host")
+    p.add_argument("--image-mode", choices=IMAGE_MODES, default=argparse.SUPPRESS,
+                   help="judge this image mode instead of the settings' one")
+    p = sub.add_parser("completion", help="print the shell completion script (bash, zsh or fish)")
+    p.add_argument("shell", choices=("bash", "zsh", "fish"))
     sub.add_parser("fake-server", add_help=False, help="run the fake RunComfy server (see fake-server --help)")
     return parser
 
@@ -204,6 +213,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
         return fake_main(args_list[1:])
     args = build_parser().parse_args(args_list)
+    if args.command == "completion":  # nothing to log: it only prints the script
+        from seedream_tui.completion import main as completion_main
+
+        return completion_main(args.shell)
     demo = bool(getattr(args, "demo", False))
     # the log first: whatever happens next (even a refused base URL) can be found in it afterwards
     log_file = setup_logging(Paths.default(demo=demo).log_file, args.command or "tui")
@@ -211,6 +224,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "token":
             return _store_token()
+        if args.command == "doctor":  # before the configuration: a refused one is one of its findings
+            from seedream_tui.doctor import main as doctor_main
+
+            return doctor_main(args, log_file)
         config = resolve_config(demo=demo, base_url=getattr(args, "base_url", None))
         for warning in config.warnings:
             logging.getLogger(__name__).warning("%s", warning)
