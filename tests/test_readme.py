@@ -37,10 +37,6 @@ SECTIONS = [
     r"Links",
 ]
 
-#: Commands the README documents that another branch of issue 24 §1 is adding to the parser right now
-#: (`completion` prints a shell completion script, `doctor` what a bug report needs). Tolerated only while the
-#: parser lacks them: once they are merged they are checked like every other command, and this set can go.
-PENDING_COMMANDS = {"completion", "doctor"}
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -149,7 +145,7 @@ def _commands_shown(text: str) -> set[str]:
 def test_every_command_the_readme_shows_exists() -> None:
     shown = _commands_shown(README.read_text(encoding="utf-8"))
     assert {"submit", "doctor"} <= shown, shown  # the reader finds them (a check that finds nothing passes)
-    unknown = shown - _subcommands() - PENDING_COMMANDS
+    unknown = shown - _subcommands()
     assert not unknown, f"README.md shows commands the CLI does not have: {sorted(unknown)}"
 
 
@@ -160,7 +156,7 @@ def test_the_readme_lists_every_command() -> None:
     listed = {word for row in rows for word in re.findall(r"`([a-z][a-z-]*)", row)}
     missing = _subcommands() - listed
     assert not missing, f"README.md's command table leaves out: {sorted(missing)}"
-    unknown = listed - _subcommands() - PENDING_COMMANDS
+    unknown = listed - _subcommands()
     assert not unknown, f"README.md's command table lists commands the CLI does not have: {sorted(unknown)}"
 
 
