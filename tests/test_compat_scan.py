@@ -19,6 +19,9 @@ Every module of the package is read as a syntax tree (and imported, to know each
 * methods and class attributes of our Textual subclasses whose names are private names of a Textual class in
   their MRO.
 
+The scan cannot know an object's type: a private name that our code defines too (on ``self``, as a function,
+a class or a variable) is taken as ours on any object but ``self`` / ``super()`` in a Textual subclass.
+
 Run as a script (``python tests/test_compat_scan.py``) it prints each finding and exits 1.
 """
 
