@@ -157,7 +157,8 @@ def use_toast_class(toast_class: type[Toast]) -> None:
 
     Why private: ``App.notify`` is public and so is the styling of toasts (CSS ``Toast``, ``ToastRack``), but
     not what a toast draws: ``ToastRack.show`` builds ``Toast(notification)`` from the module
-    ``textual.widgets._toast``, looked up there at each call, and no public API chooses the class.
+    ``textual.widgets._toast``, looked up there at each call, and no public API chooses the class. The base to
+    subclass is this module's ``Toast`` (the same private class, named here so that nothing else imports it).
     """
     from textual.widgets import _toast
 
