@@ -33,9 +33,9 @@ from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.service import Core
 from seedream_tui.jobs.tally import SessionTally, finished_sentence
 from seedream_tui.safetext import visible
-from seedream_tui.tui import images, messageline, partial_updates
+from seedream_tui.tui import compat, images, messageline, partial_updates
 from seedream_tui.tui.commands import SeedreamCommands
-from seedream_tui.tui.failures import ReportingWorkers, report_failure
+from seedream_tui.tui.failures import report_failure
 from seedream_tui.tui.messages import (
     Alerted,
     AnimateResult,
@@ -117,7 +117,7 @@ class SeedreamApp(App[int]):
         partial_updates.install()  # a changed cell goes to the terminal alone (slow SSH links)
         messageline.install()  # toasts on the bottom line, one at a time, never over the prompt or the options
         # every worker of every screen and widget goes through it: none can end the app (see failures.py)
-        self._workers = ReportingWorkers(self)
+        compat.route_worker_failures(self)
         self.config = config
         self.core: Core | None = core
         self.clock = clock
@@ -151,7 +151,7 @@ class SeedreamApp(App[int]):
 
     def _fit_closed_screens(self) -> None:
         self._fit_timer = None
-        if self._resize_event is not None:  # Textual has not passed the last resize on yet: still resizing
+        if self.screen_stack and self.screen_stack[-1].outer_size != self.size:  # not laid out for it yet: resizing
             self._fit_timer = self.set_timer(FIT_CLOSED_AFTER, self._fit_closed_screens, name="fit-closed")
             return
         if self.is_screen_installed("history") and not too_small(self.size.width, self.size.height):
@@ -388,10 +388,10 @@ class SeedreamApp(App[int]):
     def alert(self, text: str) -> None:
         """Terminal bell plus an OSC 9 desktop notification (tmux-wrapped when in tmux)."""
         self.post_message(Alerted(text))  # told like any event (headless, nothing is written)
-        if self.is_headless or self._driver is None:
+        if self.is_headless:
             return
         self.bell()
-        self._driver.write(osc9(text, tmux=bool(os.environ.get("TMUX"))))
+        compat.write_to_terminal(self, osc9(text, tmux=bool(os.environ.get("TMUX"))))
 
     # --- screens ----------------------------------------------------------------------------------------
     def _push_once(self, screen_type: type[Screen[Any]], factory: Callable[[], Screen[Any]]) -> None:
@@ -576,9 +576,9 @@ class SeedreamApp(App[int]):
         screen = self.screen
         if len(self.screen_stack) < 2 or isinstance(screen, MainScreen):
             return
-        bindings = screen._bindings.key_to_bindings.get("escape")
-        if bindings:
-            await screen.run_action(bindings[0].action)
+        escape = screen.active_bindings.get("escape")  # what Esc does here (the screen's, or the focused widget's)
+        if escape is not None:
+            await self.run_action(escape.binding.action, escape.node)
             return
         screen.dismiss(None)
 

@@ -4,8 +4,8 @@ Textual ends the app when a worker raises (``exit_on_error=True`` by default), a
 the exceptions it caught: the submit worker caught only ``ApiError``, so a busy history, a full disk or a
 ``RecursionError`` ended the app. Here, as in harlequin, no worker may end the app:
 
-* :class:`ReportingWorkers` is the app's worker manager (every node's ``run_worker`` and ``@work`` go
-  through it): it turns ``exit_on_error`` off for every worker, whatever its decorator says, and hands the
+* the app's worker manager (``compat.route_worker_failures``: every node's ``run_worker`` and ``@work`` go
+  through it) turns ``exit_on_error`` off for every worker, whatever its decorator says, and hands the
   ``Worker.StateChanged`` of a failed worker that belongs to a screen or widget to the app as well (Textual
   posts it only to the worker's own node, without bubbling);
 * the app's one ``@on(Worker.StateChanged)`` handler calls :func:`report_failure`, which logs the traceback
@@ -18,13 +18,9 @@ they do not catch ends here. Nothing but the user quits the app.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from textual.worker import Worker, WorkerState
-from textual.worker_manager import WorkerManager
-
-if TYPE_CHECKING:
-    from textual.app import App
+from textual.worker import Worker
 
 log = logging.getLogger("seedream_tui.tui")
 
@@ -109,21 +105,3 @@ def report_failure(worker: Worker[Any]) -> str:
     exc_info = (type(error), error, error.__traceback__) if error is not None else None
     log.error("worker %s (group %s) failed", worker.name, worker.group, exc_info=exc_info)
     return failure_sentence(worker)
-
-
-class ReportingWorkers(WorkerManager):
-    """The app's worker manager: no worker can end the app; failures reach the app's one handler."""
-
-    def __init__(self, app: App[Any]) -> None:
-        super().__init__(app)
-        self._owner = app
-
-    def add_worker(self, worker: Worker[Any], start: bool = True, exclusive: bool = True) -> None:
-        worker.exit_on_error = False  # nothing but the user quits the app
-        super().add_worker(worker, start=start, exclusive=exclusive)
-
-    def _remove_worker(self, worker: Worker[Any]) -> None:
-        super()._remove_worker(worker)
-        if worker.state is WorkerState.ERROR and worker.node is not self._owner:
-            # the app's own workers already post their state to it
-            self._owner.post_message(Worker.StateChanged(worker, worker.state))

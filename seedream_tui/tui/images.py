@@ -94,11 +94,10 @@ def configure(mode: str, *, terminal: TerminalInfo | None = None, requested: str
     if mode == "auto":
         tty = sys.__stdout__ is not None and sys.__stdout__.isatty()
         mode = terminal.best_mode() if tty else "unicode"
-    from textual_image import _terminal
+    if terminal.cell_px is not None:  # spares textual-image its own query (a cell size it has is kept)
+        from seedream_tui.tui import compat
 
-    if terminal.cell_px is not None and not hasattr(_terminal.get_cell_size, "_result"):
-        # textual-image caches its cell size on the function; filling the cache spares it the query
-        _terminal.get_cell_size._result = _terminal.CellSize(*terminal.cell_px)  # type: ignore[attr-defined]
+        compat.set_image_cell_size(*terminal.cell_px)
     _widget_class, _mode = None, mode
     _coarse = mode in ("halfcell", "unicode")
     return _mode
@@ -165,11 +164,10 @@ def wipe_graphics(app: Any) -> bool:
     """
     if _mode != "sixel":
         return False
-    driver = getattr(app, "_driver", None)
-    if driver is None:
+    from seedream_tui.tui import compat
+
+    if not compat.write_to_terminal(app, "\x1b[2J", flush=True):  # erase the whole display (sixel pixels with it)
         return False
-    driver.write("\x1b[2J")  # erase the whole display (sixel pixels with it)
-    driver.flush()
     app.refresh(repaint=True)  # the next frame writes every cell
     return True
 

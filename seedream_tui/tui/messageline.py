@@ -18,21 +18,23 @@ from typing import Any
 
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import _toast
+
+from seedream_tui.tui import compat
 
 _installed = False
 
 
 def _live(node: Widget) -> bool:
     """Not on its way out: a holder being removed is still a child until its removal is done."""
-    return node.is_attached and not (node._closing or node._pruning)
+    return node.is_attached and not compat.is_leaving(node)
 
 
-class LineToast(_toast.Toast):
+class LineToast(compat.Toast):
     """One message on one line (two when it must), with the number of other live messages on the newest."""
 
     def __init__(self, notification: Any) -> None:
         super().__init__(notification)
+        self._note = notification
         self._rack: Widget | None = None
 
     def on_mount(self) -> None:
@@ -70,7 +72,7 @@ class LineToast(_toast.Toast):
         return len(holders) - 1
 
     def render(self) -> Content:
-        notification = self._notification
+        notification = self._note
         message = Content.from_markup(notification.message) if notification.markup else Content(notification.message)
         parts: list[Any] = []
         if notification.title:
@@ -86,5 +88,5 @@ def install() -> None:
     """Make the toast racks of every screen build :class:`LineToast` (idempotent)."""
     global _installed
     if not _installed:
-        _toast.Toast = LineToast  # type: ignore[misc]  # looked up by ToastRack.show at each call
+        compat.use_toast_class(LineToast)
         _installed = True

@@ -102,37 +102,27 @@ def graphics_in_tmux(mode: str, env: Mapping[str, str]) -> str | None:
     return None
 
 
-_BOX_FREE = ("", "ascii", "none", "hidden", "blank")
-
-
 def use_ascii_borders() -> Callable[[], None]:
     """Draw borders with ``+ - |`` and bars with ``-`` (a terminal that cannot encode box-drawing characters).
 
-    Textual has no setting for it: its tables of border characters, the tab underline's and the scroll bars'
-    glyphs are replaced before the app runs (and its cache of drawn boxes cleared). Called by ``run_tui`` for a
+    Textual has no setting for it: its tables of border characters (``compat.draw_every_border_as_ascii``), the
+    tab underline's and the scroll bars' glyphs are replaced before the app runs. Called by ``run_tui`` for a
     non-UTF-8 terminal; returns the undo (for tests).
     """
-    from textual import _border
     from textual.renderables.bar import Bar
     from textual.scrollbar import ScrollBarRender
 
-    saved_chars, saved_locations = dict(_border.BORDER_CHARS), dict(_border.BORDER_LOCATIONS)
+    from seedream_tui.tui import compat
+
     saved_bar = (Bar.HALF_BAR_LEFT, Bar.BAR, Bar.HALF_BAR_RIGHT)
     saved_scroll = (ScrollBarRender.VERTICAL_BARS, ScrollBarRender.HORIZONTAL_BARS)
-    ascii_chars, ascii_locations = _border.BORDER_CHARS["ascii"], _border.BORDER_LOCATIONS["ascii"]
-    for name in list(_border.BORDER_CHARS):
-        if name not in _BOX_FREE:
-            _border.BORDER_CHARS[name] = ascii_chars
-            _border.BORDER_LOCATIONS[name] = ascii_locations
+    undo_borders = compat.draw_every_border_as_ascii()
     Bar.HALF_BAR_LEFT, Bar.BAR, Bar.HALF_BAR_RIGHT = "-", "-", "-"
     ScrollBarRender.VERTICAL_BARS = ScrollBarRender.HORIZONTAL_BARS = [" "] * 8  # the thumb is its colour
-    _border.get_box.cache_clear()
 
     def undo() -> None:
-        _border.BORDER_CHARS.update(saved_chars)
-        _border.BORDER_LOCATIONS.update(saved_locations)
+        undo_borders()
         Bar.HALF_BAR_LEFT, Bar.BAR, Bar.HALF_BAR_RIGHT = saved_bar
         ScrollBarRender.VERTICAL_BARS, ScrollBarRender.HORIZONTAL_BARS = saved_scroll
-        _border.get_box.cache_clear()
 
     return undo

@@ -25,7 +25,7 @@ def binding_rows(
     app: App[Any], groups: Sequence[tuple[str, type[DOMNode]]]
 ) -> list[tuple[str, str, str, str]]:
     """(where, keys, what, binding id) for every described binding the given classes declare themselves."""
-    keymap = getattr(app, "_keymap", {}) or {}
+    keymap = _keymap(app)
     rows: list[tuple[str, str, str, str]] = []
     for where, cls in groups:
         for binding in _own_bindings(cls):
@@ -70,6 +70,12 @@ def merged_rows(rows: list[tuple[str, str, str, str]]) -> list[tuple[str, str, s
 def _own_bindings(cls: type[DOMNode]) -> Iterable[Binding]:
     declared: list[BindingType] = list(cls.__dict__.get("BINDINGS", []))
     return Binding.make_bindings(declared)
+
+
+def _keymap(app: App[Any]) -> dict[str, str]:
+    """The user's ``[keymap]`` (settings.toml), which the app gave Textual (``set_keymap``) at start."""
+    settings = getattr(getattr(app, "config", None), "settings", None)
+    return dict(getattr(settings, "keymap", None) or {})
 
 
 def _display(app: App[Any], binding: Binding) -> str:

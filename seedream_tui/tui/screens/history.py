@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.view import ALL, DATE_CHOICES, PAGE_SIZE, HistoryQuery, HistoryView
+from seedream_tui.tui import compat
 from seedream_tui.tui.formatting import error_sentence, fmt_short_time, job_badge, short_model, status_text
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.screens.detail import JobDetailScreen
@@ -139,7 +140,7 @@ class HistoryScreen(HistoryActions, Screen[None]):
         except Exception:  # noqa: BLE001 - the screen reads again when mounted, and says what failed
             log.debug("the history's first page was not read ahead", exc_info=True)
         # what push_screen does first: mount the screen (compose, styles, rows) while another one is shown
-        self.app._get_screen(self)
+        compat.mount_screen_ahead(self.app, self)
 
     @property
     def query_state(self) -> HistoryQuery:
@@ -265,12 +266,12 @@ class HistoryScreen(HistoryActions, Screen[None]):
         size: ~1.2 s instead of the ~70 ms of a reopen (issue 20 §2). Done here, F2 only shows it.
         """
         size = self.app.size
-        if not self._hidden_and_alive() or self._size == size:
+        if not self._hidden_and_alive() or self.outer_size == size:
             return
-        if self in self.app._background_screens:
+        if compat.shown_under_top(self.app, self):
             return  # visible under a dialog: Textual lays it out with the top screen
         self._apply_size(size)
-        self._refresh_layout(size)
+        compat.lay_out_hidden_screen(self, size)
         self.set_timer(SETTLE_EVERY, lambda: self._settle_closed(SETTLE_TRIES), name="history-settle")
 
     def _hidden_and_alive(self) -> bool:
@@ -288,14 +289,12 @@ class HistoryScreen(HistoryActions, Screen[None]):
         frame drawn and not shown: the widgets keep their lines of the new size, and F2 draws from them."""
         if not self._hidden_and_alive():
             return
-        if self._layout_required:
-            self._layout_required = False
-            self._refresh_layout(self.app.size)
+        asked = compat.lay_out_if_asked(self, self.app.size)
         decoding = any(not w.is_finished for w in self.workers if w.group == "gallery-thumbs")
-        if (decoding or self._layout_required) and tries > 0:
+        if (decoding or asked) and tries > 0:
             self.set_timer(SETTLE_EVERY, lambda: self._settle_closed(tries - 1), name="history-settle")
             return
-        self._compositor.render_update(full=True)
+        compat.render_unshown(self)
 
     def _apply_size(self, size: Size | None = None) -> None:
         # built ahead (build_ahead), the screen has no size yet: the terminal's is the one it will get

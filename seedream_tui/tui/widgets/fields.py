@@ -17,7 +17,7 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.validation import Integer, Number
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static, Switch, TextArea
+from textual.widgets import Input, Label, OptionList, Select, Static, Switch, TextArea
 
 from seedream_tui.schema.spec import FieldKind, FieldSpec
 from seedream_tui.tui.plain import plain, plain_line
@@ -42,10 +42,8 @@ def bound_overlay(select: Select[Any], bounds: Region, *, left: int = 0) -> None
     """Keep an expanded Select's list inside ``bounds`` (its panel): as tall as the room under the Select,
     scrolling within it, and ``left`` cells wider to the left, over the label column (else its values stood
     beside other fields' labels). Textual's overlay spilled over the panel's border, the tabs and the jobs."""
-    from textual.widgets._select import SelectOverlay
-
     room = bounds.bottom - select.region.bottom
-    for overlay in select.query(SelectOverlay):
+    for overlay in select.query(OptionList):  # the dropdown (Textual's SelectOverlay, an OptionList)
         overlay.styles.max_height = max(3, min(12, room))
         overlay.styles.width = select.region.width + left if left else "1fr"
         overlay.styles.offset = (-left, 0)

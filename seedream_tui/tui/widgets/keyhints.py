@@ -195,7 +195,8 @@ class KeyHints(Widget):
         """The hints as plain text (tests, help)."""
         return self._text.plain
 
-    async def _on_click(self, event: events.Click) -> None:
+    def on_click(self, event: events.Click) -> None:
+        event.prevent_default()  # not Widget's own click handling (text selection, @click links): hints only
         for line, start, end, key in self._spans:
             if line == event.y and start <= event.x < end:
                 event.stop()

@@ -38,10 +38,9 @@ def cell_pixels() -> tuple[int, int]:
     """The terminal's cell size in pixels, as textual-image measured it (10x20 when unknown)."""
     if not images.enabled():
         return (10, 20)
-    from textual_image._terminal import get_cell_size
+    from seedream_tui.tui import compat
 
-    size = get_cell_size()
-    return (size.width, size.height)
+    return compat.image_cell_size()
 
 
 class PreviewPane(Vertical, can_focus=True):

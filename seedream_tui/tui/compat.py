@@ -1,0 +1,237 @@
+"""The one module that names private parts of Textual and textual-image (issue 23).
+
+Textual may change anything whose name starts with ``_`` in any release. Everything else in the package uses
+public APIs only (``tests/test_compat_scan.py`` fails otherwise); what no public API does is here, each use
+behind one function that says what it is for and why no public API does it. Every function was checked
+against **Textual 8.2.8** and **textual-image 0.12.0**; ``tests/tui/test_compat.py`` has a test per function
+that fails first (before any screen does) if a release changes what it relies on.
+
+When upgrading Textual: run ``pytest tests/tui/test_compat.py``; a failure names the function to revisit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual.widgets._toast import Toast  # the base of the message line's toasts (see use_toast_class)
+from textual.worker import Worker, WorkerState
+from textual.worker_manager import WorkerManager
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.dom import DOMNode
+    from textual.geometry import Size
+    from textual.screen import Screen
+
+TEXTUAL_CHECKED = "8.2.8"
+TEXTUAL_IMAGE_CHECKED = "0.12.0"
+
+__all__ = [
+    "TEXTUAL_CHECKED",
+    "TEXTUAL_IMAGE_CHECKED",
+    "Toast",
+    "draw_every_border_as_ascii",
+    "image_cell_size",
+    "is_leaving",
+    "lay_out_hidden_screen",
+    "lay_out_if_asked",
+    "mount_screen_ahead",
+    "render_unshown",
+    "route_worker_failures",
+    "set_image_cell_size",
+    "shown_under_top",
+    "use_toast_class",
+    "write_to_terminal",
+]
+
+
+# --- workers ------------------------------------------------------------------------------------------------
+class _ReportingWorkers(WorkerManager):
+    """The app's worker manager: no worker can end the app; failures reach the app's one handler."""
+
+    def __init__(self, app: App[Any]) -> None:
+        super().__init__(app)
+        self._owner = app
+
+    def add_worker(self, worker: Worker[Any], start: bool = True, exclusive: bool = True) -> None:
+        worker.exit_on_error = False  # nothing but the user quits the app
+        super().add_worker(worker, start=start, exclusive=exclusive)
+
+    def _remove_worker(self, worker: Worker[Any]) -> None:
+        super()._remove_worker(worker)
+        if worker.state is WorkerState.ERROR and worker.node is not self._owner:
+            # the app's own workers already post their state to it
+            self._owner.post_message(Worker.StateChanged(worker, worker.state))
+
+
+def route_worker_failures(app: App[Any]) -> None:
+    """Every worker of every screen and widget (``run_worker``, ``@work``) runs with ``exit_on_error=False``, and
+    one that fails posts ``Worker.StateChanged`` (state ERROR) to the app too, whose one handler logs the
+    traceback and shows a sentence (``failures.py``). Call in the app's ``__init__``.
+
+    Why private: Textual posts ``Worker.StateChanged`` only to the worker's own node (``bubble=False``) and ends
+    the app on a failure unless each call passes ``exit_on_error=False``; the worker manager is the one place
+    every worker passes, and the app has no setter for it (``App.workers`` reads ``App._workers``). Relies on
+    ``App._workers`` and ``WorkerManager._remove_worker`` (called when a worker's task is done).
+    """
+    app._workers = _ReportingWorkers(app)
+
+
+# --- the terminal -------------------------------------------------------------------------------------------
+def write_to_terminal(app: App[Any], text: str, *, flush: bool = False) -> bool:
+    """Write ``text`` (an escape sequence: OSC 9, erase display) to the terminal, in order with Textual's frames;
+    False when the app has no driver (not started, or closed).
+
+    Why private: Textual writes the bell (``App.bell``) and OSC 52 (``App.copy_to_clipboard``) itself but has no
+    public way to write another sequence; writing to ``sys.__stdout__`` would race with its writer thread, which
+    owns the terminal while the app runs. Relies on ``App._driver`` and ``Driver.write`` / ``Driver.flush``.
+    """
+    driver = app._driver
+    if driver is None:
+        return False
+    driver.write(text)
+    if flush:
+        driver.flush()
+    return True
+
+
+def draw_every_border_as_ascii() -> Callable[[], None]:
+    """Every border style but the box-free ones draws with ``+ - |`` (a terminal that cannot encode the
+    box-drawing characters); returns the undo.
+
+    Why private: borders are CSS (``border: round``, ``tall``…) set by Textual's own widgets as well as ours,
+    and there is no setting for the characters they are drawn with: ``textual._border`` holds the tables
+    (``BORDER_CHARS``, ``BORDER_LOCATIONS``) and the cache of drawn boxes (``get_box``).
+    """
+    from textual import _border
+
+    saved_chars, saved_locations = dict(_border.BORDER_CHARS), dict(_border.BORDER_LOCATIONS)
+    ascii_chars, ascii_locations = _border.BORDER_CHARS["ascii"], _border.BORDER_LOCATIONS["ascii"]
+    for name in list(_border.BORDER_CHARS):
+        if name not in ("", "ascii", "none", "hidden", "blank"):
+            _border.BORDER_CHARS[name] = ascii_chars
+            _border.BORDER_LOCATIONS[name] = ascii_locations
+    _border.get_box.cache_clear()
+
+    def undo() -> None:
+        _border.BORDER_CHARS.update(saved_chars)
+        _border.BORDER_LOCATIONS.update(saved_locations)
+        _border.get_box.cache_clear()
+
+    return undo
+
+
+# --- textual-image ------------------------------------------------------------------------------------------
+def set_image_cell_size(width: int, height: int) -> None:
+    """Tell textual-image the terminal's cell size in pixels (our start-up probe measured it), so that it does
+    not ask the terminal again (a blocking round trip, or a wrong 10x20 guess in tmux and over SSH).
+
+    Why private: textual-image measures the cell size itself on first use and caches it on its function
+    ``textual_image._terminal.get_cell_size`` (attribute ``_result``); it has no setting for it (the
+    ``TEXTUAL_CELL_WIDTH`` / ``_HEIGHT`` environment is read only after its own queries fail). A size already
+    cached is kept.
+    """
+    from textual_image import _terminal
+
+    if not hasattr(_terminal.get_cell_size, "_result"):
+        _terminal.get_cell_size._result = _terminal.CellSize(width, height)  # type: ignore[attr-defined]
+
+
+def image_cell_size() -> tuple[int, int]:
+    """The cell size in pixels that textual-image draws with (what :func:`set_image_cell_size` set, or what it
+    measured), so that our thumbnails are decoded at the size it will draw them.
+
+    Why private: textual-image exports no function for it (``textual_image._terminal.get_cell_size``).
+    """
+    from textual_image._terminal import get_cell_size
+
+    size = get_cell_size()
+    return (size.width, size.height)
+
+
+# --- the message line (toasts) ------------------------------------------------------------------------------
+def use_toast_class(toast_class: type[Toast]) -> None:
+    """Every screen's toast rack builds its toasts with ``toast_class`` (a subclass of :class:`Toast`, built as
+    ``toast_class(notification)``).
+
+    Why private: ``App.notify`` is public and so is the styling of toasts (CSS ``Toast``, ``ToastRack``), but
+    not what a toast draws: ``ToastRack.show`` builds ``Toast(notification)`` from the module
+    ``textual.widgets._toast``, looked up there at each call, and no public API chooses the class. The base to
+    subclass is this module's ``Toast`` (the same private class, named here so that nothing else imports it).
+    """
+    from textual.widgets import _toast
+
+    _toast.Toast = toast_class  # type: ignore[misc]
+
+
+def is_leaving(node: DOMNode) -> bool:
+    """True while ``node`` is being removed (``remove()`` called, not done): it is still among its parent's
+    children until then.
+
+    Why private: ``DOMNode.display`` reads False then, but also whenever the node is hidden by its styles,
+    which the message line does to every message but the newest; ``MessagePump._closing`` and
+    ``DOMNode._pruning`` are the flags Textual sets.
+    """
+    return bool(node._closing or node._pruning)
+
+
+# --- screens laid out while not shown -----------------------------------------------------------------------
+def mount_screen_ahead(app: App[Any], screen: Screen[Any]) -> None:
+    """Mount an installed screen (compose, styles, children) while another one is shown, as ``push_screen``
+    does first, so that its first showing costs what a reopen costs.
+
+    Why private: the public ways to mount a screen (``push_screen``, ``switch_screen``) also show it.
+    Relies on ``App._get_screen``.
+    """
+    app._get_screen(screen)
+
+
+def shown_under_top(app: App[Any], screen: Screen[Any]) -> bool:
+    """True if ``screen`` shows under the screen on top (a dialog with a see-through background): Textual then
+    lays it out and draws it with the top screen, on resize too.
+
+    Public APIs only (``App.screen_stack``, ``styles.background``), mirroring Textual's private rule
+    (``App._background_screens``): the screens under the top one, down to the first with an opaque
+    background. The test compares the two.
+    """
+    stack = app.screen_stack
+    for below in reversed(stack[:-1]):
+        if below is screen:
+            return True
+        if below.styles.background.a == 1:
+            return False
+    return False
+
+
+def lay_out_hidden_screen(screen: Screen[Any], size: Size) -> None:
+    """Lay out a screen that is not on top (closed and kept, or covered) for ``size``: every widget gets its
+    region and a Resize, as when it is shown.
+
+    Why private: Textual lays out only the screen on top (and those showing under it); ``refresh(layout=True)``
+    on a hidden screen waits until it is shown. Relies on ``Screen._refresh_layout``.
+    """
+    screen._refresh_layout(size)
+
+
+def lay_out_if_asked(screen: Screen[Any], size: Size) -> bool:
+    """Lay a hidden screen out again for ``size`` if one of its widgets asked for a layout since the last one
+    (``refresh(layout=True)``); True if one is still asked for after it (a widget asked again while laid out).
+
+    Why private: as :func:`lay_out_hidden_screen`; the request is ``Screen._layout_required``, which Textual
+    reads only for the screen on top.
+    """
+    if screen._layout_required:
+        screen._layout_required = False
+        screen._refresh_layout(size)
+    return bool(screen._layout_required)
+
+
+def render_unshown(screen: Screen[Any]) -> None:
+    """Render every visible widget of a hidden screen into its line caches, writing nothing to the terminal:
+    the next time the screen is shown, its frame is drawn from them.
+
+    Why private: rendering is the compositor's (``Screen._compositor.render_update``), which Textual runs only
+    for the screen on top.
+    """
+    screen._compositor.render_update(full=True)

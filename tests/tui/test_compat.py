@@ -1,0 +1,260 @@
+"""One test per function of ``seedream_tui/tui/compat.py``: what each relies on in Textual (checked: 8.2.8) and
+textual-image (0.12.0). After upgrading either, these fail first, naming the function to revisit; the screens
+that use them only fail later and less clearly.
+
+Each test runs a bare Textual app (not the seedream app), so it tests Textual's behaviour, not ours. The versions
+are not pinned (pyproject allows textual 8.x): these tests, not a version check, say whether a release broke one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from textual import work
+from textual.app import App, ComposeResult
+from textual.geometry import Size
+from textual.screen import ModalScreen, Screen
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from seedream_tui.tui import compat
+from tests.tui.tui_support import screen_text, wait_for
+
+
+# --- workers ------------------------------------------------------------------------------------------------
+class _Failing(Static):
+    @work(group="boom")  # exit_on_error=True, Textual's default: without the manager, the app would end
+    async def boom(self) -> None:
+        raise RuntimeError("boom")
+
+
+class _WorkersApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        compat.route_worker_failures(self)
+        self.failed: list[Worker[Any]] = []
+
+    def compose(self) -> ComposeResult:
+        yield _Failing("x")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.failed.append(event.worker)
+
+
+async def test_route_worker_failures_keeps_the_app_and_tells_it() -> None:
+    app = _WorkersApp()
+    async with app.run_test() as pilot:
+        assert type(app.workers).__module__ == compat.__name__  # Textual's workers are the app's _workers
+        app.query_one(_Failing).boom()
+        await wait_for(lambda: app.failed, what="the widget's failed worker reported to the app")
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+        assert [w.group for w in app.failed] == ["boom"] and not app.workers._workers  # and it was removed
+
+
+# --- the terminal -------------------------------------------------------------------------------------------
+async def test_write_to_terminal_goes_through_the_driver() -> None:
+    app = App[None]()
+    assert compat.write_to_terminal(app, "\x1b]9;x\x07") is False  # not running: no driver
+    async with app.run_test():
+        written: list[str] = []
+        driver: Any = app._driver
+        driver.write, driver.flush = written.append, lambda: written.append("<flush>")
+        assert compat.write_to_terminal(app, "\x1b]9;hello\x07", flush=True) is True
+        assert written == ["\x1b]9;hello\x07", "<flush>"]
+
+
+class _Boxed(App[None]):
+    CSS = "Static { border: round red; width: 12; height: 3; } #b { border: tall red; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("a")
+        yield Static("b", id="b")
+
+
+async def test_draw_every_border_as_ascii_and_undo() -> None:
+    undo = compat.draw_every_border_as_ascii()
+    try:
+        app = _Boxed()
+        async with app.run_test(size=(20, 8)):
+            text = screen_text(app)
+        assert "+----------+" in text and "|" in text
+        assert not set("╭╮╰╯│─▊▎▔▁") & set(text)
+    finally:
+        undo()
+    app = _Boxed()
+    async with app.run_test(size=(20, 8)):
+        assert "╭" in screen_text(app)
+
+
+# --- textual-image ------------------------------------------------------------------------------------------
+@pytest.fixture
+def _no_cell_size() -> Iterator[None]:
+    from textual_image import _terminal
+
+    saved = getattr(_terminal.get_cell_size, "_result", None)
+    if saved is not None:
+        del _terminal.get_cell_size._result  # type: ignore[attr-defined]
+    yield
+    if saved is not None:
+        _terminal.get_cell_size._result = saved  # type: ignore[attr-defined]
+    elif hasattr(_terminal.get_cell_size, "_result"):
+        del _terminal.get_cell_size._result  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("_no_cell_size")
+def test_image_cell_size_is_the_one_set_and_textual_image_draws_with_it() -> None:
+    from textual_image.renderable import halfcell, sixel, tgp, unicode
+
+    compat.set_image_cell_size(7, 15)
+    assert compat.image_cell_size() == (7, 15)
+    compat.set_image_cell_size(9, 18)  # one already known is kept
+    assert compat.image_cell_size() == (7, 15)
+    for renderer in (halfcell, sixel, tgp, unicode):  # each reads the function we filled
+        assert (renderer.get_cell_size().width, renderer.get_cell_size().height) == (7, 15)
+
+
+# --- the message line ---------------------------------------------------------------------------------------
+class _MyToast(compat.Toast):
+    pass
+
+
+async def test_use_toast_class_makes_the_rack_build_ours() -> None:
+    from textual.widgets import _toast
+
+    before = _toast.Toast
+    compat.use_toast_class(_MyToast)
+    try:
+        app = App[None]()
+        async with app.run_test(notifications=True) as pilot:
+            app.notify("hello")
+            await wait_for(lambda: app.screen.query(_MyToast), what="our toast")
+            await pilot.pause()
+            assert "hello" in screen_text(app)
+    finally:
+        compat.use_toast_class(before)
+
+
+class _Two(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("one", id="one")
+        yield Static("two", id="two")
+
+
+async def test_is_leaving_while_being_removed() -> None:
+    app = _Two()
+    async with app.run_test():
+        one, two = app.query_one("#one"), app.query_one("#two")
+        assert not compat.is_leaving(one) and not compat.is_leaving(two)
+        two.display = False  # hidden is not leaving (what DOMNode.display cannot tell apart)
+        assert not compat.is_leaving(two)
+        removal = one.remove()
+        assert one in app.screen.children and compat.is_leaving(one)
+        await removal
+        assert one not in app.screen.children
+
+
+# --- screens laid out while not shown -----------------------------------------------------------------------
+class _Probe(Widget):
+    """Records the width of every line it is asked to draw."""
+
+    DEFAULT_CSS = "_Probe { height: 3; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.widths: list[int] = []
+
+    def render_line(self, y: int) -> Strip:
+        self.widths.append(self.size.width)
+        return super().render_line(y)
+
+
+class _Hidden(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield _Probe()
+
+
+async def test_mount_screen_ahead_composes_without_showing() -> None:
+    app = App[None]()
+    async with app.run_test():
+        screen = _Hidden()
+        app.install_screen(screen, "hidden")
+        compat.mount_screen_ahead(app, screen)
+        await wait_for(lambda: screen.is_mounted and screen.query(_Probe), what="the screen mounted ahead")
+        assert app.screen is not screen and screen not in app.screen_stack
+
+
+async def test_shown_under_top_agrees_with_textual() -> None:
+    class Clear(ModalScreen[None]):  # a dialog: its background lets the screen under it show
+        pass
+
+    class Opaque(Screen[None]):
+        pass
+
+    app = App[None]()
+    async with app.run_test() as pilot:
+
+        def agree() -> None:
+            for screen in app.screen_stack:
+                assert compat.shown_under_top(app, screen) == (screen in app._background_screens)
+
+        base = app.screen
+        await app.push_screen(Clear())
+        await pilot.pause()
+        agree()
+        assert compat.shown_under_top(app, base)
+        await app.push_screen(Opaque())
+        await app.push_screen(Clear())
+        await pilot.pause()
+        agree()
+        assert not compat.shown_under_top(app, base)
+        assert not compat.shown_under_top(app, app.screen)  # the top is not under itself
+
+
+async def test_a_hidden_screen_laid_out_and_rendered_for_a_new_size() -> None:
+    app = App[None]()
+    async with app.run_test(size=(60, 20)) as pilot:
+        screen = _Hidden()
+        app.install_screen(screen, "hidden")
+        await app.push_screen("hidden")
+        await pilot.pause()
+        app.pop_screen()
+        await pilot.pause()
+        probe = screen.query_one(_Probe)
+        assert probe.outer_size == Size(60, 3)  # what the last layout gave it (``size`` is worked out when read)
+        await pilot.resize_terminal(90, 30)
+        await wait_for(lambda: app.screen.outer_size == Size(90, 30), what="the top screen resized")
+        assert probe.outer_size == Size(60, 3) and screen.outer_size == Size(60, 20)  # only the top is laid out
+
+        compat.lay_out_hidden_screen(screen, app.size)
+        assert screen.outer_size == Size(90, 30) and probe.outer_size == Size(90, 3)
+        probe.widths.clear()
+        compat.render_unshown(screen)
+        assert probe.widths and set(probe.widths) == {90}
+        assert app.screen is not screen
+
+
+async def test_a_hidden_screen_laid_out_again_when_a_widget_asks() -> None:
+    app = App[None]()
+    async with app.run_test(size=(60, 20)) as pilot:
+        screen = _Hidden()  # never shown: Textual leaves its layout alone (it lays out only the screen on top)
+        app.install_screen(screen, "hidden")
+        compat.mount_screen_ahead(app, screen)
+        await wait_for(lambda: screen.is_mounted and all(p.is_mounted for p in screen.query(_Probe)), what="mounted")
+        probe = screen.query_one(_Probe)
+        compat.lay_out_hidden_screen(screen, app.size)
+        assert probe.outer_size == Size(60, 3)
+        assert not compat.lay_out_if_asked(screen, app.size)  # nothing asked
+
+        probe.styles.height = 5  # asks for a layout
+        await pilot.pause()
+        assert probe.outer_size == Size(60, 3)
+        await wait_for(
+            lambda: not compat.lay_out_if_asked(screen, app.size) and probe.outer_size == Size(60, 5),
+            what="the hidden screen laid out again when asked",
+        )
