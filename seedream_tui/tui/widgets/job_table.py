@@ -159,6 +159,9 @@ class JobTable(RowTable):
                 tooltip="Cancel everything waiting (pending, and queued at RunComfy), not the running jobs"),
     ]
 
+    #: the id, the time and the queue position as one piece (one escape sequence, not three, per tick)
+    JOINED_COLUMNS = frozenset({"elapsed", "pos"})
+
     class Highlighted(Message):
         def __init__(self, job_id: int | None) -> None:
             super().__init__()

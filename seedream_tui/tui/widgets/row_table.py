@@ -213,6 +213,10 @@ class RowTable(ScrollView, can_focus=True):
 
     cursor_row: reactive[int] = reactive(0, always_update=False, repaint=False, init=False)
 
+    #: columns drawn as one piece with the column before them when their styles are the same (fewer
+    #: escape sequences when a region of them is repainted); others are pieces of their own (see ``_line``)
+    JOINED_COLUMNS: ClassVar[frozenset[str]] = frozenset()
+
     class RowHighlighted(Message):
         """The cursor is on another row (or on a first row)."""
 
@@ -583,22 +587,26 @@ class RowTable(ScrollView, can_focus=True):
         combined: dict[tuple[int, Style | None], Style] = {}
         pad = " " * self.cell_padding
         segments: list[Segment] = []
+        piece = 0
         for index, (column, value) in enumerate(zip(self.columns.values(), cells, strict=False)):
             # the column in each cell's style (no effect on what the terminal gets): each cell stays a piece of
             # its own in an SVG screenshot, as DataTable's did (rsvg-convert drops the spaces that start a
-            # piece: runs of cells merged into one were drawn shifted left)
-            cell_pre = pre + _column_meta(index)
+            # piece: runs of cells merged into one were drawn shifted left); a joined column shares the piece
+            # of the column before it
+            if index and column.key not in self.JOINED_COLUMNS:
+                piece += 1
+            cell_pre = pre + _column_meta(piece)
             cell = [Segment(pad, cell_pre)] if pad else []
             for text, style, _control in cell_line(as_text(value), column.width, console):
-                final = combined.get((index, style))
+                final = combined.get((piece, style))
                 if final is None:
                     final = cell_pre + style if style else cell_pre
-                    final = combined[(index, style)] = final + post if post is not None else final
+                    final = combined[(piece, style)] = final + post if post is not None else final
                 cell.append(Segment(text, final))
             if pad:
                 cell.append(Segment(pad, cell_pre))
-            segments.extend(Segment.simplify(cell))
-        strip = Strip(segments)
+            segments.extend(cell)
+        strip = Strip(list(Segment.simplify(segments)))
         if scroll_x:
             strip = strip.crop(scroll_x, scroll_x + width)
         return strip.adjust_cell_length(width, pre)
