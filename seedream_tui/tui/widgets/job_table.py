@@ -200,7 +200,6 @@ class JobTable(RowTable):
         for key, label in COLUMNS:
             if key in self.shown:
                 self.add_column(label, key=key)
-        self.border_title = "Jobs"
         live = any(not job.status.terminal for job in self.jobs.values())
         self._ticker = self.set_interval(1.0 / TICK_PHASES, self.tick_phase, name="elapsed", pause=not live)
 
