@@ -8,7 +8,7 @@ history. Two figures, each a median over several runs:
   reaction time; start-up has settled: the figure held to the target), and F2 at that very frame (the
   worst case: what start-up leaves until after its first frame is still running then);
 * search: from the (debounced) search being applied to the first frame holding the new first page
-  (the 0.2 s typing debounce itself is left out: it is a deliberate wait, not work).
+  (the typing debounce itself is left out: it is a deliberate wait, not work).
 """
 
 from __future__ import annotations
