@@ -50,14 +50,13 @@ def seed(db: Path, pngs: list[Path], thumbs_dir: Path) -> None:
 
 
 async def run() -> None:
-    from textual.coordinate import Coordinate
-    from textual.widgets import DataTable
 
     from seedream_tui.tui import images
     from seedream_tui.tui.app import SeedreamApp
     from seedream_tui.tui.screens.history import HistoryScreen
     from seedream_tui.tui.screens.main import MainScreen
     from seedream_tui.tui.widgets.job_preview import JobPreview
+    from seedream_tui.tui.widgets.row_table import RowTable
 
     images.configure("halfcell")
     app = SeedreamApp(bench_config())
@@ -67,18 +66,18 @@ async def run() -> None:
         gc.collect()
         before = rss_mb()
         figure("memory.rss_before_browsing_mb", before)
-        watch.arm(lambda: isinstance(app.screen, HistoryScreen) and app.screen.query_one(DataTable).row_count > 0)
+        watch.arm(lambda: isinstance(app.screen, HistoryScreen) and app.screen.query_one(RowTable).row_count > 0)
         await pilot.press("f2")
         await watch.fired()
         screen = app.screen
         assert isinstance(screen, HistoryScreen)
-        table = screen.query_one(DataTable)
+        table = screen.query_one(RowTable)
         preview = screen.query_one(JobPreview)
         t0 = time.perf_counter()
         seen = set()
         peak = before
         for step in range(N_JOBS):
-            job_id = int(table.coordinate_to_cell_key(Coordinate(step, 0)).row_key.value or 0)
+            job_id = int(table.row_key_at(step))
 
             def drawn(job_id: int = job_id) -> bool:
                 return (preview.job is not None and preview.job.id == job_id and preview.has_class("-has-image")

@@ -43,16 +43,6 @@ PACKAGE = Path(__file__).resolve().parent.parent / "seedream_tui"
 LIBRARIES = ("textual", "textual_image")
 #: the one module that may name Textual's private parts (each behind a documented function)
 COMPAT = "tui/compat.py"
-#: files whose private uses the `table` branch removes (it rewrites the job / history tables on public APIs);
-#: emptied there, reconciled with its tests/test_public_textual_only.py at the merge
-STILL_PRIVATE_ELSEWHERE = {
-    "tui/widgets/row_table.py",
-    "tui/widgets/job_table.py",
-    "tui/widgets/history_table.py",
-    "tui/partial_updates.py",
-    "tui/screens/catalog.py",
-    "tui/screens/spend.py",
-}
 _PRIVATE_MODULE = re.compile(r"^(?:textual|textual_image)(?:\.\w+)*\._[A-Za-z0-9]\w*")
 
 
@@ -308,10 +298,9 @@ def findings(root: Path = PACKAGE, package: str = "seedream_tui") -> Iterator[st
 def test_product_code_names_no_private_textual_part_outside_compat() -> None:
     assert (PACKAGE / COMPAT).is_file()
     found = list(findings())
-    outside = [f for f in found if f.split(":")[0] not in STILL_PRIVATE_ELSEWHERE]
-    assert outside == [], "\n".join(outside)
-    # an exception no longer needed goes from the list (so that a private use cannot come back there unseen)
-    assert {f.split(":")[0] for f in found} >= STILL_PRIVATE_ELSEWHERE
+    assert found == [], "\n".join(found)
+    # the global compositor patch went with the DataTable subclass (the job table is a Line-API ScrollView)
+    assert not (PACKAGE / "tui" / "partial_updates.py").exists()
 
 
 def test_the_scan_finds_each_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

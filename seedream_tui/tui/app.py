@@ -33,7 +33,7 @@ from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.service import Core
 from seedream_tui.jobs.tally import SessionTally, finished_sentence
 from seedream_tui.safetext import visible
-from seedream_tui.tui import compat, images, messageline, partial_updates
+from seedream_tui.tui import compat, images, messageline
 from seedream_tui.tui.commands import SeedreamCommands
 from seedream_tui.tui.failures import report_failure
 from seedream_tui.tui.messages import (
@@ -114,7 +114,6 @@ class SeedreamApp(App[int]):
 
     def __init__(self, config: AppConfig, *, core: Core | None = None, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
-        partial_updates.install()  # a changed cell goes to the terminal alone (slow SSH links)
         messageline.install()  # toasts on the bottom line, one at a time, never over the prompt or the options
         # every worker of every screen and widget goes through it: none can end the app (see failures.py)
         compat.route_worker_failures(self)

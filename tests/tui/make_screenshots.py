@@ -24,7 +24,6 @@ async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
     screens at ``size``: SVGs in ``out_dir``."""
     from conftest import make_config
     from test_main_snapshots import settle
-    from textual.widgets import DataTable
     from tui_support import seed_finished_jobs, wait_for
 
     from seedream_tui.fake.server import FakeConfig, FakeServerThread
@@ -39,6 +38,7 @@ async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
     from seedream_tui.tui.screens.settings import SettingsScreen, TokenScreen
     from seedream_tui.tui.screens.spend import SpendScreen
     from seedream_tui.tui.screens.viewer import ViewerScreen
+    from seedream_tui.tui.widgets.row_table import RowTable
 
     tag = f"{size[0]}x{size[1]}"
     shots: list[Path] = []
@@ -63,13 +63,13 @@ async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
             save("main")
             await pilot.press("f4")
             await wait_for(lambda: isinstance(app.screen, CatalogScreen)
-                           and app.screen.query_one(DataTable).row_count >= 12, what="catalog")
+                           and app.screen.query_one(RowTable).row_count >= 12, what="catalog")
             app.screen.query_one("#catalog-search").cursor_blink = False
             await pilot.pause(0.5)
             save("catalog")
             await pilot.press("escape", "f6")
             await wait_for(lambda: isinstance(app.screen, SpendScreen)
-                           and app.screen.query_one(DataTable).row_count > 0, what="spend")
+                           and app.screen.query_one(RowTable).row_count > 0, what="spend")
             await pilot.pause(0.3)
             save("spend")
             await pilot.press("escape")
@@ -95,7 +95,7 @@ async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
             await pilot.press("escape")
             await pilot.press("f2")
             await wait_for(lambda: isinstance(app.screen, HistoryScreen)
-                           and app.screen.query_one(DataTable).row_count > 0, what="history")
+                           and app.screen.query_one(RowTable).row_count > 0, what="history")
             await pilot.pause(0.5)
             save("history")
             await pilot.press("g")

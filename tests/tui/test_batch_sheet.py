@@ -135,11 +135,12 @@ async def test_a_batch_opens_as_a_labelled_contact_sheet(config, core) -> None:
 
 
 async def test_history_shows_a_batch_and_reruns_its_failed_jobs_after_asking(config, core) -> None:
-    from textual.widgets import DataTable, Input
+    from textual.widgets import Input
 
     from seedream_tui.tui.screens.confirm import ConfirmScreen
     from seedream_tui.tui.screens.history import HistoryScreen
     from seedream_tui.tui.screens.sheet import BatchSheetScreen
+    from seedream_tui.tui.widgets.row_table import RowTable
 
     loose = seed_finished_jobs(config.paths)  # jobs outside any batch
     batch_id, ids = seed_batch(config.paths)
@@ -149,7 +150,7 @@ async def test_history_shows_a_batch_and_reruns_its_failed_jobs_after_asking(con
         await pilot.press("f2")
         await wait_for(lambda: isinstance(app.screen, HistoryScreen) and app.screen.is_mounted, what="history")
         history = app.screen
-        table = history.query_one(DataTable)
+        table = history.query_one(RowTable)
         await wait_for(lambda: table.row_count == len(ids) + len(loose), what="the history's rows")
         history.move_cursor_to(ids[1])
         await pilot.press("B")

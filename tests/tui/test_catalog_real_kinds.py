@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
+
+from seedream_tui.tui.widgets.row_table import RowTable
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))
@@ -30,7 +32,7 @@ CATALOG = [_entry(f"acme/m{i}/{task}", f"Model {i}", task)
 
 
 def _kinds(screen: CatalogScreen) -> dict[str, str]:
-    table = screen.query_one("#catalog-table", DataTable)
+    table = screen.query_one("#catalog-table", RowTable)
     return {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[2]) for i in range(table.row_count)}
 
 
@@ -48,7 +50,7 @@ async def test_the_kind_column_shows_the_task_from_the_categories_and_a_repeatin
             kinds = _kinds(screen)
             assert kinds["Model 0"] == "text-to-image" and kinds["Model 1"] == "image-to-image"
             assert kinds["Model 2"] == "image-to-video" and "model" not in kinds.values()
-            table = screen.query_one("#catalog-table", DataTable)
+            table = screen.query_one("#catalog-table", RowTable)
             table.focus()
             table.move_cursor(row=29)  # near the end: the screen asks for the next page, which repeats
             await wait_pilot(pilot, lambda: len(server.calls("GET", "/v1/models")) >= 2)

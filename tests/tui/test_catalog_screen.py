@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import Input, Select, Static
+
+from seedream_tui.tui.widgets.row_table import RowTable
 
 sys.path.insert(0, str(Path(__file__).parent))
 from screens_support import ScreenHost, open_core, seed_history  # noqa: E402
@@ -40,7 +42,7 @@ def _app(server: FakeServerThread) -> SeedreamApp:
 
 
 def _rows(screen: CatalogScreen) -> list[str]:
-    table = screen.query_one("#catalog-table", DataTable)
+    table = screen.query_one("#catalog-table", RowTable)
     return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
 
 
@@ -75,7 +77,7 @@ async def test_f4_searches_filters_and_chooses_a_model_that_is_cached(fake_serve
                                                         "Seedance 1 lite · text to video"], what="the filter")  # fmt: skip
         category.value = "image-to-image"
         await wait_for(lambda: "FLUX Kontext pro · edit" in _rows(screen), what="the edit models")
-        table = screen.query_one("#catalog-table", DataTable)
+        table = screen.query_one("#catalog-table", RowTable)
         table.move_cursor(row=table.get_row_index(KONTEXT))
         table.focus()
         await pilot.press("enter")
@@ -139,7 +141,7 @@ async def test_a_rerun_of_marked_jobs_asks_once_with_the_total(fake_server: Fake
     app = ScreenHost(lambda: open_core(config), HistoryScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_pilot(pilot, lambda: isinstance(app.screen, HistoryScreen)
-                         and app.screen.query_one("#history-table", DataTable).row_count > 0)  # fmt: skip
+                         and app.screen.query_one("#history-table", RowTable).row_count > 0)  # fmt: skip
         for model_id in (SEEDREAM, "blackforestlabs/flux-2/flash/text-to-image"):
             detail = fake_server.server.models[model_id].detail()
             app.core.registry.add(parse_schema(detail, key=model_id.replace("/", "__")))
@@ -173,7 +175,7 @@ async def test_spend_view_sums_today_week_and_models(fake_server: FakeServerThre
         await wait_for(lambda: "$0.16" in str(totals.render()), what="the totals")
         text = str(totals.render())
         assert "Today" in text and "(3 jobs)" in text
-        by_model = screen.query_one("#spend-by-model", DataTable)
+        by_model = screen.query_one("#spend-by-model", RowTable)
         await wait_for(lambda: by_model.row_count == 2, what="the by-model table")
         assert [str(by_model.get_row_at(i)[0]) for i in range(2)] == [SEEDREAM, KONTEXT]
 
@@ -329,7 +331,7 @@ async def test_shift_e_in_history_edits_the_result_under_the_cursor(fake_server:
         main, core, first = await _with_a_result(app, pilot, "a heron")
         await pilot.press("f2")
         await wait_for(lambda: isinstance(app.screen, HistoryScreen)
-                       and app.screen.query_one("#history-table", DataTable).row_count == 1, what="history")  # fmt: skip
+                       and app.screen.query_one("#history-table", RowTable).row_count == 1, what="history")  # fmt: skip
         await pilot.press("E")
         await wait_for(lambda: app.screen is main and main.spec.model_id.endswith("/edit"), what="the edit model")
         assert main.options.values()["image"] == [f"#{first.id}"] and main.editor.text == "a heron"

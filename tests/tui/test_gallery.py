@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from screens_support import ScreenHost, make_config, open_core, seed_history
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 from tui_support import drawn_settled, seed_finished_jobs, wait_for
 
 from seedream_tui.paths import Paths
@@ -14,6 +14,7 @@ from seedream_tui.tui.app import SeedreamApp
 from seedream_tui.tui.screens.history import HistoryScreen
 from seedream_tui.tui.screens.viewer import ViewerScreen
 from seedream_tui.tui.widgets.gallery import Gallery, Tile, grid_shape
+from seedream_tui.tui.widgets.row_table import RowTable
 
 
 def seeded_app(base_url: str) -> SeedreamApp:
@@ -92,7 +93,7 @@ async def test_gallery_cursor_marks_search_and_viewer_share_the_table_model(queu
         assert gallery.cursor == 3 and screen.view.current is not None and screen.view.current.id == 2
         # the table shows the same job under its cursor
         await pilot.press("g")
-        table = screen.query_one(DataTable)
+        table = screen.query_one(RowTable)
         await wait_for(lambda: table.has_focus, what="the table")
         assert str(table.get_row_at(table.cursor_row)[1]) == "2"
         # search applies to the gallery too

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import Input, Select, Static
+
+from seedream_tui.tui.widgets.row_table import RowTable
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -50,8 +52,8 @@ def host(fake_server):  # type: ignore[no-untyped-def]
     return make
 
 
-def table_of(app: ScreenHost) -> DataTable:
-    return app.screen.query_one("#history-table", DataTable)
+def table_of(app: ScreenHost) -> RowTable:
+    return app.screen.query_one("#history-table", RowTable)
 
 
 def count_text(app: ScreenHost) -> str:
@@ -260,7 +262,7 @@ async def test_load_into_editor_posts_message_and_pops(seeded: Paths, host) -> N
         assert loads and loads[0].job == job
 
 
-def ids_in(table: DataTable, rows: int = 5) -> list[int]:
+def ids_in(table: RowTable, rows: int = 5) -> list[int]:
     return [int(str(table.get_row_at(i)[1])) for i in range(min(rows, table.row_count))]
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable
+from seedream_tui.tui.widgets.row_table import RowTable
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -27,8 +27,8 @@ TOTAL = 300
 
 
 def ids_shown(screen: HistoryScreen, first: int = 3) -> list[int]:
-    table = screen.query_one("#history-table", DataTable)
-    return [int(str(table.coordinate_to_cell_key((row, 0)).row_key.value)) for row in range(min(first, table.row_count))]
+    table = screen.query_one("#history-table", RowTable)
+    return [int(table.row_key_at(row)) for row in range(min(first, table.row_count))]
 
 
 def cursor_job(screen: HistoryScreen) -> int | None:
@@ -62,7 +62,7 @@ async def test_a_reopen_keeps_the_cursor_and_shows_a_job_made_while_closed(fake_
         await app.push_screen("history")
         screen = app.get_screen("history")
         assert isinstance(screen, HistoryScreen)
-        table = screen.query_one("#history-table", DataTable)
+        table = screen.query_one("#history-table", RowTable)
         await wait_for(pilot, lambda: table.row_count == PAGE_SIZE)
         await pilot.press("down", "down", "down", "down", "down")
         await wait_for(pilot, lambda: cursor_job(screen) == newest - 5)
@@ -113,13 +113,13 @@ async def test_the_first_open_shows_the_page_read_at_start_then_checks_it(fake_s
         await pilot.pause()
         # shown without waiting for the history (its read is held)
         assert ids_shown(screen) == [newest, newest - 1, newest - 2]
-        assert screen.query_one("#history-table", DataTable).row_count == PAGE_SIZE
+        assert screen.query_one("#history-table", RowTable).row_count == PAGE_SIZE
         gate.set()
         # then checked: the deleted job leaves, the rows are the history's
         await wait_for(pilot, lambda: ids_shown(screen) == [newest - 1, newest - 2, newest - 3])
         # rows shown before the first layout still get a prompt column that fills the table (not 12 cells)
-        table = screen.query_one("#history-table", DataTable)
-        await wait_for(pilot, lambda: sum(c.get_render_width(table) for c in table.columns.values())
+        table = screen.query_one("#history-table", RowTable)
+        await wait_for(pilot, lambda: sum(table.render_width(c) for c in table.columns.values())
                        == table.scrollable_content_region.width)  # fmt: skip
 
 
@@ -135,9 +135,9 @@ async def test_the_app_builds_the_history_after_its_first_frame(config, core) ->
                          what="the history screen built")  # fmt: skip
         history = app.get_screen("history")
         assert isinstance(history, HistoryScreen)
-        await wait_until(lambda: history.query_one(DataTable).row_count == len(ids), what="its rows")
+        await wait_until(lambda: history.query_one(RowTable).row_count == len(ids), what="its rows")
         assert isinstance(app.screen, MainScreen)  # not shown
         await pilot.press("f2")
         await wait_until(lambda: app.screen is history, what="the history shown")
         assert ids_shown(history, len(ids)) == sorted(ids, reverse=True)
-        assert history.query_one(DataTable).has_focus
+        assert history.query_one(RowTable).has_focus

@@ -6,18 +6,19 @@ from __future__ import annotations
 import pytest
 from history_fill import fill_history
 from screens_support import ScreenHost, make_config, open_core, seed_history, wait_for
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from seedream_tui.paths import Paths
 from seedream_tui.tui.screens.history import HistoryScreen
+from seedream_tui.tui.widgets.row_table import RowTable
 
 
 async def opened(pilot, app: ScreenHost) -> HistoryScreen:
     await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.view.jobs, within=10)
     screen = app.screen
     assert isinstance(screen, HistoryScreen)
-    table = screen.query_one(DataTable)
-    await wait_for(pilot, lambda: not table._require_update_dimensions and not table._new_rows, within=10)
+    table = screen.query_one(RowTable)
+    await wait_for(pilot, lambda: table.row_count > 0, within=10)
     await pilot.pause()
     return screen
 
@@ -36,18 +37,18 @@ async def test_filters_wrap_and_the_prompt_stays_visible(fake_server, size) -> N
             assert search.region.width >= size[0] - 4
         else:
             assert status.region.y == search.region.y
-        table = screen.query_one(DataTable)
-        assert table.columns[next(k for k in table.columns if k.value == "id")].width == 3  # "120"
+        table = screen.query_one(RowTable)
+        assert table.columns["id"].width == 3  # "120"
         # the prompt column starts inside the table's view and its cells end with "…" when cut
         offsets = 0
         for key, column in table.columns.items():
-            if key.value == "prompt":
+            if key == "prompt":
                 break
-            offsets += column.get_render_width(table)
+            offsets += table.render_width(column)
         assert offsets < table.scrollable_content_region.width - 10
         # and the first row's prompt shows, cut with "…" where it does not fit
-        prompt = next(c for k, c in table.columns.items() if k.value == "prompt")
-        assert prompt.width >= 12 and offsets + prompt.get_render_width(table) <= table.scrollable_content_region.width
+        prompt = table.columns["prompt"]
+        assert prompt.width >= 12 and offsets + table.render_width(prompt) <= table.scrollable_content_region.width
 
 
 async def test_one_model_in_history_drops_the_model_column(fake_server) -> None:
@@ -63,6 +64,6 @@ async def test_one_model_in_history_drops_the_model_column(fake_server) -> None:
     app = ScreenHost(lambda: open_core(make_config(fake_server.base_url, paths)), HistoryScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await opened(pilot, app)
-        table = screen.query_one(DataTable)
-        await wait_for(pilot, lambda: "model" not in [k.value for k in table.columns], within=10)
+        table = screen.query_one(RowTable)
+        await wait_for(pilot, lambda: "model" not in table.columns, within=10)
         assert [str(c) for c in table.get_row_at(0)][-1] == "p 4"

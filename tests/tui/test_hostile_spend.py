@@ -7,7 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
+
+from seedream_tui.tui.widgets.row_table import RowTable
 
 sys.path.insert(0, str(Path(__file__).parent))
 from tui_support import open_main, wait_for  # noqa: E402
@@ -47,7 +49,7 @@ async def test_the_spend_view_says_out_of_range_with_a_sentence(fake_server: Fak
         await wait_for(lambda: "too large to add up" in str(totals.render()), what="the sentence")
         text = str(totals.render())
         assert OUT_OF_RANGE in text and "inf" not in text.replace("information", "")
-        by_model = app.screen.query_one("#spend-by-model", DataTable)
+        by_model = app.screen.query_one("#spend-by-model", RowTable)
         await wait_for(lambda: by_model.row_count == 1, what="the by-model table")
         assert str(by_model.get_row_at(0)[2]) == OUT_OF_RANGE
 

@@ -26,7 +26,7 @@ async def test_hints_follow_the_screen_and_a_click_presses_the_key(config, core)
 
 
 async def test_the_command_palette_opens_history(config, core) -> None:
-    from textual.widgets import DataTable
+    from seedream_tui.tui.widgets.row_table import RowTable
 
     app = SeedreamApp(config, core=core)
     async with app.run_test(size=(120, 30)) as pilot:
@@ -35,7 +35,7 @@ async def test_the_command_palette_opens_history(config, core) -> None:
         await pilot.press(*"open history")
         await pilot.press("enter")
         await wait_for(lambda: isinstance(app.screen, HistoryScreen), what="the history screen")
-        await wait_for(lambda: app.screen.query_one(DataTable) is not None, what="its table")
+        await wait_for(lambda: app.screen.query_one(RowTable) is not None, what="its table")
 
 
 async def test_at_80_columns_every_key_is_still_shown(config, core) -> None:
@@ -99,4 +99,4 @@ async def test_the_main_screens_footer_is_one_line_and_the_jobs_get_the_row(conf
         await wait_for(lambda: "Details" in hints.hints(), what="the table's keys at 80 columns")
         assert "f2 History" in hints.hints() and "Settings" not in hints.hints()
         # the row the footer gave back: seven job rows under the header (six with a two-line footer)
-        await wait_for(lambda: table.size.height - table.header_height == 7, what="seven job rows")
+        await wait_for(lambda: table.size.height - 1 == 7, what="seven job rows")

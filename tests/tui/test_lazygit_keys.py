@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Button, DataTable, Input, Select
+from textual.widgets import Button, Input, Select
 from tui_support import open_main, seed_finished_jobs, wait_for
 
 from seedream_tui.tui.app import SeedreamApp
@@ -14,6 +14,7 @@ from seedream_tui.tui.screens.detail import JobDetailScreen
 from seedream_tui.tui.screens.history import HistoryScreen
 from seedream_tui.tui.screens.main import MainScreen
 from seedream_tui.tui.widgets.keyhints import KeyHints
+from seedream_tui.tui.widgets.row_table import RowTable
 
 
 async def _main_with_jobs(config: Any, core: Any, pilot: Any, app: SeedreamApp) -> MainScreen:
@@ -63,10 +64,10 @@ async def test_j_and_k_move_in_the_lists_and_type_in_text_fields(config, core) -
         await pilot.press("j", "k", "q")
         assert main.editor.text.endswith("jkq") and isinstance(app.screen, MainScreen)
         await pilot.press("f2")
-        await wait_for(lambda: isinstance(app.screen, HistoryScreen) and app.screen.query_one("#history-table", DataTable).row_count >= 5,
+        await wait_for(lambda: isinstance(app.screen, HistoryScreen) and app.screen.query_one("#history-table", RowTable).row_count >= 5,
                        what="the history")
         history = app.screen
-        table = history.query_one("#history-table", DataTable)
+        table = history.query_one("#history-table", RowTable)
         history.set_focus(table)
         await pilot.pause()
         row = table.cursor_row
@@ -93,7 +94,7 @@ async def test_q_leaves_a_screen_but_is_typed_in_a_text_field(config, core) -> N
         await wait_for(lambda: search.has_focus, what="the search field")
         await pilot.press("q")
         assert search.value == "q" and app.screen is history
-        history.set_focus(history.query_one("#history-table", DataTable))
+        history.set_focus(history.query_one("#history-table", RowTable))
         await pilot.pause()
         await pilot.press("q")
         await wait_for(lambda: app.screen is main, what="back on the main screen")

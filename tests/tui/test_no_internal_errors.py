@@ -192,7 +192,7 @@ async def test_the_history_after_a_resize_never_draws_its_old_layout(queue_serve
 
         def spy(shown: Any, renderable: Any) -> None:
             if shown is screen and renderable is not None:
-                columns = [str(key.value) for key in screen.table.columns]
+                columns = list(screen.table.columns)
                 frames.append((set(screen.classes), columns, _frame_text(screen)))
             display(shown, renderable)
 

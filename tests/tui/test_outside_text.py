@@ -20,6 +20,7 @@ from seedream_tui.jobs.model import JobStatus
 from seedream_tui.jobs.store import HistoryStore
 from seedream_tui.paths import Paths
 from seedream_tui.tui.app import SeedreamApp
+from seedream_tui.tui.widgets.row_table import RowTable
 
 MARKUP_ERRORS = (
     "CUDA out of memory [/opt/worker/run.py:212]",
@@ -93,7 +94,7 @@ async def test_markup_errors_and_escapes_in_every_view(markup_server: Any) -> No
         await wait_for(lambda: app.screen is main, what="back on the main screen")
         # the history, its preview, then both jobs compared
         await pilot.press("f2")
-        await wait_for(lambda: app.screen.query(DataTable) and app.screen.query_one(DataTable).row_count == 2,
+        await wait_for(lambda: app.screen.query(RowTable) and app.screen.query_one(RowTable).row_count == 2,
                        what="the history rows")
         await wait_for(lambda: "[/policy] filter" in screen_text(app), what="the history preview's error")
         _assert_literal(screen_text(app))
@@ -188,7 +189,7 @@ async def test_a_stored_prompt_with_escapes_loads_into_the_editor_visibly(markup
         main = await open_main(app, pilot)
         await pilot.press("f2")
         await wait_for(lambda: isinstance(app.screen, HistoryScreen), what="the history")
-        await wait_for(lambda: app.screen.query_one(DataTable).row_count == 2, what="the history rows")
+        await wait_for(lambda: app.screen.query_one(RowTable).row_count == 2, what="the history rows")
         await pilot.press("l")
         await wait_for(lambda: app.screen is main and "pwned" in main.editor.text, what="the prompt loaded")
         assert "\x1b" not in main.editor.text and "\\x1b]0;pwned\\x07" in main.editor.text

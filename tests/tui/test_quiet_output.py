@@ -1,8 +1,9 @@
 """Issue 13 §1: what the job table sends to the terminal while jobs run (a slow SSH link carries every byte).
 
-A tick sends the changed Time cells alone (not the table, not the rest of the row), a tick that changes
-no text sends nothing, and elapsed time past a minute steps coarsely. The frames are the ones Textual
-hands its driver, rendered to the bytes a terminal would get.
+A tick sends the changed Time cells alone (not the table, not the rest of the row: Textual writes a repainted
+region from the widget's left edge, so Time comes right after the id, before the status and the prompt), a
+tick that changes no text sends nothing, and elapsed time past a minute steps coarsely. The frames are the ones
+Textual hands its driver, rendered to the bytes a terminal would get.
 """
 
 from __future__ import annotations
@@ -10,17 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from history_fill import fill_history
-from rich.segment import Segment
-from textual import _compositor
 from textual.app import App, ComposeResult
-from textual.strip import Strip
 from tui_support import wait_for
 
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.store import HistoryStore
-from seedream_tui.tui import partial_updates
 from seedream_tui.tui.screens.main import INITIAL_JOBS, read_initial
 from seedream_tui.tui.widgets.job_table import JobTable, format_live_elapsed
+from seedream_tui.tui.widgets.row_table import RowTable
 
 T0 = 1_800_000_000.0
 PROMPT = "a lighthouse on a basalt cliff at dusk"
@@ -40,7 +38,6 @@ class TableApp(App[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        partial_updates.install()
         self.now = T0
         self.sent: list[str] = []
 
@@ -66,7 +63,7 @@ async def _tick_to(app: TableApp, pilot: Any, seconds: float) -> str:
 async def _settled(app: TableApp, pilot: Any) -> None:
     """Wait until the first frames (everything drawn, focus given) are over: a tick at T0 sends nothing."""
     table = app.query_one(JobTable)
-    await wait_for(lambda: table.row_count and not table._require_update_dimensions, what="the rows")
+    await wait_for(lambda: table.row_count, what="the rows")
     app.sent.clear()
     table.refresh()  # one whole frame now, which takes along any repaint still pending from the start
     await wait_for(lambda: app.sent, what="a whole frame")
@@ -123,25 +120,6 @@ def test_live_elapsed_is_coarser_as_it_grows() -> None:
     assert max(len(format_live_elapsed(s)) for s in range(0, 36000, 7)) == 4
 
 
-def test_a_partial_update_starts_at_its_span_and_never_halves_a_wide_character() -> None:
-    partial_updates.install()
-    strip = Strip([Segment("ab"), Segment("狐cd")])  # 狐 covers cells 2 and 3
-    update = _compositor.ChopsUpdate([{0: strip}], [(0, 3, 5)], [[6]])
-    sent = update.render_segments(_console())
-    assert sent.startswith("\x1b[1;3H")  # row 1, column 3: where 狐 starts, not the line's start
-    assert "狐c" in sent and "b" not in sent.replace("\x1b[", "") and "d" not in sent
-    update = _compositor.ChopsUpdate([{0: strip}], [(0, 4, 5)], [[6]])
-    assert update.render_segments(_console()) .startswith("\x1b[1;5H")
-
-
-def _console() -> Any:
-    import io
-
-    from rich.console import Console
-
-    return Console(file=io.StringIO(), force_terminal=True, color_system="truecolor", width=20)
-
-
 async def test_live_jobs_older_than_the_first_page_are_listed_from_the_start(config, core) -> None:
     config.paths.profile_data_dir.mkdir(parents=True, exist_ok=True)
     store = HistoryStore(config.paths.history_db)
@@ -157,35 +135,46 @@ async def test_live_jobs_older_than_the_first_page_are_listed_from_the_start(con
     assert [job.id for job in initial.older_live] == [old.id]
 
 
-async def test_a_tick_over_many_live_rows_keeps_what_was_drawn_of_the_rest() -> None:
-    """DataTable keys its render caches on an update count: moving it per cell (or per tick) had every
-    visible row rendered anew, and the row offsets recomputed per cell (60-90 ms a tick with 500 live
-    rows, the event loop blocked: a typed key waited)."""
+async def test_a_tick_over_many_live_rows_keeps_what_was_drawn_of_the_rest(monkeypatch: Any) -> None:
+    """A tick draws the lines of the rows whose time changed, in view, and nothing else: with every visible
+    row drawn anew per changed cell (DataTable's caches), a tick over 500 live rows blocked the event loop
+    60-90 ms (a typed key waited)."""
     app = TableApp()
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(JobTable)
         table.set_jobs([_job(i, JobStatus.RUNNING) for i in range(1, 301)])
         await _settled(app, pilot)
-        before = table._update_count
+        drawn: list[object] = []
+        original = RowTable._line
+
+        def counting(self: Any, cells: Any, *args: Any) -> Any:
+            drawn.append(cells[0])
+            return original(self, cells, *args)
+
+        monkeypatch.setattr(RowTable, "_line", counting)
         app.sent.clear()
         app.now = T0 + 7
         table.tick()
-        assert table._update_count == before
         await wait_for(lambda: "7s" in "".join(app.sent), what="the new times drawn")
+        assert 0 < len(drawn) <= len(table.rows_in_view())  # the changed rows in view, each once
+        drawn.clear()
+        table.tick()  # the same times again: nothing drawn, nothing sent
+        await pilot.pause()
+        assert drawn == []
         assert "0s" not in "".join(app.sent)
         top = table.scroll_offset.y
         in_view = [i for i in range(table.row_count) if top <= i < top + table.size.height - 2]
-        assert in_view and all(str(table.get_row_at(i)[3]) == "7s" for i in in_view)
+        assert in_view and all(str(table.get_cell(table.row_key_at(i), "elapsed")) == "7s" for i in in_view)
         # a tick costs the rows on screen only: the 280 others are brought up to date as they scroll in
         far = table.row_count - 1 if top < table.row_count // 2 else 0
-        assert str(table.get_row_at(far)[3]) == "0s"
+        assert str(table.get_cell(table.row_key_at(far), "elapsed")) == "0s"
         app.sent.clear()
         if far:
             table.scroll_end(animate=False)
         else:
             table.scroll_home(animate=False)
         await pilot.pause()
-        assert str(table.get_row_at(far)[3]) == "7s"
+        assert str(table.get_cell(table.row_key_at(far), "elapsed")) == "7s"
         await wait_for(lambda: "7s" in "".join(app.sent) and "0s" not in "".join(app.sent),
                        what="the scrolled-in rows drawn with their time")
 
@@ -199,7 +188,7 @@ async def test_time_ticks_by_itself_once_a_live_job_arrives() -> None:
         await _settled(app, pilot)
         table.upsert(_job(2, JobStatus.RUNNING))
         app.now = T0 + 3
-        await wait_for(lambda: str(table.get_row_at(0)[3]) == "3s", what="the time moved without a manual tick")
+        await wait_for(lambda: str(table.get_cell(table.row_key_at(0), "elapsed")) == "3s", what="the time moved without a manual tick")
 
 
 class PaneApp(App[None]):

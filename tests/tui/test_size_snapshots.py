@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 import screens_support  # noqa: F401  (the zone is UTC: the history's dates are the same everywhere)
 from test_main_snapshots import settle
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 from tui_support import drawn_settled, seed_finished_jobs, wait_for
 
 from seedream_tui.jobs.store import HistoryStore
 from seedream_tui.paths import Paths
 from seedream_tui.tui.app import SeedreamApp
+from seedream_tui.tui.widgets.row_table import RowTable
 
 SIZES = [(80, 24), (60, 20), (40, 12)]
 #: a fixed home: the detail screen shows the images' paths
@@ -57,7 +58,7 @@ async def _still(pilot: Any) -> None:
 async def _history(pilot: Any) -> Any:
     await pilot.press("f2")
     screen = await _on_top(pilot, "HistoryScreen")
-    await wait_for(lambda: screen.query_one(DataTable).row_count == 5 and screen.selected_job() is not None,
+    await wait_for(lambda: screen.query_one(RowTable).row_count == 5 and screen.selected_job() is not None,
                    what="the history's rows")
     await wait_for(lambda: screen.query_one("#history-preview").has_class("-has-image"), what="the preview")
     return screen
@@ -130,7 +131,7 @@ async def catalog(pilot: Any) -> None:
     await settle(pilot)
     await pilot.press("f4")
     screen = await _on_top(pilot, "CatalogScreen")
-    await wait_for(lambda: screen.query_one(DataTable).row_count >= 12, what="the models")
+    await wait_for(lambda: screen.query_one(RowTable).row_count >= 12, what="the models")
     await wait_for(lambda: "models" in str(screen.query_one("#catalog-status").render()), what="the status line")
     await _still(pilot)
 
@@ -139,7 +140,7 @@ async def spend(pilot: Any) -> None:
     await settle(pilot)
     await pilot.press("f6")
     screen = await _on_top(pilot, "SpendScreen")
-    await wait_for(lambda: screen.query_one(DataTable).row_count > 0, what="the spend")
+    await wait_for(lambda: screen.query_one(RowTable).row_count > 0, what="the spend")
     await _still(pilot)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import DataTable
 from tui_support import open_main, screen_text, seed_finished_jobs, wait_for
 
 from seedream_tui.tui.app import SeedreamApp
 from seedream_tui.tui.screens.main import MainScreen
 from seedream_tui.tui.screens.too_small import MIN_SIZE, TooSmallScreen
 from seedream_tui.tui.widgets.prompt_editor import PromptArea
+from seedream_tui.tui.widgets.row_table import RowTable
 
 SIZES = [(80, 24), (40, 12), (20, 8), (39, 30), (42, 24), (50, 16), (60, 20), (120, 11), (250, 70), (80, 24)]
 
@@ -51,7 +51,7 @@ async def test_every_screen_at_every_size(config, core) -> None:
         await pilot.press("escape")
         await pilot.press("f2")
         await wait_for(lambda: type(app.screen).__name__ == "HistoryScreen", what="the history")
-        await wait_for(lambda: app.screen.query_one(DataTable).row_count == 5, what="the history rows")
+        await wait_for(lambda: app.screen.query_one(RowTable).row_count == 5, what="the history rows")
         await pilot.press("space", "space", "v")
         await wait_for(lambda: type(app.screen).__name__ == "CompareScreen", what="the compare screen")
         await _each_size(app, pilot, type(app.screen))

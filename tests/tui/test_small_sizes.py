@@ -14,8 +14,8 @@ from seedream_tui.tui.widgets.prompt_editor import PromptArea
 
 
 def _job_lines(app: Any, main: Any) -> list[str]:
-    """The screen lines inside the job table's rows (below its header)."""
-    region = main.table.region
+    """The screen lines inside the job table's rows (below its header), in its bordered box."""
+    region = main.query_one("#jobs-box").region
     lines = screen_text(app).splitlines()
     return lines[region.y + 2:region.bottom - 1]
 
@@ -33,7 +33,7 @@ async def test_jobs_come_first_at_40x12(config, core) -> None:
         rows = _job_lines(app, main)
         for word, line in zip(newest, rows, strict=False):
             assert word in line, (word, rows)
-        assert "Prompt" in screen_text(app).splitlines()[main.table.region.y + 1]
+        assert "Prompt" in screen_text(app).splitlines()[main.table.region.y]
         # the prompt can still be written: two lines of it
         assert main.query_one(PromptArea).content_region.height >= 2
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 from tui_support import open_main, seed_finished_jobs, wait_for
 from video_support import seed_video_job
 
 from seedream_tui.paths import Paths
 from seedream_tui.tui.app import SeedreamApp
 from seedream_tui.tui.screens.viewer import ViewerScreen
+from seedream_tui.tui.widgets.row_table import RowTable
 
 
 def video_app(base_url: str) -> tuple[SeedreamApp, int]:
@@ -97,7 +98,7 @@ async def test_the_poster_and_badge_show_where_images_do(queue_server: Any) -> N
         main = await open_main(app, pilot)
         await wait_for(lambda: main.table.row_count == 6, what="the seeded jobs")
         table = main.table
-        assert isinstance(table, DataTable)
+        assert isinstance(table, RowTable)
         prompt = str(table.get_cell(str(job_id), "prompt"))
         assert prompt.startswith("▶ 0:05 ")
         main.set_focus(table)

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 from tui_support import drawn_settled, open_main, seed_finished_jobs, wait_for
 
 from seedream_tui.jobs.model import JobStatus
@@ -18,6 +18,7 @@ from seedream_tui.tui.screens.history import HistoryScreen
 from seedream_tui.tui.screens.main import MainScreen
 from seedream_tui.tui.screens.viewer import ViewerScreen, caption
 from seedream_tui.tui.widgets.preview import PreviewPane
+from seedream_tui.tui.widgets.row_table import RowTable
 
 
 def seeded_app(base_url: str) -> SeedreamApp:
@@ -126,7 +127,7 @@ async def test_viewer_opens_from_the_preview_history_compare_and_details(queue_s
         # the history: f on a row; the viewer walks the history's rows
         await pilot.press("f2")
         await wait_for(lambda: isinstance(app.screen, HistoryScreen)
-                       and app.screen.query_one(DataTable).row_count == 5, what="the history")
+                       and app.screen.query_one(RowTable).row_count == 5, what="the history")
         history = app.screen
         await pilot.press("down", "down", "f")
         viewer = await viewer_ready(app)

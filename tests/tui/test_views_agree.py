@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 from history_fill import fill_history
-from textual.widgets import DataTable
 from tui_support import open_main, seed_finished_jobs, wait_for
 
 from seedream_tui import DEFAULT_MODEL_ID
@@ -19,6 +18,7 @@ from seedream_tui.tui.messages import JobChanged
 from seedream_tui.tui.screens.confirm import ConfirmScreen
 from seedream_tui.tui.screens.history import HistoryScreen
 from seedream_tui.tui.widgets.job_table import JobTable
+from seedream_tui.tui.widgets.row_table import RowTable
 
 
 async def test_a_job_deleted_in_history_leaves_the_main_table_and_preview(config, core) -> None:
@@ -33,11 +33,11 @@ async def test_a_job_deleted_in_history_leaves_the_main_table_and_preview(config
         await pilot.press("f2")
         await wait_for(lambda: isinstance(app.screen, HistoryScreen), what="the history")
         history = app.screen
-        await wait_for(lambda: history.query_one(DataTable).row_count == len(ids), what="the history rows")
+        await wait_for(lambda: history.query_one(RowTable).row_count == len(ids), what="the history rows")
         await pilot.press("d")
         await wait_for(lambda: isinstance(app.screen, ConfirmScreen), what="the question")
         await pilot.press("y")
-        await wait_for(lambda: history.query_one(DataTable).row_count == len(ids) - 1, what="the row gone")
+        await wait_for(lambda: history.query_one(RowTable).row_count == len(ids) - 1, what="the row gone")
         await pilot.press("escape")
         await wait_for(lambda: app.screen is main, what="back on the main screen")
         await wait_for(lambda: newest not in table.jobs and table.row_count == len(ids) - 1, what="gone here too")

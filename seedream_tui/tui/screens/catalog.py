@@ -17,14 +17,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Select, Static
-from textual.widgets.data_table import ColumnKey
+from textual.widgets import Input, Select, Static
 
 from seedream_tui.api.errors import ApiError
 from seedream_tui.catalog.browse import CatalogEntry, CatalogPage
 from seedream_tui.schema import SchemaError
 from seedream_tui.tui.plain import plain, plain_line
 from seedream_tui.tui.widgets.keyhints import KeyHints
+from seedream_tui.tui.widgets.row_table import RowTable
 
 if TYPE_CHECKING:
     from seedream_tui.jobs.service import Core
@@ -77,8 +77,7 @@ class CatalogScreen(Screen[str | None]):
         with Horizontal(id="catalog-filters"):
             yield Input(placeholder="Search models…  ↓ list · enter picks", id="catalog-search")
             yield Select([(ALL_LABEL, ALL)], value=ALL, allow_blank=False, id="catalog-category")
-        table: DataTable[Text] = DataTable(id="catalog-table", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield RowTable(id="catalog-table")
         yield Static("", id="catalog-detail", markup=False)
         yield Static("Asking RunComfy for its models…", id="catalog-status", markup=False)
         yield KeyHints()
@@ -121,17 +120,11 @@ class CatalogScreen(Screen[str | None]):
         # of two, leaving 2 blank cells at the right)
         room = table.content_region.width - sum(others) - 2 * table.cell_padding * (len(others) + 1) - 2
         width = max(12, min(room, max(cell_len(entry.display_name) for entry in entries)))
-        column = table.columns.get(ColumnKey("name"))
-        if column is not None and (column.width != width or column.auto_width):
-            column.auto_width = False
-            column.width = width
-            table._require_update_dimensions = True
-            table._clear_caches()  # the drawn cells are cached without their width
-            table.refresh()
+        table.set_column_width("name", width)
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one("#catalog-table", DataTable)
+    def table(self) -> RowTable:
+        return self.query_one("#catalog-table", RowTable)
 
     # --- loading --------------------------------------------------------------------------------------
     def _category(self) -> str:
@@ -211,9 +204,9 @@ class CatalogScreen(Screen[str | None]):
         status.update(plain(text))
         status.set_class(offline, "-offline")
 
-    @on(DataTable.RowHighlighted, "#catalog-table")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        entry = self.entries.get(str(event.row_key.value))
+    @on(RowTable.RowHighlighted, "#catalog-table")
+    def _highlighted(self, event: RowTable.RowHighlighted) -> None:
+        entry = self.entries.get(event.row_key)
         if entry is not None:
             note = entry.price.note or ", ".join(entry.categories)
             detail = self.query_one("#catalog-detail", Static)
@@ -237,7 +230,7 @@ class CatalogScreen(Screen[str | None]):
         if key == "down" and self.query_one("#catalog-search", Input).has_focus:
             self.table.focus()
 
-    @on(DataTable.RowSelected, "#catalog-table")
+    @on(RowTable.RowSelected, "#catalog-table")
     @on(Input.Submitted, "#catalog-search")
     def _selected(self) -> None:
         self.action_choose()
@@ -247,8 +240,7 @@ class CatalogScreen(Screen[str | None]):
         if table.row_count == 0:
             self.notify("No model is listed: change the search first.", severity="warning")
             return
-        row = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        self._choose(str(row.value))
+        self._choose(table.row_key_at(table.cursor_row))
 
     @work(group="catalog-choose", exclusive=True)
     async def _choose(self, model_id: str) -> None:

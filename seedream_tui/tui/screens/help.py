@@ -7,7 +7,7 @@ its widgets, with the user's keymap applied, so a new or remapped binding shows 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -18,7 +18,6 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from seedream_tui.safetext import visible
-from seedream_tui.tui.widgets.row_table import RowTable
 
 
 def binding_rows(
@@ -85,6 +84,16 @@ def _display(app: App[Any], binding: Binding) -> str:
         return binding.key
 
 
+class HelpTable(DataTable[object]):
+    """The bindings, their descriptions wrapped (a row grows); Home and End go to the first and last row, as in
+    the job lists (DataTable binds them to the first and last column, and ctrl+home/end rarely survive tmux)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_top", "First row", show=False, id="rows-first"),
+        Binding("end", "scroll_bottom", "Last row", show=False, id="rows-last"),
+    ]
+
+
 class HelpScreen(ModalScreen[None]):
     """A table of bindings; escape, q, ? or F1 closes it."""
 
@@ -117,7 +126,7 @@ class HelpScreen(ModalScreen[None]):
                 id="help-hint",
                 markup=False,
             )
-            yield RowTable(cursor_type="row", zebra_stripes=True, id="help-table")  # home/end: first/last row
+            yield HelpTable(cursor_type="row", zebra_stripes=True, id="help-table")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

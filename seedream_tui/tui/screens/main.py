@@ -169,7 +169,11 @@ class MainScreen(Screen[None]):
                 yield OptionsPanel(self.spec, overrides, id="options", deferred=True)
         yield Tabs(Tab("Jobs", id="tab-jobs"), Tab("Preview", id="tab-preview"), id="results-tabs")
         with Horizontal(id="results"):
-            yield JobTable(id="jobs")
+            # the border is the box's, not the table's: Textual writes a repainted region from the left edge of
+            # the widget it is in, so a tick of the table's Time cells does not send the border each time
+            with Vertical(id="jobs-box") as box:
+                box.border_title = "Jobs"
+                yield JobTable(id="jobs")
             yield PreviewPane(id="preview")
         yield StatusBar()  # in the flow, under the results (two docked lines would overlap)
         # one line: a second is a job row fewer at 80x24; what does not fit is in help (?), which it offers

@@ -14,10 +14,8 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
-from textual.widgets.data_table import ColumnKey
+from textual.widgets import Static
 
 from seedream_tui.jobs.spend import (
     OUT_OF_RANGE_SENTENCE,
@@ -28,6 +26,7 @@ from seedream_tui.jobs.spend import (
     usd_text,
 )
 from seedream_tui.tui.widgets.keyhints import KeyHints
+from seedream_tui.tui.widgets.row_table import RowTable
 
 if TYPE_CHECKING:
     from seedream_tui.jobs.service import Core
@@ -42,7 +41,7 @@ class SpendScreen(Screen[None]):
     SpendScreen #spend-totals { height: auto; padding: 0 1; border: round $primary-background-lighten-2; }
     SpendScreen #spend-tables { height: 1fr; min-height: 4; }
     SpendScreen #spend-tables > Vertical { width: 1fr; min-width: 20; border: round $primary-background-lighten-2; }
-    SpendScreen DataTable { height: 1fr; }
+    SpendScreen RowTable { height: 1fr; }
     SpendScreen.-narrow #spend-tables { layout: vertical; overflow-y: auto; }
     SpendScreen.-narrow #spend-tables > Vertical { min-height: 5; }  /* a row each at 40x12, the rest scrolls */
     """
@@ -61,9 +60,9 @@ class SpendScreen(Screen[None]):
         yield Static("Adding up the costs…", id="spend-totals", markup=False)
         with Horizontal(id="spend-tables"):
             with Vertical(id="spend-by-model-box"):
-                yield DataTable(id="spend-by-model", cursor_type="row", zebra_stripes=True)
+                yield RowTable(id="spend-by-model")
             with Vertical(id="spend-by-day-box"):
-                yield DataTable(id="spend-by-day", cursor_type="row", zebra_stripes=True)
+                yield RowTable(id="spend-by-day")
         yield KeyHints()
 
     def on_mount(self) -> None:
@@ -75,7 +74,7 @@ class SpendScreen(Screen[None]):
         self.query_one("#spend-by-model-box").border_title = "By model"
         self.query_one("#spend-by-day-box").border_title = "By day"
         for table_id, first in (("#spend-by-model", "Model"), ("#spend-by-day", "Day")):
-            table = self.query_one(table_id, DataTable)
+            table = self.query_one(table_id, RowTable)
             table.add_column(first, key="key")
             table.add_column("Jobs", key="jobs")
             table.add_column("Cost", key="usd")
@@ -88,24 +87,17 @@ class SpendScreen(Screen[None]):
     def _fit_keys(self) -> None:
         """The first column (a model id, a day) as wide as its longest key or as the counts leave: at 40 columns
         a model id pushed the jobs and the cost off the right edge."""
-        for table in self.query(DataTable):
-            column = table.columns.get(ColumnKey("key"))
+        for table in self.query(RowTable):
             width = table.scrollable_content_region.width
-            if column is None or not width:
+            if "key" not in table.columns or not width:
                 continue
             widths = [
-                max([cell_len(str(col.label)), *(cell_len(str(table.get_cell_at(Coordinate(row, n))))
-                                                 for row in range(table.row_count))])
-                for n, col in enumerate(table.ordered_columns)
+                max([cell_len(str(col.label)), *(cell_len(str(row[n])) for row in map(table.get_row_at, range(table.row_count)))])
+                for n, col in enumerate(table.columns.values())
             ]  # fmt: skip
             others = sum(widths[1:]) + 2 * table.cell_padding * len(widths)
             fitted = max(8, min(widths[0], width - others - 2))  # and a scrollbar's columns
-            if column.width != fitted or column.auto_width:
-                column.auto_width = False
-                column.width = fitted
-                table._require_update_dimensions = True
-                table._clear_caches()  # the drawn cells are cached without their width
-                table.refresh()
+            table.set_column_width("key", fitted)
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -127,11 +119,11 @@ class SpendScreen(Screen[None]):
         self._fill("#spend-by-day", list(reversed(group_spend(rows, by="day")))[:DAYS_SHOWN])
 
     def _fill(self, table_id: str, groups: list[SpendGroup]) -> None:
-        table = self.query_one(table_id, DataTable)
+        table = self.query_one(table_id, RowTable)
         table.clear()
-        for group in groups:
+        for index, group in enumerate(groups):
             table.add_row(Text(group.key, no_wrap=True, overflow="ellipsis"), Text(str(group.jobs), justify="right"),
-                          Text(usd_text(group.usd), justify="right"))  # fmt: skip
+                          Text(usd_text(group.usd), justify="right"), key=str(index))  # fmt: skip
         self._fit_keys()
 
 

@@ -1,10 +1,10 @@
 """The live job table: one row per job (row key = job id), newest at the top, cells updated in place.
 
 Rows are never cleared and rebuilt (that resets cursor and scroll); a changed job rewrites only the cells
-whose text changed, and repaints only those cells (``_set_cell``): over a slow SSH link every byte the
-terminal is sent counts, and DataTable's own ``update_cell`` repaints the whole table. Elapsed time is
-checked once a second, for live rows only, from one timer, and shown more coarsely as it grows
-(``format_live_elapsed``), so most ticks change nothing and write nothing.
+whose text changed, and repaints only those cells (``RowTable.update_cell``): over a slow SSH link every
+byte the terminal is sent counts. Elapsed time is checked once a second, for live rows only, from one
+timer, and shown more coarsely as it grows (``format_live_elapsed``), so most ticks change nothing and
+write nothing.
 """
 
 from __future__ import annotations
@@ -12,31 +12,29 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.coordinate import Coordinate
-from textual.geometry import Region
 from textual.message import Message
-from textual.strip import Strip
 from textual.timer import Timer
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from seedream_tui.batch.sheet import progress_text
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.positions import PositionBoard
 from seedream_tui.tui.formatting import elapsed_of, format_elapsed, job_badge
 from seedream_tui.tui.plain import plain_line
-from seedream_tui.tui.widgets.row_table import RowTable
+from seedream_tui.tui.widgets.row_table import Row, RowDoesNotExist, RowTable
 
+#: the cells that change while jobs run (Time every second, Q as the queue moves) come first: Textual writes a
+#: repainted cell from the widget's left edge to the cell's end, so a tick sends the id and the time (drawn as
+#: one piece, ``JOINED_COLUMNS``), not the status as well; the main screen draws the border around the table
+#: as a box of its own, so it is not sent either (bench_output: within ~10 % of the old compositor patch)
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "#"),
-    ("status", "Status"),
-    ("pos", "Q"),
     ("elapsed", "Time"),
+    ("pos", "Q"),
+    ("status", "Status"),
     ("res", "Size"),
     ("n", "Img"),
     ("prompt", "Prompt"),
@@ -93,18 +91,6 @@ def elapsed_text(job: Job, now: float) -> str:
     return format_elapsed(elapsed) if job.status.terminal else format_live_elapsed(elapsed)
 
 
-def same_cell(a: object, b: object) -> bool:
-    """Whether two cell values draw the same (a ``Text``'s own ``==`` ignores its base style)."""
-    if isinstance(a, Text) and isinstance(b, Text):
-        return a.plain == b.plain and a.style == b.style and a.spans == b.spans
-    return type(a) is type(b) and a == b
-
-
-def cell_width(value: object) -> int:
-    """The cells ``value`` takes in a table cell."""
-    return value.cell_len if isinstance(value, Text) else cell_len(str(value))
-
-
 def status_text(job: Job) -> Text:
     return Text(job.status.label.split(" ")[0], style=_STATUS_STYLE.get(job.status, ""))
 
@@ -113,6 +99,11 @@ class BatchCell(str):
     """The id cell of a folded batch's row (``B7``); sorts where the batch's newest job would."""
 
     order: int = 0
+
+    def __eq__(self, other: object) -> bool:  # a new order is a change of the cell (the row moves)
+        return isinstance(other, BatchCell) and str.__eq__(self, other) and self.order == other.order
+
+    __hash__ = str.__hash__
 
 
 def batch_row_key(batch_id: int) -> str:
@@ -169,6 +160,9 @@ class JobTable(RowTable):
                 tooltip="Cancel everything waiting (pending, and queued at RunComfy), not the running jobs"),
     ]
 
+    #: the id, the time and the queue position as one piece (one escape sequence, not three, per tick)
+    JOINED_COLUMNS = frozenset({"elapsed", "pos"})
+
     class Highlighted(Message):
         def __init__(self, job_id: int | None) -> None:
             super().__init__()
@@ -190,15 +184,13 @@ class JobTable(RowTable):
             self.batch_id = batch_id
 
     def __init__(self, *, id: str | None = None, clock: Callable[[], float] = time.time) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id, zebra_stripes=True)
         self.clock = clock
         self.jobs: dict[int, Job] = {}
         #: the queue position shown per job id (see ``jobs.positions``: one job per position, none absurd)
         self._positions = PositionBoard()
         self._phase = 0
         self._ticker: Timer | None = None
-        #: cells changed by ``_set_cell`` since the last frame (see ``_forget_drawn``)
-        self._stale: set[tuple[RowKey, ColumnKey]] = set()
         #: the keys of the columns shown, in order (narrow, some are left out: see :meth:`columns_for`)
         self.shown: tuple[str, ...] = tuple(key for key, _ in COLUMNS)
         #: each batch's jobs in the table, counted; the batches folded into one row
@@ -209,7 +201,6 @@ class JobTable(RowTable):
         for key, label in COLUMNS:
             if key in self.shown:
                 self.add_column(label, key=key)
-        self.border_title = "Jobs"
         live = any(not job.status.terminal for job in self.jobs.values())
         self._ticker = self.set_interval(1.0 / TICK_PHASES, self.tick_phase, name="elapsed", pause=not live)
 
@@ -297,16 +288,14 @@ class JobTable(RowTable):
         """Write a folded batch's row (added if missing): its progress, counted as jobs changed."""
         key = batch_row_key(batch_id)
         cells = self._batch_cells(batch_id)
-        if RowKey(key) not in self._data:
+        if not self.has_row(key):
             self.add_row(*(cells[column] for column in self.shown), key=key)
             sort = True
         else:
             for column, value in cells.items():
                 if column != "id":
                     self._set_cell(key, column, value)
-            old_id = self._data[RowKey(key)].get(ColumnKey("id"))
-            if isinstance(old_id, BatchCell) and old_id.order != cells["id"].order:  # type: ignore[attr-defined]
-                self._data[RowKey(key)][ColumnKey("id")] = cells["id"]
+            if self.update_cell(key, "id", cells["id"]):  # the batch's newest job changed: it sorts elsewhere
                 sort = True
         if sort:
             self._sort_keep_cursor()
@@ -344,7 +333,7 @@ class JobTable(RowTable):
             return
         self.folded.add(batch_id)
         for job_id in count.ids:
-            if RowKey(str(job_id)) in self._data:
+            if self.has_row(str(job_id)):
                 self.remove_row(str(job_id))
         self._show_batch_row(batch_id, sort=True)
         self.select_batch(batch_id)
@@ -399,11 +388,14 @@ class JobTable(RowTable):
         except RowDoesNotExist:
             pass
 
+    def _sort_rows(self) -> None:
+        self.sort(key=_row_order, reverse=True)
+
     def _sort_keep_cursor(self) -> None:
         selected = self._selected_key()
-        self.sort("id", key=_row_order, reverse=True)
-        if selected is not None and RowKey(selected) in self._row_locations:
-            self.move_cursor(row=self.get_row_index(selected), animate=False)
+        self._sort_rows()
+        if selected is not None and self.has_row(selected):
+            self.move_cursor(row=self.get_row_index(selected))
 
     def tick(self, phase: int | None = None) -> None:
         """Refresh the elapsed time of the live rows in view (finished rows do not change; a row out of view
@@ -416,10 +408,9 @@ class JobTable(RowTable):
 
     def _jobs_in_view(self) -> list[Job]:
         jobs = []
-        for index in self._rows_in_view():
-            key = self._row_locations.get_key(index)
-            value = key.value if key is not None else None
-            job = self.jobs.get(int(value)) if value is not None and value.isdigit() else None
+        for index in self.rows_in_view():
+            key = self.row_key_at(index)
+            job = self.jobs.get(int(key)) if key.isdigit() else None
             if job is not None:
                 jobs.append(job)
         return jobs
@@ -438,71 +429,16 @@ class JobTable(RowTable):
         self.tick(self._phase)
 
     def _set_cell(self, row: str, column: str, value: object) -> None:
-        """Put ``value`` in one cell and repaint that cell alone; nothing at all if it draws the same.
-
-        ``update_cell`` repaints the whole table (every visible row goes down the wire again on each
-        change). This writes DataTable's cell store, marks the cell for ``_forget_drawn`` (so it is drawn
-        anew) and asks for a repaint of the cell's region only, which goes to the terminal as that region
-        alone (see ``tui.partial_updates``); a cell scrolled out of view sends nothing.
-        """
-        if column not in self.shown:
-            return  # left out while the table is narrow: its cells are written when it is shown again
-        row_key, column_key = RowKey(row), ColumnKey(column)
-        cells = self._data.get(row_key)
-        if cells is None or column_key not in self._column_locations:
-            self.update_cell(row_key, column_key, value)  # raises CellDoesNotExist, as update_cell does
-            return
-        if same_cell(cells.get(column_key), value):
-            return
-        shape = self.columns[column_key]
-        if shape.auto_width and cell_width(value) > shape.content_width:
-            # wider than the column ("queued" -> "downloading"): widen it, which moves every column after it
-            self.update_cell(row_key, column_key, value, update_width=True)
-            return
-        cells[column_key] = value
-        self._stale.add((row_key, column_key))
-        coordinate = self.get_cell_coordinate(row_key, column_key)
-        # DataTable finds a cell's region by adding up the heights of every row above it: only ask for the
-        # rows in view (each row is one line here), or a tick over 500 live rows costs 500 such sums
-        if coordinate.row in self._rows_in_view():
-            self.refresh_coordinate(coordinate)
-
-    def _rows_in_view(self) -> range:
-        """The indexes of the rows on screen, one more each side (every row is one line here)."""
-        top = self.scroll_offset.y
-        return range(max(0, top - 1), min(self.row_count, top + self.size.height + 1))
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        if self._stale:
-            self._forget_drawn(self._stale)
-            self._stale = set()
-        return super().render_lines(crop)
-
-    def _forget_drawn(self, stale: set[tuple[RowKey, ColumnKey]]) -> None:
-        """Drop what DataTable drew of the changed cells (and of their rows and lines), nothing else.
-
-        DataTable keys its render caches on an update count that ``update_cell`` moves, so that one
-        changed cell has every visible row rendered anew (~60-85 ms for 40 rows of 500 live jobs, each
-        elapsed-time tick, with the event loop blocked: a typed key waits). Its per-cell cache is keyed by
-        row and column, its per-row caches by row; the line cache is small and cheap to rebuild. The count
-        itself stays, so the row offsets (cached on it too) are not recomputed either.
-        """
-        rows = {row for row, _ in stale}
-        indexes = {self._row_locations.get(row) for row in rows}
-        _discard_where(self._cell_render_cache, lambda key: (key[0], key[1]) in stale)
-        _discard_where(self._row_render_cache, lambda key: key[0] in rows)
-        _discard_where(self._row_renderable_cache, lambda key: key[1] in indexes)
-        self._line_cache.clear()
+        """Put ``value`` in one cell and repaint that cell alone (nothing if it draws the same, nothing sent
+        for a row out of view); a column left out while the table is narrow is written when shown again."""
+        if column in self.shown:
+            self.update_cell(row, column, value)
 
     # --- selection ----------------------------------------------------------------------------------------
     def _selected_key(self) -> str | None:
-        if not self.row_count:
+        if not 0 <= self.cursor_row < self.row_count:
             return None
-        try:
-            key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
-        except (RowDoesNotExist, IndexError):
-            return None
-        return key.value
+        return self.row_key_at(self.cursor_row)
 
     @property
     def selected_job_id(self) -> int | None:
@@ -520,16 +456,16 @@ class JobTable(RowTable):
         except RowDoesNotExist:
             pass
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_row_table_row_highlighted(self, event: RowTable.RowHighlighted) -> None:
         event.stop()
         self.post_message(self.Highlighted(self.selected_job_id))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_row_table_row_selected(self, event: RowTable.RowSelected) -> None:
         event.stop()
-        value = event.row_key.value
-        if value is not None and value.startswith("b"):
+        value = event.row_key
+        if value.startswith("b"):
             self.post_message(self.OpenBatch(int(value[1:])))  # a folded batch opens as its contact sheet
-        elif value is not None:
+        else:
             self.post_message(self.Open(int(value)))
 
     def action_open_job(self) -> None:
@@ -560,7 +496,7 @@ class JobTable(RowTable):
         if shown != self.shown:
             self._show_columns(shown)
         # the scrollbar's columns kept free while there is none (it would come with the next rows)
-        fit_column(self, "prompt", spare=0 if self.show_vertical_scrollbar else 2)
+        self.fit_column("prompt", spare=0 if self.show_vertical_scrollbar else 2)
 
     def columns_for(self, width: int) -> tuple[str, ...]:
         """The columns to show in ``width`` cells: all, or fewer so that the prompt keeps a readable fragment."""
@@ -582,7 +518,6 @@ class JobTable(RowTable):
         crosses a step, never while jobs tick."""
         selected, scroll_y = self._selected_key(), self.scroll_y
         self.shown = shown
-        self._stale = set()
         self.clear(columns=True)
         for key, label in COLUMNS:
             if key in shown:
@@ -596,7 +531,7 @@ class JobTable(RowTable):
             cells = self._batch_cells(batch_id)
             self.add_row(*(cells[column] for column in shown), key=batch_row_key(batch_id))
         if self.folded:
-            self.sort("id", key=_row_order, reverse=True)
+            self._sort_rows()
         if selected is not None and selected.isdigit():
             self.select_job(int(selected))
         elif selected is not None:
@@ -604,30 +539,9 @@ class JobTable(RowTable):
         self.scroll_to(y=scroll_y, animate=False, immediate=True)
 
 
-def _row_order(value: object) -> int:
-    """The sort key of a row's id cell: a job's id, or a folded batch's newest job id."""
+def _row_order(row: Row) -> int:
+    """The sort key of a row (by its id cell, the first): a job's id, or a folded batch's newest job id."""
+    value = row.cells[0]
     if isinstance(value, BatchCell):
         return value.order
     return value if isinstance(value, int) else 0
-
-
-def _discard_where(cache: Any, gone: Callable[[Any], bool]) -> None:
-    """Drop the entries of one of DataTable's ``LRUCache`` s whose key ``gone`` picks."""
-    for key in [key for key in cache.keys() if gone(key)]:
-        cache.discard(key)
-
-
-def fit_column(table: DataTable[Any], key: str, *, spare: int = 0, most: int | None = None) -> None:
-    """Give column ``key`` the width the other columns leave (less ``spare``, at most ``most``, at least 12),
-    as a fixed width: an auto-width column is re-measured on every cell update (and was seen to collapse)."""
-    others = sum(c.get_render_width(table) for k, c in table.columns.items() if k.value != key)
-    width = table.scrollable_content_region.width - others - 2 * table.cell_padding - spare
-    width = max(12, width if most is None else min(most, width))
-    column = table.columns.get(ColumnKey(key))
-    if column is not None and (column.width != width or column.auto_width):
-        column.auto_width = False
-        column.width = width
-        table._require_update_dimensions = True  # Textual recomputes the virtual width on idle
-        # the drawn cells are cached without their width: drop them, or a cell keeps its old cut ("…" gone)
-        table._clear_caches()
-        table.refresh()
