@@ -104,6 +104,8 @@ class PreviewPane(Vertical, can_focus=True):
     def show_job(self, job: Job | None) -> None:
         """Show ``job`` (keeping the image index when it is the same job being updated)."""
         same = job is not None and self.job is not None and self.job.id == job.id
+        if same and job == self.job:
+            return  # nothing new (the table's cursor staying on it as rows come and go): no repaint of the pane
         if not same:
             self.index = 0
         self.job = job
