@@ -18,7 +18,7 @@ from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.tally import SessionTally
 from seedream_tui.tui.app import SeedreamApp
 from seedream_tui.tui.messages import Alerted, JobChanged
-from seedream_tui.tui.widgets.status_bar import StatusBar, changed_cells, status_text
+from seedream_tui.tui.widgets.status_bar import StatusBar, status_text
 
 
 def toasts(seen: list[Message]) -> list[str]:
@@ -165,4 +165,40 @@ async def test_the_status_line_is_drawn_where_and_when_it_changed(monkeypatch) -
 def test_changed_cells(old: str, new: str, cells: tuple[int, int] | None) -> None:
     from rich.text import Text
 
+    from seedream_tui.tui.widgets.status_bar import changed_cells
+
     assert changed_cells(Text(old), Text(new)) == cells
+
+
+async def test_the_previewed_job_changing_state_repaints_its_line_not_the_pane(config, core) -> None:
+    """A live job in the preview goes queued -> running -> downloading: its line of text says so; the pane's
+    title stays "Preview #N", so the pane is not repainted (setting the title repainted the whole pane, 40 rows
+    of it at 200x60, at each change of the job)."""
+    from textual.widgets import Static
+
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(200, 60)) as pilot:
+        main = await open_main(app, pilot)
+        preview = main.preview
+        now = time.time()
+        live = job(700, JobStatus.QUEUED, now)
+        app.post_message(JobChanged(live))
+        await wait_for(lambda: live.id in main.table.jobs, what="the job's row")
+        main.table.select_job(live.id)
+        await wait_for(lambda: preview.job is not None and preview.job.id == live.id, what="the job previewed")
+        await pilot.pause()
+        calls: list[Any] = []
+        original = preview.refresh
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            calls.append(args)
+            return original(*args, **kwargs)
+
+        preview.refresh = counted  # type: ignore[method-assign]
+        status = preview.query_one("#preview-status", Static)
+        for state in (JobStatus.RUNNING, JobStatus.DOWNLOADING):
+            app.post_message(JobChanged(job(live.id, state, now)))
+            await wait_for(lambda s=state: preview.job is not None and preview.job.status is s, what=f"{state}")
+            await pilot.pause()
+        assert "Downloading" in str(status.render())
+        assert calls == []

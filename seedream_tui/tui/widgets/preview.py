@@ -61,13 +61,16 @@ class PreviewPane(Vertical, can_focus=True):
             self.job_id = job_id
             self.image = image
 
-    job: reactive[Job | None] = reactive(None, init=False, always_update=True)
-    index: reactive[int] = reactive(0, init=False)
+    # no repaint of their own: what changes on screen (title, line of text, image) repaints itself, and a
+    # repaint of the pane is its 40 rows at 200x60, image included, each time the previewed job changes state
+    job: reactive[Job | None] = reactive(None, init=False, always_update=True, repaint=False)
+    index: reactive[int] = reactive(0, init=False, repaint=False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.shown_path: str | None = None
-        self.border_title = _title("Preview")
+        self._title = ""
+        self._set_title("Preview")
         self._status_rows = -1  # rows the status text takes (-1: not known yet)
 
     def on_mount(self) -> None:
@@ -77,6 +80,14 @@ class PreviewPane(Vertical, can_focus=True):
     def _tick(self) -> None:
         if self.job is not None and not self.job.status.terminal:
             self._set_status(status_line(self.job, time.time()))
+
+    def _set_title(self, text: str) -> None:
+        """The pane's title; set only when it changes: setting it repaints the whole pane, image included
+        (~8 KB at 200x60 in halfcell), and the previewed job changes state several times while it runs."""
+        title = _title(text)
+        if title != self._title:
+            self._title = title
+            self.border_title = title
 
     def _set_status(self, text: str) -> None:
         """The pane's line of text; hidden when empty, so it takes no row above a centred image.
@@ -129,7 +140,8 @@ class PreviewPane(Vertical, can_focus=True):
         self._refresh_view()
 
     def on_resize(self) -> None:
-        if self.shown_path is not None:
+        # also while the first image is still loading (shown_path not set yet): it was sized for the old size
+        if self.shown_path is not None or self.job is not None:
             self.shown_path = None
             self._refresh_view()
 
@@ -137,22 +149,22 @@ class PreviewPane(Vertical, can_focus=True):
         job = self.job
         paths = self._paths()
         if job is None:
-            self.border_title = _title("Preview")
+            self._set_title("Preview")
             self._set_status("Select a job to see its images.")
             self._hide_image()
             return
         self.index = min(self.index, max(0, len(paths) - 1))
         count = f" {self.index + 1}/{len(paths)}" if len(paths) > 1 else ""
-        self.border_title = _title(f"Preview #{job.id}{count}")
+        title = f"Preview #{job.id}{count}"
         if not paths:
+            self._set_title(title)
             self._set_status(status_line(job, time.time()))
             self._hide_image()
             return
         path = paths[self.index]
         output = next((o for o in job.outputs if o.path == path), None)
         badge = video_badge(output)
-        if badge:
-            self.border_title = _title(f"Preview #{job.id}{count} {badge}")
+        self._set_title(f"{title} {badge}" if badge else title)
         card = av_card(output) if output is not None else None
         if card is not None:  # a video or a sound: say what and where it is
             self._set_status(card)
