@@ -72,6 +72,8 @@ class PreviewPane(Vertical, can_focus=True):
         self._title = ""
         self._set_title("Preview")
         self._status_rows = -1  # rows the status text takes (-1: not known yet)
+        #: (the load, the pane's content size it loads the image for) while an image loads
+        self._loading: tuple[object, Any] | None = None
 
     def on_mount(self) -> None:
         # a live job's line says how long it has been running; only live jobs need the tick
@@ -140,8 +142,9 @@ class PreviewPane(Vertical, can_focus=True):
         self._refresh_view()
 
     def on_resize(self) -> None:
-        # also while the first image is still loading (shown_path not set yet): it was sized for the old size
-        if self.shown_path is not None or self.job is not None:
+        # also while an image is still loading (shown_path not set yet) for another size than this one
+        loading = self._loading is not None and self._loading[1] != self.content_size
+        if self.shown_path is not None or loading:
             self.shown_path = None
             self._refresh_view()
 
@@ -186,6 +189,15 @@ class PreviewPane(Vertical, can_focus=True):
 
     @work(exclusive=True, group="preview-load")
     async def _load(self, path: str) -> None:
+        token = object()
+        self._loading = (token, self.content_size)
+        try:
+            await self._load_sized(path)
+        finally:
+            if self._loading is not None and self._loading[0] is token:
+                self._loading = None
+
+    async def _load_sized(self, path: str) -> None:
         cw, ch = cell_pixels()
         width = max(1, self.content_size.width) * cw
         height = max(1, self.content_size.height) * ch

@@ -108,6 +108,11 @@ class StatusBar(Widget):
             # one line whatever it says: no layout pass (it would redraw every scrollbar on the screen)
             self.refresh(Region(changed[0], 0, changed[1] - changed[0], 1))
 
+    @property
+    def pending(self) -> bool:
+        """A newer line waits for the end of the current ``EVERY`` s (tests await it before a snapshot)."""
+        return self._timer is not None
+
     def render(self) -> Text:
         return self._line
 
