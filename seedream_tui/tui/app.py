@@ -59,6 +59,10 @@ BURST_SECONDS = 0.6
 #: while a batch's jobs end (a few a second for minutes), their toast comes at most this often: a toast each
 #: 0.6 s is a layout pass of the whole screen each time (the editor stalls), and a bell each time if it rings
 BATCH_BURST_SECONDS = 5.0
+#: and whatever jobs they are, one toast and one OSC 9 this often at most: with 40 single jobs of 3-6 s running,
+#: one ends every ~0.1 s and a toast each 0.6 s was 11 toasts and 11 bells in 15 s (issue 23); a job ending
+#: this long after the last toast is announced after BURST_SECONDS as before
+ANNOUNCE_EVERY = 5.0
 #: the closed history screen is laid out for a new window size this long after the last resize of a burst
 FIT_CLOSED_AFTER = 0.5
 
@@ -124,6 +128,7 @@ class SeedreamApp(App[int]):
         self.tally = SessionTally()
         self._finished: list[Job] = []  # ended jobs waiting for their (one, coalesced) toast
         self._burst_timer: Any = None
+        self._announced_at = -ANNOUNCE_EVERY  # time.monotonic() of the last finished-jobs toast
         self._status_bar: StatusBar | None = None  # found once: a DOM query per job change costs ms with 1,000
         #: printed by run_tui after the terminal is restored (live jobs that resume at the next start)
         self.quit_note: str | None = None
@@ -340,12 +345,14 @@ class SeedreamApp(App[int]):
         self._finished.append(job)
         if self._burst_timer is None:
             delay = BURST_SECONDS if job.batch_id is None else BATCH_BURST_SECONDS
+            delay = max(delay, self._announced_at + ANNOUNCE_EVERY - time.monotonic())
             self._burst_timer = self.set_timer(delay, self._announce_finished, name="finished-burst")
 
     def _announce_finished(self) -> None:
         jobs, self._finished, self._burst_timer = self._finished, [], None
         if not jobs:
             return
+        self._announced_at = time.monotonic()
         sentence, severity = finish_sentence(jobs[0]) if len(jobs) == 1 else finished_sentence(jobs)
         self.notify(sentence, severity=severity)  # type: ignore[arg-type]
         if self.config.settings.notify_bell and any(job.status in _ALERT_STATUSES for job in jobs):

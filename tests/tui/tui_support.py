@@ -100,7 +100,7 @@ async def open_main(app: Any, pilot: Any) -> Any:
 
 async def drawn_settled(screen: Any) -> None:
     """Wait for what a screen finishes on idle, so a snapshot cannot catch it half done: every DataTable's
-    column widths (measured when the message queue empties) and the key hints line."""
+    column widths (measured when the message queue empties), the key hints line and the status line."""
     from textual.widgets import DataTable
 
     from seedream_tui.tui.widgets.keyhints import KeyHints
@@ -115,6 +115,10 @@ async def drawn_settled(screen: Any) -> None:
 
     await wait_for(lambda: all(p.built for p in screen.query(OptionsPanel)), what="the options panel's fields")
     await wait_for(lambda: all(h.hints() for h in screen.query(KeyHints)), what="the key hints")
+    from seedream_tui.tui.widgets.status_bar import StatusBar
+
+    # the status line draws a change at most every StatusBar.EVERY s: the latest one drawn
+    await wait_for(lambda: not any(b.pending for b in screen.query(StatusBar)), what="the status line")
 
 
 def screen_text(app: Any) -> str:

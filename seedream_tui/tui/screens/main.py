@@ -296,7 +296,9 @@ class MainScreen(Screen[None]):
 
     @on(JobTable.Highlighted)
     def _highlighted(self, message: JobTable.Highlighted) -> None:
-        self.preview.show_job(self.table.jobs.get(message.job_id) if message.job_id is not None else None)
+        shown = self.preview.job
+        if shown is None or shown.id != message.job_id:  # the same job (a row added above it): it is on screen
+            self.preview.show_job(self.table.jobs.get(message.job_id) if message.job_id is not None else None)
         if self.table.cursor_row >= self.table.row_count - PREFETCH_ROWS:
             self._load_older()
 

@@ -60,14 +60,19 @@ class PreviewPane(Vertical, can_focus=True):
             self.job_id = job_id
             self.image = image
 
-    job: reactive[Job | None] = reactive(None, init=False, always_update=True)
-    index: reactive[int] = reactive(0, init=False)
+    # no repaint of their own: what changes on screen (title, line of text, image) repaints itself, and a
+    # repaint of the pane is its 40 rows at 200x60, image included, each time the previewed job changes state
+    job: reactive[Job | None] = reactive(None, init=False, always_update=True, repaint=False)
+    index: reactive[int] = reactive(0, init=False, repaint=False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.shown_path: str | None = None
-        self.border_title = _title("Preview")
+        self._title = ""
+        self._set_title("Preview")
         self._status_rows = -1  # rows the status text takes (-1: not known yet)
+        #: (the load, the pane's content size it loads the image for) while an image loads
+        self._loading: tuple[object, Any] | None = None
 
     def on_mount(self) -> None:
         # a live job's line says how long it has been running; only live jobs need the tick
@@ -76,6 +81,14 @@ class PreviewPane(Vertical, can_focus=True):
     def _tick(self) -> None:
         if self.job is not None and not self.job.status.terminal:
             self._set_status(status_line(self.job, time.time()))
+
+    def _set_title(self, text: str) -> None:
+        """The pane's title; set only when it changes: setting it repaints the whole pane, image included
+        (~8 KB at 200x60 in halfcell), and the previewed job changes state several times while it runs."""
+        title = _title(text)
+        if title != self._title:
+            self._title = title
+            self.border_title = title
 
     def _set_status(self, text: str) -> None:
         """The pane's line of text; hidden when empty, so it takes no row above a centred image.
@@ -103,6 +116,8 @@ class PreviewPane(Vertical, can_focus=True):
     def show_job(self, job: Job | None) -> None:
         """Show ``job`` (keeping the image index when it is the same job being updated)."""
         same = job is not None and self.job is not None and self.job.id == job.id
+        if same and job == self.job:
+            return  # nothing new (the table's cursor staying on it as rows come and go): no repaint of the pane
         if not same:
             self.index = 0
         self.job = job
@@ -126,7 +141,9 @@ class PreviewPane(Vertical, can_focus=True):
         self._refresh_view()
 
     def on_resize(self) -> None:
-        if self.shown_path is not None:
+        # also while an image is still loading (shown_path not set yet) for another size than this one
+        loading = self._loading is not None and self._loading[1] != self.content_size
+        if self.shown_path is not None or loading:
             self.shown_path = None
             self._refresh_view()
 
@@ -134,22 +151,22 @@ class PreviewPane(Vertical, can_focus=True):
         job = self.job
         paths = self._paths()
         if job is None:
-            self.border_title = _title("Preview")
+            self._set_title("Preview")
             self._set_status("Select a job to see its images.")
             self._hide_image()
             return
         self.index = min(self.index, max(0, len(paths) - 1))
         count = f" {self.index + 1}/{len(paths)}" if len(paths) > 1 else ""
-        self.border_title = _title(f"Preview #{job.id}{count}")
+        title = f"Preview #{job.id}{count}"
         if not paths:
+            self._set_title(title)
             self._set_status(status_line(job, time.time()))
             self._hide_image()
             return
         path = paths[self.index]
         output = next((o for o in job.outputs if o.path == path), None)
         badge = video_badge(output)
-        if badge:
-            self.border_title = _title(f"Preview #{job.id}{count} {badge}")
+        self._set_title(f"{title} {badge}" if badge else title)
         card = av_card(output) if output is not None else None
         if card is not None:  # a video or a sound: say what and where it is
             self._set_status(card)
@@ -171,6 +188,15 @@ class PreviewPane(Vertical, can_focus=True):
 
     @work(exclusive=True, group="preview-load")
     async def _load(self, path: str) -> None:
+        token = object()
+        self._loading = (token, self.content_size)
+        try:
+            await self._load_sized(path)
+        finally:
+            if self._loading is not None and self._loading[0] is token:
+                self._loading = None
+
+    async def _load_sized(self, path: str) -> None:
         cw, ch = cell_pixels()
         width = max(1, self.content_size.width) * cw
         height = max(1, self.content_size.height) * ch
