@@ -258,3 +258,46 @@ async def test_a_hidden_screen_laid_out_again_when_a_widget_asks() -> None:
             lambda: not compat.lay_out_if_asked(screen, app.size) and probe.outer_size == Size(60, 5),
             what="the hidden screen laid out again when asked",
         )
+
+
+class _Lines(compat.SteadyScrollView):
+    def render_line(self, y: int) -> Strip:
+        return Strip.blank(self.size.width)
+
+
+class _Scrolled(App[None]):
+    CSS = "_Lines { height: 1fr; } #below { height: 1; }"
+
+    def compose(self) -> ComposeResult:
+        yield _Lines()
+        yield Static("below", id="below")
+
+    def on_mount(self) -> None:
+        self.query_one(_Lines).virtual_size = Size(40, 200)  # a scroll bar shown
+
+
+async def test_a_steady_scroll_view_keeps_its_scroll_bar_through_layouts_at_the_same_size() -> None:
+    """A layout pass at unchanged sizes repaints no scroll bar (Textual's own method repaints it every time);
+    a real change of size still reaches the scroll bar."""
+    app = _Scrolled()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        view = app.query_one(_Lines)
+        bar = view.vertical_scrollbar
+        assert view.show_vertical_scrollbar and bar.window_size == 19
+        refreshes: list[object] = []
+        original = bar.refresh
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            refreshes.append(args)
+            return original(*args, **kwargs)
+
+        bar.refresh = counting  # type: ignore[method-assign]
+        for _ in range(4):
+            app.screen.refresh(layout=True)
+            await pilot.pause()
+        assert refreshes == []
+        app.query_one("#below").styles.height = 5
+        await pilot.pause()
+        await pilot.pause()
+        assert view.size.height == 15 and bar.window_size == 15 and refreshes

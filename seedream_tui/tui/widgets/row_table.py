@@ -37,8 +37,9 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from seedream_tui.tui.compat import SteadyScrollView
 
 
 class RowDoesNotExist(KeyError):
@@ -150,7 +151,7 @@ def _column_meta(index: int) -> Style:
     return _COLUMN_META[index]
 
 
-class RowTable(ScrollView, can_focus=True):
+class RowTable(SteadyScrollView, can_focus=True):
     """A list of one-line rows with a fixed header and a row cursor (see the module's docstring)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
