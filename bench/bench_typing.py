@@ -2,8 +2,9 @@
 
 The app runs as a real process on a pty (200x60, halfcell images) against the fake server in another
 process, with 0 and 500 live jobs (the server runs 10 at a time and takes an hour over each, so all
-500 keep polling). Once the newest job is drawn and the first polls have landed, ``KEYS`` letters are
-typed one at a time, ``GAP`` s apart (a fast typist); each key's latency is from writing it to the pty
+500 keep polling); a bare Textual app with one focused TextArea (``_textarea_app.py``) is typed into in
+the same run, in turn with them (``ROUNDS`` rounds), as the baseline. Once the newest job is drawn and
+the first polls have landed, ``KEYS`` letters are typed one at a time, ``GAP`` s apart (a fast typist); each key's latency is from writing it to the pty
 to the first output holding the text typed so far (the editor redraws its line, so the line's new end
 is the echo). Target (issue 13 §2): with 500 live jobs p95 <= 20 ms and the worst key <= 50 ms.
 """
@@ -19,10 +20,12 @@ import time
 from pathlib import Path
 
 from _common import fake_server_process, figure
-from _tui_common import pty_app, quit_app
+from _tui_common import ROOT, pty_app, quit_app
 from bench_output import env_for, submit_live
 
-KEYS = 80
+KEYS = 50
+#: each app typed into this many times, in turn with the others
+ROUNDS = 3
 GAP = 0.12
 SETTLE = 6.0
 VENV_BIN = Path(sys.executable).parent
@@ -65,15 +68,20 @@ def report(name: str, latencies: list[float], targets: bool) -> None:
 def main() -> None:
     t_start = time.perf_counter()
     print(f"# load average at start: {os.getloadavg()[0]:.2f} (2 cores shared)")
-    for n in (0, 500):
-        home = tempfile.mkdtemp(prefix="seedream-bench-typing-")
-        with fake_server_process("--workers", "10", "--min-duration", "3600", "--max-duration", "3600",
-                                 "--seed", "7") as (api, _cdn):
-            if n:
-                asyncio.run(submit_live(home, api, n))
-            argv = [str(VENV_BIN / "seedream-tui"), "--demo", "--base-url", api, "--image-mode", "halfcell"]
-            marker = f"live bench job {n - 1}".encode() if n else b"Jobs"
-            report(f"live_{n}_200x60", key_latencies(argv, env_for(home), marker), targets=n == 500)
+    bare = [sys.executable, str(ROOT / "bench" / "_textarea_app.py")]
+    latencies: dict[str, list[float]] = {"bare_textarea_200x60": [], "live_0_200x60": [], "live_500_200x60": []}
+    homes = {n: tempfile.mkdtemp(prefix="seedream-bench-typing-") for n in (0, 500)}
+    with fake_server_process("--workers", "10", "--min-duration", "3600", "--max-duration", "3600",
+                             "--seed", "7") as (api, _cdn):
+        asyncio.run(submit_live(homes[500], api, 500))
+        argv = [str(VENV_BIN / "seedream-tui"), "--demo", "--base-url", api, "--image-mode", "halfcell"]
+        # the three in turn, ROUNDS times: the bare app's figures are the same run's, on the same machine load
+        for _ in range(ROUNDS):
+            latencies["bare_textarea_200x60"] += key_latencies(bare, env_for(homes[0]), b"bare-textarea-ready")
+            latencies["live_0_200x60"] += key_latencies(argv, env_for(homes[0]), b"Jobs")
+            latencies["live_500_200x60"] += key_latencies(argv, env_for(homes[500]), b"live bench job 499")
+    for name, values in latencies.items():
+        report(name, values, targets=name.startswith("live_500"))
     print(f"# load average at end: {os.getloadavg()[0]:.2f}")
     figure("typing.total_s", time.perf_counter() - t_start)
 
