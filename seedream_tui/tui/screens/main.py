@@ -158,16 +158,11 @@ class MainScreen(Screen[None]):
                 id="prompt",
             )
             with Vertical(id="options-pane"):
-                yield Select(
-                    self._model_options(),
-                    value=self.spec.key,
-                    allow_blank=False,
-                    compact=True,
-                    id="model-select",
-                )
-                # its fields are most of this screen's widgets: built right after the first frame
+                # the model picker (a Select: four widgets, an option per model) and the panel's fields, most of
+                # this screen's widgets, are mounted right after the first frame (issue 23: start-up)
                 yield OptionsPanel(self.spec, overrides, id="options", deferred=True)
-        yield Tabs(Tab("Jobs", id="tab-jobs"), Tab("Preview", id="tab-preview"), id="results-tabs")
+        if self.has_class("-narrow"):
+            yield self._results_tabs()  # shown: in the first frame. Hidden while wide: mounted after it
         with Horizontal(id="results"):
             yield JobTable(id="jobs")
             yield PreviewPane(id="preview")
@@ -180,15 +175,8 @@ class MainScreen(Screen[None]):
         app: Any = self.app
         if hasattr(app, "tally"):
             self.query_one(StatusBar).show(self.core.config, app.tally)
-        pane = self.query_one("#options-pane")
-        pane.border_title = "Options"
-        model_select = self.query_one("#model-select", Select)
-
-        def expanded(opened: bool) -> None:  # the model list opens inside the options pane, not over the jobs
-            if opened:
-                bound_overlay(model_select, pane.content_region)
-
-        self.watch(model_select, "expanded", expanded, init=False)
+        self.query_one("#options-pane").border_title = "Options"
+        self.call_after_refresh(self._mount_after_first_frame)
         self.show_quote()
         self.query_one(PromptArea).focus()
         self.set_interval(2.0, self.refresh_queue_line, name="queue-line")  # other instances pause/fill it too
@@ -198,6 +186,27 @@ class MainScreen(Screen[None]):
             self._initial = None
         else:
             self._load_history()
+
+    def _results_tabs(self) -> Tabs:
+        return Tabs(Tab("Jobs", id="tab-jobs"), Tab("Preview", id="tab-preview"), id="results-tabs")
+
+    async def _mount_after_first_frame(self) -> None:
+        """What the first frame does without (see ``compose``): the model picker, and the narrow window's tabs
+        while the window is wide. The user cannot tell: the options panel's fields come in the same moment."""
+        if not self.is_attached:  # gone before its first frame
+            return
+        pane = self.query_one("#options-pane")
+        model_select = Select(self._model_options(), value=self.spec.key, allow_blank=False, compact=True,
+                              id="model-select")
+
+        def expanded(opened: bool) -> None:  # the model list opens inside the options pane, not over the jobs
+            if opened:
+                bound_overlay(model_select, pane.content_region)
+
+        await pane.mount(model_select, before=0)
+        self.watch(model_select, "expanded", expanded, init=False)
+        if not self.query("#results-tabs"):
+            await self.mount(self._results_tabs(), before="#results")
 
     def _size_classes(self, width: int, height: int) -> bool:
         """Set the layout classes for the size; True when they changed."""
@@ -654,8 +663,8 @@ class MainScreen(Screen[None]):
     async def set_model(self, spec: ModelSpec, values: dict[str, Any] | None = None) -> None:
         """Rebuild the options panel for ``spec`` (the prompt text stays)."""
         self.spec = spec
-        select = self.query_one("#model-select", Select)
-        if select.value != spec.key:
+        select = next(iter(self.query("#model-select").results(Select)), None)  # None: not mounted yet
+        if select is not None and select.value != spec.key:
             with select.prevent(Select.Changed):
                 select.set_options(self._model_options())  # the catalog may have added one
                 select.value = spec.key
@@ -709,7 +718,8 @@ class MainScreen(Screen[None]):
         if self.has_class("-narrow") and self.has_class("-show-preview"):
             # the table is behind the Preview tab: show it first, never focus what cannot be seen
             self.set_class(False, "-show-preview")
-            self.query_one(Tabs).active = "tab-jobs"
+            for tabs in self.query("#results-tabs").results(Tabs):
+                tabs.active = "tab-jobs"
         self.set_focus(self.table)
 
     def action_focus_prompt(self) -> None:
@@ -724,12 +734,12 @@ class MainScreen(Screen[None]):
             self.set_focus(self.editor)
             return
         self.add_class("-show-options")
-        self.set_focus(self.query_one("#model-select", Select))
+        self.set_focus(next(iter(self.query("#model-select")), None) or self.options)
 
     def action_toggle_preview(self) -> None:
         if self.has_class("-narrow"):
-            tabs = self.query_one(Tabs)
-            tabs.active = "tab-jobs" if tabs.active == "tab-preview" else "tab-preview"
+            for tabs in self.query("#results-tabs").results(Tabs):
+                tabs.active = "tab-jobs" if tabs.active == "tab-preview" else "tab-preview"
         else:
             self.action_view_job()
 
