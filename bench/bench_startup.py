@@ -24,6 +24,9 @@ Then the quit key is sent (Ctrl+Q; Ctrl+C for posting) and the process must exit
 it costs in e.g. GNOME Terminal. The apps take turns, ``RUNS`` rounds, in the same run; each ratio is the
 median of the per-round ratios to the bare app, so it holds on a noisy machine.
 
+Beside each wall-time ratio, the ratio of the CPU time the process used until that frame (all threads, from
+``/proc``): it says what our start-up costs even when the machine is busy.
+
 It also writes ``python -X importtime`` of ``seedream_tui.cli`` and of the TUI path to files in the
 system temp dir and prints the five biggest cumulative imports of each.
 """
@@ -41,7 +44,7 @@ from pathlib import Path
 
 from _common import figure
 from _million import fresh_home
-from _tui_common import ROOT, seed_history, time_to_marker
+from _tui_common import ROOT, pty_app, quit_app, seed_history, time_to_marker
 
 RUNS = 10
 N_JOBS = 100_000
@@ -82,6 +85,34 @@ def report_imports() -> None:
         print(f"# importtime {label} (full report {path}); top 5 cumulative ms:")
         for ms, name in rows[:5]:
             print(f"#   {ms:7.1f}  {name.strip()}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used so far, all its threads (``/proc/PID/task/*/schedstat``, in ns)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # a thread that ended meanwhile
+    return total / 1e9
+
+
+def timed_start(argv: list[str], env: dict[str, str], marker: bytes, quit_keys: bytes) -> tuple[float, float]:
+    """(wall seconds from fork to ``marker`` on the pty, CPU seconds the process used by then); then quit it.
+
+    The CPU time says what the start costs whatever else the machine runs: on a busy machine the wall time
+    of every app grows with the load, and a ratio of wall times drifts toward the ratio of CPU times."""
+    t0 = time.perf_counter()
+    with pty_app(argv, env) as (pid, term):
+        term.wait_for(marker, 60.0)
+        wall = time.perf_counter() - t0
+        try:
+            cpu = cpu_seconds(pid)
+        except OSError:
+            cpu = float("nan")
+        quit_app(pid, term, quit_keys)
+    return wall, cpu
 
 
 def other_app(name: str, env_var: str) -> str | None:
@@ -144,32 +175,42 @@ def main() -> None:
         if _label not in ("posting", "harlequin"):
             time_to_marker(argv, app_env, marker, quit_keys=keys)
     times: dict[str, list[float]] = {label: [] for label, *_ in apps}
+    cpu: dict[str, list[float]] = {label: [] for label, *_ in apps}
     for _ in range(RUNS):  # all apps in turn, RUNS times: each ratio is paired within a round
         for label, argv, app_env, marker, keys in apps:
-            times[label].append(time_to_marker(argv, app_env, marker, quit_keys=keys))
+            wall, used = timed_start(argv, app_env, marker, keys)
+            times[label].append(wall)
+            cpu[label].append(used)
     shutil.rmtree(million_home, ignore_errors=True)
     for folder in (home, empty_home, other_home):
         shutil.rmtree(folder, ignore_errors=True)
     ms = {label: statistics.median(runs) * 1000 for label, runs in times.items()}
 
-    def ratio(label: str) -> str:
+    def ratio(label: str, of: dict[str, list[float]] = times) -> str:
         """The median of the per-round ratios (app / bare app of the same round): noise of the machine cancels."""
-        return f"{statistics.median(a / b for a, b in zip(times[label], times['bare'], strict=True)):.2f}"
+        return f"{statistics.median(a / b for a, b in zip(of[label], of['bare'], strict=True)):.2f}"
 
+    print(f"# load average: {os.getloadavg()[0]:.2f} (the wall-time ratios grow with it; the CPU ones hardly)")
     figure("startup.bare_textual_median_ms", ms["bare"])
     for label, size in (("empty", "an empty history"), ("100k", "100,000 jobs"), ("1m", "1,000,000 jobs")):
         figure(f"startup.seedream_demo_{label}_median_ms", ms[label])
         figure(f"startup.ratio_{label}", ratio(label), f"≤ 1.5× a bare Textual app, {size}, demo server (issue 23)")
+        figure(f"startup.cpu_ratio_{label}", ratio(label, cpu))
     # the floor: the same stock widgets and textual-image, none of our code (bench/_widgets_app.py)
     figure("startup.same_widgets_no_app_code_median_ms", ms["floor"])
     figure("startup.floor_ratio", ratio("floor"))
+    figure("startup.floor_cpu_ratio", ratio("floor", cpu))
+    figure("startup.bare_textual_cpu_median_ms", statistics.median(cpu["bare"]) * 1000)
     figure("startup.app_over_floor_ms", ms["100k"] - ms["floor"])
     for label in ("posting", "harlequin"):
         if label in times:
             figure(f"startup.{label}_median_ms", ms[label])
             figure(f"startup.{label}_ratio", ratio(label))
+            figure(f"startup.{label}_cpu_ratio", ratio(label, cpu))
     print(f"# paired in {RUNS} rounds; first frame that shows what each app is for, on a 200x50 pty; runs ms: "
           + "; ".join(f"{label} {[round(x * 1000) for x in runs]}" for label, runs in times.items()))
+    print("# CPU ms (all threads) by then: " + "; ".join(f"{label} {round(statistics.median(runs) * 1000)}"
+                                                         for label, runs in cpu.items()))
     figure("startup.total_s", time.perf_counter() - t_start)
 
 
