@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from seedream_tui import tls
 from seedream_tui.catalog.browse import edit_model_candidates
 from seedream_tui.catalog.pricing import price_of
 from seedream_tui.config import AppConfig, save_settings
@@ -246,6 +247,9 @@ class SeedreamApp(App[int]):
         self.call_after_refresh(painted.set)
         await painted.wait()
         gc.enable()  # off since the start (seedream_tui.entry): nothing before the first frame needed it
+        # the CA bundle on a thread while the history screen is built ahead: ready by the time the HTTP client is
+        # made (core.start, also off the loop), not a cost of the first frame
+        tls.warm_up()
         images.warm_up()  # the image widget's module: not needed for the first frame, soon for the preview
         await self._build_history_ahead()
         try:

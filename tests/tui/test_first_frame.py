@@ -131,3 +131,29 @@ async def test_a_narrow_window_has_its_tabs_in_the_first_frame(config, core) -> 
         assert not screen.query("#model-select")
         await wait_for(lambda: bool(screen.query("#model-select")), what="the picker")
         assert len(screen.query(Tabs)) == 1
+
+
+def test_run_tui_starts_no_tls_work_before_the_app(monkeypatch, config) -> None:
+    """Issue 23: certifi's CA bundle (~20 ms of CPU on a thread) was loaded while Textual was imported; on a
+    busy machine that thread took the first frame's CPU. Nothing before that frame needs it."""
+    from seedream_tui import tls
+    from seedream_tui.tui import images, run
+
+    calls: list[str] = []
+    monkeypatch.setattr(tls, "warm_up", lambda: calls.append("tls warm-up"))
+    monkeypatch.setattr(SeedreamApp, "run", lambda self: calls.append("app runs") or 0)
+    monkeypatch.setattr(images, "configure", lambda mode, **_: mode)  # the session's halfcell stays for others
+    assert run.run_tui(config, image_mode="halfcell", env={"TERM": "xterm-256color", "LANG": "C.UTF-8"}) == 0
+    assert calls == ["app runs"]
+
+
+async def test_the_tls_context_is_warmed_once_the_main_screen_is_up(monkeypatch, config, core) -> None:
+    from seedream_tui import tls
+
+    app = SeedreamApp(config, core=core)
+    seen: list[bool] = []
+    monkeypatch.setattr(tls, "warm_up", lambda: seen.append(isinstance(app.screen, MainScreen) and app.screen.is_mounted))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_main(app, pilot)
+        await wait_for(lambda: bool(seen), what="the TLS warm-up")
+        assert seen == [True]
