@@ -26,7 +26,6 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from seedream_tui import tls
-from seedream_tui.catalog.browse import edit_model_candidates
 from seedream_tui.catalog.pricing import price_of
 from seedream_tui.config import AppConfig, save_settings
 from seedream_tui.jobs.media_inputs import image_field, reference_to
@@ -463,6 +462,8 @@ class SeedreamApp(App[int]):
         core, main = self.core, self.main_screen
         if core is None or main is None:
             return
+        from seedream_tui.catalog.browse import edit_model_candidates
+
         spec = await self._first_model(edit_model_candidates(job.model_id))
         field = image_field(spec) if spec is not None else None
         if spec is None or field is None:
