@@ -18,8 +18,6 @@ from textual.screen import Screen
 from textual.widgets import Select, Tab, Tabs
 
 from seedream_tui.api.errors import ApiError, InvalidInputError
-from seedream_tui.batch.plan import BatchPlan
-from seedream_tui.batch.planner import PlanError, PlanRequest, make_plan
 from seedream_tui.catalog.guard import SubmitGuard, fingerprint
 from seedream_tui.catalog.pricing import Quote, quote
 from seedream_tui.config import save_settings
@@ -30,7 +28,6 @@ from seedream_tui.safetext import visible
 from seedream_tui.schema.spec import FieldKind, ModelSpec
 from seedream_tui.tui.messages import JobChanged, JobsDeleted
 from seedream_tui.tui.plain import plain_line
-from seedream_tui.tui.screens.confirm import ConfirmScreen
 from seedream_tui.tui.widgets.batch_rows import BatchRows
 from seedream_tui.tui.widgets.fields import FieldWidget, bound_overlay
 from seedream_tui.tui.widgets.job_table import JobTable
@@ -41,6 +38,8 @@ from seedream_tui.tui.widgets.prompt_editor import PromptArea
 from seedream_tui.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from seedream_tui.batch.plan import BatchPlan
+    from seedream_tui.batch.planner import PlanError, PlanRequest
     from seedream_tui.jobs.service import Core
 
 NARROW_BELOW = 120
@@ -392,6 +391,7 @@ class MainScreen(Screen[None]):
         if batch_id is None:
             self.notify("The selected job is not part of a batch; c cancels it alone.", title="Cancel batch")
             return
+        from seedream_tui.tui.screens.confirm import ConfirmScreen
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -402,6 +402,8 @@ class MainScreen(Screen[None]):
                                            yes_label="Cancel batch"), answered)
 
     def action_cancel_waiting(self) -> None:
+        from seedream_tui.tui.screens.confirm import ConfirmScreen
+
         def answered(yes: bool | None) -> None:
             if yes:
                 self.run_worker(self._queue_said(self.core.cancel_waiting(), "Cancel waiting"),
@@ -419,6 +421,10 @@ class MainScreen(Screen[None]):
         return values
 
     def action_submit(self) -> None:
+        # the planner and the dialog when a prompt is submitted, not at start-up (issue 23)
+        from seedream_tui.batch.planner import PlanError, make_plan
+        from seedream_tui.tui.screens.confirm import ConfirmScreen
+
         errors = self.options.check(self.editor.text)
         if self._show_prompt_error(errors):
             return
@@ -456,6 +462,8 @@ class MainScreen(Screen[None]):
     # --- batches (issue 21) ------------------------------------------------------------------------------
     def plan_request(self, inputs: dict[str, Any], source: str = "submit") -> PlanRequest:
         """The plan the prompt and the batch rows describe (PlanError when a row cannot be read)."""
+        from seedream_tui.batch.planner import PlanRequest
+
         batch = self.options.batch_rows
         return PlanRequest(inputs=inputs, sweeps=batch.sweeps(inputs), repeat=batch.repeat(), source=source)
 
@@ -464,7 +472,8 @@ class MainScreen(Screen[None]):
         sentence, and an offer to plan as many as may go, picked at random (the CLI's ``--sample``)."""
         from dataclasses import replace
 
-        from seedream_tui.batch.planner import MAX_JOBS
+        from seedream_tui.batch.planner import MAX_JOBS, PlanError, make_plan
+        from seedream_tui.tui.screens.confirm import ConfirmScreen
 
         count = max(1, MAX_JOBS // max(1, request.repeat))
         why = str(error).partition(": use --sample")[0].rstrip(".")
@@ -551,6 +560,7 @@ class MainScreen(Screen[None]):
     @work(group="prompt-file")
     async def plan_file(self, path: str) -> None:
         """Read a prompt file in a thread and show its plan (the panel's options and batch rows apply to each row)."""
+        from seedream_tui.batch.planner import PlanError
         from seedream_tui.tui.batch_files import plan_prompt_file
 
         inputs = self.options.values()
