@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Select, Tab, Tabs
+from textual.widgets import Select, Static, Tab, Tabs
 
 from seedream_tui.api.errors import ApiError, InvalidInputError
 from seedream_tui.catalog.guard import SubmitGuard, fingerprint
@@ -158,7 +158,9 @@ class MainScreen(Screen[None]):
             )
             with Vertical(id="options-pane"):
                 # the model picker (a Select: four widgets, an option per model) and the panel's fields, most of
-                # this screen's widgets, are mounted right after the first frame (issue 23: start-up)
+                # this screen's widgets, are mounted right after the first frame (issue 23: start-up); until then
+                # a line with the model's name holds the picker's place (the fields below never move)
+                yield Static(self._model_title(), id="model-select-slot")
                 yield OptionsPanel(self.spec, overrides, id="options", deferred=True)
         if self.has_class("-narrow"):
             yield self._results_tabs()  # shown: in the first frame. Hidden while wide: mounted after it
@@ -202,7 +204,10 @@ class MainScreen(Screen[None]):
             if opened:
                 bound_overlay(model_select, pane.content_region)
 
-        await pane.mount(model_select, before=0)
+        slot = self.query_one("#model-select-slot", Static)
+        slot.display = False  # the picker takes its line in the same layout pass
+        await pane.mount(model_select, before=slot)
+        await slot.remove()
         self.watch(model_select, "expanded", expanded, init=False)
         if not self.query("#results-tabs"):
             await self.mount(self._results_tabs(), before="#results")
@@ -239,6 +244,10 @@ class MainScreen(Screen[None]):
             # the class change resizes the editor after it drew its first wrap: redraw once the layout
             # settles, or the first lines show text wrapped for the old width (seen in tmux at 200x60)
             self.call_after_refresh(self.query_one(PromptArea).refresh)
+
+    def _model_title(self) -> Text:
+        """The current model's name as the picker shows it (schema titles are outside text: plain)."""
+        return next((label for label, key in self._model_options() if key == self.spec.key), plain_line(self.spec.key))
 
     def _model_options(self) -> list[tuple[Text, str]]:
         """The model picker's options; titles come from schema files and the server: plain text."""
