@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import tomli_w
-
 from seedream_tui import DEFAULT_MODEL_ID
 from seedream_tui.fsutil import atomic_write
 from seedream_tui.paths import Paths
@@ -211,6 +209,8 @@ def _too_deep(value: Any, limit: int) -> bool:
 
 def save_settings(paths: Paths, settings: Settings) -> None:
     data = {k: v for k, v in asdict(settings).items() if v is not None}
+    import tomli_w  # only when settings are saved: not a cost of every start (issue 23)
+
     atomic_write(paths.settings_file, tomli_w.dumps(data).encode("utf-8"))
 
 

@@ -27,7 +27,9 @@ FIRST_FRAME_IMPORTS = (
     "images.configure('halfcell')\n"
     "import seedream_tui.tui.run, seedream_tui.tui.app\n"
     "heavy = ('httpx', 'httpcore', 'seedream_tui.jobs.engine', 'seedream_tui.api.client', 'PIL.Image',\n"
-    "         'textual_image.widget', 'seedream_tui.tui.screens.help')\n"
+    "         'textual_image.widget', 'seedream_tui.tui.screens.help',\n"
+    "         'tomli_w', 'seedream_tui.catalog.browse', 'seedream_tui.api.parse',\n"
+    "         'seedream_tui.batch.planner', 'seedream_tui.tui.screens.confirm')\n"
     "print(sorted(m for m in heavy if m in sys.modules))\n"
 )
 

@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from seedream_tui.batch import MAX_JOBS as MAX_JOBS  # re-exported: more jobs than this are refused
 from seedream_tui.batch.plan import Axis, BatchPlan, PlannedJob, numbered
 from seedream_tui.catalog.pricing import quote
 from seedream_tui.schema import FieldKind, ModelSpec, coerce_value, validate_input
@@ -40,8 +41,6 @@ from seedream_tui.schema import FieldKind, ModelSpec, coerce_value, validate_inp
 if TYPE_CHECKING:
     from seedream_tui.batch.variants import Template
 
-#: more expanded jobs than this are refused (or must be sampled): a sentence, never a frozen UI
-MAX_JOBS = 1000
 #: the most values one --sweep may list (a range 1..1000000 is refused before it is built)
 MAX_SWEEP_VALUES = MAX_JOBS
 #: the most --repeat may ask for

@@ -6,18 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from seedream_tui.api.errors import ApiError
-from seedream_tui.catalog.browse import (
-    PAGE_SIZE,
-    CatalogPage,
-    local_catalog,
-    local_categories,
-    search_catalog,
-)
-from seedream_tui.catalog.cache import fetch_model, refresh_stale
 from seedream_tui.schema import ModelRegistry, ModelSpec
 
 if TYPE_CHECKING:
     from seedream_tui.api.client import RunComfyClient
+    from seedream_tui.catalog.browse import CatalogPage
     from seedream_tui.paths import Paths
 
 
@@ -37,10 +30,14 @@ class CatalogDesk:
         async def _ensure_backend(self) -> None: ...
 
     async def catalog(
-        self, *, search: str = "", category: str = "", kind: str = "", offset: int = 0, limit: int = PAGE_SIZE
+        self, *, search: str = "", category: str = "", kind: str = "", offset: int = 0, limit: int | None = None
     ) -> CatalogPage:
         """A page of RunComfy's catalog; without a token or a reachable API, the schemas on disk (``offline``,
-        with the reason in ``note``)."""
+        with the reason in ``note``). ``limit``: a page of ``browse.PAGE_SIZE`` models by default."""
+        # the catalog's modules (and the API's answer parsers) when the catalog is first asked, not at every start
+        from seedream_tui.catalog.browse import PAGE_SIZE, local_catalog, search_catalog
+
+        limit = PAGE_SIZE if limit is None else limit
         local = {"search": search, "category": category, "kind": kind}
         if not self._can_ask():
             return _offline(local_catalog(self.registry, **local), "No API token: only the models on disk are listed.")
@@ -59,10 +56,14 @@ class CatalogDesk:
                 return await self.client.model_categories()
             except ApiError:
                 pass
+        from seedream_tui.catalog.browse import local_categories
+
         return local_categories(self.registry)
 
     async def fetch_model(self, model_id: str) -> ModelSpec:
         """Fetch a model's schema and price, cache it in the config dir and register it (replacing an older one)."""
+        from seedream_tui.catalog.cache import fetch_model
+
         await self._ensure_backend()
         cached = await fetch_model(self.client, self.paths.user_models_dir, model_id)
         self.registry.add(cached.spec, user=True)
@@ -72,9 +73,13 @@ class CatalogDesk:
         """Fetch again the cached schemas older than a day (a background chore: failures are only logged)."""
         if not self._can_ask():
             return []
+        from seedream_tui.catalog.cache import refresh_stale
+
         await self._ensure_backend()
         return await refresh_stale(self.client, self.paths.user_models_dir, self.registry)
 
 
 def _offline(page: CatalogPage, note: str) -> CatalogPage:
+    from seedream_tui.catalog.browse import CatalogPage
+
     return CatalogPage(page.entries, page.total, offline=True, note=note)

@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from seedream_tui.catalog.browse import edit_model_candidates
+from seedream_tui import tls
 from seedream_tui.catalog.pricing import price_of
 from seedream_tui.config import AppConfig, save_settings
 from seedream_tui.jobs.media_inputs import image_field, reference_to
@@ -250,6 +250,9 @@ class SeedreamApp(App[int]):
         self.call_after_refresh(painted.set)
         await painted.wait()
         gc.enable()  # off since the start (seedream_tui.entry): nothing before the first frame needed it
+        # the CA bundle on a thread while the history screen is built ahead: ready by the time the HTTP client is
+        # made (core.start, also off the loop), not a cost of the first frame
+        tls.warm_up()
         images.warm_up()  # the image widget's module: not needed for the first frame, soon for the preview
         await self._build_history_ahead()
         try:
@@ -465,6 +468,8 @@ class SeedreamApp(App[int]):
         core, main = self.core, self.main_screen
         if core is None or main is None:
             return
+        from seedream_tui.catalog.browse import edit_model_candidates
+
         spec = await self._first_model(edit_model_candidates(job.model_id))
         field = image_field(spec) if spec is not None else None
         if spec is None or field is None:

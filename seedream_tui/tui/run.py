@@ -75,9 +75,9 @@ def run_tui(config: AppConfig, *, image_mode: str | None = None, env: Mapping[st
     if problem is not None:
         print(f"seedream-tui: {problem}", file=sys.stderr)
         return EXIT_TERMINAL
-    from seedream_tui import tls
-
-    tls.warm_up()  # on the second core while Textual is imported: the HTTP client is then ready at once
+    # the TLS context (certifi's CA bundle, ~20 ms of CPU) is built on a thread right after the first frame
+    # (SeedreamApp._open_core): before it, even on the second core, it competed with the first frame for a
+    # busy machine's CPU, and nothing before that frame talks to the network (issue 23)
     out = sys.__stderr__  # where Textual draws
     try:
         mode, ascii_only = prepare_terminal(config, image_mode, environ, getattr(out, "encoding", None))

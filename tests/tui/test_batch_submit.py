@@ -120,12 +120,12 @@ async def test_a_repeat_count_that_is_not_a_number_is_a_sentence(config: Any, co
 async def test_a_plan_error_with_a_column_says_the_column(config: Any, core: Any, queue_server: Any,
                                                           monkeypatch: Any) -> None:
     """A variant syntax error (the planner's PlanError with a column) is a sentence naming the column."""
-    import seedream_tui.tui.screens.main as main_module
+    import seedream_tui.batch.planner as planner_module  # the main screen imports it when a prompt is submitted
 
     def refuse(spec: Any, request: Any) -> Any:
         raise PlanError("A variant is not closed: a '}' is missing.", column=3)
 
-    monkeypatch.setattr(main_module, "make_plan", refuse)
+    monkeypatch.setattr(planner_module, "make_plan", refuse)
     app = SeedreamApp(config, core=core)
     async with app.run_test(size=(80, 24)) as pilot:
         main = await open_main(app, pilot)

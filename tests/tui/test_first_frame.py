@@ -92,3 +92,68 @@ async def test_what_start_up_built_is_frozen_out_of_the_collectors_sight(config)
             assert not any(obj is app.screen for obj in gc.get_objects())
     finally:
         gc.unfreeze()
+
+
+async def test_the_model_picker_and_the_hidden_tabs_come_after_the_first_frame(config, core) -> None:
+    """Issue 23 (start-up): the model picker (a Select is four widgets and an option per model) and, while the
+    window is wide, the narrow window's Jobs/Preview tabs (hidden) are mounted right after the first frame, in
+    their places; a model set before then is the one the picker shows."""
+    from textual.widgets import Select, Tabs
+
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_main(app, pilot)
+        await app.pop_screen()
+        screen = MainScreen(core)
+        await app.push_screen(screen)
+        assert not screen.query("#model-select") and not screen.query(Tabs)
+        other = next(spec for spec in core.registry.list() if spec.key != screen.spec.key)
+        await screen.set_model(other)  # before the picker exists (a job loaded at once): not lost
+        await wait_for(lambda: bool(screen.query("#model-select") and screen.query(Tabs)), what="the picker")
+        await pilot.pause()
+        assert screen.query_one("#model-select", Select).value == other.key
+        pane = screen.query_one("#options-pane")
+        assert [child.id for child in pane.children] == ["model-select", "options"]
+        assert [child.id for child in screen.children][:3] == ["compose", "results-tabs", "results"]
+        assert not screen.query_one(Tabs).display  # wide: hidden, as before
+
+
+async def test_a_narrow_window_has_its_tabs_in_the_first_frame(config, core) -> None:
+    from textual.widgets import Tabs
+
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_main(app, pilot)
+        await app.pop_screen()
+        screen = MainScreen(core)
+        await app.push_screen(screen)
+        assert screen.query_one(Tabs).display  # narrow: shown from the first frame, never a line that jumps in
+        assert not screen.query("#model-select")
+        await wait_for(lambda: bool(screen.query("#model-select")), what="the picker")
+        assert len(screen.query(Tabs)) == 1
+
+
+def test_run_tui_starts_no_tls_work_before_the_app(monkeypatch, config) -> None:
+    """Issue 23: certifi's CA bundle (~20 ms of CPU on a thread) was loaded while Textual was imported; on a
+    busy machine that thread took the first frame's CPU. Nothing before that frame needs it."""
+    from seedream_tui import tls
+    from seedream_tui.tui import images, run
+
+    calls: list[str] = []
+    monkeypatch.setattr(tls, "warm_up", lambda: calls.append("tls warm-up"))
+    monkeypatch.setattr(SeedreamApp, "run", lambda self: calls.append("app runs") or 0)
+    monkeypatch.setattr(images, "configure", lambda mode, **_: mode)  # the session's halfcell stays for others
+    assert run.run_tui(config, image_mode="halfcell", env={"TERM": "xterm-256color", "LANG": "C.UTF-8"}) == 0
+    assert calls == ["app runs"]
+
+
+async def test_the_tls_context_is_warmed_once_the_main_screen_is_up(monkeypatch, config, core) -> None:
+    from seedream_tui import tls
+
+    app = SeedreamApp(config, core=core)
+    seen: list[bool] = []
+    monkeypatch.setattr(tls, "warm_up", lambda: seen.append(isinstance(app.screen, MainScreen) and app.screen.is_mounted))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_main(app, pilot)
+        await wait_for(lambda: bool(seen), what="the TLS warm-up")
+        assert seen == [True]

@@ -26,6 +26,8 @@ async def settle(pilot: Any) -> None:
     await wait_for(lambda: isinstance(app.screen, MainScreen) and app.screen.is_mounted, what="the main screen")
     main = app.screen
     await wait_for(lambda: main.table.row_count == 5, what="the seeded jobs")
+    # mounted right after the first frame (issue 23): the model picker, and the hidden tabs of a narrow window
+    await wait_for(lambda: bool(main.query("#model-select") and main.query("#results-tabs")), what="the picker")
     main.query_one(PromptArea).cursor_blink = False
     preview = main.query_one(PreviewPane)
     await wait_for(lambda: preview.shown_path is not None, what="the preview image")

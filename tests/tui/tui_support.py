@@ -89,6 +89,9 @@ async def open_main(app: Any, pilot: Any) -> Any:
     await wait_for(lambda: isinstance(app.screen, MainScreen) and app.screen.is_mounted, what="the main screen")
     # the options panel's fields are mounted after the screen's first frame
     await wait_for(lambda: app.screen.options.built, what="the options panel's fields")
+    # so is the model picker (and, while the window is wide, the hidden tabs of a narrow one)
+    await wait_for(lambda: bool(app.screen.query("#model-select") and app.screen.query("#results-tabs")),
+                   what="the model picker")
     # the price of a bundled model is fetched at start: a paid submit before it arrives asks first (its price
     # is unknown), so tests that submit at once wait for that fetch to end, as a person's first prompt does
     await wait_for(lambda: not [w for w in app.workers if w.group == "refresh-models" and not w.is_finished],

@@ -15,11 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Select, Tab, Tabs
+from textual.widgets import Select, Static, Tab, Tabs
 
 from seedream_tui.api.errors import ApiError, InvalidInputError
-from seedream_tui.batch.plan import BatchPlan
-from seedream_tui.batch.planner import PlanError, PlanRequest, make_plan
 from seedream_tui.catalog.guard import SubmitGuard, fingerprint
 from seedream_tui.catalog.pricing import Quote, quote
 from seedream_tui.config import save_settings
@@ -30,7 +28,6 @@ from seedream_tui.safetext import visible
 from seedream_tui.schema.spec import FieldKind, ModelSpec
 from seedream_tui.tui.messages import JobChanged, JobsDeleted
 from seedream_tui.tui.plain import plain_line
-from seedream_tui.tui.screens.confirm import ConfirmScreen
 from seedream_tui.tui.widgets.batch_rows import BatchRows
 from seedream_tui.tui.widgets.fields import FieldWidget, bound_overlay
 from seedream_tui.tui.widgets.job_table import JobTable
@@ -41,6 +38,8 @@ from seedream_tui.tui.widgets.prompt_editor import PromptArea
 from seedream_tui.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from seedream_tui.batch.plan import BatchPlan
+    from seedream_tui.batch.planner import PlanError, PlanRequest
     from seedream_tui.jobs.service import Core
 
 NARROW_BELOW = 120
@@ -158,16 +157,13 @@ class MainScreen(Screen[None]):
                 id="prompt",
             )
             with Vertical(id="options-pane"):
-                yield Select(
-                    self._model_options(),
-                    value=self.spec.key,
-                    allow_blank=False,
-                    compact=True,
-                    id="model-select",
-                )
-                # its fields are most of this screen's widgets: built right after the first frame
+                # the model picker (a Select: four widgets, an option per model) and the panel's fields, most of
+                # this screen's widgets, are mounted right after the first frame (issue 23: start-up); until then
+                # a line with the model's name holds the picker's place (the fields below never move)
+                yield Static(self._model_title(), id="model-select-slot")
                 yield OptionsPanel(self.spec, overrides, id="options", deferred=True)
-        yield Tabs(Tab("Jobs", id="tab-jobs"), Tab("Preview", id="tab-preview"), id="results-tabs")
+        if self.has_class("-narrow"):
+            yield self._results_tabs()  # shown: in the first frame. Hidden while wide: mounted after it
         with Horizontal(id="results"):
             # the border is the box's, not the table's: Textual writes a repainted region from the left edge of
             # the widget it is in, so a tick of the table's Time cells does not send the border each time
@@ -184,15 +180,8 @@ class MainScreen(Screen[None]):
         app: Any = self.app
         if hasattr(app, "tally"):
             self.query_one(StatusBar).show(self.core.config, app.tally)
-        pane = self.query_one("#options-pane")
-        pane.border_title = "Options"
-        model_select = self.query_one("#model-select", Select)
-
-        def expanded(opened: bool) -> None:  # the model list opens inside the options pane, not over the jobs
-            if opened:
-                bound_overlay(model_select, pane.content_region)
-
-        self.watch(model_select, "expanded", expanded, init=False)
+        self.query_one("#options-pane").border_title = "Options"
+        self.call_after_refresh(self._mount_after_first_frame)
         self.show_quote()
         self.query_one(PromptArea).focus()
         self.set_interval(2.0, self.refresh_queue_line, name="queue-line")  # other instances pause/fill it too
@@ -202,6 +191,30 @@ class MainScreen(Screen[None]):
             self._initial = None
         else:
             self._load_history()
+
+    def _results_tabs(self) -> Tabs:
+        return Tabs(Tab("Jobs", id="tab-jobs"), Tab("Preview", id="tab-preview"), id="results-tabs")
+
+    async def _mount_after_first_frame(self) -> None:
+        """What the first frame does without (see ``compose``): the model picker, and the narrow window's tabs
+        while the window is wide. The user cannot tell: the options panel's fields come in the same moment."""
+        if not self.is_attached:  # gone before its first frame
+            return
+        pane = self.query_one("#options-pane")
+        model_select = Select(self._model_options(), value=self.spec.key, allow_blank=False, compact=True,
+                              id="model-select")
+
+        def expanded(opened: bool) -> None:  # the model list opens inside the options pane, not over the jobs
+            if opened:
+                bound_overlay(model_select, pane.content_region)
+
+        slot = self.query_one("#model-select-slot", Static)
+        slot.display = False  # the picker takes its line in the same layout pass
+        await pane.mount(model_select, before=slot)
+        await slot.remove()
+        self.watch(model_select, "expanded", expanded, init=False)
+        if not self.query("#results-tabs"):
+            await self.mount(self._results_tabs(), before="#results")
 
     def _size_classes(self, width: int, height: int) -> bool:
         """Set the layout classes for the size; True when they changed."""
@@ -235,6 +248,10 @@ class MainScreen(Screen[None]):
             # the class change resizes the editor after it drew its first wrap: redraw once the layout
             # settles, or the first lines show text wrapped for the old width (seen in tmux at 200x60)
             self.call_after_refresh(self.query_one(PromptArea).refresh)
+
+    def _model_title(self) -> Text:
+        """The current model's name as the picker shows it (schema titles are outside text: plain)."""
+        return next((label for label, key in self._model_options() if key == self.spec.key), plain_line(self.spec.key))
 
     def _model_options(self) -> list[tuple[Text, str]]:
         """The model picker's options; titles come from schema files and the server: plain text."""
@@ -389,6 +406,7 @@ class MainScreen(Screen[None]):
         if batch_id is None:
             self.notify("The selected job is not part of a batch; c cancels it alone.", title="Cancel batch")
             return
+        from seedream_tui.tui.screens.confirm import ConfirmScreen
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -399,6 +417,8 @@ class MainScreen(Screen[None]):
                                            yes_label="Cancel batch"), answered)
 
     def action_cancel_waiting(self) -> None:
+        from seedream_tui.tui.screens.confirm import ConfirmScreen
+
         def answered(yes: bool | None) -> None:
             if yes:
                 self.run_worker(self._queue_said(self.core.cancel_waiting(), "Cancel waiting"),
@@ -416,6 +436,10 @@ class MainScreen(Screen[None]):
         return values
 
     def action_submit(self) -> None:
+        # the planner and the dialog when a prompt is submitted, not at start-up (issue 23)
+        from seedream_tui.batch.planner import PlanError, make_plan
+        from seedream_tui.tui.screens.confirm import ConfirmScreen
+
         errors = self.options.check(self.editor.text)
         if self._show_prompt_error(errors):
             return
@@ -453,6 +477,8 @@ class MainScreen(Screen[None]):
     # --- batches (issue 21) ------------------------------------------------------------------------------
     def plan_request(self, inputs: dict[str, Any], source: str = "submit") -> PlanRequest:
         """The plan the prompt and the batch rows describe (PlanError when a row cannot be read)."""
+        from seedream_tui.batch.planner import PlanRequest
+
         batch = self.options.batch_rows
         return PlanRequest(inputs=inputs, sweeps=batch.sweeps(inputs), repeat=batch.repeat(), source=source)
 
@@ -461,7 +487,8 @@ class MainScreen(Screen[None]):
         sentence, and an offer to plan as many as may go, picked at random (the CLI's ``--sample``)."""
         from dataclasses import replace
 
-        from seedream_tui.batch.planner import MAX_JOBS
+        from seedream_tui.batch.planner import MAX_JOBS, PlanError, make_plan
+        from seedream_tui.tui.screens.confirm import ConfirmScreen
 
         count = max(1, MAX_JOBS // max(1, request.repeat))
         why = str(error).partition(": use --sample")[0].rstrip(".")
@@ -548,6 +575,7 @@ class MainScreen(Screen[None]):
     @work(group="prompt-file")
     async def plan_file(self, path: str) -> None:
         """Read a prompt file in a thread and show its plan (the panel's options and batch rows apply to each row)."""
+        from seedream_tui.batch.planner import PlanError
         from seedream_tui.tui.batch_files import plan_prompt_file
 
         inputs = self.options.values()
@@ -660,8 +688,8 @@ class MainScreen(Screen[None]):
     async def set_model(self, spec: ModelSpec, values: dict[str, Any] | None = None) -> None:
         """Rebuild the options panel for ``spec`` (the prompt text stays)."""
         self.spec = spec
-        select = self.query_one("#model-select", Select)
-        if select.value != spec.key:
+        select = next(iter(self.query("#model-select").results(Select)), None)  # None: not mounted yet
+        if select is not None and select.value != spec.key:
             with select.prevent(Select.Changed):
                 select.set_options(self._model_options())  # the catalog may have added one
                 select.value = spec.key
@@ -715,7 +743,8 @@ class MainScreen(Screen[None]):
         if self.has_class("-narrow") and self.has_class("-show-preview"):
             # the table is behind the Preview tab: show it first, never focus what cannot be seen
             self.set_class(False, "-show-preview")
-            self.query_one(Tabs).active = "tab-jobs"
+            for tabs in self.query("#results-tabs").results(Tabs):
+                tabs.active = "tab-jobs"
         self.set_focus(self.table)
 
     def action_focus_prompt(self) -> None:
@@ -730,12 +759,12 @@ class MainScreen(Screen[None]):
             self.set_focus(self.editor)
             return
         self.add_class("-show-options")
-        self.set_focus(self.query_one("#model-select", Select))
+        self.set_focus(next(iter(self.query("#model-select")), None) or self.options)
 
     def action_toggle_preview(self) -> None:
         if self.has_class("-narrow"):
-            tabs = self.query_one(Tabs)
-            tabs.active = "tab-jobs" if tabs.active == "tab-preview" else "tab-preview"
+            for tabs in self.query("#results-tabs").results(Tabs):
+                tabs.active = "tab-jobs" if tabs.active == "tab-preview" else "tab-preview"
         else:
             self.action_view_job()
 

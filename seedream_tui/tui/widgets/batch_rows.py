@@ -8,7 +8,7 @@ schema refuses is a sentence (``PlanError`` naming the field) before anything is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -19,11 +19,14 @@ from textual.message import Message
 from textual.validation import Integer
 from textual.widgets import Input, Label, Select, Static
 
-from seedream_tui.batch.planner import MAX_JOBS, PlanError, Sweep
+from seedream_tui.batch import MAX_JOBS
 from seedream_tui.safetext import quoted
 from seedream_tui.schema import coerce_value, validate_input
 from seedream_tui.schema.spec import FieldKind, FieldSpec, ModelSpec
 from seedream_tui.tui.plain import plain_line
+
+if TYPE_CHECKING:
+    from seedream_tui.batch.planner import PlanError, Sweep
 
 MAX_REPEAT = MAX_JOBS
 #: the kinds whose values can be typed in a list: one value each, no commas of their own
@@ -65,6 +68,11 @@ def example_values(field: FieldSpec) -> str:
 def parse_sweep(spec: ModelSpec, key: str | None, text: str, base: dict[str, Any]) -> Sweep | None:
     """The sweep the rows describe (None when there is none); PlanError (a sentence, ``field=key``) when a value
     cannot be read as the option's type or the schema refuses it with the other options as they are."""
+    from seedream_tui.batch.planner import (  # the planner when a sweep is read, not at start-up
+        PlanError,
+        Sweep,
+    )
+
     parts = [part.strip() for part in text.split(",")]
     parts = [part for part in parts if part]
     if not key:
@@ -193,6 +201,8 @@ class BatchRows(Vertical):
         except ValueError:
             count = 0
         if not 1 <= count <= MAX_REPEAT:
+            from seedream_tui.batch.planner import PlanError
+
             raise PlanError(f"Repeat takes a whole number from 1 to {MAX_REPEAT:,}, not {quoted(text)}.",
                             field="repeat")
         return count

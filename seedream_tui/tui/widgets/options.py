@@ -83,9 +83,10 @@ class OptionsPanel(Vertical):
             self.call_after_refresh(self._fit_labels)
 
     async def _mount_fields(self) -> None:
-        if not self.is_attached:  # gone before its first frame (the model switched at once)
+        scroll = next(iter(self.query("#fields").results(VerticalScroll)), None)
+        if not self.is_attached or scroll is None:  # gone (or going) before its first frame: the model switched
             return
-        await self.query_one("#fields", VerticalScroll).mount_all([*self._fields, self.batch_rows])
+        await scroll.mount_all([*self._fields, self.batch_rows])
         self.built = True
         self.refresh_dependencies()
         self._fit_labels()
