@@ -114,7 +114,9 @@ async def test_the_model_picker_and_the_hidden_tabs_come_after_the_first_frame(c
         assert screen.query_one("#model-select", Select).value == other.key
         pane = screen.query_one("#options-pane")
         assert [child.id for child in pane.children] == ["model-select", "options"]
-        assert [child.id for child in screen.children][:3] == ["compose", "results-tabs", "results"]
+        # the tabs came into their holder: the screen's own children never changed (no repaint of every cell)
+        assert [child.id for child in screen.children][:3] == ["compose", "results-tabs-holder", "results"]
+        assert [child.id for child in screen.query_one("#results-tabs-holder").children] == ["results-tabs"]
         assert not screen.query_one(Tabs).display  # wide: hidden, as before
 
 

@@ -162,8 +162,12 @@ class MainScreen(Screen[None]):
                 # a line with the model's name holds the picker's place (the fields below never move)
                 yield Static(self._model_title(), id="model-select-slot")
                 yield OptionsPanel(self.spec, overrides, id="options", deferred=True)
-        if self.has_class("-narrow"):
-            yield self._results_tabs()  # shown: in the first frame. Hidden while wide: mounted after it
+        # shown (narrow): the tabs are in the first frame. Hidden while wide: mounted after it, into a holder of
+        # their own, so the screen's children keep their places (a widget mounted into the screen itself changes
+        # every sibling's paint order, which repaints every cell of the terminal: ~40 KB at 200x60)
+        with Vertical(id="results-tabs-holder"):
+            if self.has_class("-narrow"):
+                yield self._results_tabs()
         with Horizontal(id="results"):
             # the border is the box's, not the table's: Textual writes a repainted region from the left edge of
             # the widget it is in, so a tick of the table's Time cells does not send the border each time
@@ -214,7 +218,7 @@ class MainScreen(Screen[None]):
         await slot.remove()
         self.watch(model_select, "expanded", expanded, init=False)
         if not self.query("#results-tabs"):
-            await self.mount(self._results_tabs(), before="#results")
+            await self.query_one("#results-tabs-holder").mount(self._results_tabs())
 
     def _size_classes(self, width: int, height: int) -> bool:
         """Set the layout classes for the size; True when they changed."""
