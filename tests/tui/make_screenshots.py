@@ -19,10 +19,19 @@ ROOT = HERE.parent.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
 
+def shot_config(base_url: str, **settings: object) -> object:
+    """The app as ``seedream-tui --demo`` shows it (``DEMO`` in the status line, demo amounts), on this script's
+    own fake server (seeded with finished jobs) instead of one the app would start."""
+    from seedream_tui.config import DEMO_TOKEN, AppConfig, Settings
+    from seedream_tui.paths import Paths
+
+    return AppConfig(Paths.default(demo=True), Settings(**settings), base_url, DEMO_TOKEN, demo=True,  # type: ignore[arg-type]
+                     token_source="demo")
+
+
 async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
     """Main, catalog, spend, edit form, viewer, help, history, gallery, compare, job detail, settings and token
     screens at ``size``: SVGs in ``out_dir``."""
-    from conftest import make_config
     from test_main_snapshots import settle
     from tui_support import seed_finished_jobs, wait_for
 
@@ -44,15 +53,15 @@ async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
     shots: list[Path] = []
     with tempfile.TemporaryDirectory() as home, FakeServerThread(FakeConfig(workers=1)) as server:
         os.environ["SEEDREAM_TUI_HOME"] = home
-        ids = seed_finished_jobs(Paths.default())
-        store = HistoryStore(Paths.default().history_db)
+        ids = seed_finished_jobs(Paths.default(demo=True))
+        store = HistoryStore(Paths.default(demo=True).history_db)
         try:  # the costs RunComfy would have reported (the fake's price: $0.03 per image)
             for job in store.list_jobs(limit=len(ids)):
                 if job.outputs:
                     store.update_job(job.id, cost=0.03 * len(job.outputs))
         finally:
             store.close()
-        app = SeedreamApp(make_config(server.base_url, theme="textual-dark"))
+        app = SeedreamApp(shot_config(server.base_url, theme="textual-dark"))
 
         def save(name: str) -> None:
             app.save_screenshot(f"{name}-{tag}.svg", path=str(out_dir))
@@ -129,7 +138,6 @@ async def shoot(size: tuple[int, int], out_dir: Path) -> list[Path]:
 
 async def shoot_too_small(size: tuple[int, int], out_dir: Path) -> list[Path]:
     """The "make the window larger" screen (below 40x12)."""
-    from conftest import make_config
     from tui_support import wait_for
 
     from seedream_tui.fake.server import FakeConfig, FakeServerThread
@@ -139,7 +147,7 @@ async def shoot_too_small(size: tuple[int, int], out_dir: Path) -> list[Path]:
     name = f"too-small-{size[0]}x{size[1]}.svg"
     with tempfile.TemporaryDirectory() as home, FakeServerThread(FakeConfig(workers=1)) as server:
         os.environ["SEEDREAM_TUI_HOME"] = home
-        app = SeedreamApp(make_config(server.base_url, theme="textual-dark"))
+        app = SeedreamApp(shot_config(server.base_url, theme="textual-dark"))
         async with app.run_test(size=size) as pilot:
             await wait_for(lambda: app.main_screen is not None and isinstance(app.screen, TooSmallScreen),
                            what="the too-small screen")
@@ -151,7 +159,6 @@ async def shoot_too_small(size: tuple[int, int], out_dir: Path) -> list[Path]:
 async def shoot_video(size: tuple[int, int], out_dir: Path) -> list[Path]:
     """A video job (issue 22): its poster and ``▶ 0:05`` badge on the main screen, then three frames of it
     playing in the viewer (``video-main``, ``video-playing-1..3``)."""
-    from conftest import make_config
     from tui_support import drawn_settled, open_main, seed_finished_jobs, wait_for
     from video_support import seed_video_job
 
@@ -164,9 +171,9 @@ async def shoot_video(size: tuple[int, int], out_dir: Path) -> list[Path]:
     shots: list[Path] = []
     with tempfile.TemporaryDirectory() as home, FakeServerThread(FakeConfig(workers=1)) as server:
         os.environ["SEEDREAM_TUI_HOME"] = home
-        seed_finished_jobs(Paths.default())
-        seed_video_job(Paths.default(), size=(320, 180), fps=12, prompt="a paper boat drifting on a moonlit pond")
-        app = SeedreamApp(make_config(server.base_url, theme="textual-dark"))
+        seed_finished_jobs(Paths.default(demo=True))
+        seed_video_job(Paths.default(demo=True), size=(320, 180), fps=12, prompt="a paper boat drifting on a moonlit pond")
+        app = SeedreamApp(shot_config(server.base_url, theme="textual-dark"))
 
         def save(name: str) -> None:
             app.save_screenshot(f"{name}-{tag}.svg", path=str(out_dir))
@@ -196,7 +203,6 @@ async def shoot_video(size: tuple[int, int], out_dir: Path) -> list[Path]:
 async def shoot_sheet(size: tuple[int, int], out_dir: Path) -> list[Path]:
     """A sweep's contact sheet (issue 21): one batch over image_size × seed, run by the fake server (the demo's
     backend), opened as a sheet; its PNG export is written beside the SVG too (``sheet-export.png``)."""
-    from conftest import make_config
     from tui_support import wait_for
 
     from seedream_tui.batch.planner import PlanRequest, Sweep, make_plan
@@ -208,7 +214,7 @@ async def shoot_sheet(size: tuple[int, int], out_dir: Path) -> list[Path]:
     config = FakeConfig(workers=6, min_duration=0.2, max_duration=0.6, seed=21)
     with tempfile.TemporaryDirectory() as home, FakeServerThread(config) as server:
         os.environ["SEEDREAM_TUI_HOME"] = home
-        app = SeedreamApp(make_config(server.base_url, theme="textual-dark"))
+        app = SeedreamApp(shot_config(server.base_url, theme="textual-dark"))
         async with app.run_test(size=size) as pilot:
             await wait_for(lambda: app.core is not None and app.main_screen is not None, what="the app")
             core = app.core
