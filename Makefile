@@ -22,8 +22,13 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python tests/test_import_contract.py
 
+# The tests wait more than they compute (the fake server's jobs, timers, CLI subprocesses): four workers keep two
+# cores busy. --dist loadgroup hands tests out one by one; tests/conftest.py keeps together those that share a
+# module fixture or a fixed path, and puts pytest's temp root in memory (/dev/shm) when there is one.
+TEST_WORKERS ?= 4
+
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
