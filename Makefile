@@ -28,8 +28,15 @@ lint: $(STAMP)
 # those that share a module fixture or a fixed path, and puts pytest's temp root in memory (/dev/shm).
 TEST_WORKERS ?= 6
 
-test: $(STAMP) lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
+# lint runs beside the tests (its output printed after them): either failing fails the target
+test: $(STAMP)
+	@lint_log=$$(mktemp); \
+	$(MAKE) --no-print-directory lint > $$lint_log 2>&1 & lint_pid=$$!; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup; tests=$$?; \
+	wait $$lint_pid; lint=$$?; \
+	echo "== make lint (ruff, mypy, import contract), run beside the tests:"; cat $$lint_log; rm -f $$lint_log; \
+	if [ $$lint -ne 0 ]; then echo "make lint failed"; fi; \
+	[ $$tests -eq 0 ] && [ $$lint -eq 0 ]
 
 bench: $(STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
