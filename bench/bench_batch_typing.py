@@ -26,20 +26,22 @@ import os
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from _common import fake_server_process, figure
 from bench_output import env_for, submit_live
-from bench_typing import VENV_BIN, key_latencies, report
+from bench_typing import key_latencies, report
 
+VENV_BIN = Path(sys.executable).parent
 JOBS = 1000
 LIVE = 32
 #: the server's job durations (s) of each batch case: RunComfy-like, and a stress (a job ends every ~0.1 s)
 DURATIONS = {"batch_1000": ("20", "40"), "batch_1000_fast": ("2", "4")}
 
 
-async def submit_batch_pending(home: str, api: str, n: int) -> None:
-    """A batch of ``n`` jobs written as pending rows in ``home``'s demo history (live limit ``LIVE``), none sent:
-    the app started next finds it as a batch just submitted."""
+async def submit_batch_pending(home: str, api: str, n: int, live: int = LIVE, label: str = "bench batch") -> None:
+    """A batch of ``n`` jobs written as pending rows in ``home``'s demo history (live limit ``live``), none sent:
+    the app started next finds it as a batch just submitted, and sends them ``live`` at a time."""
     os.environ["SEEDREAM_TUI_HOME"] = home
     from seedream_tui.batch.plan import Axis, BatchPlan, PlannedJob, numbered
     from seedream_tui.catalog.pricing import Quote
@@ -51,10 +53,10 @@ async def submit_batch_pending(home: str, api: str, n: int) -> None:
     try:
         await core.history.set_queue_paused(True)  # written, not sent: the app's queue sends them
         model = core.registry.default().model_id
-        jobs = [PlannedJob(model, {"prompt": f"batch bench job {i}: a lighthouse at dusk"}, Quote(0.03),
+        jobs = [PlannedJob(model, {"prompt": f"{label} job {i}: a lighthouse at dusk"}, Quote(0.03),
                            variant={"repeat": i + 1}) for i in range(n)]
-        plan = BatchPlan(numbered(jobs), axes=(Axis("repeat", tuple(range(1, n + 1))),), label="bench batch")
-        await core.submit_batch(plan, max_live=LIVE)
+        plan = BatchPlan(numbered(jobs), axes=(Axis("repeat", tuple(range(1, n + 1))),), label=label)
+        await core.submit_batch(plan, max_live=live)
         await core.history.set_queue_paused(False)
     finally:
         await core.close()

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from _common import fake_server_process, figure
 from _tui_common import ROOT, PtyTerminal, pty_app, quit_app
+from bench_batch_typing import submit_batch_pending
 from bench_output import env_for, submit_live
 
 SETTLE = 8.0
@@ -158,36 +159,13 @@ def per_job(cpu_percent: float, home: str) -> str:
     return f"{done} jobs finished in the window: {cpu_percent / 100 * WINDOW / max(1, done) * 1000:.0f} ms of CPU each"
 
 
-async def pending_batch(home: str, api: str, n: int, live: int) -> None:
-    """A batch of ``n`` jobs written as pending rows in ``home``'s demo history (live limit ``live``), none sent:
-    the app started next sends them, ``live`` at a time."""
-    os.environ["SEEDREAM_TUI_HOME"] = home
-    from seedream_tui.batch.plan import Axis, BatchPlan, PlannedJob, numbered
-    from seedream_tui.catalog.pricing import Quote
-    from seedream_tui.config import resolve_config
-    from seedream_tui.jobs.service import Core
-
-    config = resolve_config(demo=True, base_url=api)
-    core = await Core.open(config)
-    try:
-        await core.history.set_queue_paused(True)  # written, not sent: the app's queue sends them
-        model = core.registry.default().model_id
-        jobs = [PlannedJob(model, {"prompt": f"finish bench job {i}: a lighthouse at dusk"}, Quote(0.03),
-                           variant={"repeat": i + 1}) for i in range(n)]
-        plan = BatchPlan(numbered(jobs), axes=(Axis("repeat", tuple(range(1, n + 1))),), label="finish bench")
-        await core.submit_batch(plan, max_live=live)
-        await core.history.set_queue_paused(False)
-    finally:
-        await core.close()
-
-
 def running_40(bare: dict[tuple[int, int], tuple[float, float]]) -> None:
     targets = {80: "≤ 6 KB/s", 200: "≤ 10 KB/s"}
     for rows, cols in ((24, 80), (60, 200)):
         home = tempfile.mkdtemp(prefix="seedream-bench-finish-")
         with fake_server_process("--workers", str(LIVE), "--min-duration", "3", "--max-duration", "6",
                                  "--seed", "7") as (api, _cdn):
-            asyncio.run(pending_batch(home, api, BATCH, LIVE))
+            asyncio.run(submit_batch_pending(home, api, BATCH, LIVE, label="finish bench"))
             kbs, cpu = window([*APP, "--base-url", api], env_for(home), b"finish bench job",
                               (rows, cols), f"running_40_{cols}x{rows}")
             base_kbs = bare[(rows, cols)][0]
