@@ -218,31 +218,24 @@ class RowTable(SteadyScrollView, can_focus=True):
     #: escape sequences when a region of them is repainted); others are pieces of their own (see ``_line``)
     JOINED_COLUMNS: ClassVar[frozenset[str]] = frozenset()
 
-    class RowHighlighted(Message):
+    class RowMessage(Message):
+        """A message about one row: the table, the row's index and its key."""
+
+        def __init__(self, table: RowTable, cursor_row: int, row_key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.row_key = row_key
+
+        @property
+        def control(self) -> RowTable:
+            return self.table
+
+    class RowHighlighted(RowMessage):
         """The cursor is on another row (or on a first row)."""
 
-        def __init__(self, table: RowTable, cursor_row: int, row_key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.row_key = row_key
-
-        @property
-        def control(self) -> RowTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(RowMessage):
         """Enter on a row, or a click on the cursor's row."""
-
-        def __init__(self, table: RowTable, cursor_row: int, row_key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.row_key = row_key
-
-        @property
-        def control(self) -> RowTable:
-            return self.table
 
     def __init__(
         self,
