@@ -294,3 +294,22 @@ async def test_a_resize_while_the_app_has_no_screen_does_nothing(queue_server) -
             app.guard_size(30, 10)
         finally:
             app._screen_stacks[app._current_mode] = stack
+
+
+async def test_a_history_built_ahead_but_not_composed_yet_waits_for_its_mount_to_be_fitted(config, core) -> None:
+    """The closed history is fitted to the terminal once a burst of resizes is over; a burst at start-up could end
+    while the screen built ahead was attached but not composed yet (a CI run at 40x12: "NoMatches
+    '#history-table'" from ``_apply_size``). Then nothing is done: it takes the terminal's size when it mounts."""
+    from seedream_tui.tui import compat
+    from seedream_tui.tui.app import SeedreamApp
+
+    app = SeedreamApp(config, core=core)
+    async with app.run_test(size=(60, 20)) as pilot:  # narrower than TIGHT_BELOW: the history's table is rebuilt
+        await open_main(app, pilot)
+        screen = HistoryScreen(core)
+        compat.mount_screen_ahead(app, screen)  # attached, its compose still to come
+        assert screen.is_attached and not screen.query("#history-table")
+        screen.fit_to_terminal()  # the fit timer firing in that moment
+        await wait_for(lambda: bool(screen.query("#history-table")), what="the history composed")
+        await wait_for(lambda: screen.has_class("-tight") and screen.has_class("-cramped"), what="fitted on mount")
+        assert not [n for n in app._notifications if n.severity == "error"]

@@ -269,6 +269,8 @@ class HistoryScreen(HistoryActions, Screen[None]):
         size = self.app.size
         if not self._hidden_and_alive() or self.outer_size == size:
             return
+        if not self.query("#history-table"):
+            return  # built ahead and not composed yet: it is fitted to the terminal's size when it mounts
         if compat.shown_under_top(self.app, self):
             return  # visible under a dialog: Textual lays it out with the top screen
         self._apply_size(size)
