@@ -60,7 +60,10 @@ async def _history(pilot: Any) -> Any:
     screen = await _on_top(pilot, "HistoryScreen")
     await wait_for(lambda: screen.query_one(RowTable).row_count == 5 and screen.selected_job() is not None,
                    what="the history's rows")
-    await wait_for(lambda: screen.query_one("#history-preview").has_class("-has-image"), what="the preview")
+    preview = screen.query_one("#history-preview")
+    # decoded for the box it is drawn in: none while the box has no room (40x12 shows no preview)
+    await wait_for(lambda: preview.has_class("-has-image") or not preview.query_one("#preview-image-box").size.area,
+                   what="the preview")
     return screen
 
 

@@ -87,6 +87,9 @@ class JobPreview(Vertical):
         super().__init__(id=id)
         self.job: Job | None = None
         self._summary = summary
+        #: the image waiting for its box to be laid out (the history built ahead shows its first job before it
+        #: has a size): decoded for the box it will be drawn in, not for a stand-in size and then rescaled
+        self._waiting: tuple[int, str, OutputFile | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="preview-info")
@@ -108,11 +111,13 @@ class JobPreview(Vertical):
             info.update("")
             placeholder.update("Select a job to preview it.")
             self.remove_class("-has-image")
+            self._waiting = None
             return
         info.update(self._summary(job))
         if same_files and self.has_class("-has-image"):
             return
         self.remove_class("-has-image")
+        self._waiting = None
         output = next((f for f in job.outputs if f.path), None)
         path = output.path if output else None
         card = av_card(output) if output is not None else None
@@ -124,9 +129,20 @@ class JobPreview(Vertical):
             placeholder.update("No image yet." if not job.status.terminal else "No image file.")
         else:
             placeholder.update("Loading image…")
-            box = self.query_one("#preview-image-box")
-            pixels = (max(80, box.size.width * 10), max(80, box.size.height * 20))
-            self._load_image(job.id, path, pixels, output)
+            self._waiting = (job.id, path, output)
+            self._load_when_sized()
+
+    def _load_when_sized(self) -> None:
+        """Decode the waiting image for its box once the box has a size (at once when it has one)."""
+        box = self.query_one("#preview-image-box")
+        if self._waiting is None or not box.size.area:
+            return
+        job_id, path, output = self._waiting
+        self._waiting = None
+        self._load_image(job_id, path, (max(80, box.size.width * 10), max(80, box.size.height * 20)), output)
+
+    def on_resize(self) -> None:
+        self._load_when_sized()
 
     @work(thread=True, exclusive=True, group="preview-image", exit_on_error=False)
     def _load_image(self, job_id: int, path: str, box: tuple[int, int], output: OutputFile | None = None) -> None:
