@@ -245,8 +245,9 @@ def _paths(report: Report, paths: Paths, log_file: Path | None) -> None:
         report.problem("log", f"No log file could be written to {visible(paths.log_file)} (its folder is not "
                               "writable): errors cannot be looked up afterwards.")
     else:
-        size = _size(log_file)
-        report.line("log", f"{visible(log_file)} ({_bytes(size)})")
+        from seedream_tui.tui.formatting import fmt_size  # the app's own way to say a size
+
+        report.line("log", f"{visible(log_file)} ({fmt_size(_size(log_file))})")
 
 
 def _token(report: Report, config: AppConfig, paths: Paths, demo: bool, env: dict[str, str]) -> None:
@@ -294,7 +295,9 @@ def _history(report: Report, paths: Paths) -> None:
         report.problem("history", visible(sentence))
         return
     data["jobs"], data["check"] = jobs, check
-    text = f"{visible(path)}: {jobs} job{'s' if jobs != 1 else ''}, {_bytes(data['bytes'])}"
+    from seedream_tui.tui.formatting import fmt_size
+
+    text = f"{visible(path)}: {jobs} job{'s' if jobs != 1 else ''}, {fmt_size(data['bytes'])}"
     if check == "ok":
         report.line("history", f"{text}, integrity ok")
     else:
@@ -385,12 +388,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _bytes(count: int) -> str:
-    size = float(count)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{count} bytes"
