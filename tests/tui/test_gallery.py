@@ -149,3 +149,36 @@ async def test_a_click_moves_the_cursor_and_a_double_click_views(queue_server) -
         await pilot.click(third, times=2)
         await wait_for(lambda: isinstance(app.screen, ViewerScreen), what="the viewer")
         assert app.screen.job is not None and app.screen.job.id == 3
+
+
+async def test_a_resize_that_keeps_the_tiles_box_decodes_and_redraws_nothing(queue_server) -> None:
+    """A resize of the gallery (the screen shown again, a row of the terminal given to another widget) redrew
+    every tile and handed each its picture again; only tiles whose pixel box changed need a new picture (CI saw
+    the history shown again at its size fetch a row of thumbnails anew)."""
+    from seedream_tui.tui.widgets import gallery as gallery_module
+
+    app = seeded_app(queue_server.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, gallery = await open_gallery(app, pilot)
+        with_images = [t for t in gallery.tiles if t.shown_path]
+        assert with_images and all(t.shown_box for t in with_images)
+        decoded: list[tuple[int, int]] = []
+        tile_image = gallery_module.tile_image
+
+        def counting(output: Any, box: tuple[int, int]) -> Any:
+            decoded.append(box)
+            return tile_image(output, box)
+
+        gallery_module.tile_image = counting  # type: ignore[assignment]
+        try:
+            gallery.redraw(True)  # what a resize ends in
+            await pilot.pause()
+            assert gallery.drawn() and decoded == []
+            with_images[0].shown_box = (1, 1)  # as if decoded for another size
+            gallery.redraw(True)
+            await wait_for(gallery.drawn, what="the tile decoded for its box")
+            await wait_for(lambda: decoded, what="the decode")
+            assert decoded == [with_images[1].shown_box]
+            assert with_images[0].shown_box == with_images[1].shown_box
+        finally:
+            gallery_module.tile_image = tile_image  # type: ignore[assignment]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
@@ -89,6 +90,8 @@ class Tile(Vertical):
         super().__init__()
         self.job: Job | None = None
         self.shown_path: str | None = None
+        #: the pixel box the shown picture was decoded for: a resize that keeps it needs no new picture
+        self.shown_box: tuple[int, int] | None = None
         # the parts are made here, not found by a query: a tile is drawn on before it is composed (just mounted
         # by a resize) and after it was removed (a thumbnail arriving late), and a query then finds nothing
         self._stage = Container(classes="tile-stage")
@@ -147,18 +150,18 @@ class Tile(Vertical):
         return line
 
     def _word(self, text: str) -> None:
-        self.shown_path = None
+        self.shown_path = self.shown_box = None
         self._word_label.update(Text(text))
         self._word_label.display = True
         if self._picture is not None:
             self._picture.display = False
 
-    def set_picture(self, path: str, picture: Any) -> None:
+    def set_picture(self, path: str, picture: Any, box: tuple[int, int] | None = None) -> None:
         if self._picture is not None:
             self._picture.image = picture  # type: ignore[attr-defined]
             self._picture.display = True
         self._word_label.display = False
-        self.shown_path = path
+        self.shown_path, self.shown_box = path, box
 
     def on_click(self, event: events.Click) -> None:
         """A click puts the cursor on this tile; a double click views it."""
@@ -270,7 +273,8 @@ class Gallery(Widget, can_focus=True):
         self.first = first_row * self.columns
 
     def redraw(self, reload: bool = False) -> None:
-        """Put the window's jobs on the tiles and load the pictures that are not there yet."""
+        """Put the window's jobs on the tiles and load the pictures that are not there yet; ``reload`` (after a
+        resize): also those decoded for another pixel box than the tiles have now."""
         if not self.is_mounted:
             return
         wanted: list[tuple[Tile, OutputFile, tuple[int, int]]] = []
@@ -282,23 +286,26 @@ class Gallery(Widget, can_focus=True):
             job = self.jobs[index] if index < len(self.jobs) else None
             load = tile.show(job, marked=job is not None and job.id in self.marked, cursor=index == self.cursor)
             output = first_output(job) if job is not None else None
-            if output is not None and (load or reload) and images.enabled():
-                if reload:
+            # a resize that leaves the tiles' box as it was (the screen shown again at its size, a row of the
+            # terminal that went to another widget) decodes and redraws nothing
+            stale = reload and tile.shown_box != box
+            if output is not None and (load or stale) and images.enabled():
+                if stale:
                     tile.shown_path = None
                 wanted.append((tile, output, box))
         if wanted:
-            self._load(wanted)
+            self._load(wanted, box)
 
     @work(thread=True, exclusive=True, group="gallery-thumbs", exit_on_error=False)
-    def _load(self, wanted: list[tuple[Tile, OutputFile, tuple[int, int]]]) -> None:
+    def _load(self, wanted: list[tuple[Tile, OutputFile, tuple[int, int]]], box: tuple[int, int]) -> None:
         """Decode the window's thumbnails; a row of tiles shows its pictures as soon as that row is ready.
 
         A row at a time, not a tile at a time: every picture set means a layout pass of the screen, and 28
         of them per page cost more than the decoding (measured with bench/bench_gallery.py).
         """
-        decode_tiles(self.app, wanted, self.columns * ROWS_PER_UPDATE, self._pictures_ready)
+        decode_tiles(self.app, wanted, self.columns * ROWS_PER_UPDATE, partial(self._pictures_ready, box=box))
 
-    def _pictures_ready(self, ready: list[tuple[Tile, OutputFile, Any]]) -> None:
+    def _pictures_ready(self, ready: list[tuple[Tile, OutputFile, Any]], box: tuple[int, int] | None = None) -> None:
         with self.app.batch_update():
             for tile, output, picture in ready:
                 if tile not in self.tiles:
@@ -309,7 +316,7 @@ class Gallery(Widget, can_focus=True):
                 if picture is None:
                     tile._word("unreadable image")
                 else:
-                    tile.set_picture(str(output.path), picture)
+                    tile.set_picture(str(output.path), picture, box)
 
     def drawn(self) -> bool:
         """Every tile in view shows its picture or its word (tests, the benchmark)."""
