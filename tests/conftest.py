@@ -76,7 +76,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
         if shared or Path(module).name in ONE_WORKER_FILES:
             item.add_marker(pytest.mark.xdist_group(module))
-    # the long tests first (a stable sort: the rest keep their order): one handed out last ends the run alone
-    # while the other workers wait (a 35 s test started in the last minute: ~10 s of two idle cores). xdist hands
-    # out the groups of several tests first, then the single tests in this order
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

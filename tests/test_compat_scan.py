@@ -295,7 +295,6 @@ def findings(root: Path = PACKAGE, package: str = "seedream_tui") -> Iterator[st
             yield f"{module.rel}:{line}: {what}"
 
 
-@pytest.mark.slow
 def test_product_code_names_no_private_textual_part_outside_compat() -> None:
     assert (PACKAGE / COMPAT).is_file()
     found = list(findings())

@@ -141,7 +141,6 @@ def test_download_that_never_ends_stops_at_its_timeout(isolated_home: Path) -> N
 
 
 # -------------------------------------------------------------------------- a server that stops answering
-@pytest.mark.slow
 def test_a_server_killed_mid_wait_is_said_again_at_growing_intervals(isolated_home: Path) -> None:
     first = 0.5  # the real first gap is 10 s; the schedule's shape is the same (see the test below)
     home = isolated_home

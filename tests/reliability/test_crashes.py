@@ -21,7 +21,6 @@ import random
 from pathlib import Path
 from typing import Any
 
-import pytest
 from helpers import open_core, submits, wait_all_terminal, wait_for
 from rel_support import TEMP_SUFFIXES, Child, HoldingProxy, Stopwatch, audit
 
@@ -100,7 +99,6 @@ async def check_after_restart(fake: Any, paths: Paths, prompts: list[str], sent_
             "rows_with_request_id": with_id, "unknown_rows": len(cut), "unknown_on_server": orphans}
 
 
-@pytest.mark.slow
 async def test_twenty_kills_lose_nothing_and_never_resubmit(fake_server: Any, tmp_path: Path) -> None:
     fake_server.set_config(workers=4, min_duration=0.2, max_duration=0.4, image_scale=0.1)
     rng = random.Random(SEED)

@@ -15,7 +15,6 @@ import asyncio
 import collections
 from typing import Any
 
-import pytest
 from helpers import MODEL, open_core, submits, wait_all_terminal
 from rel_support import NOTHING_CREATED, Stopwatch, audit
 
@@ -88,7 +87,6 @@ def retry_problems(attempts: dict[str, list[str]], rows: dict[str, Any]) -> list
     return problems
 
 
-@pytest.mark.slow
 async def test_500_jobs_under_every_fault_lose_nothing(fake_server: Any) -> None:
     fake_server.set_config(workers=64, min_duration=0.02, max_duration=0.15, image_scale=0.02, seed=20240501)
     clock = Stopwatch()

@@ -313,7 +313,6 @@ async def error_texts(fake: FakeServerThread, core_config: Any) -> list[tuple[st
 # ----- the test --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 async def test_the_token_is_nowhere_but_the_token_file(isolated_home: Path) -> None:
     fake_config = FakeConfig(workers=4, min_duration=0.05, max_duration=0.2, image_scale=0.02, seed=99,
                              tokens={TOKEN})

@@ -14,7 +14,6 @@ import signal
 from pathlib import Path
 from typing import Any
 
-import pytest
 from helpers import submits, wait_for
 from rel_support import Child, Stopwatch, audit
 from test_two_instances import pollers, settled_history
@@ -29,7 +28,6 @@ PER_CHILD = 4
 LEASE = 1.0
 
 
-@pytest.mark.slow
 async def test_six_processes_one_suspended_two_clocks_off_lose_nothing(fake_server: Any, tmp_path: Path) -> None:
     fake_server.set_config(workers=3, min_duration=0.4, max_duration=1.2)
     clock = Stopwatch()

@@ -294,7 +294,6 @@ def test_path_completion_offers_folders_and_images_only(tmp_path: Path) -> None:
     assert complete_path(f"{base}/zz") is None
 
 
-@pytest.mark.slow
 async def test_typing_a_path_completes_and_ctrl_f_picks_a_file(fake_server: FakeServerThread, tmp_path: Path) -> None:
     from PIL import Image
 

@@ -102,7 +102,6 @@ async def test_gallery_cursor_marks_search_and_viewer_share_the_table_model(queu
         assert gallery.has_focus and captions(gallery) == [c for c in captions(gallery) if c.startswith("#1")]
 
 
-@pytest.mark.slow
 async def test_paging_through_thousands_reuses_the_same_tiles(fake_server) -> None:
     paths = Paths.default()
     seed_history(paths, 2500)

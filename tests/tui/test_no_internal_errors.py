@@ -66,7 +66,6 @@ async def test_a_tile_can_be_drawn_on_before_it_is_composed_and_after_it_is_remo
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-@pytest.mark.slow
 async def test_gallery_after_a_burst_of_resizes_shows_no_error(queue_server, size: tuple[int, int]) -> None:
     from test_gallery import open_gallery, seeded_app
 
@@ -208,7 +207,6 @@ async def test_the_history_after_a_resize_never_draws_its_old_layout(queue_serve
         assert "Search prompts" in text
 
 
-@pytest.mark.slow
 async def test_the_closed_history_is_laid_out_for_a_new_size_before_it_is_shown_again(queue_server) -> None:
     """F2 after a burst of resizes took ~1.2 s (a reopen ~70 ms): the history screen, kept closed, still had the
     layout and the gallery of the size it was closed at, so F2 restyled it, drew the old size's 7x5 tiles at

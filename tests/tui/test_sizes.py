@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from tui_support import open_main, screen_text, seed_finished_jobs, wait_for
 
 from seedream_tui.tui.app import SeedreamApp
@@ -33,7 +32,6 @@ async def _each_size(app: Any, pilot: Any, screen_type: type) -> None:
             assert "Make the window larger" not in text
 
 
-@pytest.mark.slow
 async def test_every_screen_at_every_size(config, core) -> None:
     seed_finished_jobs(config.paths)
     app = SeedreamApp(config, core=core)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pytest
 from textual.widgets import Static
 from tui_support import open_main, seed_finished_jobs, wait_for
 from video_support import seed_video_job
@@ -134,7 +133,6 @@ async def test_view_id_opens_the_viewer_from_the_shell(queue_server: Any) -> Non
         await wait_for(lambda: not app.is_running, what="the app ended with the viewer")
 
 
-@pytest.mark.slow
 async def test_animate_this_result_opens_an_image_to_video_model_with_the_image_as_input(queue_server: Any) -> None:
     from seedream_tui.jobs.video import read_tags
     from seedream_tui.tui.screens.main import MainScreen
