@@ -294,15 +294,16 @@ class Gallery(Widget, can_focus=True):
                     tile.shown_path = None
                 wanted.append((tile, output, box))
         if wanted:
-            self._load(wanted, box)
+            self._load(wanted)
 
     @work(thread=True, exclusive=True, group="gallery-thumbs", exit_on_error=False)
-    def _load(self, wanted: list[tuple[Tile, OutputFile, tuple[int, int]]], box: tuple[int, int]) -> None:
+    def _load(self, wanted: list[tuple[Tile, OutputFile, tuple[int, int]]]) -> None:
         """Decode the window's thumbnails; a row of tiles shows its pictures as soon as that row is ready.
 
         A row at a time, not a tile at a time: every picture set means a layout pass of the screen, and 28
         of them per page cost more than the decoding (measured with bench/bench_gallery.py).
         """
+        box = wanted[0][2]  # one box for the whole window (redraw)
         decode_tiles(self.app, wanted, self.columns * ROWS_PER_UPDATE, partial(self._pictures_ready, box=box))
 
     def _pictures_ready(self, ready: list[tuple[Tile, OutputFile, Any]], box: tuple[int, int] | None = None) -> None:
