@@ -194,7 +194,9 @@ def test_json_lines_come_as_each_job_finishes(paid: Any, isolated_home: Path) ->
     """One job ends (cancelled while waiting at RunComfy) while the other still runs for a minute: its line
     is on stdout before the command ends."""
     paid.set_config(workers=1, min_duration=60.0, max_duration=60.0)
-    env = {**os.environ, "SEEDREAM_TUI_HOME": str(isolated_home), "RUNCOMFY_API_TOKEN": TOKEN}
+    # PYTHONFAULTHANDLER: SIGABRT prints where every thread is, should it not end after Ctrl-C (below)
+    env = {**os.environ, "SEEDREAM_TUI_HOME": str(isolated_home), "RUNCOMFY_API_TOKEN": TOKEN,
+           "PYTHONFAULTHANDLER": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "seedream_tui", "submit", "a {red|blue} fox", "--yes", "--wait", "--json",
          "--timeout", "100", "--base-url", paid.base_url],
@@ -212,7 +214,12 @@ def test_json_lines_come_as_each_job_finishes(paid: Any, isolated_home: Path) ->
         assert proc.poll() is None  # the other job is still running: the line came as its job finished
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:  # say what it was doing (a fresh clone's run under load saw this twice)
+            proc.send_signal(signal.SIGABRT)
+            _, err = proc.communicate()
+            raise AssertionError(f"the command did not end within 60 s of Ctrl-C; its stderr: {err[-3000:]}") from None
 
 
 @pytest.mark.parametrize(("answer", "code"), [("n\n", 2), ("y\n", 0)])
