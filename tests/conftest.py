@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,11 +20,18 @@ RAM_DIR = Path("/dev/shm")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Put pytest's temp root (``tmp_path``, so every ``SEEDREAM_TUI_HOME``) in memory when the machine has
+    """Ctrl-C reaches the commands the tests start: a test that interrupts one (``send_signal(SIGINT)``) needs
+    it not ignored, and a command started in the background by a non-interactive shell (``make test &``, as a
+    harness may) inherits SIGINT ignored, which every process below keeps: the command then never ends. The
+    tests' own process takes Python's handler again (its children start with the default).
+
+    Put pytest's temp root (``tmp_path``, so every ``SEEDREAM_TUI_HOME``) in memory when the machine has
     ``/dev/shm``: an fsync there costs nothing, and the tests do not need the disk to keep what they wrote
     through a power cut (a killed process loses nothing either way). ``PYTEST_DEBUG_TEMPROOT`` (pytest's own
     knob, read once the run picks its numbered ``pytest-of-<user>/pytest-N``) or ``--basetemp`` set by hand
     win; xdist's workers are handed their directory under the controller's."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if config.option.basetemp or "PYTEST_DEBUG_TEMPROOT" in os.environ:
         return
     try:

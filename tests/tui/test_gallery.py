@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -153,8 +154,8 @@ async def test_a_click_moves_the_cursor_and_a_double_click_views(queue_server) -
 
 async def test_a_resize_that_keeps_the_tiles_box_decodes_and_redraws_nothing(queue_server) -> None:
     """A resize of the gallery (the screen shown again, a row of the terminal given to another widget) redrew
-    every tile and handed each its picture again; only tiles whose pixel box changed need a new picture (CI saw
-    the history shown again at its size fetch a row of thumbnails anew)."""
+    every tile and handed each its picture again, and so did the same jobs read again; only a tile whose image
+    or pixel box changed needs a new picture (CI saw the history shown again fetch its thumbnails anew)."""
     from seedream_tui.tui.widgets import gallery as gallery_module
 
     app = seeded_app(queue_server.base_url)
@@ -174,6 +175,12 @@ async def test_a_resize_that_keeps_the_tiles_box_decodes_and_redraws_nothing(que
             gallery.redraw(True)  # what a resize ends in
             await pilot.pause()
             assert gallery.drawn() and decoded == []
+            # the jobs read again (the history reopened, a job's row updated): the same images stay
+            again = [dataclasses.replace(job, updated_at=job.updated_at + 1) for job in gallery.jobs]
+            gallery.show_jobs(again, gallery.cursor, gallery.marked)
+            await pilot.pause()
+            assert gallery.drawn() and decoded == []
+            assert [t.job for t in gallery.tiles if t.job] == again[: len([t for t in gallery.tiles if t.job])]
             with_images[0].shown_box = (1, 1)  # as if decoded for another size
             gallery.redraw(True)
             await wait_for(gallery.drawn, what="the tile decoded for its box")

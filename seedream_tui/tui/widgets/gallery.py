@@ -109,10 +109,10 @@ class Tile(Vertical):
         yield self._caption
 
     def show(self, job: Job | None, *, marked: bool, cursor: bool) -> bool:
-        """Show ``job`` (None: an empty slot); True when its picture must be (re)loaded."""
+        """Show ``job`` (None: an empty slot); True when its picture must be (re)loaded: the tile does not show
+        that image yet (a job read again, its thumbnail's path or any other field changed, keeps its picture)."""
         self.set_class(job is None, "-blank")
         self.set_class(cursor, "-cursor")
-        changed = job != self.job
         self.job = job
         if job is None:
             return False
@@ -123,7 +123,7 @@ class Tile(Vertical):
             word = "no image" if output is None else "images off"
             self._word(job.status.label if not job.status.terminal else word)
             return False
-        return changed or output.path != self.shown_path
+        return output.path != self.shown_path
 
     def on_resize(self) -> None:
         """The caption fitted to the new width (the gallery's redraw may run before the tiles have it)."""
