@@ -189,3 +189,40 @@ async def test_a_resize_that_keeps_the_tiles_box_decodes_and_redraws_nothing(que
             assert with_images[0].shown_box == with_images[1].shown_box
         finally:
             gallery_module.tile_image = tile_image  # type: ignore[assignment]
+
+
+async def test_a_burst_of_job_changes_redraws_the_gallery_once(queue_server) -> None:
+    """With jobs finishing, each change redrew every tile (and each tile's caption asked for a layout pass):
+    a burst of changes is drawn once, and a tile whose caption reads the same is not updated."""
+    from seedream_tui.tui.messages import JobChanged
+
+    app = seeded_app(queue_server.base_url)
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen, gallery = await open_gallery(app, pilot)
+        redraws: list[int] = []
+        show_jobs = gallery.show_jobs
+
+        def counting(jobs: Any, cursor: int, marked: Any) -> None:
+            redraws.append(len(jobs))
+            show_jobs(jobs, cursor, marked)
+
+        captions_set: list[Any] = []
+        for tile in gallery.tiles:
+            update = tile._caption.update
+
+            def spy(content: Any = "", *, _update: Any = update) -> None:
+                captions_set.append(content)
+                _update(content)
+
+            tile._caption.update = spy  # type: ignore[method-assign]
+        gallery.show_jobs = counting  # type: ignore[method-assign]
+        jobs = list(screen.view.jobs)
+        for n in range(20):  # the same jobs, read again: nothing a tile shows changes
+            job = jobs[n % len(jobs)]
+            screen.post_message(JobChanged(dataclasses.replace(job, updated_at=job.updated_at + n + 1)))
+        await wait_for(lambda: redraws, what="the gallery brought up to date")
+        for _ in range(5):
+            await pilot.pause()
+        assert len(redraws) <= 2, redraws  # once (twice if the burst straddled a frame), not 20 times
+        assert captions_set == []  # every caption reads as before
+        assert gallery.drawn()

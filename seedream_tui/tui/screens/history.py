@@ -126,6 +126,8 @@ class HistoryScreen(HistoryActions, Screen[None]):
         self._one_model = False
         #: a job changed while the screen was closed: its row may be out of date (redrawn at the next open)
         self._stale = False
+        #: the gallery is brought up to date once after a burst of job changes, not once per change
+        self._gallery_sync_pending = False
 
     async def build_ahead(self) -> None:
         """Read the first page and build the screen before it is first shown (the app calls it after its first
@@ -567,10 +569,18 @@ class HistoryScreen(HistoryActions, Screen[None]):
             table.move_cursor(row=self.view.cursor, animate=False)
             self._show_count()
             self._update_empty()
-        if self.in_gallery:
-            self.gallery.show_jobs(self.view.jobs, self.view.cursor, set(self.view.marked))
+        if self.in_gallery and not self._gallery_sync_pending:
+            self._gallery_sync_pending = True
+            self.call_after_refresh(self._sync_gallery)
         if index == self.view.cursor:
             self._show_selected()
+
+    def _sync_gallery(self) -> None:
+        """The gallery shows the view as it is now: once per frame however many jobs changed in it (with 40
+        jobs finishing, each change redrew every tile)."""
+        self._gallery_sync_pending = False
+        if self.in_gallery:
+            self.gallery.show_jobs(self.view.jobs, self.view.cursor, set(self.view.marked))
 
     def on_job_changed(self, message: Any) -> None:
         """The app's ``JobChanged``: the app is the core's one subscriber and forwards each change once."""

@@ -98,6 +98,7 @@ class Tile(Vertical):
         self._word_label = Static("", classes="tile-word")
         self._picture = images.hidden_image_widget(classes="tile-image")
         self._caption = Static("", classes="tile-caption")
+        self._caption_text = Text()
         #: (marked, cursor) as last shown: the caption is fitted again when the tile's width changes
         self._marks = (False, False)
 
@@ -117,7 +118,7 @@ class Tile(Vertical):
         if job is None:
             return False
         self._marks = (marked, cursor)
-        self._caption.update(self.caption(job, marked=marked, cursor=cursor))
+        self._set_caption(self.caption(job, marked=marked, cursor=cursor))
         output = first_output(job)
         if output is None or not images.enabled():
             word = "no image" if output is None else "images off"
@@ -129,7 +130,14 @@ class Tile(Vertical):
         """The caption fitted to the new width (the gallery's redraw may run before the tiles have it)."""
         if self.job is not None:
             marked, cursor = self._marks
-            self._caption.update(self.caption(self.job, marked=marked, cursor=cursor))
+            self._set_caption(self.caption(self.job, marked=marked, cursor=cursor))
+
+    def _set_caption(self, caption: Text) -> None:
+        """Only a caption that reads differently is set: each update asks for a layout pass of the screen (a
+        redraw of the gallery updates every tile, most of them unchanged)."""
+        if caption != self._caption_text:
+            self._caption_text = caption
+            self._caption.update(caption)
 
     def caption(self, job: Job, *, marked: bool, cursor: bool) -> Text:
         """One line as wide as the tile: id, status and as much of the prompt as fits, cut with "…" (by cells:
