@@ -156,6 +156,11 @@ class HistoryScreen(HistoryActions, Screen[None]):
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
+        # the size classes before the widgets are styled: set on mount, each restyled the whole screen again
+        classes = self._size_classes(self.size if self.size.area else self.app.size)
+        # only the widgets below match on them, styled as they mount (the first page is read by then: built ahead)
+        self.update_classes({**classes, "-empty": self.view.empty}, update=False)
+        compact = classes["-cramped"]
         with Horizontal(id="history-filters"):
             yield Input(placeholder="Search prompts…  (/)", id="history-search")
             yield Select(
@@ -163,9 +168,10 @@ class HistoryScreen(HistoryActions, Screen[None]):
                 value=ALL,
                 allow_blank=False,
                 id="history-status",
+                compact=compact,
             )
-            yield Select([("any model", ALL)], value=ALL, allow_blank=False, id="history-model")
-            yield Select(DATE_CHOICES, value=ALL, allow_blank=False, id="history-date")
+            yield Select([("any model", ALL)], value=ALL, allow_blank=False, id="history-model", compact=compact)
+            yield Select(DATE_CHOICES, value=ALL, allow_blank=False, id="history-date", compact=compact)
         with Horizontal(id="history-body"):
             with Vertical(id="history-list"):
                 yield HistoryTable(id="history-table")
@@ -305,22 +311,25 @@ class HistoryScreen(HistoryActions, Screen[None]):
         # built ahead (build_ahead), the screen has no size yet: the terminal's is the one it will get
         if size is None:
             size = self.size if self.size.area else self.app.size
-        # below 100 columns the filters go under the search box, which keeps the whole width
-        cramped = size.width < 100
-        tight = size.width < TIGHT_BELOW
-        retable = tight != self.has_class("-tight")
+        classes = self._size_classes(size)
+        retable = classes["-tight"] != self.has_class("-tight")
         # one restyle of the screen for all its classes, not one per class: each costs ~0.1-0.2 s once the
-        # gallery is built (F2 after a resize took ~3 s on a busy machine, issue 20 §2)
-        self.update_classes({
-            "-narrow": size.width < 130,
-            "-short": size.height < 20,  # a short window: the rows win over the preview
-            "-cramped": cramped,
-            "-tight": tight,
-        })
+        # gallery is built (F2 after a resize took ~3 s on a busy machine, issue 20 §2); none when they are as set
+        self.update_classes(classes)
         for select in self.query("#history-filters Select"):
-            select.compact = cramped  # type: ignore[attr-defined]  # one row each, under the search box
+            select.compact = classes["-cramped"]  # type: ignore[attr-defined]  # one row each, under the search box
         if retable and self.table.columns:
             self._rebuild_table()
+
+    @staticmethod
+    def _size_classes(size: Size) -> dict[str, bool]:
+        """The screen's classes for a terminal of ``size``."""
+        return {
+            "-narrow": size.width < 130,
+            "-short": size.height < 20,  # a short window: the rows win over the preview
+            "-cramped": size.width < 100,  # the filters go under the search box, which keeps the whole width
+            "-tight": size.width < TIGHT_BELOW,
+        }
 
     def _wanted_columns(self) -> list[tuple[str, str, int]]:
         """(key, label, width) of the columns this width and this history call for; the prompt takes the rest.
