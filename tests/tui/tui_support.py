@@ -9,8 +9,12 @@ from pathlib import Path
 from typing import Any
 
 
-async def wait_for(condition: Callable[[], object], *, limit: float = 10.0, what: str = "condition") -> None:
-    """Await ``condition()`` becoming true, checking often; fail with ``what`` after ``limit`` seconds."""
+async def wait_for(condition: Callable[[], object], *, limit: float = 30.0, what: str = "condition") -> None:
+    """Await ``condition()`` becoming true, checking often; fail with ``what`` after ``limit`` seconds.
+
+    The default is generous: it only bounds how long a broken test takes to fail (a passing one returns as soon
+    as the condition holds), and on a loaded machine a snapshot at a small size once took more than 10 s to settle.
+    """
     deadline = time.monotonic() + limit
     while not condition():
         if time.monotonic() > deadline:
