@@ -226,3 +226,20 @@ async def test_a_burst_of_job_changes_redraws_the_gallery_once(queue_server) -> 
         assert len(redraws) <= 2, redraws  # once (twice if the burst straddled a frame), not 20 times
         assert captions_set == []  # every caption reads as before
         assert gallery.drawn()
+
+
+async def test_a_tile_resized_after_the_gallerys_redraw_gets_its_picture_for_its_new_size(queue_server) -> None:
+    """After a burst of resizes the tiles can change size in a later layout pass than the gallery's own: their
+    pictures stayed decoded for the old size (seen under load: the thumbnails never drawn for the last size)."""
+    from textual import events
+
+    app = seeded_app(queue_server.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        _screen, gallery = await open_gallery(app, pilot)
+        tile = next(t for t in gallery.tiles if t.shown_path)
+        box = tile.shown_box
+        tile.shown_box = (1, 1)  # decoded for the size it had before its last layout pass
+        assert not gallery.drawn()
+        tile.post_message(events.Resize(tile.size, tile.size))
+        await wait_for(gallery.drawn, what="its picture decoded for its size now")
+        assert tile.shown_box == box

@@ -250,6 +250,7 @@ async def test_the_closed_history_is_laid_out_for_a_new_size_before_it_is_shown_
 
         gallery_module.tile_image = counting  # type: ignore[assignment]
         app._display = spy  # type: ignore[method-assign]
+        before = [(t.shown_box, tuple(t.size)) for t in gallery.tiles], tuple(gallery.size)
         try:
             await pilot.press("f2")
             await wait_for(lambda: first_frame and app.screen is screen, what="the history's first frame")
@@ -259,7 +260,8 @@ async def test_the_closed_history_is_laid_out_for_a_new_size_before_it_is_shown_
             gallery_module.tile_image = tile_image  # type: ignore[assignment]
         assert first_frame == [gallery.page]
         assert (gallery.columns, gallery.rows) == gallery_module.grid_shape(*gallery.size)
-        assert decoded == []
+        after = [(t.shown_box, tuple(t.size)) for t in gallery.tiles], tuple(gallery.size)
+        assert decoded == [], ("tiles (box, size) and the gallery's size before F2 and after", before, after)
 
 
 async def test_a_settle_of_the_closed_history_after_the_app_closed_does_nothing(queue_server) -> None:

@@ -127,10 +127,14 @@ class Tile(Vertical):
         return output.path != self.shown_path
 
     def on_resize(self) -> None:
-        """The caption fitted to the new width (the gallery's redraw may run before the tiles have it)."""
+        """The caption fitted to the new width (the gallery's redraw may run before the tiles have it), and the
+        picture decoded again if the tile's pixel box changed since (the gallery's redraw checks each tile)."""
         if self.job is not None:
             marked, cursor = self._marks
             self._set_caption(self.caption(self.job, marked=marked, cursor=cursor))
+            gallery = self.parent
+            if isinstance(gallery, Gallery) and self.shown_box is not None and self.shown_box != self.pixel_box():
+                gallery.redraw_when_laid_out()
 
     def _set_caption(self, caption: Text) -> None:
         """Only a caption that reads differently is set: each update asks for a layout pass of the screen (a
@@ -250,7 +254,11 @@ class Gallery(Widget, can_focus=True):
                 gone, self.tiles = self.tiles[wanted:], self.tiles[:wanted]
                 self.remove_children(gone)
             self._scroll_to_cursor()
-        # a burst of resizes: one redraw (and one round of thumbnails) once the layout settles, not one each
+        self.redraw_when_laid_out()
+
+    def redraw_when_laid_out(self) -> None:
+        """A redraw (and the thumbnails of a new tile size) once the layout settles: one for a burst of resizes,
+        not one each. The tiles call it too: theirs can change size in a later layout pass than the gallery's."""
         if not self._redraw_pending:
             self._redraw_pending = True
             self.call_after_refresh(self._redraw_after_resize)
@@ -328,13 +336,15 @@ class Gallery(Widget, can_focus=True):
                     tile.set_picture(str(output.path), picture, box)
 
     def drawn(self) -> bool:
-        """Every tile in view shows its picture or its word (tests, the benchmark)."""
+        """Every tile in view shows its picture, decoded for the tiles' pixel box now, or its word (tests, the
+        benchmark)."""
+        box = self.tiles[0].pixel_box() if self.tiles else None
         for tile in self.tiles:
             job = tile.job
             if job is None or not images.enabled():
                 continue
             output = first_output(job)
-            if output is not None and tile.shown_path != output.path:
+            if output is not None and (tile.shown_path != output.path or tile.shown_box != box):
                 return False
         return True
 
