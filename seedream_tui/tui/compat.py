@@ -218,15 +218,17 @@ def lay_out_hidden_screen(screen: Screen[Any], size: Size) -> None:
 
 def lay_out_if_asked(screen: Screen[Any], size: Size) -> bool:
     """Lay a hidden screen out again for ``size`` if one of its widgets asked for a layout since the last one
-    (``refresh(layout=True)``); True if one is still asked for after it (a widget asked again while laid out).
+    (``refresh(layout=True)``); True if it did, or if one is still asked for after it: a layout sends Resize
+    events, whose handlers (run after this returns) may ask for another.
 
     Why private: as :func:`lay_out_hidden_screen`; the request is ``Screen._layout_required``, which Textual
     reads only for the screen on top.
     """
-    if screen._layout_required:
+    laid_out = screen._layout_required
+    if laid_out:
         screen._layout_required = False
         screen._refresh_layout(size)
-    return bool(screen._layout_required)
+    return laid_out or bool(screen._layout_required)
 
 
 def render_unshown(screen: Screen[Any]) -> None:

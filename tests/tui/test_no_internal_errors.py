@@ -232,7 +232,9 @@ async def test_the_closed_history_is_laid_out_for_a_new_size_before_it_is_shown_
 
         await wait_for(fitted, limit=5, what="the closed history laid out for 80x24")
         assert app.screen is app.main_screen
-        await wait_for(gallery.drawn, what="the thumbnails of the new tile size, decoded while closed")
+        # the settle's layouts and decodes over: a look at the tiles before it ends can find the old size's layout
+        await wait_for(lambda: screen.settled and gallery.drawn(),
+                       what="the thumbnails of the new tile size, decoded while closed")
         decoded: list[Any] = []
         tile_image = gallery_module.tile_image
 

@@ -128,6 +128,8 @@ class HistoryScreen(HistoryActions, Screen[None]):
         self._stale = False
         #: the gallery is brought up to date once after a burst of job changes, not once per change
         self._gallery_sync_pending = False
+        #: fitting itself to a new terminal size while closed (``fit_to_terminal`` until ``_settle_closed`` ends)
+        self._settling = False
 
     async def build_ahead(self) -> None:
         """Read the first page and build the screen before it is first shown (the app calls it after its first
@@ -283,7 +285,14 @@ class HistoryScreen(HistoryActions, Screen[None]):
             return  # visible under a dialog: Textual lays it out with the top screen
         self._apply_size(size)
         compat.lay_out_hidden_screen(self, size)
+        self._settling = True
         self.set_timer(SETTLE_EVERY, lambda: self._settle_closed(SETTLE_TRIES), name="history-settle")
+
+    @property
+    def settled(self) -> bool:
+        """Not fitting itself to a new terminal size while closed (``fit_to_terminal``): laid out, its thumbnails
+        decoded and drawn for that size (tests, the benchmark)."""
+        return not self._settling
 
     def _hidden_and_alive(self) -> bool:
         """Attached, not on top, and the app still has screens (a settle timer can fire while the app closes)."""
@@ -299,13 +308,17 @@ class HistoryScreen(HistoryActions, Screen[None]):
         tile size, the layout they ask for, which Textual leaves to the next time the screen is on top), then one
         frame drawn and not shown: the widgets keep their lines of the new size, and F2 draws from them."""
         if not self._hidden_and_alive():
+            self._settling = False
             return
-        asked = compat.lay_out_if_asked(self, self.app.size)
+        # a layout this time sets off Resize handlers (the gallery's new grid, its tiles' new sizes) that may ask
+        # for another: the settle ends at the first look that finds nothing laid out and nothing decoding
+        busy = compat.lay_out_if_asked(self, self.app.size)
         decoding = any(not w.is_finished for w in self.workers if w.group == "gallery-thumbs")
-        if (decoding or asked) and tries > 0:
+        if (decoding or busy) and tries > 0:
             self.set_timer(SETTLE_EVERY, lambda: self._settle_closed(tries - 1), name="history-settle")
             return
         compat.render_unshown(self)
+        self._settling = False
 
     def _apply_size(self, size: Size | None = None) -> None:
         # built ahead (build_ahead), the screen has no size yet: the terminal's is the one it will get
