@@ -159,7 +159,7 @@ class HistoryScreen(HistoryActions, Screen[None]):
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
         # the size classes before the widgets are styled: set on mount, each restyled the whole screen again
-        classes = self._size_classes(self.size if self.size.area else self.app.size)
+        classes = self._size_classes()
         # only the widgets below match on them, styled as they mount (the first page is read by then: built ahead)
         self.update_classes({**classes, "-empty": self.view.empty}, update=False)
         compact = classes["-cramped"]
@@ -321,9 +321,6 @@ class HistoryScreen(HistoryActions, Screen[None]):
         self._settling = False
 
     def _apply_size(self, size: Size | None = None) -> None:
-        # built ahead (build_ahead), the screen has no size yet: the terminal's is the one it will get
-        if size is None:
-            size = self.size if self.size.area else self.app.size
         classes = self._size_classes(size)
         retable = classes["-tight"] != self.has_class("-tight")
         # one restyle of the screen for all its classes, not one per class: each costs ~0.1-0.2 s once the
@@ -334,9 +331,11 @@ class HistoryScreen(HistoryActions, Screen[None]):
         if retable and self.table.columns:
             self._rebuild_table()
 
-    @staticmethod
-    def _size_classes(size: Size) -> dict[str, bool]:
-        """The screen's classes for a terminal of ``size``."""
+    def _size_classes(self, size: Size | None = None) -> dict[str, bool]:
+        """The screen's classes for a terminal of ``size`` (default: the screen's own size, or, built ahead and not
+        laid out yet, the terminal's, which it will get)."""
+        if size is None:
+            size = self.size if self.size.area else self.app.size
         return {
             "-narrow": size.width < 130,
             "-short": size.height < 20,  # a short window: the rows win over the preview
