@@ -14,16 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from textual.screen import Screen, ScreenResultType
 from textual.scroll_view import ScrollView
 from textual.widgets._toast import Toast  # the base of the message line's toasts (see use_toast_class)
 from textual.worker import Worker, WorkerState
 from textual.worker_manager import WorkerManager
 
 if TYPE_CHECKING:
+    from textual import events
     from textual.app import App
     from textual.dom import DOMNode
     from textual.geometry import Size
-    from textual.screen import Screen
 
 TEXTUAL_CHECKED = "8.2.8"
 TEXTUAL_IMAGE_CHECKED = "0.12.0"
@@ -31,6 +32,7 @@ TEXTUAL_IMAGE_CHECKED = "0.12.0"
 __all__ = [
     "TEXTUAL_CHECKED",
     "TEXTUAL_IMAGE_CHECKED",
+    "OneLayoutPerResize",
     "SteadyScrollView",
     "Toast",
     "draw_every_border_as_ascii",
@@ -261,3 +263,24 @@ class SteadyScrollView(ScrollView):
             return False
         self._steady_sizes = sizes
         return super()._size_updated(size, virtual_size, container_size, layout)
+
+
+# --- screens ------------------------------------------------------------------------------------------------
+class OneLayoutPerResize(Screen[ScreenResultType]):
+    """A screen laid out once when the terminal is resized, not twice (the base of the app's full screens).
+
+    Textual's ``Screen._on_resize`` lays the whole screen out (and renders it whole) for the new size; that
+    layout pass then posts a Resize to every widget whose region changed, the screen itself included, and
+    the screen's own Resize runs ``Screen._on_resize`` again: a second full layout at the size it was just
+    laid out for (25-40 ms at 120x40, and a second whole frame when a screen is first shown). Here a Resize
+    that finds the screen on top already laid out for that size (the terminal's) goes no further: anything
+    asked for since (a class changed by a handler, a widget that resized itself) is a pending layout that
+    the screen's update timer runs, as it runs every other. A screen that is not on top, or not laid out
+    for the size, is handled by Textual as always. Not for modal screens: when one is shown, its own Resize is
+    what lays out the screens seen under it. No public API hooks the screen's resize handling.
+    """
+
+    async def _on_resize(self, event: events.Resize) -> None:
+        if self.is_current and event.size == self.app.size and self._compositor.size == event.size:
+            event.stop()
+            event.prevent_default()  # Screen._on_resize, next in the MRO, is not called

@@ -304,3 +304,53 @@ async def test_a_steady_scroll_view_keeps_its_scroll_bar_through_layouts_at_the_
         await pilot.pause()
         await pilot.pause()
         assert view.size.height == 15 and bar.window_size == 15 and refreshes
+
+
+# --- screens ------------------------------------------------------------------------------------------------
+class _Plain(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("one", classes="part")
+        yield Static("two", classes="part")
+
+
+class _Once(compat.OneLayoutPerResize[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("one", classes="part")
+        yield Static("two", classes="part")
+
+    def on_resize(self) -> None:  # a handler that restyles for the size, as the main screen's does
+        self.set_class(self.app.size.width < 70, "-narrow")
+
+
+class _ScreensApp(App[None]):
+    CSS = "_Once.-narrow .part { height: 2; }"
+
+    def __init__(self, screen: Screen[None]) -> None:
+        super().__init__()
+        self.first = screen
+
+
+async def _layouts_per_resize(screen: Screen[None]) -> tuple[int, list[int]]:
+    """How many times the screen on top is laid out for one resize of the terminal; the parts' heights."""
+    app = _ScreensApp(screen)
+    async with app.run_test(size=(80, 20)) as pilot:
+        await app.push_screen(screen)
+        await pilot.pause()
+        layouts: list[object] = []
+        screen.screen_layout_refresh_signal.subscribe(screen, layouts.append)
+        await pilot.resize_terminal(60, 20)
+        await wait_for(lambda: screen.size == Size(60, 20), what="the new size")
+        for _ in range(5):
+            await pilot.pause()
+        return len(layouts), [part.size.height for part in screen.query(".part")]
+
+
+async def test_one_layout_per_resize_lays_the_screen_out_once() -> None:
+    """Textual lays a screen on top out for a resize, then again for the Resize that layout posts to the screen
+    itself (if a release stops doing that, ``OneLayoutPerResize`` can go); ours is laid out once, and what a
+    resize handler changed (a class: taller parts) is laid out by the screen's timer as any change is."""
+    plain, _ = await _layouts_per_resize(_Plain())
+    once, heights = await _layouts_per_resize(_Once())
+    assert plain >= 2
+    assert once == plain - 1
+    assert heights == [2, 2]

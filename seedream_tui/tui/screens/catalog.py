@@ -16,12 +16,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from seedream_tui.api.errors import ApiError
 from seedream_tui.catalog.browse import CatalogEntry, CatalogPage
 from seedream_tui.schema import SchemaError
+from seedream_tui.tui.compat import OneLayoutPerResize
 from seedream_tui.tui.plain import plain, plain_line
 from seedream_tui.tui.widgets.keyhints import KeyHints
 from seedream_tui.tui.widgets.row_table import RowTable
@@ -39,7 +39,7 @@ ALL_LABEL = "Any category"
 WIDE_FROM = 140
 
 
-class CatalogScreen(Screen[str | None]):
+class CatalogScreen(OneLayoutPerResize[str | None]):
     DEFAULT_CSS = """
     CatalogScreen { layout: vertical; }
     CatalogScreen #catalog-filters { height: 3; min-width: 30; }

@@ -17,13 +17,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
 from seedream_tui.jobs.media_inputs import shorten_data_uris
 from seedream_tui.jobs.model import Job
 from seedream_tui.safetext import visible
 from seedream_tui.tui import images
+from seedream_tui.tui.compat import OneLayoutPerResize
 from seedream_tui.tui.formatting import fmt_duration, fmt_short_time, job_badge, short_model, status_text
 from seedream_tui.tui.widgets.job_preview import JobPreview
 from seedream_tui.tui.widgets.keyhints import KeyHints
@@ -82,7 +82,7 @@ def _summary(job: Job) -> Text:
     return out
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(OneLayoutPerResize[None]):
     """Read-only: Esc goes back to the history, where the marks and the cursor are as they were."""
 
     DEFAULT_CSS = """

@@ -19,13 +19,13 @@ from textual.app import ComposeResult, ScreenStackError
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Select, Static
 
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.view import ALL, DATE_CHOICES, PAGE_SIZE, HistoryQuery, HistoryView
 from seedream_tui.tui import compat
+from seedream_tui.tui.compat import OneLayoutPerResize
 from seedream_tui.tui.formatting import error_sentence, fmt_short_time, job_badge, short_model, status_text
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.screens.detail import JobDetailScreen
@@ -66,7 +66,7 @@ def _prompt_cell(job: Job) -> Text:
     return plain_line(text)
 
 
-class HistoryScreen(HistoryActions, Screen[None]):
+class HistoryScreen(HistoryActions, OneLayoutPerResize[None]):
     """Browse, search and act on past jobs."""
 
     DEFAULT_CSS = """

@@ -14,7 +14,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Select, Static, Tab, Tabs
 
 from seedream_tui.api.errors import ApiError, InvalidInputError
@@ -26,6 +25,7 @@ from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.store import HistoryError
 from seedream_tui.safetext import visible
 from seedream_tui.schema.spec import FieldKind, ModelSpec
+from seedream_tui.tui.compat import OneLayoutPerResize
 from seedream_tui.tui.messages import JobChanged, JobsDeleted
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.widgets.batch_rows import BatchRows
@@ -98,7 +98,7 @@ def model_choices(specs: list[ModelSpec]) -> list[tuple[str, str]]:
     ]
 
 
-class MainScreen(Screen[None]):
+class MainScreen(OneLayoutPerResize[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s,f5", "submit", "Submit", id="submit", tooltip="Validate and submit the prompt"),
         # an image field's own ctrl+f (pick an image) comes first while it has the focus

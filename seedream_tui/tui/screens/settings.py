@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from seedream_tui.config import (
@@ -31,6 +31,7 @@ from seedream_tui.config import (
     save_settings,
     strip_bearer,
 )
+from seedream_tui.tui.compat import OneLayoutPerResize
 from seedream_tui.tui.formatting import error_sentence
 from seedream_tui.tui.plain import plain, plain_line
 from seedream_tui.tui.screens.confirm import fit_dialog
@@ -120,7 +121,7 @@ class TokenScreen(ModalScreen[str | None]):
         self.dismiss(token)
 
 
-class SettingsScreen(Screen[None]):
+class SettingsScreen(OneLayoutPerResize[None]):
     """Edit settings.toml; escape leaves without saving (and puts the previous theme back)."""
 
     DEFAULT_CSS = """

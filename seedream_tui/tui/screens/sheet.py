@@ -22,7 +22,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, ScrollableContainer
 from textual.geometry import Region
-from textual.screen import Screen
 from textual.widgets import Static
 
 from seedream_tui.batch.sheet import Sheet, batch_sheet, cell_word, progress_of
@@ -31,6 +30,7 @@ from seedream_tui.jobs.exporting import default_export_dir
 from seedream_tui.jobs.model import Batch, Job, OutputFile
 from seedream_tui.safetext import visible
 from seedream_tui.tui import images
+from seedream_tui.tui.compat import OneLayoutPerResize
 from seedream_tui.tui.formatting import error_sentence
 from seedream_tui.tui.messages import JobChanged
 from seedream_tui.tui.widgets.gallery import Tile, decode_tiles, first_output
@@ -78,7 +78,7 @@ class _Body(ScrollableContainer, can_focus=False):
             screen.on_resize()
 
 
-class BatchSheetScreen(Screen[None]):
+class BatchSheetScreen(OneLayoutPerResize[None]):
     """One batch as a grid of thumbnails; opened from the job table, the history or a folded batch row."""
 
     DEFAULT_CSS = """

@@ -14,7 +14,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Static
 
 from seedream_tui.jobs.spend import (
@@ -25,6 +24,7 @@ from seedream_tui.jobs.spend import (
     summarize,
     usd_text,
 )
+from seedream_tui.tui.compat import OneLayoutPerResize
 from seedream_tui.tui.widgets.keyhints import KeyHints
 from seedream_tui.tui.widgets.row_table import RowTable
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 DAYS_SHOWN = 31
 
 
-class SpendScreen(Screen[None]):
+class SpendScreen(OneLayoutPerResize[None]):
     DEFAULT_CSS = """
     SpendScreen { layout: vertical; }
     SpendScreen #spend-totals { height: auto; padding: 0 1; border: round $primary-background-lighten-2; }

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from textual import events
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import Static
+
+from seedream_tui.tui.compat import OneLayoutPerResize
 
 #: (columns, rows) every screen of the app is laid out for
 MIN_SIZE = (40, 12)
@@ -28,7 +29,7 @@ def larger_sentence(width: int, height: int) -> str:
     )
 
 
-class TooSmallScreen(Screen[None]):
+class TooSmallScreen(OneLayoutPerResize[None]):
     DEFAULT_CSS = """
     TooSmallScreen { align: center middle; }
     TooSmallScreen #too-small { width: 100%; height: auto; text-align: center; color: $warning; padding: 0 1; }

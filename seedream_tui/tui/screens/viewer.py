@@ -27,12 +27,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
-from textual.screen import Screen
 from textual.widgets import Static
 
 from seedream_tui.jobs.model import Job, OutputFile
 from seedream_tui.jobs.video import fmt_clock
 from seedream_tui.tui import images, thumbs, video_play
+from seedream_tui.tui.compat import OneLayoutPerResize
 from seedream_tui.tui.formatting import av_card, clipped, is_image, playable, status_line, status_text
 from seedream_tui.tui.plain import plain
 from seedream_tui.tui.widgets.keyhints import KeyHints
@@ -73,7 +73,7 @@ def caption(
     return line
 
 
-class ViewerScreen(Screen[None]):
+class ViewerScreen(OneLayoutPerResize[None]):
     """One image at a time, full screen, with a caption line; Esc or q goes back to where it was opened."""
 
     DEFAULT_CSS = """
