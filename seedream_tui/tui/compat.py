@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.dom import DOMNode
     from textual.geometry import Size
+    from textual.widget import Widget
 
 TEXTUAL_CHECKED = "8.2.8"
 TEXTUAL_IMAGE_CHECKED = "0.12.0"
@@ -45,6 +46,7 @@ __all__ = [
     "route_worker_failures",
     "set_image_cell_size",
     "shown_under_top",
+    "steady_image_class",
     "use_toast_class",
     "write_to_terminal",
 ]
@@ -284,3 +286,26 @@ class OneLayoutPerResize(Screen[ScreenResultType]):
         if self.is_current and event.size == self.app.size and self._compositor.size == event.size:
             event.stop()
             event.prevent_default()  # Screen._on_resize, next in the MRO, is not called
+
+
+# --- image widgets ------------------------------------------------------------------------------------------
+def steady_image_class(image_class: type[Widget]) -> type[Widget]:
+    """A subclass of one of textual-image's widget classes whose picture is drawn once per layout that resizes it.
+
+    When a layout pass gives a widget a new size, Textual marks it dirty (it is drawn in that pass's frame) and
+    sets its ``virtual_size`` reactive, whose change asks for one more layout and a repaint of the widget: the
+    picture is sent to the terminal a second time, a few milliseconds later (~125 KB for a preview at 200x60 in
+    truecolor halfcell, every time the previewed job finishes; each gallery tile each time the grid changes). An
+    image widget has no children and scrolls nothing: its virtual size is its size, and the second layout and
+    repaint change nothing. Here its size is updated as Textual does for a scroll-only layout
+    (``Widget._size_updated(..., layout=False)``: the reactive set without its refresh). No public API sets a
+    widget's layout-time size.
+    """
+    renderable = image_class._Renderable  # type: ignore[attr-defined]  # textual-image's subclass hook needs it
+
+    class SteadyImage(image_class, Renderable=renderable):  # type: ignore[valid-type,misc,call-arg]
+        def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+            return bool(super()._size_updated(size, virtual_size, container_size, layout=False))
+
+    SteadyImage.__name__ = SteadyImage.__qualname__ = f"Steady{image_class.__name__}"
+    return SteadyImage

@@ -115,6 +115,8 @@ def image_widget_class() -> type[Widget] | None:
     if _mode == "off":
         return None
     if _widget_class is None:
+        from seedream_tui.tui import compat
+
         with _no_terminal_queries():
             from textual_image import widget as tiw
         classes: dict[str, Any] = {
@@ -123,7 +125,7 @@ def image_widget_class() -> type[Widget] | None:
             "halfcell": tiw.HalfcellImage,
             "unicode": tiw.UnicodeImage,
         }
-        _widget_class = classes[_mode]
+        _widget_class = compat.steady_image_class(classes[_mode])
     return _widget_class
 
 

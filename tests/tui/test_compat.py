@@ -354,3 +354,60 @@ async def test_one_layout_per_resize_lays_the_screen_out_once() -> None:
     assert plain >= 2
     assert once == plain - 1
     assert heights == [2, 2]
+
+
+# --- image widgets ------------------------------------------------------------------------------------------
+def _counting_image_class(base: type[Widget]) -> tuple[type[Widget], list[Size]]:
+    renders: list[Size] = []
+
+    class Counting(base, Renderable=base._Renderable):  # type: ignore[valid-type,misc,call-arg,attr-defined]
+        def render(self) -> Any:
+            renders.append(self.size)
+            return super().render()
+
+    return Counting, renders
+
+
+class _PictureApp(App[None]):
+    CSS = "#pic { width: 1fr; height: 1fr; } #pic.-small { width: 20; height: 6; }"
+
+    def __init__(self, image_class: type[Widget]) -> None:
+        super().__init__()
+        self.image_class = image_class
+
+    def compose(self) -> ComposeResult:
+        yield self.image_class(id="pic")
+
+
+async def _renders_per_new_size(image_class: type[Widget]) -> tuple[list[Size], Size]:
+    """What the widget is drawn at after a layout gives it a new size, and its virtual size then."""
+    from PIL import Image as PILImage
+
+    counting, renders = _counting_image_class(image_class)
+    app = _PictureApp(counting)
+    async with app.run_test(size=(80, 24)) as pilot:
+        picture = app.query_one("#pic")
+        picture.image = PILImage.new("RGB", (64, 48), (200, 40, 40))  # type: ignore[attr-defined]
+        await wait_for(lambda: bool(renders), what="the first picture")
+        for _ in range(3):
+            await pilot.pause()
+        renders.clear()
+        picture.add_class("-small")  # a layout that gives the widget a new size
+        await wait_for(lambda: picture.size == Size(20, 6), what="the new size")
+        for _ in range(5):
+            await pilot.pause()
+        return renders, picture.virtual_size
+
+
+async def test_a_steady_image_takes_its_new_size_from_the_layout_and_is_drawn_at_it() -> None:
+    """The steady subclass (textual-image's subclass hook, ``Renderable``, still taken) gets its new size and
+    virtual size from the layout, without the refresh of ``virtual_size``, and is drawn at it once. That the
+    refresh drew the picture twice is shown in the app (``test_finish_quiet``): a bare app draws both in one
+    frame."""
+    from textual_image.widget import HalfcellImage
+
+    steady_class = compat.steady_image_class(HalfcellImage)
+    assert issubclass(steady_class, HalfcellImage) and steady_class.__name__ == "SteadyHalfcellImage"
+    renders, virtual = await _renders_per_new_size(steady_class)
+    assert renders == [Size(20, 6)]
+    assert virtual == Size(20, 6)

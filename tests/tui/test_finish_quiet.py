@@ -202,3 +202,42 @@ async def test_the_previewed_job_changing_state_repaints_its_line_not_the_pane(c
             await pilot.pause()
         assert "Downloading" in str(status.render())
         assert calls == []
+
+
+async def test_the_previewed_jobs_picture_is_sent_to_the_terminal_once_when_it_finishes(config, core) -> None:
+    """The previewed job ends: its picture is drawn once. Textual drew it twice (the layout that shows it, then
+    the repaint its widget's new virtual size asked for: ~125 KB more at 200x60 in truecolor halfcell);
+    ``compat.steady_image_class`` keeps the first only. Read from the frames handed to the driver, cell by
+    cell, as a terminal would get them."""
+    from test_toast_leaving import written_cells
+
+    from seedream_tui.tui.widgets.preview import PreviewPane
+
+    app = SeedreamApp(config, core=core)
+    sent: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = await open_main(app, pilot)
+        main.editor.cursor_blink = False
+        preview = main.query_one(PreviewPane)
+        display = app._display
+
+        def keep(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if renderable is not None and preview.shown_path is not None:  # from the moment the picture is set
+                sent.append(renderable.render_segments(app.console))
+
+        app._display = keep  # type: ignore[method-assign]
+        await pilot.press(*"a red fox", "ctrl+s")
+        await wait_for(lambda: preview.shown_path is not None, what="the finished job's picture")
+        picture = preview.query_one("#preview-image")
+        for _ in range(10):
+            await pilot.pause()
+        box = picture.region
+        assert box.area
+        writes: dict[tuple[int, int], int] = {}
+        for frame in sent:
+            for cell in written_cells(frame):
+                if box.contains(*cell):
+                    writes[cell] = writes.get(cell, 0) + 1
+        assert writes, "the picture was not drawn"
+        assert max(writes.values()) == 1, f"picture cells sent up to {max(writes.values())} times"

@@ -140,7 +140,8 @@ PROBE = (
     "from textual_image._terminal import get_cell_size\n"
     "names = {{w.SixelImage: 'SixelImage', w.TGPImage: 'TGPImage', w.HalfcellImage: 'HalfcellImage',\n"
     "          w.UnicodeImage: 'UnicodeImage'}}\n"
-    "print('RESULT', mode, names[cls], tuple(get_cell_size()), flush=True)\n"
+    "base = next(c for c in cls.__mro__ if c in names)  # the app draws with a subclass (compat.steady_image_class)\n"
+    "print('RESULT', mode, names[base], tuple(get_cell_size()), flush=True)\n"
 )
 
 
