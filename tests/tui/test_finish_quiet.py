@@ -206,15 +206,16 @@ async def test_the_previewed_job_changing_state_repaints_its_line_not_the_pane(c
 
 async def test_the_previewed_jobs_picture_is_sent_to_the_terminal_once_when_it_finishes(config, core) -> None:
     """The previewed job ends: its picture is drawn once. Textual drew it twice (the layout that shows it, then
-    the repaint its widget's new virtual size asked for: ~125 KB more at 200x60 in truecolor halfcell);
-    ``compat.steady_image_class`` keeps the first only. Read from the frames handed to the driver, cell by
-    cell, as a terminal would get them."""
+    the repaint its widget's new virtual size asked for, a frame later: ~125 KB more at 200x60 in truecolor
+    halfcell); ``compat.steady_image_class`` keeps the first only. Read from the frames handed to the driver,
+    cell by cell, as a terminal would get them. A frame drawn while the picture had another box (the pane laid
+    out again meanwhile, as on a loaded machine: a new size is a new picture) is not counted."""
     from test_toast_leaving import written_cells
 
     from seedream_tui.tui.widgets.preview import PreviewPane
 
     app = SeedreamApp(config, core=core)
-    sent: list[str] = []
+    sent: list[tuple[Any, str]] = []  # (the picture's box when the frame was drawn, the frame)
     async with app.run_test(size=(120, 40)) as pilot:
         main = await open_main(app, pilot)
         main.editor.cursor_blink = False
@@ -224,7 +225,8 @@ async def test_the_previewed_jobs_picture_is_sent_to_the_terminal_once_when_it_f
         def keep(screen: Any, renderable: Any) -> None:
             display(screen, renderable)
             if renderable is not None and preview.shown_path is not None:  # from the moment the picture is set
-                sent.append(renderable.render_segments(app.console))
+                box = next((w.region for w in preview.query("#preview-image")), None)
+                sent.append((box, renderable.render_segments(app.console)))
 
         app._display = keep  # type: ignore[method-assign]
         await pilot.press(*"a red fox", "ctrl+s")
@@ -235,7 +237,9 @@ async def test_the_previewed_jobs_picture_is_sent_to_the_terminal_once_when_it_f
         box = picture.region
         assert box.area
         writes: dict[tuple[int, int], int] = {}
-        for frame in sent:
+        for frame_box, frame in sent:
+            if frame_box != box:
+                continue
             for cell in written_cells(frame):
                 if box.contains(*cell):
                     writes[cell] = writes.get(cell, 0) + 1
