@@ -11,11 +11,15 @@ When upgrading Textual: run ``pytest tests/tui/test_compat.py``; a failure names
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual.css.query import NoMatches
 from textual.screen import Screen, ScreenResultType
 from textual.scroll_view import ScrollView
+from textual.widget import Widget
+from textual.widgets import Select
+from textual.widgets._select import SelectCurrent  # the part that shows the value (see MountGuardedSelect)
 from textual.widgets._toast import Toast  # the base of the message line's toasts (see use_toast_class)
 from textual.worker import Worker, WorkerState
 from textual.worker_manager import WorkerManager
@@ -25,7 +29,9 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.dom import DOMNode
     from textual.geometry import Size
-    from textual.widget import Widget
+
+#: what a Select holds (Textual's own type variable is in a private module)
+SelectValue = TypeVar("SelectValue", bound=Hashable)
 
 TEXTUAL_CHECKED = "8.2.8"
 TEXTUAL_IMAGE_CHECKED = "0.12.0"
@@ -33,6 +39,7 @@ TEXTUAL_IMAGE_CHECKED = "0.12.0"
 __all__ = [
     "TEXTUAL_CHECKED",
     "TEXTUAL_IMAGE_CHECKED",
+    "MountGuardedSelect",
     "OneLayoutPerResize",
     "SteadyScrollView",
     "Toast",
@@ -309,3 +316,41 @@ def steady_image_class(image_class: type[Widget]) -> type[Widget]:
 
     SteadyImage.__name__ = SteadyImage.__qualname__ = f"Steady{image_class.__name__}"
     return SteadyImage
+
+
+# --- select -------------------------------------------------------------------------------------------------
+class MountGuardedSelect(Select[SelectValue]):
+    """A Select that can be removed while it mounts (every Select of the app).
+
+    Textual's ``Select._on_mount`` fills its list and shows its value by querying its children; when the Select
+    is removed (its screen closed, the app quitting) while it mounts, the removal has taken them and the query
+    raises NoMatches, which ends the app with a traceback: quitting in the first tenth of a second after start,
+    while the options panel's fields mount, did (about 1 run in 8 here). Here that handler runs as Textual's
+    does, and a NoMatches is let go only while the Select is being removed, the app is closing, or the Select
+    or the part showing its value has no children (composed while its parent was going: none mounted); any
+    other still ends the app. The same for a value set while it mounts (``_watch_value``: a field's initial
+    value). Relies on ``Select._on_mount``, ``Select._watch_value``, ``SelectCurrent`` and ``Widget._on_mount``
+    (the handlers after this one, called here) and on ``is_leaving``; no public API runs a widget's mount.
+    """
+
+    def _on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # the handlers after this one in the MRO are called here, guarded
+        try:
+            Select._on_mount(self, event)
+        except NoMatches:
+            if not self._cut_short():
+                raise
+            return
+        Widget._on_mount(self, event)
+
+    def _watch_value(self, value: Any) -> None:
+        try:
+            super()._watch_value(value)
+        except NoMatches:  # a value set while it mounts (a field's initial value): the same race
+            if not self._cut_short():
+                raise
+
+    def _cut_short(self) -> bool:
+        """Being removed, the app closing, or composed while its parent was going (a part without its own)."""
+        parts = [self, *self.query(SelectCurrent)]
+        return not self.app.is_running or is_leaving(self) or any(not part.children for part in parts)

@@ -411,3 +411,51 @@ async def test_a_steady_image_takes_its_new_size_from_the_layout_and_is_drawn_at
     renders, virtual = await _renders_per_new_size(steady_class)
     assert renders == [Size(20, 6)]
     assert virtual == Size(20, 6)
+
+
+# --- select -------------------------------------------------------------------------------------------------
+class _Holders(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Static(id="top")
+
+
+async def _select_cut_while_mounting(select_class: type, *, how: str) -> str:
+    """Mount a Select and, in the same moment, remove what holds it or quit the app: what the app ended with."""
+    from textual.containers import Vertical
+
+    app = _Holders()
+    try:
+        async with app.run_test() as pilot:
+            holder = Vertical()
+            await app.screen.mount(holder)
+            holder.mount(select_class([("a", 1), ("b", 2)], value=1, allow_blank=False))
+            if how == "remove":
+                await holder.remove()
+                await pilot.pause()
+            else:
+                app.exit()
+    except Exception as exc:  # noqa: BLE001 - what the app ended with is the result
+        return f"{type(exc).__name__}: {exc}"
+    return "ok"
+
+
+@pytest.mark.parametrize("how", ["remove", "quit"])
+async def test_a_guarded_select_removed_while_it_mounts_ends_nothing(how: str) -> None:
+    """Textual's Select ends the app with NoMatches when it is removed (or the app quits) while it mounts (if a
+    release fixes that, ``MountGuardedSelect`` can go); ours lets it go and still fills a Select that stays."""
+    from textual.widgets import Select
+
+    assert "NoMatches" in await _select_cut_while_mounting(Select, how=how)
+    assert await _select_cut_while_mounting(compat.MountGuardedSelect, how=how) == "ok"
+
+
+async def test_a_guarded_select_that_stays_shows_its_value_and_list() -> None:
+    app = _Holders()
+    async with app.run_test() as pilot:
+        select = compat.MountGuardedSelect([("a", 1), ("b", 2)], value=2, allow_blank=False)
+        await app.screen.mount(select)
+        await pilot.pause()
+        assert "b" in screen_text(app)
+        select.value = 1
+        await pilot.pause()
+        assert select.value == 1 and "a" in screen_text(app)

@@ -21,7 +21,7 @@ from textual.widgets import Input, Select, Static
 from seedream_tui.api.errors import ApiError
 from seedream_tui.catalog.browse import CatalogEntry, CatalogPage
 from seedream_tui.schema import SchemaError
-from seedream_tui.tui.compat import OneLayoutPerResize
+from seedream_tui.tui.compat import MountGuardedSelect, OneLayoutPerResize
 from seedream_tui.tui.plain import plain, plain_line
 from seedream_tui.tui.widgets.keyhints import KeyHints
 from seedream_tui.tui.widgets.row_table import RowTable
@@ -76,7 +76,7 @@ class CatalogScreen(OneLayoutPerResize[str | None]):
         self.set_class(self.app.size.width < 100, "-narrow")
         with Horizontal(id="catalog-filters"):
             yield Input(placeholder="Search models…  ↓ list · enter picks", id="catalog-search")
-            yield Select([(ALL_LABEL, ALL)], value=ALL, allow_blank=False, id="catalog-category")
+            yield MountGuardedSelect([(ALL_LABEL, ALL)], value=ALL, allow_blank=False, id="catalog-category")
         yield RowTable(id="catalog-table")
         yield Static("", id="catalog-detail", markup=False)
         yield Static("Asking RunComfy for its models…", id="catalog-status", markup=False)

@@ -25,7 +25,7 @@ from textual.widgets import Input, Select, Static
 from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.view import ALL, DATE_CHOICES, PAGE_SIZE, HistoryQuery, HistoryView
 from seedream_tui.tui import compat
-from seedream_tui.tui.compat import OneLayoutPerResize
+from seedream_tui.tui.compat import MountGuardedSelect, OneLayoutPerResize
 from seedream_tui.tui.formatting import error_sentence, fmt_short_time, job_badge, short_model, status_text
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.screens.detail import JobDetailScreen
@@ -165,15 +165,15 @@ class HistoryScreen(HistoryActions, OneLayoutPerResize[None]):
         compact = classes["-cramped"]
         with Horizontal(id="history-filters"):
             yield Input(placeholder="Search prompts…  (/)", id="history-search")
-            yield Select(
+            yield MountGuardedSelect(
                 [("any status", ALL)] + [(s.label.split(" ")[0], s.value) for s in JobStatus],
                 value=ALL,
                 allow_blank=False,
                 id="history-status",
                 compact=compact,
             )
-            yield Select([("any model", ALL)], value=ALL, allow_blank=False, id="history-model", compact=compact)
-            yield Select(DATE_CHOICES, value=ALL, allow_blank=False, id="history-date", compact=compact)
+            yield MountGuardedSelect([("any model", ALL)], value=ALL, allow_blank=False, id="history-model", compact=compact)
+            yield MountGuardedSelect(DATE_CHOICES, value=ALL, allow_blank=False, id="history-date", compact=compact)
         with Horizontal(id="history-body"):
             with Vertical(id="history-list"):
                 yield HistoryTable(id="history-table")

@@ -25,7 +25,7 @@ from seedream_tui.jobs.model import Job, JobStatus
 from seedream_tui.jobs.store import HistoryError
 from seedream_tui.safetext import visible
 from seedream_tui.schema.spec import FieldKind, ModelSpec
-from seedream_tui.tui.compat import OneLayoutPerResize
+from seedream_tui.tui.compat import MountGuardedSelect, OneLayoutPerResize
 from seedream_tui.tui.messages import JobChanged, JobsDeleted
 from seedream_tui.tui.plain import plain_line
 from seedream_tui.tui.widgets.batch_rows import BatchRows
@@ -205,7 +205,7 @@ class MainScreen(OneLayoutPerResize[None]):
         if not self.is_attached:  # gone before its first frame
             return
         pane = self.query_one("#options-pane")
-        model_select = Select(self._model_options(), value=self.spec.key, allow_blank=False, compact=True,
+        model_select = MountGuardedSelect(self._model_options(), value=self.spec.key, allow_blank=False, compact=True,
                               id="model-select")
 
         def expanded(opened: bool) -> None:  # the model list opens inside the options pane, not over the jobs

@@ -31,7 +31,7 @@ from seedream_tui.config import (
     save_settings,
     strip_bearer,
 )
-from seedream_tui.tui.compat import OneLayoutPerResize
+from seedream_tui.tui.compat import MountGuardedSelect, OneLayoutPerResize
 from seedream_tui.tui.formatting import error_sentence
 from seedream_tui.tui.plain import plain, plain_line
 from seedream_tui.tui.screens.confirm import fit_dialog
@@ -174,17 +174,17 @@ class SettingsScreen(OneLayoutPerResize[None]):
                 yield Button("Change token", id="set-token")
             with Horizontal(classes="row"):
                 yield Label("Image mode")
-                yield Select([(m, m) for m in IMAGE_MODES], value=s.image_mode, allow_blank=False, id="set-image-mode")
+                yield MountGuardedSelect([(m, m) for m in IMAGE_MODES], value=s.image_mode, allow_blank=False, id="set-image-mode")
             yield Static(plain(image_mode_hint()), classes="hint")
             with Horizontal(classes="row"):
                 yield Label("Theme")
-                yield Select([(t, t) for t in themes], value=s.theme, allow_blank=False, id="set-theme")
+                yield MountGuardedSelect([(t, t) for t in themes], value=s.theme, allow_blank=False, id="set-theme")
             with Horizontal(classes="row"):
                 yield Label("Bell when done")
                 yield Switch(value=s.notify_bell, id="set-bell")
             with Horizontal(classes="row"):
                 yield Label("Default model")
-                yield Select(
+                yield MountGuardedSelect(
                     [(plain_line(title), mid) for mid, title in models.items()],
                     value=s.default_model,
                     allow_blank=False,

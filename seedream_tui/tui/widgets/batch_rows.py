@@ -23,6 +23,7 @@ from seedream_tui.batch import MAX_JOBS
 from seedream_tui.safetext import quoted
 from seedream_tui.schema import coerce_value, validate_input
 from seedream_tui.schema.spec import FieldKind, FieldSpec, ModelSpec
+from seedream_tui.tui.compat import MountGuardedSelect
 from seedream_tui.tui.plain import plain_line
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ class BatchRows(Vertical):
                 yield Label("Sweep", classes="field-label")
                 # option titles come from schema files and the server: plain text, never markup
                 options = [(plain_line(f.title or f.name), f.name) for f in self._fields.values()]
-                yield Select(options, prompt="none", allow_blank=True, compact=True, id="batch-sweep-key",
+                yield MountGuardedSelect(options, prompt="none", allow_blank=True, compact=True, id="batch-sweep-key",
                              classes="field-control")
             with Horizontal(classes="field-row"):
                 yield Label("Values", classes="field-label")
@@ -142,7 +143,9 @@ class BatchRows(Vertical):
             yield Static("", classes="field-error")
 
     def on_mount(self) -> None:
-        self.watch(self.query_one(Select), "expanded", self._expanded, init=False)
+        # none when the field was removed while it mounted (its screen closed, the app quitting at start)
+        for select in self.query(Select).results(Select):
+            self.watch(select, "expanded", self._expanded, init=False)
 
     def _expanded(self, expanded: bool) -> None:
         panel = next((node for node in self.ancestors if hasattr(node, "bound_dropdown")), None)

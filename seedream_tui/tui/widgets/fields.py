@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList, Select, Static, Switch, TextArea
 
 from seedream_tui.schema.spec import FieldKind, FieldSpec
+from seedream_tui.tui.compat import MountGuardedSelect
 from seedream_tui.tui.plain import plain, plain_line
 
 #: the label column: as wide as the longest label needs, up to a share of the panel's width or what leaves the
@@ -147,7 +148,7 @@ class EnumField(FieldWidget):
     def make_control(self) -> Widget:
         choices = self.spec.choices or ()
         allow_blank = not (self.spec.required or self.spec.has_default)
-        return Select(
+        return MountGuardedSelect(
             [(str(c), c) for c in choices],
             allow_blank=allow_blank,
             value=choices[0] if choices and not allow_blank else Select.NULL,
@@ -160,7 +161,9 @@ class EnumField(FieldWidget):
         self._changed()
 
     def on_mount(self) -> None:  # (the base class's on_mount runs too: Textual calls each class's handler)
-        self.watch(self.query_one(Select), "expanded", self._expanded, init=False)
+        # none when the field was removed while it mounted (its screen closed, the app quitting at start)
+        for select in self.query(Select).results(Select):
+            self.watch(select, "expanded", self._expanded, init=False)
 
     def _expanded(self, expanded: bool) -> None:
         """The dropdown opens inside the options panel (the panel that holds this field decides the room)."""
