@@ -314,8 +314,32 @@ def steady_image_class(image_class: type[Widget]) -> type[Widget]:
         def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
             return bool(super()._size_updated(size, virtual_size, container_size, layout=False))
 
+    sixel_part = _sixel_part_class(image_class)
+    if sixel_part is not None:  # sixel draws in a child it composes anew for each picture: that child too
+
+        class SteadySixelPart(sixel_part):  # type: ignore[valid-type,misc]
+            def _size_updated(
+                self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+            ) -> bool:
+                return bool(super()._size_updated(size, virtual_size, container_size, layout=False))
+
+        def compose(self: Any) -> Any:
+            yield SteadySixelPart(self.image, self._sixel_options)
+
+        SteadyImage.compose = compose
+
     SteadyImage.__name__ = SteadyImage.__qualname__ = f"Steady{image_class.__name__}"
     return SteadyImage
+
+
+def _sixel_part_class(image_class: type[Widget]) -> type[Widget] | None:
+    """textual-image's sixel widget draws in a child of its own (``_ImageSixelImpl``), composed from
+    ``image`` and ``_sixel_options``; None for the other modes (they draw themselves)."""
+    from textual_image.widget import sixel
+
+    if not issubclass(image_class, sixel.Image):
+        return None
+    return sixel._ImageSixelImpl
 
 
 # --- select -------------------------------------------------------------------------------------------------

@@ -413,6 +413,24 @@ async def test_a_steady_image_takes_its_new_size_from_the_layout_and_is_drawn_at
     assert virtual == Size(20, 6)
 
 
+
+async def test_a_steady_sixel_image_draws_in_a_steady_part_that_takes_its_new_size() -> None:
+    """Sixel draws in a child it composes for each picture (``_ImageSixelImpl``, from ``image`` and
+    ``_sixel_options``): the steady class composes a steady one, which follows the layout's sizes."""
+    from PIL import Image as PILImage
+    from textual_image.widget import SixelImage
+
+    app = _PictureApp(compat.steady_image_class(SixelImage))
+    async with app.run_test(size=(80, 24)):
+        picture = app.query_one("#pic")
+        picture.image = PILImage.new("RGB", (64, 48), (200, 40, 40))  # type: ignore[attr-defined]
+        await wait_for(lambda: bool(picture.children), what="the sixel part")
+        part = picture.children[0]
+        assert type(part).__name__ == "SteadySixelPart" and type(part).__mro__[1].__name__ == "_ImageSixelImpl"
+        picture.add_class("-small")  # (the part is composed anew for each picture: read it again each time)
+        await wait_for(lambda: picture.children and picture.children[0].size == Size(20, 6), what="its new size")
+        assert picture.children[0].virtual_size == Size(20, 6)
+
 # --- select -------------------------------------------------------------------------------------------------
 class _Holders(App[None]):
     def compose(self) -> ComposeResult:
