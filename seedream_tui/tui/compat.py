@@ -310,18 +310,14 @@ def steady_image_class(image_class: type[Widget]) -> type[Widget]:
     """
     renderable = image_class._Renderable  # type: ignore[attr-defined]  # textual-image's subclass hook needs it
 
-    class SteadyImage(image_class, Renderable=renderable):  # type: ignore[valid-type,misc,call-arg]
-        def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
-            return bool(super()._size_updated(size, virtual_size, container_size, layout=False))
+    class SteadyImage(_SizedByLayout, image_class, Renderable=renderable):  # type: ignore[valid-type,misc,call-arg]
+        pass
 
     sixel_part = _sixel_part_class(image_class)
     if sixel_part is not None:  # sixel draws in a child it composes anew for each picture: that child too
 
-        class SteadySixelPart(sixel_part):  # type: ignore[valid-type,misc]
-            def _size_updated(
-                self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
-            ) -> bool:
-                return bool(super()._size_updated(size, virtual_size, container_size, layout=False))
+        class SteadySixelPart(_SizedByLayout, sixel_part):  # type: ignore[valid-type,misc]
+            pass
 
         def compose(self: Any) -> Any:
             yield SteadySixelPart(self.image, self._sixel_options)
@@ -330,6 +326,14 @@ def steady_image_class(image_class: type[Widget]) -> type[Widget]:
 
     SteadyImage.__name__ = SteadyImage.__qualname__ = f"Steady{image_class.__name__}"
     return SteadyImage
+
+
+class _SizedByLayout:
+    """What :func:`steady_image_class` changes in a widget: its layout-time size set without the refresh of
+    ``virtual_size`` (``Widget._size_updated(..., layout=False)``)."""
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        return bool(super()._size_updated(size, virtual_size, container_size, layout=False))  # type: ignore[misc]
 
 
 def _sixel_part_class(image_class: type[Widget]) -> type[Widget] | None:

@@ -426,7 +426,7 @@ async def test_a_steady_sixel_image_draws_in_a_steady_part_that_takes_its_new_si
         picture.image = PILImage.new("RGB", (64, 48), (200, 40, 40))  # type: ignore[attr-defined]
         await wait_for(lambda: bool(picture.children), what="the sixel part")
         part = picture.children[0]
-        assert type(part).__name__ == "SteadySixelPart" and type(part).__mro__[1].__name__ == "_ImageSixelImpl"
+        assert type(part).__name__ == "SteadySixelPart" and "_ImageSixelImpl" in [c.__name__ for c in type(part).__mro__]
         picture.add_class("-small")  # (the part is composed anew for each picture: read it again each time)
         await wait_for(lambda: picture.children and picture.children[0].size == Size(20, 6), what="its new size")
         assert picture.children[0].virtual_size == Size(20, 6)

@@ -134,8 +134,8 @@ class BatchRows(Vertical):
                 yield Label("Sweep", classes="field-label")
                 # option titles come from schema files and the server: plain text, never markup
                 options = [(plain_line(f.title or f.name), f.name) for f in self._fields.values()]
-                yield MountGuardedSelect(options, prompt="none", allow_blank=True, compact=True, id="batch-sweep-key",
-                             classes="field-control")
+                yield MountGuardedSelect(options, prompt="none", allow_blank=True, compact=True,
+                                         id="batch-sweep-key", classes="field-control")
             with Horizontal(classes="field-row"):
                 yield Label("Values", classes="field-label")
                 yield Input(placeholder="choose an option first", compact=True, id="batch-sweep-values",
